@@ -1,0 +1,118 @@
+"""Audio input: read, mix to mono, resample, validate.
+
+All audio handed to a HEAR module goes through :func:`load_audio` (files) or
+:func:`prepare_audio` (arrays), so that every model hears the same physical sound at its
+own sample rate.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from hear_probes.errors import AudioError
+
+#: Quality of the soxr resampler (very high quality, linear phase).
+RESAMPLE_QUALITY = "VHQ"
+
+
+def resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
+    """Resample a mono signal with soxr (very high quality).
+
+    Parameters
+    ----------
+    x : np.ndarray
+        Mono signal, shape ``[samples]``.
+    sr_in, sr_out : int
+        Input and output sample rates in Hz.
+
+    Returns
+    -------
+    np.ndarray
+        float32 signal at ``sr_out``; ``x`` itself (as float32) when the rates match.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    if int(sr_in) == int(sr_out):
+        return x
+    import soxr
+
+    return soxr.resample(x, int(sr_in), int(sr_out), quality=RESAMPLE_QUALITY).astype(
+        np.float32, copy=False
+    )
+
+
+def to_mono(x: np.ndarray) -> np.ndarray:
+    """Mix a ``[samples]`` or ``[samples, channels]`` array to mono by averaging channels."""
+    x = np.asarray(x)
+    if x.ndim == 1:
+        return x
+    if x.ndim == 2:
+        return x.mean(axis=1)
+    raise AudioError(f"audio array has {x.ndim} dimensions; expected [samples] or [samples, channels]")
+
+
+def prepare_audio(
+    x: np.ndarray, sample_rate: int, target_rate: int, name: str = "<array>"
+) -> np.ndarray:
+    """Validate an in-memory signal, mix it to mono and resample it.
+
+    Raises
+    ------
+    AudioError
+        When the signal is empty or holds NaN/inf (the message names ``name``).
+    """
+    x = to_mono(np.asarray(x, dtype=np.float32))
+    if x.size == 0:
+        raise AudioError(f"{name}: audio is empty (0 samples); remove or replace this file")
+    if not np.all(np.isfinite(x)):
+        bad = int(np.count_nonzero(~np.isfinite(x)))
+        raise AudioError(
+            f"{name}: audio holds {bad} NaN/inf samples; re-export the file or clean the array"
+        )
+    return resample(x, sample_rate, target_rate)
+
+
+def load_audio(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
+    """Read a WAV/AIFF/FLAC file as mono float32 at ``sample_rate``.
+
+    Parameters
+    ----------
+    path : path-like
+        Audio file (any format libsndfile reads).
+    sample_rate : int
+        Rate of the module that will hear it.
+
+    Returns
+    -------
+    np.ndarray
+        float32 ``[samples]``.
+
+    Raises
+    ------
+    AudioError
+        Unreadable, empty, or non-finite files, with the file name and the reason.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"{path}: no such audio file")
+    try:
+        data, sr = sf.read(str(path), dtype="float32", always_2d=False)
+    except Exception as exc:  # libsndfile raises a generic RuntimeError/LibsndfileError
+        raise AudioError(f"{path}: cannot read audio ({exc}); is it WAV/AIFF/FLAC?") from exc
+    return prepare_audio(data, int(sr), int(sample_rate), name=str(path))
+
+
+def group_by_length(arrays: list[np.ndarray]) -> dict[int, list[int]]:
+    """Indices of ``arrays`` grouped by length.
+
+    Items are only batched with items of the same length, so that no clip is padded with
+    another clip's silence (which would change a time-averaged scene embedding).
+    """
+    groups: dict[int, list[int]] = {}
+    for i, a in enumerate(arrays):
+        groups.setdefault(int(a.shape[-1]), []).append(i)
+    return groups

@@ -1,0 +1,264 @@
+"""The ``hear-probes`` command line."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hear_probes.cli_common import (
+    CacheOpt,
+    DataOpt,
+    ModelOpt,
+    ModelPathOpt,
+    ModuleOpt,
+    OutOpt,
+    QuietOpt,
+    SeedOpt,
+    default_out,
+    open_store,
+    resolve_loaded,
+)
+from hear_probes.errors import HearProbesError
+
+PROBES = ("ranking", "gear", "timbre")
+STIMULI = ("timbre",)
+
+app = typer.Typer(
+    name="hear-probes",
+    help="Probe what an audio embedding model (HEAR API) hears: pitch/level ranking, GEAR, timbre.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+probe_app = typer.Typer(help="Run one probe and write <out>/<probe>.json, CSV and PNG.", no_args_is_help=True)
+datasets_app = typer.Typer(help="Fetch and verify stimulus datasets.", no_args_is_help=True)
+app.add_typer(probe_app, name="probe")
+app.add_typer(datasets_app, name="datasets")
+
+
+def _echo(msg: str, quiet: bool = False) -> None:
+    if not quiet:
+        typer.echo(msg)
+
+
+@app.command()
+def models() -> None:
+    """List the built-in models: name, backend, dims, sample rate, ready or why not."""
+    from hear_probes.registry import builtin_models
+
+    rows = [("name", "backend", "scene", "stamp", "rate", "status")]
+    for spec in builtin_models().values():
+        ok, why = spec.readiness()
+        rows.append((spec.name, spec.backend, str(spec.scene_dim), str(spec.timestamp_dim),
+                     str(spec.sample_rate), why if ok else f"not ready: {why}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for r in rows:
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=False)) + "  " + r[5])
+
+
+@app.command()
+def validate(
+    model: ModelOpt = None,
+    module: ModuleOpt = None,
+    model_path: ModelPathOpt = None,
+    hearvalidator: Annotated[bool, typer.Option(help="Also run the official hearvalidator if installed.")] = True,
+) -> None:
+    """Check a HEAR module against the API contract (and the official hearvalidator)."""
+    from hear_probes.contract import check_module, hearvalidator_available, run_hearvalidator
+
+    loaded = resolve_loaded(model, module, model_path, check=False)
+    report = check_module(loaded)
+    typer.echo(report.summary())
+    if hearvalidator:
+        if hearvalidator_available():
+            run_hearvalidator(loaded.module_name, loaded.model_path)
+            typer.echo(f"{loaded.module_name}: hearvalidator OK")
+        else:
+            typer.echo("hearvalidator: not installed (pip install hearvalidator tensorflow); skipped")
+
+
+@app.command()
+def embed(
+    stimuli: Annotated[str, typer.Option("--stimuli", help=f"Stimulus set: {', '.join(STIMULI)}.")] = "timbre",
+    model: ModelOpt = None,
+    module: ModuleOpt = None,
+    model_path: ModelPathOpt = None,
+    data: DataOpt = None,
+    datasets: Annotated[str | None, typer.Option(help="Comma-separated subset of studies.")] = None,
+    cache: CacheOpt = None,
+    batch_size: Annotated[int, typer.Option(min=1)] = 8,
+    quiet: QuietOpt = False,
+) -> None:
+    """Compute (or reuse) the embeddings of a stimulus set in the model's HDF5 store."""
+    if stimuli not in STIMULI:
+        raise HearProbesError(f"unknown stimulus set {stimuli!r}; choose one of: {', '.join(STIMULI)}")
+    from hear_probes.stimuli.timbre import embed_timbre
+
+    loaded = resolve_loaded(model, module, model_path)
+    store = open_store(loaded, cache)
+    t0 = time.perf_counter()
+    names = [d.strip() for d in datasets.split(",")] if datasets else None
+    before = set(store.sets())
+    out = embed_timbre(loaded, store, data, names, batch_size=batch_size, quiet=quiet)
+    for name, emb in out.items():
+        state = "cached" if f"timbre/{name}" in before else "computed"
+        _echo(f"timbre/{name}: {emb.shape[0]} x {emb.shape[1]} ({state})", quiet)
+    _echo(f"{len(out)} sets in {store.path} ({time.perf_counter() - t0:.1f} s)", quiet)
+
+
+def _probe_module(name: str):
+    try:
+        return importlib.import_module(f"hear_probes.probes.{name}")
+    except ImportError:
+        return None
+
+
+def _register_probe_commands() -> None:
+    for name in PROBES:
+        try:
+            cmd = importlib.import_module(f"hear_probes.probes.{name}.command").command
+        except ImportError:
+            def cmd(name: str = name) -> None:  # placeholder until the probe lands
+                typer.echo(f"probe {name}: not built yet")
+                raise typer.Exit(3)
+        probe_app.command(name)(cmd)
+
+
+@app.command()
+def evaluate(
+    model: ModelOpt = None,
+    module: ModuleOpt = None,
+    model_path: ModelPathOpt = None,
+    probes: Annotated[str, typer.Option(help="Comma-separated probes to run.")] = ",".join(PROBES),
+    out: OutOpt = None,
+    quick: Annotated[bool, typer.Option(help="Small stimulus sets and few trials (minutes → seconds).")] = False,
+    data: DataOpt = None,
+    cache: CacheOpt = None,
+    seed: SeedOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run probes on one model and write their results (and a report when available)."""
+    wanted = [p.strip() for p in probes.split(",") if p.strip()]
+    unknown = [p for p in wanted if p not in PROBES]
+    if unknown:
+        raise HearProbesError(f"unknown probe(s) {', '.join(unknown)}; choose from {', '.join(PROBES)}")
+    loaded = resolve_loaded(model, module, model_path)
+    store = open_store(loaded, cache)
+    out_dir = default_out(loaded, out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ran = []
+    for name in wanted:
+        mod = _probe_module(name)
+        if mod is None or not hasattr(mod, "evaluate"):
+            _echo(f"probe {name}: not built yet, skipped", quiet)
+            continue
+        opts = {"data_dir": data} if name == "timbre" else {}
+        try:
+            t0 = time.perf_counter()
+            mod.evaluate(loaded, store, out_dir, quick=quick, seed=seed, quiet=quiet, **opts)
+            _echo(f"probe {name}: done in {time.perf_counter() - t0:.1f} s → {out_dir / (name + '.json')}", quiet)
+            ran.append(name)
+        except HearProbesError as exc:
+            if name == "timbre" and "no timbre datasets" in str(exc):
+                _echo(f"probe timbre: skipped ({exc})", quiet)
+                continue
+            raise
+    report_mod = _probe_report()
+    if report_mod is not None and ran:
+        path = report_mod.write_report([out_dir], out_dir / "report.html")
+        _echo(f"report: {path}", quiet)
+
+
+def _probe_report():
+    try:
+        mod = importlib.import_module("hear_probes.report")
+    except ImportError:
+        return None
+    return mod if hasattr(mod, "write_report") else None
+
+
+@app.command()
+def report(
+    result_dirs: Annotated[list[Path], typer.Argument(help="Result folders written by probes.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path("report.html"),
+) -> None:
+    """Build one self-contained HTML report (and a Markdown twin) from result folders."""
+    mod = _probe_report()
+    if mod is None:
+        typer.echo("report: not built yet")
+        raise typer.Exit(3)
+    typer.echo(str(mod.write_report(result_dirs, output)))
+
+
+@datasets_app.command("fetch")
+def datasets_fetch(
+    name: Annotated[str, typer.Argument(help="Dataset name: timbre.")],
+    from_dir: Annotated[Path | None, typer.Option("--from", help="Copy from a local folder instead of downloading.")] = None,
+    dest: Annotated[Path | None, typer.Option(help="Target folder (default: the hear-probes data folder).")] = None,
+    revision: Annotated[str | None, typer.Option(help="Git revision of the public source.")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Copy or download a dataset, verifying every file's sha256 against the manifest."""
+    if name != "timbre":
+        raise HearProbesError(f"unknown dataset {name!r}; available: timbre")
+    from hear_probes.stimuli.timbre import fetch_timbre
+
+    path = fetch_timbre(dest, from_dir, revision, quiet=quiet)
+    typer.echo(f"timbre: 17 studies verified in {path}")
+
+
+@datasets_app.command("verify")
+def datasets_verify(
+    name: Annotated[str, typer.Argument(help="Dataset name: timbre.")],
+    data: DataOpt = None,
+) -> None:
+    """Check every file of a dataset against its manifest."""
+    if name != "timbre":
+        raise HearProbesError(f"unknown dataset {name!r}; available: timbre")
+    from hear_probes.stimuli.timbre import find_timbre_dir, verify_timbre_dir
+
+    root = find_timbre_dir(data)
+    bad = verify_timbre_dir(root)
+    if bad:
+        typer.echo(f"{root}: {len(bad)} file(s) fail verification: " + "; ".join(bad[:10]), err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{root}: all files verified")
+
+
+_register_probe_commands()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app; user errors print one line instead of a traceback."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except HearProbesError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return 2
+    except typer.Exit as exc:
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("aborted", err=True)
+        return 130
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

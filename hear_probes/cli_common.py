@@ -1,0 +1,49 @@
+"""Options and helpers shared by the CLI commands of every probe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hear_probes.errors import ModelResolutionError
+from hear_probes.hear_module import LoadedModule, load_hear_module
+from hear_probes.store import EmbeddingStore
+
+ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Built-in model name (see 'hear-probes models').")]
+ModuleOpt = Annotated[str | None, typer.Option("--module", help="Dotted path of any HEAR module, e.g. mypkg.mymodel.")]
+ModelPathOpt = Annotated[Path | None, typer.Option("--model-path", help="Weights passed to load_model(model_file_path).")]
+CacheOpt = Annotated[Path | None, typer.Option("--cache", help="Cache folder (default: $XDG_CACHE_HOME/hear-probes).")]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Output folder for JSON/CSV/PNG.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (recorded in the results).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+DataOpt = Annotated[Path | None, typer.Option("--data", help="Folder of the timbre datasets (sounds/, ratings/).")]
+
+
+def resolve_loaded(model: str | None, module: str | None, model_path: Path | None,
+                   check: bool = True) -> LoadedModule:
+    """Load ``--model`` or ``--module`` and (by default) run the contract checks on it."""
+    if model is None and module is None:
+        raise ModelResolutionError("give --model NAME (see 'hear-probes models') or --module pkg.module")
+    loaded = load_hear_module(name=model, module=module, model_path=model_path)
+    if check:
+        from hear_probes.contract import check_module
+
+        check_module(loaded)
+    return loaded
+
+
+def open_store(loaded: LoadedModule, cache: Path | None) -> EmbeddingStore:
+    """The embedding store of a loaded module."""
+    return EmbeddingStore.for_model(loaded, cache)
+
+
+def default_out(loaded_or_name, out: Path | None) -> Path:
+    """``--out`` or ``hear-probes-results/<model id>`` in the current folder."""
+    if out is not None:
+        return out
+    name = loaded_or_name if isinstance(loaded_or_name, str) else loaded_or_name.model_id
+    from hear_probes.store import safe_name
+
+    return Path("hear-probes-results") / safe_name(name)

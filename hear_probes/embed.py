@@ -1,0 +1,121 @@
+"""Embedding stage: stimuli → HEAR module → HDF5 store, resumable, with a progress bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from hear_probes.audio import RESAMPLE_QUALITY, group_by_length
+from hear_probes.errors import ContractError, StoreError
+from hear_probes.hear_module import LoadedModule
+from hear_probes.store import EmbeddingStore
+
+
+def embed_set(
+    loaded: LoadedModule,
+    store: EmbeddingStore,
+    probe: str,
+    set_name: str,
+    item_ids: Sequence[str],
+    load_items: Callable[[Sequence[str]], list[np.ndarray]],
+    stimulus_hash: str,
+    batch_size: int = 16,
+    quiet: bool = False,
+) -> np.ndarray:
+    """Scene embeddings of a stimulus set, computing only what the store lacks.
+
+    Parameters
+    ----------
+    loaded : LoadedModule
+        The HEAR module.
+    store : EmbeddingStore
+        Its store.
+    probe, set_name : str
+        Where the set lives in the store (``/<probe>/<set_name>``).
+    item_ids : sequence of str
+        Unique ids, one per stimulus; rows of the result follow this order.
+    load_items : callable
+        ``load_items(ids) -> list of mono float32 arrays at loaded.sample_rate``.
+    stimulus_hash : str
+        Hash of the stimulus content (not of the model): part of the cache key.
+    batch_size : int
+        Items per call of ``get_scene_embeddings`` (and per saved partial batch). Items are
+        batched only with items of equal length: no clip is padded with another's silence.
+    quiet : bool
+        No progress bar.
+
+    Returns
+    -------
+    np.ndarray
+        float32 ``[len(item_ids), scene_embedding_size]``.
+    """
+    ids = [str(i) for i in item_ids]
+    if len(set(ids)) != len(ids):
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        raise StoreError(f"/{probe}/{set_name}: duplicated item ids: {', '.join(dup[:10])}")
+    if batch_size < 1:
+        raise ValueError("batch_size must be >= 1")
+    config_hash = loaded.key()
+    full_hash = f"{stimulus_hash}|{RESAMPLE_QUALITY}"
+    import hashlib
+
+    stim_key = hashlib.sha256(full_hash.encode()).hexdigest()
+    hit = store.lookup(probe, set_name, stim_key, config_hash)
+    if hit is not None and set(hit.item_ids) == set(ids):
+        return hit.rows_for(ids)
+
+    done = store.partial_rows(probe, set_name, stim_key, config_hash)
+    missing = [i for i in ids if i not in done]
+    bar = tqdm(total=len(ids), initial=len(ids) - len(missing), desc=f"{loaded.model_id} {probe}/{set_name}",
+               unit="item", disable=quiet, leave=False)
+    try:
+        for start in range(0, len(missing), batch_size):
+            chunk = missing[start : start + batch_size]
+            audio = load_items(chunk)
+            if len(audio) != len(chunk):
+                raise ValueError(f"load_items returned {len(audio)} signals for {len(chunk)} ids")
+            rows = np.empty((len(chunk), loaded.scene_embedding_size), dtype=np.float32)
+            for length, idx in group_by_length(audio).items():
+                if length == 0:
+                    raise ValueError(f"stimulus {chunk[idx[0]]!r} is empty")
+                batch = np.stack([audio[i] for i in idx]).astype(np.float32)
+                rows[idx] = _checked_scene(loaded, batch, [chunk[i] for i in idx])
+            store.save_partial(probe, set_name, stim_key, config_hash, chunk, rows)
+            done.update(zip(chunk, rows, strict=True))
+            bar.update(len(chunk))
+    finally:
+        bar.close()
+    emb = np.stack([done[i] for i in ids]).astype(np.float32)
+    store.write_set(
+        probe,
+        set_name,
+        emb,
+        ids,
+        {
+            "model": loaded.model_id,
+            "sample_rate": loaded.sample_rate,
+            "stimulus_hash": stim_key,
+            "config_hash": config_hash,
+            "adapter_version": loaded.adapter_version,
+            "weights_id": loaded.weights_id,
+        },
+    )
+    return emb
+
+
+def _checked_scene(loaded: LoadedModule, batch: np.ndarray, ids: list[str]) -> np.ndarray:
+    out = loaded.scene_embeddings(batch)
+    want = (batch.shape[0], loaded.scene_embedding_size)
+    if out.shape != want:
+        raise ContractError(
+            f"module {loaded.module_name!r} returned scene embeddings of shape {out.shape} for "
+            f"{want[0]} items; expected {want}"
+        )
+    if not np.all(np.isfinite(out)):
+        bad = [ids[i] for i in np.flatnonzero(~np.isfinite(out).all(axis=1))]
+        raise ContractError(
+            f"module {loaded.module_name!r} returned NaN/inf embeddings for: {', '.join(bad[:10])}"
+        )
+    return out.astype(np.float32, copy=False)

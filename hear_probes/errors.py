@@ -1,0 +1,32 @@
+"""Exceptions of hear-probes.
+
+Every error a user can trigger derives from :class:`HearProbesError` and carries one
+human-readable line (what went wrong, where, and how to fix it). The CLI prints that
+line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+
+class HearProbesError(Exception):
+    """Base class of the errors hear-probes reports to users."""
+
+
+class ContractError(HearProbesError):
+    """A HEAR module breaks the HEAR API contract."""
+
+
+class AudioError(HearProbesError):
+    """An audio file or array cannot be used (unreadable, empty, NaN/inf)."""
+
+
+class StoreError(HearProbesError):
+    """An embedding store file is unreadable, foreign or inconsistent."""
+
+
+class ModelResolutionError(HearProbesError):
+    """A model name or module path cannot be resolved or loaded."""
+
+
+class DatasetError(HearProbesError):
+    """A stimulus dataset is missing, incomplete or fails verification."""

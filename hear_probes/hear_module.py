@@ -1,0 +1,270 @@
+"""Import a HEAR module, load its model, and call it with numpy in and numpy out."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hear_probes.errors import ModelResolutionError
+from hear_probes.hashing import hash_json, sha256_file, sha256_tree
+from hear_probes.registry import get_spec
+
+
+@dataclass
+class LoadedModule:
+    """A HEAR module with its loaded model and the identity that keys the cache.
+
+    Attributes
+    ----------
+    module : module
+        The imported HEAR module.
+    model : object
+        What ``module.load_model(...)`` returned.
+    model_id : str
+        Registry name (``stft``) or the dotted module path for ``--module``.
+    weights_id : str
+        Identity of the weights: the model's own ``weights_id`` attribute when it has one
+        (hub id + revision), else the sha256 of ``model_path``; "" for weight-free models.
+    adapter_version : str
+        ``ADAPTER_VERSION`` / ``__version__`` of the module, or "unknown".
+    options : dict
+        Keyword arguments given to ``load_model``.
+    model_path : str
+        The ``model_file_path`` passed to ``load_model`` ("" for defaults).
+    """
+
+    module: types.ModuleType
+    model: Any
+    model_id: str
+    weights_id: str
+    adapter_version: str
+    options: dict = field(default_factory=dict)
+    model_path: str = ""
+
+    @property
+    def module_name(self) -> str:
+        """Dotted path of the HEAR module."""
+        return self.module.__name__
+
+    @property
+    def sample_rate(self) -> int:
+        """Input sample rate of the model in Hz."""
+        return int(self.model.sample_rate)
+
+    @property
+    def scene_embedding_size(self) -> int:
+        """Size of the scene embeddings."""
+        return int(self.model.scene_embedding_size)
+
+    @property
+    def timestamp_embedding_size(self) -> int:
+        """Size of the timestamp embeddings."""
+        return int(self.model.timestamp_embedding_size)
+
+    @property
+    def framework(self) -> str:
+        """"torch", "tensorflow" or "other"."""
+        return model_framework(self.model)
+
+    def identity(self) -> dict:
+        """Everything that determines the embeddings apart from the stimuli."""
+        return {
+            "model_id": self.model_id,
+            "module": self.module_name,
+            "weights_id": self.weights_id,
+            "adapter_version": self.adapter_version,
+            "options": self.options,
+        }
+
+    def key(self) -> str:
+        """Config hash: sha256 of :meth:`identity`."""
+        return hash_json(self.identity())
+
+    def to_framework(self, audio: np.ndarray):
+        """Convert a numpy ``[n, samples]`` batch to the module's tensor type."""
+        audio = np.ascontiguousarray(audio, dtype=np.float32)
+        fw = self.framework
+        if fw == "torch":
+            import torch
+
+            tensor = torch.from_numpy(audio)
+            device = _torch_device(self.model)
+            return tensor.to(device) if device is not None else tensor
+        if fw == "tensorflow":
+            import tensorflow as tf
+
+            return tf.convert_to_tensor(audio)
+        return audio
+
+    def scene_embeddings(self, audio: np.ndarray) -> np.ndarray:
+        """Scene embeddings of a numpy batch ``[n, samples]`` as float32 numpy ``[n, d]``."""
+        x = self.to_framework(audio)
+        if self.framework == "torch":
+            import torch
+
+            with torch.no_grad():
+                out = self.module.get_scene_embeddings(x, self.model)
+        else:
+            out = self.module.get_scene_embeddings(x, self.model)
+        return to_numpy(out)
+
+    def timestamp_embeddings(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Timestamp embeddings ``[n, T, d]`` and timestamps ``[n, T]`` (ms) as numpy."""
+        x = self.to_framework(audio)
+        if self.framework == "torch":
+            import torch
+
+            with torch.no_grad():
+                emb, ts = self.module.get_timestamp_embeddings(x, self.model)
+        else:
+            emb, ts = self.module.get_timestamp_embeddings(x, self.model)
+        return to_numpy(emb), to_numpy(ts)
+
+    def describe(self) -> dict:
+        """JSON-ready description for result files."""
+        return {**self.identity(), "sample_rate": self.sample_rate, "model_path": self.model_path}
+
+
+def model_framework(model: Any) -> str:
+    """Which framework a loaded model belongs to, without importing one that is not loaded."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(model, torch.nn.Module):
+        return "torch"
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and isinstance(model, tf.Module):
+        return "tensorflow"
+    return "other"
+
+
+def _torch_device(model):
+    try:
+        return next(model.parameters()).device
+    except StopIteration:
+        try:
+            return next(model.buffers()).device
+        except StopIteration:
+            return None
+
+
+def to_numpy(x) -> np.ndarray:
+    """Tensor (torch / tf) or array to numpy, detached, on the CPU."""
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    elif hasattr(x, "numpy"):
+        x = x.numpy()
+    return np.asarray(x)
+
+
+def weights_identity(model: Any, model_path: str) -> str:
+    """Identity of the weights: the model's ``weights_id`` or the sha256 of the path."""
+    own = getattr(model, "weights_id", None)
+    if own:
+        return str(own)
+    if not model_path:
+        return ""
+    p = Path(model_path)
+    if p.is_file():
+        return f"sha256:{sha256_file(p)}"
+    if p.is_dir():
+        return f"sha256-tree:{sha256_tree(p)}"
+    return f"path:{model_path}"
+
+
+def adapter_version(module: types.ModuleType) -> str:
+    """``ADAPTER_VERSION`` or ``__version__`` of a module (or of its top-level package)."""
+    for obj in (module, sys.modules.get(module.__name__.split(".")[0])):
+        for attr in ("ADAPTER_VERSION", "__version__"):
+            v = getattr(obj, attr, None)
+            if v:
+                return str(v)
+    return "unknown"
+
+
+def import_hear_module(dotted: str) -> types.ModuleType:
+    """Import a HEAR module by dotted path, with a one-line error if that fails."""
+    try:
+        return importlib.import_module(dotted)
+    except ModuleNotFoundError as exc:
+        raise ModelResolutionError(
+            f"cannot import HEAR module {dotted!r}: {exc}. Is it installed (pip install -e .) "
+            "or on PYTHONPATH?"
+        ) from exc
+    except Exception as exc:
+        raise ModelResolutionError(
+            f"importing HEAR module {dotted!r} failed: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def load_hear_module(
+    name: str | None = None,
+    module: str | None = None,
+    model_path: str | os.PathLike | None = None,
+    options: dict | None = None,
+) -> LoadedModule:
+    """Resolve a built-in model name or a HEAR module path and load the model.
+
+    Parameters
+    ----------
+    name : str, optional
+        Built-in model name (``hear-probes models`` lists them).
+    module : str, optional
+        Dotted path of any HEAR module (exclusive with ``name``).
+    model_path : path-like, optional
+        Passed to ``load_model`` as ``model_file_path``.
+    options : dict, optional
+        Extra keyword arguments for ``load_model`` (merged over a built-in's own options).
+
+    Returns
+    -------
+    LoadedModule
+
+    Raises
+    ------
+    ModelResolutionError
+        Unknown name, import failure, missing weight path or a failing ``load_model``.
+    """
+    if (name is None) == (module is None):
+        raise ModelResolutionError("give exactly one of --model NAME or --module pkg.module")
+    opts: dict = {}
+    if name is not None:
+        spec = get_spec(name)
+        dotted, model_id = spec.module, spec.name
+        opts.update(spec.options)
+    else:
+        dotted, model_id = str(module), str(module)
+    opts.update(options or {})
+    path = "" if model_path is None else str(model_path)
+    if path and not Path(path).exists():
+        raise ModelResolutionError(f"--model-path {path!r} does not exist")
+    mod = import_hear_module(dotted)
+    if not hasattr(mod, "load_model"):
+        raise ModelResolutionError(f"module {dotted!r} has no load_model(); it is not a HEAR module")
+    try:
+        if opts:
+            model = mod.load_model(path, **opts)
+        elif path:
+            model = mod.load_model(path)
+        else:
+            model = mod.load_model()
+    except Exception as exc:
+        raise ModelResolutionError(
+            f"{dotted}.load_model({path!r}) failed: {type(exc).__name__}: {exc}"
+        ) from exc
+    if model_framework(model) == "torch":
+        model.eval()
+    return LoadedModule(
+        module=mod,
+        model=model,
+        model_id=model_id,
+        weights_id=weights_identity(model, path),
+        adapter_version=adapter_version(mod),
+        options=opts,
+        model_path=path,
+    )

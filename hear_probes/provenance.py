@@ -1,0 +1,110 @@
+"""Provenance of results (command, versions, seed, timings) and atomic result writers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import shlex
+import sys
+import tempfile
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+_PACKAGES = ("hear-probes", "numpy", "scipy", "torch", "scikit-learn", "h5py", "soxr", "soundfile",
+             "transformers", "tensorflow", "tensorflow-hub", "openl3")
+
+
+def package_versions(packages=_PACKAGES) -> dict[str, str]:
+    """Installed versions of the packages that can change results (absent ones omitted)."""
+    out = {}
+    for name in packages:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def command_line() -> str:
+    """The command as typed (``hear-probes probe ...`` rather than a path to the script)."""
+    argv = list(sys.argv)
+    if argv and Path(argv[0]).name in ("hear-probes", "__main__.py", "cli.py"):
+        argv[0] = "hear-probes"
+    return shlex.join(argv)
+
+
+def provenance(seed: int | None = None, timings: dict[str, float] | None = None,
+               extra: dict | None = None) -> dict:
+    """Where a result came from: command, versions, platform, seed, timings, date."""
+    out = {
+        "command": command_line(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "versions": package_versions(),
+        "seed": seed,
+        "timings_s": {k: round(float(v), 4) for k, v in (timings or {}).items()},
+    }
+    out.update(extra or {})
+    return out
+
+
+def _default(o):
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return None if not np.isfinite(o) else float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _clean(o):
+    if isinstance(o, float) and not np.isfinite(o):
+        return None
+    if isinstance(o, dict):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    return o
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write a text file atomically (temporary file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: str | os.PathLike, payload: dict) -> None:
+    """Write JSON atomically; numpy scalars/arrays are converted, NaN/inf become null."""
+    text = json.dumps(_clean(json.loads(json.dumps(payload, default=_default))), indent=2, allow_nan=False)
+    atomic_write_text(path, text + "\n")
+
+
+def write_csv(path: str | os.PathLike, rows: list[dict], fieldnames: list[str] | None = None) -> None:
+    """Write rows of dicts as CSV atomically."""
+    fieldnames = fieldnames or (list(rows[0].keys()) if rows else [])
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fieldnames, lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow(r)
+    atomic_write_text(path, buf.getvalue())

@@ -1,0 +1,298 @@
+"""The 17 timbre dissimilarity studies: discovery, loading, verification and fetching.
+
+Files (see ``datasets/timbre.json``): ``sounds/<Dataset>/*.aiff`` and
+``ratings/<Dataset>_dissimilarity_matrix.txt``. Row/column ``k`` of a matrix is the
+``k``-th sound in **sorted file-name order**; only the upper triangle (i < j) holds ratings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from hear_probes.errors import DatasetError
+from hear_probes.hashing import sha256_file
+
+#: The studies in the order of Pascal & Lagrange (2024), Table I.
+TIMBRE_DATASETS: list[str] = [
+    "Grey1977", "Grey1978", "Iverson1993_Whole", "Iverson1993_Onset", "Iverson1993_Remainder",
+    "McAdams1995", "Lakatos2000_Harm", "Lakatos2000_Perc", "Lakatos2000_Comb", "Barthet2010",
+    "Patil2012_A3", "Patil2012_DX4", "Patil2012_GD4", "Siedenburg2016_e2set1",
+    "Siedenburg2016_e2set2", "Siedenburg2016_e2set3", "Siedenburg2016_e3",
+]
+
+#: Number of raters per study (for delta_bar = 0.1 * sqrt(m) of the robustness sweep).
+N_RATERS: dict[str, int] = {
+    "Grey1977": 22, "Grey1978": 22, "Iverson1993_Whole": 10, "Iverson1993_Onset": 9,
+    "Iverson1993_Remainder": 9, "McAdams1995": 24, "Lakatos2000_Harm": 34, "Lakatos2000_Perc": 34,
+    "Lakatos2000_Comb": 34, "Barthet2010": 16, "Patil2012_A3": 20, "Patil2012_DX4": 20,
+    "Patil2012_GD4": 20, "Siedenburg2016_e2set1": 24, "Siedenburg2016_e2set2": 24,
+    "Siedenburg2016_e2set3": 24, "Siedenburg2016_e3": 24,
+}
+
+#: Explained variance of the STFT representation published by Pascal & Lagrange (2024), Table I.
+PUBLISHED_STFT_EV: dict[str, float] = {
+    "Grey1977": 0.29, "Grey1978": 0.18, "Iverson1993_Whole": 0.46, "Iverson1993_Onset": 0.18,
+    "Iverson1993_Remainder": 0.16, "McAdams1995": 0.14, "Lakatos2000_Harm": 0.31,
+    "Lakatos2000_Perc": 0.10, "Lakatos2000_Comb": 0.16, "Barthet2010": 0.11, "Patil2012_A3": 0.79,
+    "Patil2012_DX4": 0.85, "Patil2012_GD4": 0.85, "Siedenburg2016_e2set1": 0.40,
+    "Siedenburg2016_e2set2": 0.60, "Siedenburg2016_e2set3": 0.33, "Siedenburg2016_e3": 0.26,
+}
+
+AUDIO_SUFFIXES = (".aiff", ".aif", ".wav", ".flac")
+
+
+@dataclass
+class TimbreDataset:
+    """One study: its sounds (sorted) and its rating matrix.
+
+    Attributes
+    ----------
+    name : str
+    sound_paths : list of Path
+        Sorted by file name; row ``k`` of ``ratings`` is ``sound_paths[k]``.
+    item_ids : list of str
+        File names without extension (the ``item_ids`` of the embedding store).
+    ratings : np.ndarray
+        ``[n, n]`` float64; upper triangle = mean dissimilarity, NaN elsewhere (and where a
+        rating is missing).
+    n_raters : int
+        Number of raters (0 when unknown).
+    """
+
+    name: str
+    sound_paths: list[Path]
+    item_ids: list[str]
+    ratings: np.ndarray
+    n_raters: int
+
+    def pair_ratings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(i, j, s)`` for the unordered pairs i < j (NaN ratings kept)."""
+        i, j = np.triu_indices(len(self.item_ids), k=1)
+        return i, j, self.ratings[i, j]
+
+
+def default_timbre_dir() -> Path:
+    """Where ``hear-probes datasets fetch timbre`` puts the studies."""
+    from hear_probes.paths import data_root
+
+    return data_root() / "timbre"
+
+
+def find_timbre_dir(data_dir: str | os.PathLike | None = None) -> Path:
+    """The timbre folder to use: ``data_dir``, else the fetched copy.
+
+    Raises
+    ------
+    DatasetError
+        When no folder with ``sounds/`` and ``ratings/`` is found, saying how to get one.
+    """
+    candidates = [Path(data_dir).expanduser()] if data_dir else [default_timbre_dir()]
+    for c in candidates:
+        if (c / "sounds").is_dir() and (c / "ratings").is_dir():
+            return c
+    where = candidates[0]
+    raise DatasetError(
+        f"no timbre datasets at {where} (expected sounds/ and ratings/ inside). Run "
+        "'hear-probes datasets fetch timbre [--from DIR]' or pass --data DIR."
+    )
+
+
+def list_timbre_datasets(data_dir: str | os.PathLike) -> list[str]:
+    """Studies present in ``data_dir``, in Table I order (unknown extra ones last, sorted)."""
+    root = Path(data_dir)
+    present = {p.name for p in (root / "sounds").iterdir() if p.is_dir()}
+    known = [d for d in TIMBRE_DATASETS if d in present]
+    return known + sorted(present - set(TIMBRE_DATASETS))
+
+
+def read_rating_matrix(path: Path, n_sounds: int) -> np.ndarray:
+    """Read a square rating matrix; keep the upper triangle, NaN elsewhere.
+
+    Raises
+    ------
+    DatasetError
+        Unreadable, non-square, or not ``n_sounds`` × ``n_sounds``.
+    """
+    try:
+        m = np.loadtxt(path, dtype=np.float64, ndmin=2)
+    except Exception as exc:
+        raise DatasetError(f"{path}: cannot parse the rating matrix ({exc})") from exc
+    if m.shape[0] != m.shape[1]:
+        raise DatasetError(f"{path}: rating matrix is {m.shape[0]}x{m.shape[1]}, not square")
+    if m.shape[0] != n_sounds:
+        raise DatasetError(
+            f"{path}: rating matrix is {m.shape[0]}x{m.shape[0]} but the sounds folder has "
+            f"{n_sounds} sounds; rows must match the sorted sound files one to one"
+        )
+    out = np.full_like(m, np.nan)
+    iu = np.triu_indices(n_sounds, k=1)
+    out[iu] = m[iu]
+    return out
+
+
+def load_timbre_dataset(data_dir: str | os.PathLike, name: str) -> TimbreDataset:
+    """Load one study (sorted sounds + rating matrix)."""
+    root = Path(data_dir)
+    sound_dir = root / "sounds" / name
+    if not sound_dir.is_dir():
+        have = ", ".join(list_timbre_datasets(root)) if (root / "sounds").is_dir() else "none"
+        raise DatasetError(f"{root}: no study {name!r} (sounds/{name} missing); available: {have}")
+    sounds = sorted(p for p in sound_dir.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+    if not sounds:
+        raise DatasetError(f"{sound_dir}: no audio files")
+    ids = [p.stem for p in sounds]
+    if len(set(ids)) != len(ids):
+        raise DatasetError(f"{sound_dir}: two files share a name without extension")
+    rpath = root / "ratings" / f"{name}_dissimilarity_matrix.txt"
+    if not rpath.is_file():
+        raise DatasetError(f"{rpath}: rating matrix missing")
+    ratings = read_rating_matrix(rpath, len(sounds))
+    return TimbreDataset(name, sounds, ids, ratings, N_RATERS.get(name, 0))
+
+
+def stimulus_hash(ds: TimbreDataset) -> str:
+    """Content hash of a study's sounds (names and bytes)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for p in ds.sound_paths:
+        h.update(p.stem.encode())
+        h.update(sha256_file(p).encode())
+    return h.hexdigest()
+
+
+# -- manifest, verification and fetching -----------------------------------------------------
+def load_manifest() -> dict:
+    """The timbre manifest (``datasets/timbre.json``, installed as ``hear_probes.manifests``)."""
+    text = resources.files("hear_probes.manifests").joinpath("timbre.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def verify_timbre_dir(data_dir: str | os.PathLike, quiet: bool = True) -> list[str]:
+    """Files of the manifest that are missing or fail their sha256 (empty list = all good)."""
+    root = Path(data_dir)
+    bad = []
+    for f in tqdm(load_manifest()["files"], desc="verify timbre", unit="file", disable=quiet):
+        p = root / f["path"]
+        if not p.is_file():
+            bad.append(f"{f['path']} (missing)")
+        elif sha256_file(p) != f["sha256"]:
+            bad.append(f"{f['path']} (sha256 mismatch)")
+    return bad
+
+
+def _install_file(src_read, target: Path, sha256: str, label: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            src_read(out)
+        got = sha256_file(tmp)
+        if got != sha256:
+            raise DatasetError(f"{label}: sha256 {got[:12]}… does not match the manifest ({sha256[:12]}…)")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def fetch_timbre(dest: str | os.PathLike | None = None, source_dir: str | os.PathLike | None = None,
+                 revision: str | None = None, quiet: bool = False, timeout: float = 60.0) -> Path:
+    """Copy (``source_dir``) or download the 17 studies into ``dest``, verifying sha256.
+
+    Files already present with the right checksum are kept; every new file is written to a
+    temporary name, verified, then renamed, so an interrupted fetch resumes cleanly.
+
+    Parameters
+    ----------
+    dest : path-like, optional
+        Target folder (default :func:`default_timbre_dir`).
+    source_dir : path-like, optional
+        A local copy with the same layout (``sounds/``, ``ratings/``).
+    revision : str, optional
+        Git revision of the public repository (default: the manifest's).
+    quiet : bool
+        No progress bar.
+    timeout : float
+        Seconds per download.
+
+    Returns
+    -------
+    Path
+        ``dest``.
+    """
+    manifest = load_manifest()
+    dest = Path(dest).expanduser() if dest else default_timbre_dir()
+    src_root = Path(source_dir).expanduser() if source_dir else None
+    if src_root is not None and not src_root.is_dir():
+        raise DatasetError(f"--from {src_root}: no such folder")
+    rev = revision or manifest["source"]["revision"]
+    todo = [f for f in manifest["files"]
+            if not ((dest / f["path"]).is_file() and sha256_file(dest / f["path"]) == f["sha256"])]
+    for f in tqdm(todo, desc="fetch timbre", unit="file", disable=quiet):
+        target = dest / f["path"]
+        if src_root is not None:
+            src = src_root / f["path"]
+            if not src.is_file():
+                raise DatasetError(f"{src}: missing from the local copy given with --from")
+
+            def _read(out, src=src):
+                with open(src, "rb") as fh:
+                    shutil.copyfileobj(fh, out)
+
+            _install_file(_read, target, f["sha256"], str(src))
+        else:
+            url = manifest["source"]["url_template"].format(revision=rev, remote=f["remote"])
+
+            def _read(out, url=url):
+                try:
+                    with urllib.request.urlopen(url, timeout=timeout) as resp:
+                        shutil.copyfileobj(resp, out)
+                except OSError as exc:
+                    raise DatasetError(
+                        f"cannot download {url}: {exc}. Without network, copy the files and use "
+                        "'hear-probes datasets fetch timbre --from DIR'"
+                    ) from exc
+
+            _install_file(_read, target, f["sha256"], url)
+    return dest
+
+
+def embed_timbre(loaded, store, data_dir: str | os.PathLike | None = None,
+                 datasets: list[str] | None = None, batch_size: int = 8,
+                 quiet: bool = False) -> dict[str, np.ndarray]:
+    """Embed the sounds of the timbre studies through the store (``/timbre/<Dataset>``).
+
+    Each study is one set; finished studies are reused, an interrupted one resumes.
+
+    Returns
+    -------
+    dict
+        ``{dataset: embeddings [n_sounds, dim]}`` with rows in sorted sound order.
+    """
+    from hear_probes.audio import load_audio
+    from hear_probes.embed import embed_set
+
+    root = find_timbre_dir(data_dir)
+    names = datasets or list_timbre_datasets(root)
+    out: dict[str, np.ndarray] = {}
+    for name in tqdm(names, desc=f"{loaded.model_id} timbre", unit="study", disable=quiet):
+        ds = load_timbre_dataset(root, name)
+        by_id = dict(zip(ds.item_ids, ds.sound_paths, strict=True))
+
+        def load_items(ids, by_id=by_id):
+            return [load_audio(by_id[i], loaded.sample_rate) for i in ids]
+
+        out[name] = embed_set(loaded, store, "timbre", name, ds.item_ids, load_items,
+                              stimulus_hash(ds), batch_size=batch_size, quiet=quiet)
+    return out

@@ -1,0 +1,289 @@
+"""HDF5 embedding store: one file per model id, one group per stimulus set.
+
+Layout (documented for users in ``docs/embedding-store.md``)::
+
+    <cache>/embeddings/<model_id>.h5
+        attrs: hear_probes_store = 1, model
+        /<probe>/<set>/embeddings   float32 [n_items, dim]   (scene embeddings)
+        /<probe>/<set>/item_ids     UTF-8 strings [n_items]
+        attrs of /<probe>/<set>: model, sample_rate, stimulus_hash, config_hash,
+                                 adapter_version, weights_id, created, n_items
+
+Crash safety: the HDF5 file is never modified in place. A finished set is written into a
+fresh copy of the file which then replaces the original with ``os.replace`` (atomic), under
+a file lock that serialises writers from several processes. While a set is being computed,
+each finished batch is saved as its own small ``.npz`` next to the file
+(``<model_id>.parts/``), also atomically, so a killed run loses at most the batch in flight
+and a rerun computes only the missing items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import h5py
+import numpy as np
+from filelock import FileLock
+
+from hear_probes.errors import StoreError
+
+STORE_FORMAT = 1
+_STR = h5py.string_dtype(encoding="utf-8")
+
+
+@dataclass
+class StoredSet:
+    """Embeddings of one stimulus set, rows aligned with ``item_ids``."""
+
+    embeddings: np.ndarray
+    item_ids: list[str]
+    attrs: dict = field(default_factory=dict)
+
+    def rows_for(self, item_ids) -> np.ndarray:
+        """Rows in the order of ``item_ids``.
+
+        Raises
+        ------
+        StoreError
+            Naming the ids the set lacks.
+        """
+        index = {k: i for i, k in enumerate(self.item_ids)}
+        missing = [k for k in item_ids if k not in index]
+        if missing:
+            shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
+            raise StoreError(f"{len(missing)} item(s) missing from the embeddings: {shown}")
+        return self.embeddings[[index[k] for k in item_ids]]
+
+
+def safe_name(name: str) -> str:
+    """File-system-safe version of a model id (``pkg.mod`` stays readable)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "model"
+
+
+def _check_set_name(probe: str, set_name: str) -> str:
+    for part in (probe, set_name):
+        if not part or "/" in part or part in (".", ".."):
+            raise StoreError(f"invalid probe/set name {probe!r}/{set_name!r}: no '/' and not empty")
+    return f"{probe}/{set_name}"
+
+
+def _decode(ids) -> list[str]:
+    return [i.decode("utf-8") if isinstance(i, bytes) else str(i) for i in ids]
+
+
+def _read_group(grp: h5py.Group, where: str) -> StoredSet:
+    if "embeddings" not in grp or "item_ids" not in grp:
+        raise StoreError(f"{where}: group lacks 'embeddings' and/or 'item_ids' datasets")
+    emb = np.asarray(grp["embeddings"][...], dtype=np.float32)
+    ids = _decode(grp["item_ids"][...])
+    if emb.ndim != 2 or emb.shape[0] != len(ids):
+        raise StoreError(f"{where}: embeddings {emb.shape} do not match {len(ids)} item_ids")
+    attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in grp.attrs.items()}
+    return StoredSet(emb, ids, attrs)
+
+
+def open_h5_readonly(path: Path) -> h5py.File:
+    """Open an HDF5 file for reading, turning h5py's errors into a clear :class:`StoreError`."""
+    try:
+        return h5py.File(path, "r")
+    except (OSError, ValueError) as exc:
+        raise StoreError(
+            f"{path}: not a readable HDF5 file (truncated or foreign?): {exc}. "
+            "Delete it to recompute, or point --cache elsewhere."
+        ) from exc
+
+
+def read_embeddings_file(path: str | os.PathLike, probe: str, set_name: str) -> StoredSet:
+    """Read ``/<probe>/<set>`` from any HDF5 file in the store layout (``--embeddings``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise StoreError(f"{path}: no such embeddings file")
+    key = _check_set_name(probe, set_name)
+    with open_h5_readonly(path) as f:
+        if key not in f:
+            have = list_sets_in_file(path, probe)
+            raise StoreError(
+                f"{path}: no group /{key}; groups under /{probe}: {', '.join(have) or 'none'}. "
+                "See docs/embedding-store.md for the layout."
+            )
+        out = _read_group(f[key], f"{path}:/{key}")
+    if not np.all(np.isfinite(out.embeddings)):
+        raise StoreError(f"{path}:/{key}: embeddings hold NaN/inf values")
+    return out
+
+
+def list_sets_in_file(path: str | os.PathLike, probe: str) -> list[str]:
+    """Names of the sets stored under ``/<probe>`` in an HDF5 file."""
+    with open_h5_readonly(Path(path)) as f:
+        grp = f.get(probe)
+        if not isinstance(grp, h5py.Group):
+            return []
+        return sorted(k for k, v in grp.items() if isinstance(v, h5py.Group))
+
+
+class EmbeddingStore:
+    """One model's HDF5 embedding store.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.h5`` file (created on the first write).
+    model_id : str, optional
+        Recorded in the root attributes of a new file.
+    """
+
+    def __init__(self, path: str | os.PathLike, model_id: str | None = None) -> None:
+        self.path = Path(path)
+        self.model_id = model_id
+        self.parts_dir = self.path.with_suffix(".parts")
+        self._lock = FileLock(str(self.path) + ".lock", timeout=3600)
+        if self.path.exists():
+            self._validate()
+
+    @classmethod
+    def for_model(cls, loaded, cache_dir: str | os.PathLike | None = None) -> EmbeddingStore:
+        """The store of a loaded module in the cache (``--cache`` or the XDG cache)."""
+        from hear_probes.paths import embeddings_dir
+
+        folder = embeddings_dir(cache_dir)
+        return cls(folder / f"{safe_name(loaded.model_id)}.h5", model_id=loaded.model_id)
+
+    # -- reading ---------------------------------------------------------------------------
+    def _validate(self) -> None:
+        with open_h5_readonly(self.path) as f:
+            if "hear_probes_store" not in f.attrs:
+                raise StoreError(
+                    f"{self.path}: an HDF5 file but not a hear-probes embedding store (no "
+                    "'hear_probes_store' attribute); move it away or use another --cache"
+                )
+
+    def sets(self) -> list[str]:
+        """``probe/set`` names of the finished sets."""
+        if not self.path.exists():
+            return []
+        out: list[str] = []
+        with open_h5_readonly(self.path) as f:
+            for probe, grp in f.items():
+                if isinstance(grp, h5py.Group):
+                    out += [f"{probe}/{s}" for s, g in grp.items() if isinstance(g, h5py.Group)]
+        return sorted(out)
+
+    def read_set(self, probe: str, set_name: str) -> StoredSet:
+        """A finished set (raises :class:`StoreError` if absent)."""
+        key = _check_set_name(probe, set_name)
+        if not self.path.exists():
+            raise StoreError(f"{self.path}: store does not exist yet (no /{key})")
+        with open_h5_readonly(self.path) as f:
+            if key not in f:
+                raise StoreError(f"{self.path}: no set /{key}; stored sets: {', '.join(self.sets()) or 'none'}")
+            return _read_group(f[key], f"{self.path}:/{key}")
+
+    def lookup(self, probe: str, set_name: str, stimulus_hash: str, config_hash: str) -> StoredSet | None:
+        """The finished set if it was computed from these stimuli with this configuration."""
+        key = _check_set_name(probe, set_name)
+        if not self.path.exists():
+            return None
+        with open_h5_readonly(self.path) as f:
+            if key not in f:
+                return None
+            grp = f[key]
+            if grp.attrs.get("stimulus_hash") != stimulus_hash or grp.attrs.get("config_hash") != config_hash:
+                return None
+            return _read_group(grp, f"{self.path}:/{key}")
+
+    # -- partial progress ------------------------------------------------------------------
+    def _parts_folder(self, probe: str, set_name: str, stimulus_hash: str, config_hash: str) -> Path:
+        return self.parts_dir / f"{probe}__{set_name}" / f"{stimulus_hash[:16]}-{config_hash[:16]}"
+
+    def partial_rows(self, probe: str, set_name: str, stimulus_hash: str, config_hash: str) -> dict[str, np.ndarray]:
+        """Rows saved by earlier (possibly killed) runs for this set and configuration."""
+        folder = self._parts_folder(probe, set_name, stimulus_hash, config_hash)
+        rows: dict[str, np.ndarray] = {}
+        if not folder.is_dir():
+            return rows
+        for f in sorted(folder.glob("batch-*.npz")):
+            try:
+                with np.load(f, allow_pickle=False) as z:
+                    ids, emb = [str(i) for i in z["ids"]], z["emb"]
+            except Exception:  # a foreign or damaged part is ignored and recomputed
+                continue
+            rows.update(zip(ids, emb, strict=True))
+        return rows
+
+    def save_partial(self, probe: str, set_name: str, stimulus_hash: str, config_hash: str,
+                     ids: list[str], embeddings: np.ndarray) -> None:
+        """Save one finished batch atomically."""
+        folder = self._parts_folder(probe, set_name, stimulus_hash, config_hash)
+        folder.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:20]
+        target = folder / f"batch-{digest}.npz"
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, ids=np.array(ids, dtype=str), emb=np.asarray(embeddings, np.float32))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    # -- writing ---------------------------------------------------------------------------
+    @contextmanager
+    def locked(self):
+        """Hold the store's inter-process file lock."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            yield
+
+    def write_set(self, probe: str, set_name: str, embeddings: np.ndarray, item_ids: list[str],
+                  attrs: dict) -> None:
+        """Write a finished set: copy-on-write of the whole file, then atomic replace.
+
+        Existing sets are copied unchanged; a set of the same name is replaced. The partial
+        batches of this set are removed afterwards.
+        """
+        key = _check_set_name(probe, set_name)
+        emb = np.asarray(embeddings, dtype=np.float32)
+        if emb.ndim != 2 or emb.shape[0] != len(item_ids):
+            raise StoreError(f"/{key}: embeddings {emb.shape} do not match {len(item_ids)} item_ids")
+        if len(set(item_ids)) != len(item_ids):
+            raise StoreError(f"/{key}: duplicated item ids")
+        with self.locked():
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name + ".", suffix=".tmp")
+            os.close(fd)
+            try:
+                with h5py.File(tmp, "w") as dst:
+                    if self.path.exists():
+                        with open_h5_readonly(self.path) as src:
+                            for k, v in src.attrs.items():
+                                dst.attrs[k] = v
+                            for p_name, p_grp in src.items():
+                                for s_name in p_grp:
+                                    if f"{p_name}/{s_name}" != key:
+                                        src.copy(p_grp[s_name], dst.require_group(p_name), name=s_name)
+                    dst.attrs["hear_probes_store"] = STORE_FORMAT
+                    if self.model_id is not None:
+                        dst.attrs["model"] = self.model_id
+                    grp = dst.require_group(probe).create_group(set_name)
+                    grp.create_dataset("embeddings", data=emb)
+                    grp.create_dataset("item_ids", data=np.array(item_ids, dtype=object), dtype=_STR)
+                    grp.attrs["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                    grp.attrs["n_items"] = len(item_ids)
+                    for k, v in attrs.items():
+                        grp.attrs[k] = v
+                with open(tmp, "rb+") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(tmp, self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            shutil.rmtree(self.parts_dir / f"{probe}__{set_name}", ignore_errors=True)
