@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from hear_probes_adapters._torch_utils import as_audio_tensor
 
 from hear_probes.dsp import mel_filterbank
-from hear_probes_adapters._torch_utils import as_audio_tensor
 
 ADAPTER_VERSION = "1"
 SAMPLE_RATE = 44100

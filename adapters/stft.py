@@ -12,7 +12,6 @@ Differentiable: when the input tensor requires grad, the embeddings keep the gra
 from __future__ import annotations
 
 import torch
-
 from hear_probes_adapters._torch_utils import as_audio_tensor
 
 ADAPTER_VERSION = "1"

@@ -115,7 +115,7 @@ def check_timestamp_output(loaded: LoadedModule, out, n: int) -> tuple[int, floa
     return int(emb.shape[1]), step
 
 
-def test_signal(sample_rate: int, n: int = 2, seconds: float = 1.0, seed: int = 0) -> np.ndarray:
+def probe_signal(sample_rate: int, n: int = 2, seconds: float = 1.0, seed: int = 0) -> np.ndarray:
     """Deterministic test batch: a 440 Hz tone and low-level noise, ``[n, samples]`` float32."""
     t = np.arange(int(round(seconds * sample_rate))) / sample_rate
     rng = np.random.default_rng(seed)
@@ -132,7 +132,7 @@ def check_module(loaded: LoadedModule, n: int = 2, seconds: float = 1.0) -> Cont
         On the first broken rule, naming the module and the rule.
     """
     check_attributes(loaded)
-    audio = test_signal(loaded.sample_rate, n=n, seconds=seconds)
+    audio = probe_signal(loaded.sample_rate, n=n, seconds=seconds)
     name = loaded.module_name
     try:
         scene = loaded.module.get_scene_embeddings(loaded.to_framework(audio), loaded.model)

@@ -10,7 +10,7 @@ import platform
 import shlex
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -44,7 +44,7 @@ def provenance(seed: int | None = None, timings: dict[str, float] | None = None,
     """Where a result came from: command, versions, platform, seed, timings, date."""
     out = {
         "command": command_line(),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "versions": package_versions(),

@@ -26,7 +26,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import h5py
@@ -276,7 +276,7 @@ class EmbeddingStore:
                     grp = dst.require_group(probe).create_group(set_name)
                     grp.create_dataset("embeddings", data=emb)
                     grp.create_dataset("item_ids", data=np.array(item_ids, dtype=object), dtype=_STR)
-                    grp.attrs["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                    grp.attrs["created"] = datetime.now(UTC).isoformat(timespec="seconds")
                     grp.attrs["n_items"] = len(item_ids)
                     for k, v in attrs.items():
                         grp.attrs[k] = v

@@ -1,0 +1,52 @@
+"""CLI end to end on the weight-free stft representation with the real timbre sounds."""
+
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+
+from hear_probes.stimuli.timbre import TIMBRE_DATASETS
+
+
+def _run(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "hear_probes.cli", *args], capture_output=True, text=True, env=env)
+
+
+def test_models_lists_builtins():
+    proc = _run("models")
+    assert proc.returncode == 0, proc.stderr
+    lines = {ln.split()[0]: ln for ln in proc.stdout.splitlines()[1:]}
+    for name in ("stft", "logmel"):
+        assert name in lines and "ready" in lines[name] and "not ready" not in lines[name]
+    assert "513" in lines["stft"] and "44100" in lines["stft"]
+
+
+def test_embed_all_timbre_sets(tmp_path, timbre_dir):
+    proc = _run("embed", "--model", "stft", "--stimuli", "timbre", "--data", str(timbre_dir),
+                "--cache", str(tmp_path), "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    with h5py.File(tmp_path / "embeddings" / "stft.h5", "r") as f:
+        assert sorted(f["timbre"]) == sorted(TIMBRE_DATASETS)
+        g = f["timbre/Grey1977"]
+        assert g["embeddings"].shape == (16, 513)
+        assert g.attrs["model"] == "stft" and g.attrs["sample_rate"] == 44100
+        assert np.all(np.isfinite(g["embeddings"][...]))
+    again = _run("embed", "--model", "stft", "--stimuli", "timbre", "--data", str(timbre_dir),
+                 "--cache", str(tmp_path))
+    assert again.returncode == 0
+    assert again.stdout.count("(cached)") == 17
+
+
+def test_user_errors_are_one_line(tmp_path):
+    proc = _run("embed", "--model", "stft", "--stimuli", "timbre", "--data", str(tmp_path / "nowhere"),
+                "--cache", str(tmp_path))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: no timbre datasets at") and "Traceback" not in proc.stderr
+    proc = _run("embed", "--stimuli", "nope", "--model", "stft")
+    assert proc.returncode == 2 and "unknown stimulus set" in proc.stderr
+    bad = tmp_path / "embeddings"
+    bad.mkdir()
+    (bad / "stft.h5").write_bytes(b"garbage")
+    proc = _run("embed", "--model", "stft", "--cache", str(tmp_path), "--data", str(tmp_path))
+    assert proc.returncode == 2 and "not a readable HDF5 file" in proc.stderr
