@@ -1,0 +1,113 @@
+"""Assemble the report: summary cards, the three probe sections, provenance."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hear_probes import __version__
+from hear_probes.provenance import atomic_write_text
+from hear_probes.report.load import ModelResults, collect_results
+from hear_probes.report.render import CSS, esc, image_html, table_html, table_markdown
+from hear_probes.report.tables import (
+    gear_table,
+    ranking_table,
+    robustness_table,
+    summary_numbers,
+    timbre_table,
+)
+
+
+def _cards(results: list[ModelResults]) -> tuple[str, str]:
+    html_parts, md = [], ["## Summary", ""]
+    for r in results:
+        nums = summary_numbers(r)
+        dl = "".join(f'<dt title="{esc(why)}">{esc(label)}</dt><dd>{esc(v)}</dd>' for label, v, why in nums)
+        html_parts.append(f'<div class="card"><h3>{esc(r.name)}</h3><dl>{dl}</dl></div>')
+        md.append(f"- **{r.name}**: " + ", ".join(f"{label} {v}" for label, v, _ in nums))
+    note = ('<p class="note">pitch/level: ranking accuracy at the fine scale (0.5 = chance); '
+            "f1/alpha/r: GEAR kNN R² (1 = fully recoverable); timbre: median explained variance.</p>")
+    return '<div class="cards">' + "".join(html_parts) + "</div>" + note, "\n".join(md) + "\n"
+
+
+def _figures(results: list[ModelResults], probe: str) -> str:
+    out = []
+    for r in results:
+        for png in r.figures.get(probe, []):
+            out.append(image_html(png, f"{r.name}: {png.name}"))
+    return "".join(out)
+
+
+def _provenance(results: list[ModelResults]) -> tuple[str, str]:
+    rows, md = [], ["## Provenance", ""]
+    for r in results:
+        model = r.model
+        for probe, payload in r.probes.items():
+            prov = payload.get("provenance", {})
+            weights = model.get("weights_id") or model.get("embeddings_file") or "none (weight-free)"
+            timings = ", ".join(f"{k} {v:.1f} s" for k, v in (prov.get("timings_s") or {}).items()
+                                if isinstance(v, (int, float)))
+            versions = ", ".join(f"{k} {v}" for k, v in (prov.get("versions") or {}).items())
+            rows.append(f"<tr><td>{esc(r.name)}</td><td>{esc(probe)}</td><td><code>{esc(prov.get('command', '?'))}</code></td>"
+                        f"<td>{esc(prov.get('seed'))}</td><td>{esc(timings)}</td><td>{esc(weights)}</td>"
+                        f"<td>{esc(prov.get('created', '?'))}</td><td>{esc(versions)}</td></tr>")
+            md.append(f"- {r.name} / {probe}: `{prov.get('command', '?')}`, seed {prov.get('seed')}, "
+                      f"{timings or 'no timings'}; weights: {weights}; {versions}")
+    head = "".join(f"<th>{h}</th>" for h in ("model", "probe", "command", "seed", "timings", "weights", "created", "versions"))
+    html_table = f'<table id="table-provenance"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    return html_table, "\n".join(md) + "\n"
+
+
+def build_report(results: list[ModelResults]) -> tuple[str, str]:
+    """HTML page and Markdown twin for a list of loaded result folders."""
+    cards_html, cards_md = _cards(results)
+    sections_html, sections_md = [], []
+
+    def section(title: str, anchor: str, tables, probe: str, empty: str) -> None:
+        present = [t for t in tables if t is not None]
+        body = "".join(table_html(t) for t in present) + _figures(results, probe)
+        sections_html.append(f'<section id="{anchor}"><h2>{esc(title)}</h2>{body or f"<p>{esc(empty)}</p>"}</section>')
+        sections_md.append(f"## {title}\n\n" + ("\n".join(table_markdown(t) for t in present) or f"{empty}\n"))
+
+    section("Pitch and level ranking", "ranking", [ranking_table(results)], "ranking", "No ranking results given.")
+    section("GEAR", "gear", [gear_table(results)], "gear", "No GEAR results given.")
+    section("Timbre", "timbre", [timbre_table(results), timbre_table(results, "loso_explained_variance"),
+                                 robustness_table(results)], "timbre", "No timbre results given.")
+    prov_html, prov_md = _provenance(results)
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    names = ", ".join(r.name for r in results)
+    page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>hear-probes report: {esc(names)}</title>"
+            f"<style>{CSS}</style></head><body><h1>hear-probes report</h1>"
+            f'<p class="note">Models: {esc(names)}. Built {esc(created)} by hear-probes {esc(__version__)}.</p>'
+            f'<nav><a href="#summary">Summary</a> · <a href="#ranking">Ranking</a> · <a href="#gear">GEAR</a> · '
+            f'<a href="#timbre">Timbre</a> · <a href="#provenance">Provenance</a></nav>'
+            f'<section id="summary"><h2>Summary</h2>{cards_html}</section>'
+            + "".join(sections_html)
+            + f'<section id="provenance"><h2>Provenance</h2>{prov_html}</section></body></html>\n')
+    md = (f"# hear-probes report\n\nModels: {names}. Built {created} by hear-probes {__version__}.\n\n"
+          + cards_md + "\n" + "\n".join(sections_md) + "\n" + prov_md)
+    return page, md
+
+
+def write_report(result_dirs, output: str | os.PathLike = "report.html") -> Path:
+    """Write ``output`` (HTML, self-contained) and its Markdown twin (``.md``).
+
+    Parameters
+    ----------
+    result_dirs : sequence of path-like
+        Folders written by the probes (``ranking.json``, ``gear.json``, ``timbre.json``, PNGs).
+    output : path-like
+        The HTML file.
+
+    Returns
+    -------
+    Path
+        The HTML file written.
+    """
+    results = collect_results(result_dirs)
+    page, md = build_report(results)
+    output = Path(output)
+    atomic_write_text(output, page)
+    atomic_write_text(output.with_suffix(".md"), md)
+    return output

@@ -1,0 +1,216 @@
+"""Report tables as plain data (rendered to HTML and Markdown by ``render``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hear_probes.report.load import ModelResults
+
+RANKING_COLUMNS = [("pitch", "eps", "pitch ε"), ("pitch", "fine", "pitch ±30 c"),
+                   ("pitch", "coarse", "pitch ±600 c"), ("level", "eps", "level ε"),
+                   ("level", "fine", "level ±2 dB"), ("level", "coarse", "level ±10 dB")]
+GEAR_FACTORS = ("f1", "alpha", "r")
+GEAR_SCORES = [("knn_r2_k10", "kNN R² K=10"), ("knn_r2_k40", "kNN R² K=40"),
+               ("isomap_linear_r2", "Isomap linear R²"), ("sensitivity", "sensitivity ρ")]
+
+
+@dataclass
+class Cell:
+    """One table cell: display text, optional numeric value, hover title, style flags."""
+
+    text: str
+    value: float | None = None
+    title: str = ""
+    css: str = ""
+    bold: bool = False
+
+
+@dataclass
+class Table:
+    """A titled table with a header row, data rows and optional footer rows."""
+
+    id: str
+    title: str
+    header: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+    footer: list[list[Cell]] = field(default_factory=list)
+    note: str = ""
+
+
+def _num(x) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if np.isfinite(v) else None
+
+
+def accuracy_class(acc: float | None) -> str:
+    """CSS class of an accuracy: below chance, near chance, middling, good (≥ 0.8)."""
+    if acc is None:
+        return "na"
+    if acc >= 0.8:
+        return "good"
+    if acc < 0.45:
+        return "bad"
+    if acc <= 0.55:
+        return "chance"
+    return "mid"
+
+
+def ranking_cell(entry) -> Cell:
+    """Cell of the ranking table from a float, a summary dict or an 'n/a' record."""
+    if isinstance(entry, dict):
+        acc = _num(entry.get("accuracy"))
+        if acc is None:
+            reason = str(entry.get("reason") or entry.get("status") or "not available")
+            return Cell("n/a", None, reason, "na")
+        ci = entry.get("ci95")
+        if isinstance(ci, (list, tuple)) and len(ci) == 2:
+            lo, hi = _num(ci[0]), _num(ci[1])
+            title = f"95 % CI [{lo:.3f}, {hi:.3f}], n = {entry.get('n_trials', '?')}"
+            return Cell(f"{acc:.3f} [{lo:.2f}, {hi:.2f}]", acc, title, accuracy_class(acc))
+        return Cell(f"{acc:.3f}", acc, "", accuracy_class(acc))
+    acc = _num(entry)
+    if acc is None:
+        return Cell("n/a", None, str(entry) if entry else "not available", "na")
+    return Cell(f"{acc:.3f}", acc, "", accuracy_class(acc))
+
+
+def ranking_table(results: list[ModelResults]) -> Table | None:
+    """Turian & Henry's Table 1 layout: rows = representations, 6 columns."""
+    table = Table("table-ranking", "Pitch and level ranking accuracy (Turian & Henry 2020, Table 1 layout)",
+                  ["representation"] + [c[2] for c in RANKING_COLUMNS],
+                  note="Accuracy over trials with Wilson 95 % intervals; 0.5 is chance. "
+                       "Green ≥ 0.8, grey ≈ chance, red below chance.")
+    multi = len([r for r in results if "ranking" in r.probes]) > 1
+    for res in results:
+        payload = res.probes.get("ranking")
+        if not payload:
+            continue
+        acc = payload.get("accuracy", {})
+        for rep, block in acc.items():
+            label = f"{rep}" if not multi or rep == res.name else f"{rep} ({res.name})"
+            row = [Cell(label)]
+            for dim, scale, _ in RANKING_COLUMNS:
+                row.append(ranking_cell((block.get(dim) or {}).get(scale)))
+            table.rows.append(row)
+    return table if table.rows else None
+
+
+def _gear_score(block: dict, key: str) -> float | None:
+    if key in block:
+        return _num(block[key])
+    for k, v in block.items():  # tolerate nested {"isomap": {"linear_r2": ...}} spellings
+        if isinstance(v, dict) and key.split("_", 1)[-1] in v:
+            return _num(v[key.split("_", 1)[-1]])
+    return None
+
+
+def gear_table(results: list[ModelResults]) -> Table | None:
+    """Disentanglement scores: one row per model and factor, one column per score."""
+    header = ["model", "factor"] + [label for _, label in GEAR_SCORES] + ["median |log ratio|"]
+    table = Table("table-gear", "GEAR disentanglement scores (1 = the factor is fully recoverable; ≈ 0 = not encoded)",
+                  header, note="kNN R²: leave-one-out kNN regression of the factor; Isomap linear R²: best "
+                               "linear map from the 3 Isomap coordinates; sensitivity: Spearman ρ between "
+                               "embedding distance and |Δ factor|; |log ratio|: kNN estimate vs truth, K = 40 "
+                               "(Lostanlen et al. Fig. 4). Definitions in docs/gear.md.")
+    for res in results:
+        factors = res.probes.get("gear", {}).get("factors", {})
+        for f in GEAR_FACTORS:
+            if f not in factors:
+                continue
+            block = factors[f]
+            row = [Cell(res.name), Cell(f)]
+            for key, _ in GEAR_SCORES:
+                v = _gear_score(block, key)
+                row.append(Cell("n/a" if v is None else f"{v:.2f}", v, css="na" if v is None else _score_class(v)))
+            lr = block.get("knn_log_ratio") if isinstance(block.get("knn_log_ratio"), dict) else {}
+            v = _num(lr.get("mean_abs", lr.get("median_abs")))
+            row.append(Cell("n/a" if v is None else f"{v:.3f}", v))
+            table.rows.append(row)
+    return table if table.rows else None
+
+
+def _score_class(v: float) -> str:
+    return "good" if v >= 0.8 else ("chance" if v < 0.2 else "mid")
+
+
+def timbre_table(results: list[ModelResults], key: str = "explained_variance") -> Table | None:
+    """Pascal & Lagrange's Table I layout: rows = studies, columns = models; median and IQR."""
+    from hear_probes.stimuli.timbre import TIMBRE_DATASETS
+
+    cols = [r for r in results if "timbre" in r.probes and r.probes["timbre"].get(key)]
+    if not cols:
+        return None
+    studies = list(TIMBRE_DATASETS)
+    for r in cols:
+        studies += [s for s in r.probes["timbre"][key] if s not in studies]
+    title = ("Explained variance of human dissimilarity ratings (Pascal & Lagrange 2024, Table I layout)"
+             if key == "explained_variance" else "Held-out explained variance (leave one sound out)")
+    table = Table("table-timbre" if key == "explained_variance" else "table-timbre-loso", title,
+                  ["study"] + [r.name for r in cols],
+                  note="Squared Pearson correlation between the learned metric and the ratings; best per row in bold.")
+    values = np.full((len(studies), len(cols)), np.nan)
+    for j, r in enumerate(cols):
+        for i, s in enumerate(studies):
+            v = _num(r.probes["timbre"][key].get(s))
+            values[i, j] = np.nan if v is None else v
+    keep = ~np.all(np.isnan(values), axis=1)
+    for i in np.flatnonzero(keep):
+        best = np.nanmax(values[i]) if np.any(~np.isnan(values[i])) else None
+        row = [Cell(studies[i])]
+        for v in values[i]:
+            row.append(Cell("—" if np.isnan(v) else f"{v:.2f}", None if np.isnan(v) else float(v),
+                            bold=best is not None and not np.isnan(v) and np.isclose(v, best)))
+        table.rows.append(row)
+    kept = values[keep]
+    med = [np.nanmedian(kept[:, j]) for j in range(len(cols))]
+    iqr = [np.nanpercentile(kept[:, j], 75) - np.nanpercentile(kept[:, j], 25) for j in range(len(cols))]
+    table.footer.append([Cell("Median")] + [Cell(f"{m:.2f}", float(m), bold=np.isclose(m, max(med))) for m in med])
+    table.footer.append([Cell("Interquartile range")] + [Cell(f"{q:.2f}", float(q)) for q in iqr])
+    return table
+
+
+def robustness_table(results: list[ModelResults]) -> Table | None:
+    """Relative robustness (dB) against each result's named reference; rows = studies."""
+    from hear_probes.stimuli.timbre import TIMBRE_DATASETS
+
+    cols = [r for r in results if r.probes.get("timbre", {}).get("relative_area_db")]
+    if not cols:
+        return None
+    refs = sorted({str(r.probes["timbre"].get("reference", "?")) for r in cols})
+    table = Table("table-robustness", f"Relative robustness in dB against {', '.join(refs)} (Fig. 1b layout)",
+                  ["study"] + [r.name for r in cols],
+                  note="10·log10(area_model / area_reference) of the explained-variance curve over "
+                       "log10 δ ∈ [−1, 1]; positive = more robust than the reference.")
+    for s in TIMBRE_DATASETS:
+        vals = [_num(r.probes["timbre"]["relative_area_db"].get(s)) for r in cols]
+        if all(v is None for v in vals):
+            continue
+        table.rows.append([Cell(s)] + [Cell("—" if v is None else f"{v:+.2f}", v,
+                                            css="" if v is None else ("good" if v > 0 else "bad"))
+                                       for v in vals])
+    return table if table.rows else None
+
+
+def summary_numbers(res: ModelResults) -> list[tuple[str, str, str]]:
+    """(label, value, explanation) triples for a model's summary card."""
+    out: list[tuple[str, str, str]] = []
+    ranking = res.probes.get("ranking", {}).get("accuracy", {})
+    if ranking:
+        rep = res.name if res.name in ranking else next(iter(ranking))
+        for dim in ("pitch", "level"):
+            cell = ranking_cell((ranking[rep].get(dim) or {}).get("fine"))
+            out.append((dim, cell.text.split(" [")[0], f"ranking accuracy, fine scale ({rep})"))
+    gear = res.probes.get("gear", {}).get("factors", {})
+    for f in GEAR_FACTORS:
+        if f in gear:
+            v = _gear_score(gear[f], "knn_r2_k10")
+            out.append((f, "n/a" if v is None else f"{v:.2f}", "GEAR kNN R² (K=10)"))
+    timbre = res.probes.get("timbre", {})
+    if _num(timbre.get("median")) is not None:
+        out.append(("timbre", f"{float(timbre['median']):.2f}", "median explained variance, 17 studies"))
+    return out

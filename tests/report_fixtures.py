@@ -1,0 +1,45 @@
+"""Small result folders in the probes' JSON schema, for report tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from hear_probes.stimuli.timbre import TIMBRE_DATASETS
+
+
+def _prov(cmd):
+    return {"command": cmd, "created": "2026-11-21T08:00:00+00:00", "seed": 0,
+            "timings_s": {"total": 1.5}, "versions": {"hear-probes": "0.1.0", "numpy": "2"}}
+
+
+def _acc(a):
+    return {"accuracy": a, "ci95": [max(0, a - 0.03), min(1, a + 0.03)], "n_trials": 1000}
+
+
+def write_fixture_results(root: Path, names=("stft", "logmel")) -> list[Path]:
+    rng = np.random.default_rng(0)
+    out = []
+    for k, name in enumerate(names):
+        d = root / name
+        d.mkdir(parents=True, exist_ok=True)
+        model = {"model_id": name, "weights_id": "", "adapter_version": "1", "sample_rate": 44100}
+        ranking = {"probe": "ranking", "schema_version": 1, "model": model, "provenance": _prov(f"hear-probes probe ranking --model {name}"),
+                   "accuracy": {name: {"pitch": {"eps": _acc(0.9), "fine": _acc(0.6 + 0.1 * k), "coarse": _acc(0.7)},
+                                       "level": {"eps": {"accuracy": None, "reason": "not differentiable"},
+                                                 "fine": _acc(0.52), "coarse": _acc(0.81)}}}}
+        factors = {f: {"knn_r2_k10": float(rng.uniform()), "knn_r2_k40": float(rng.uniform()),
+                       "isomap_linear_r2": float(rng.uniform()), "sensitivity": float(rng.uniform())}
+                   for f in ("f1", "alpha", "r")}
+        gear = {"probe": "gear", "schema_version": 1, "model": model, "provenance": _prov("g"), "factors": factors}
+        ev = {s: float(rng.uniform(0.1, 0.9)) for s in TIMBRE_DATASETS}
+        timbre = {"probe": "timbre", "schema_version": 1, "model": model, "provenance": _prov("t"),
+                  "explained_variance": ev, "median": float(np.median(list(ev.values()))), "iqr": 0.2,
+                  "loso_explained_variance": {s: v * 0.5 for s, v in ev.items()},
+                  "reference": "stft", "relative_area_db": {s: float(rng.normal()) for s in TIMBRE_DATASETS}}
+        for probe, payload in (("ranking", ranking), ("gear", gear), ("timbre", timbre)):
+            (d / f"{probe}.json").write_text(json.dumps(payload))
+        out.append(d)
+    return out

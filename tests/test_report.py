@@ -1,0 +1,82 @@
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from report_fixtures import write_fixture_results
+
+from hear_probes.errors import HearProbesError
+from hear_probes.report import collect_results, write_report
+from hear_probes.report.tables import gear_table, ranking_table, timbre_table
+
+
+def test_tables_shapes(tmp_path):
+    results = collect_results(write_fixture_results(tmp_path))
+    rk = ranking_table(results)
+    assert len(rk.rows) == 2 and len(rk.header) == 7
+    assert rk.rows[0][4].text == "n/a" and rk.rows[0][4].title == "not differentiable"
+    gt = gear_table(results)
+    assert len(gt.rows) == 6 and len(gt.header) == 7
+    tt = timbre_table(results)
+    assert len(tt.rows) == 17 and len(tt.header) == 3 and len(tt.footer) == 2
+    for row in tt.rows:  # exactly the best of each row is bold (ties allowed)
+        vals = [c.value for c in row[1:]]
+        assert [c.bold for c in row[1:]] == [v == max(vals) for v in vals]
+
+
+def test_write_report_is_self_contained(tmp_path):
+    dirs = write_fixture_results(tmp_path)
+    out = write_report(dirs, tmp_path / "r.html")
+    page = out.read_text()
+    assert "<script src" not in page and "http://" not in page.replace("http://www.w3.org", "")
+    assert 'id="table-ranking"' in page and 'id="table-gear"' in page and 'id="table-timbre"' in page
+    md = out.with_suffix(".md").read_text()
+    assert "| study | stft | logmel |" in md and "**" in md
+
+
+def test_report_cli_and_errors(tmp_path):
+    dirs = write_fixture_results(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "hear_probes.cli", "report", *map(str, dirs), "-o", str(tmp_path / "x.html")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "x.html").exists() and (tmp_path / "x.md").exists()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(HearProbesError, match="no ranking.json"):
+        collect_results([tmp_path / "empty"])
+    (dirs[0] / "gear.json").write_text("{broken")
+    with pytest.raises(HearProbesError, match="not valid JSON"):
+        collect_results([dirs[0]])
+
+
+def _chromium():
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_report_renders_in_headless_chromium(tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+    exe = _chromium()
+    if exe is None:
+        pytest.skip("chromium not installed (tests/tools/ensure_browser.py installs it as root)")
+    out = write_report(write_fixture_results(tmp_path), tmp_path / "report.html")
+    errors: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        page = browser.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(out.as_uri())
+        counts = page.evaluate("""() => Object.fromEntries(['table-ranking','table-gear','table-timbre'].map(id => {
+            const t = document.getElementById(id);
+            return [id, t ? [t.tBodies[0].rows.length, t.tHead.rows[0].cells.length] : null];}))""")
+        page.screenshot(path=str(tmp_path / "shot.png"), full_page=True)
+        browser.close()
+    assert errors == []
+    assert all(u.startswith(("file:", "data:")) for u in requests), requests
+    assert counts == {"table-ranking": [2, 7], "table-gear": [6, 7], "table-timbre": [17, 3]}
+    assert (tmp_path / "shot.png").stat().st_size > 10_000
+    json.dumps(counts)
