@@ -101,12 +101,7 @@ def ranking_table(results: list[ModelResults]) -> Table | None:
 
 
 def _gear_score(block: dict, key: str) -> float | None:
-    if key in block:
-        return _num(block[key])
-    for k, v in block.items():  # tolerate nested {"isomap": {"linear_r2": ...}} spellings
-        if isinstance(v, dict) and key.split("_", 1)[-1] in v:
-            return _num(v[key.split("_", 1)[-1]])
-    return None
+    return _num(block.get(key))
 
 
 def gear_table(results: list[ModelResults]) -> Table | None:
