@@ -1,0 +1,89 @@
+"""``hear-probes probe gear``: the GEAR probe from the command line."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hear_probes.cli_common import (
+    CacheOpt,
+    ModelOpt,
+    ModelPathOpt,
+    ModuleOpt,
+    OutOpt,
+    QuietOpt,
+    SeedOpt,
+    default_out,
+)
+from hear_probes.errors import HearProbesError
+
+EmbeddingsOpt = Annotated[
+    Path | None,
+    typer.Option("--embeddings", help="HDF5 file with /gear/<set>/embeddings and item_ids "
+                 "(store layout); factors are parsed from the item ids."),
+]
+SetOpt = Annotated[
+    str | None, typer.Option("--set", help="Set under /gear in --embeddings (default: tones).")
+]
+VariantOpt = Annotated[
+    str, typer.Option("--variant", help="Stimuli: 'paper' (64 ms Hann bursts, as the paper) or "
+                      "'perceptual' (1 s tones, perceptual scales).")
+]
+NotebookOpt = Annotated[
+    bool, typer.Option("--notebook", help="Paper variant with the authors' notebook deviations.")
+]
+QuickOpt = Annotated[bool, typer.Option("--quick", help="400 tones instead of 2500.")]
+NTonesOpt = Annotated[
+    int | None, typer.Option("--n-tones", min=20, help="Seeded subset of this many tones.")
+]
+
+
+def command(
+    model: ModelOpt = None,
+    module: ModuleOpt = None,
+    model_path: ModelPathOpt = None,
+    embeddings: EmbeddingsOpt = None,
+    set_name: SetOpt = None,
+    variant: VariantOpt = "paper",
+    notebook: NotebookOpt = False,
+    quick: QuickOpt = False,
+    n_tones: NTonesOpt = None,
+    out: OutOpt = None,
+    cache: CacheOpt = None,
+    seed: SeedOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """GEAR: Isomap, kNN regression and disentanglement of f1, alpha, r (writes gear.json)."""
+    from hear_probes.probes.gear.evaluate import evaluate, evaluate_embeddings_file
+
+    given = [x is not None for x in (model, module, embeddings)]
+    if sum(given) != 1:
+        raise HearProbesError("give exactly one of --model NAME, --module MOD, --embeddings FILE.h5")
+    if variant not in ("paper", "perceptual"):
+        raise HearProbesError(f"--variant must be 'paper' or 'perceptual', not {variant!r}")
+    t0 = time.perf_counter()
+    if embeddings is not None:
+        out_dir = default_out(embeddings.stem, out)
+        payload = evaluate_embeddings_file(embeddings, out_dir, set_name=set_name, seed=seed)
+    else:
+        from hear_probes.cli_common import open_store, resolve_loaded
+
+        loaded = resolve_loaded(model, module, model_path)
+        store = open_store(loaded, cache)
+        out_dir = default_out(loaded, out)
+        payload = evaluate(
+            loaded, store, out_dir, quick=quick, seed=seed, quiet=quiet, variant=variant,
+            notebook=notebook, n_tones=n_tones,
+        )
+    if not quiet:
+        for name, res in payload["factors"].items():
+            typer.echo(
+                f"{name:>9}: kNN R2 (K=10/40) {res['knn_r2_k10']:.3f}/{res['knn_r2_k40']:.3f}  "
+                f"Isomap-linear R2 {res['isomap_linear_r2']:.3f}  "
+                f"sensitivity {res['sensitivity']:.3f}  effect {res['distance_effect']:.3f}  "
+                f"median log ratio {res['knn_log_ratio']['median']:+.3f}"
+            )
+        typer.echo(f"gear: {out_dir / 'gear.json'} ({time.perf_counter() - t0:.1f} s)")
