@@ -1,0 +1,109 @@
+"""``hear-probes probe timbre``: the timbre metric-learning probe from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hear_probes.cli_common import (
+    CacheOpt,
+    DataOpt,
+    ModelOpt,
+    ModelPathOpt,
+    ModuleOpt,
+    OutOpt,
+    QuietOpt,
+    SeedOpt,
+    default_out,
+    open_store,
+    resolve_loaded,
+)
+from hear_probes.errors import HearProbesError
+
+__all__ = ["command"]
+
+
+def command(
+    model: ModelOpt = None,
+    module: ModuleOpt = None,
+    embeddings: Annotated[Path | None, typer.Option(
+        "--embeddings", help="HDF5 file in the store layout: /timbre/<Dataset>/{embeddings,item_ids}."
+    )] = None,
+    model_path: ModelPathOpt = None,
+    data: DataOpt = None,
+    datasets: Annotated[str | None, typer.Option(
+        "--datasets", help="Comma-separated subset of studies (default: all 17).")] = None,
+    robustness: Annotated[bool, typer.Option(
+        "--robustness", help="Robustness sweep to degraded ratings (9 levels x 5 draws).")] = False,
+    reference: Annotated[str | None, typer.Option(
+        "--reference", help="Reference of the relative robustness: a representation name "
+        "(results looked up in <out>/../<name>, computed if missing), a result folder or a "
+        "timbre.json; 'none' to skip. Default: stft when its results exist or can be "
+        "computed.")] = None,
+    loso: Annotated[bool, typer.Option(
+        "--loso/--no-loso", help="Leave-one-sound-out held-out explained variance.")] = True,
+    init: Annotated[str, typer.Option(
+        "--init", help="Initialisation: warm (NNLS, paper), random (Thoret et al.), exact "
+        "(global optimum by NNLS on centred differences).")] = "warm",
+    ftol: Annotated[float | None, typer.Option(
+        "--ftol", help="L-BFGS-B ftol (default 1e-36, the paper's).")] = None,
+    gtol: Annotated[float | None, typer.Option(
+        "--gtol", help="L-BFGS-B gtol (default 1e-36, the paper's).")] = None,
+    maxiter: Annotated[int | None, typer.Option("--maxiter", min=1,
+                                                help="L-BFGS-B iterations (paper 1e4).")] = None,
+    rating_norm: Annotated[str, typer.Option(
+        "--rating-norm", help="Ratings normalisation: none (paper), max, minmax.")] = "none",
+    feature_norm: Annotated[str, typer.Option(
+        "--feature-norm", help="Per-sound feature normalisation: none, max.")] = "none",
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Local worker processes (default: all CPUs).")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask distributed scheduler address (tcp://host:8786).")] = None,
+    allow_identical: Annotated[bool, typer.Option(
+        "--allow-identical", help="Accept identical embeddings for distinct sounds.")] = False,
+    seed: SeedOpt = 0,
+    out: OutOpt = None,
+    cache: CacheOpt = None,
+    quick: Annotated[bool, typer.Option(help="Four small studies, short robustness sweep.")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Metric learning on human timbre dissimilarity ratings (Pascal & Lagrange 2024)."""
+    from hear_probes.probes.timbre.study import FEATURE_NORMALISATIONS, RATING_NORMALISATIONS
+
+    given = [x for x in (model, module, embeddings) if x]
+    if len(given) != 1:
+        raise HearProbesError("give exactly one of --model NAME, --module MOD or --embeddings FILE.h5")
+    if init not in ("warm", "random", "exact"):
+        raise HearProbesError(f"--init {init!r}: choose warm, random or exact")
+    if rating_norm not in RATING_NORMALISATIONS:
+        raise HearProbesError(f"--rating-norm {rating_norm!r}: choose {', '.join(RATING_NORMALISATIONS)}")
+    if feature_norm not in FEATURE_NORMALISATIONS:
+        raise HearProbesError(f"--feature-norm {feature_norm!r}: choose {', '.join(FEATURE_NORMALISATIONS)}")
+    names = [d.strip() for d in datasets.split(",") if d.strip()] if datasets else None
+    ref = reference
+    opts = dict(loso=loso, init=init, ftol=ftol, gtol=gtol,
+                maxiter=maxiter, rating_norm=rating_norm, feature_norm=feature_norm,
+                workers=workers, scheduler=scheduler, allow_identical=allow_identical)
+    if embeddings is not None:
+        from hear_probes.probes.timbre.runner import evaluate_embeddings
+
+        out_dir = default_out(embeddings.stem, out)
+        payload = evaluate_embeddings(embeddings, Path(out_dir), quick=quick, seed=seed,
+                                      quiet=quiet, data_dir=data, datasets=names,
+                                      robustness=robustness, reference=ref, **opts)
+    else:
+        from hear_probes.probes.timbre.runner import evaluate
+
+        loaded = resolve_loaded(model, module, model_path)
+        store = open_store(loaded, cache)
+        out_dir = default_out(loaded, out)
+        payload = evaluate(loaded, store, Path(out_dir), quick=quick, seed=seed, quiet=quiet,
+                           data_dir=data, datasets=names, robustness=robustness, reference=ref,
+                           **opts)
+    if not quiet:
+        typer.echo(f"timbre: median explained variance {payload['median']:.3f} "
+                   f"(IQR {payload['iqr']:.3f}) over {len(payload['explained_variance'])} studies"
+                   + (f", held-out median {payload['loso_median']:.3f}" if loso else "")
+                   + f" -> {Path(out_dir) / 'timbre.json'}")

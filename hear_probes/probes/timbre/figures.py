@@ -1,0 +1,211 @@
+"""Figures of the timbre probe (PNG, matplotlib Agg backend)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from hear_probes.stimuli.timbre import TIMBRE_DATASETS
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _ordered(names) -> list[str]:
+    names = list(names)
+    known = [d for d in TIMBRE_DATASETS if d in names]
+    return known + sorted(set(names) - set(known))
+
+
+def _save(fig, out_png: str | Path) -> Path:
+    out = Path(out_png)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120, bbox_inches="tight")
+    _plt().close(fig)
+    return out
+
+
+def plot_explained_variance(
+    ev: Mapping[str, float],
+    out_png: str | Path,
+    *,
+    loso: Mapping[str, float] | None = None,
+    published: Mapping[str, float] | None = None,
+    title: str = "",
+) -> Path:
+    """Bars of the explained variance per study (Table I order).
+
+    Parameters
+    ----------
+    ev : mapping
+        In-sample explained variance per study.
+    out_png : path
+    loso : mapping, optional
+        Held-out (leave-one-sound-out) explained variance, drawn next to ``ev``.
+    published : mapping, optional
+        Reference values drawn as black ticks (e.g. the published STFT column).
+    title : str
+    """
+    plt = _plt()
+    names = _ordered(ev)
+    x = np.arange(len(names))
+    width = 0.4 if loso else 0.7
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.55 * len(names) + 2), 4.2))
+    ax.bar(x - (width / 2 if loso else 0), [ev[n] for n in names], width, label="in-sample")
+    if loso:
+        ax.bar(x + width / 2, [loso.get(n, np.nan) for n in names], width,
+               label="held-out (LOSO)")
+    if published:
+        pub = [published.get(n, np.nan) for n in names]
+        ax.scatter(x, pub, marker="_", s=300, color="black", zorder=3, label="published")
+    ax.set_xticks(x)
+    ax.set_xticklabels(names, rotation=60, ha="right", fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("explained variance (Pearson$^2$)")
+    med = float(np.nanmedian([ev[n] for n in names])) if names else float("nan")
+    ax.set_title(title or f"Timbre: explained variance (median {med:.2f})")
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    return _save(fig, out_png)
+
+
+def plot_robustness_curves(
+    curves: Mapping[str, Mapping],
+    out_png: str | Path,
+    *,
+    reference: Mapping[str, Mapping] | None = None,
+    label: str = "model",
+    reference_label: str = "reference",
+) -> Path:
+    """Robustness curves ``log10(delta) -> EV`` per study, mean ± std (like Fig. 1a).
+
+    Parameters
+    ----------
+    curves : mapping
+        ``{study: {"deltas", "ev_mean", "ev_std", "delta_bar"}}`` (the ``robustness`` entry of
+        timbre.json).
+    out_png : path
+    reference : mapping, optional
+        Curves of the reference representation, drawn dashed.
+    label, reference_label : str
+        Legend labels.
+    """
+    plt = _plt()
+    names = _ordered(curves)
+    ncol = min(4, max(1, len(names)))
+    nrow = math.ceil(len(names) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.6 * nrow), squeeze=False,
+                             sharey=True)
+    for ax, name in zip(axes.ravel(), names, strict=False):
+        c = curves[name]
+        x = np.log10(np.asarray(c["deltas"], dtype=float))
+        ax.errorbar(x, c["ev_mean"], yerr=c["ev_std"], marker="o", ms=3, capsize=2, label=label)
+        if reference and name in reference:
+            r = reference[name]
+            ax.errorbar(np.log10(np.asarray(r["deltas"], dtype=float)), r["ev_mean"],
+                        yerr=r["ev_std"], marker="s", ms=3, capsize=2, ls="--",
+                        label=reference_label)
+        db = c.get("delta_bar")
+        if db is not None and np.isfinite(db) and db > 0:
+            ax.axvline(np.log10(db), color="gray", ls=":", lw=1, label=r"$\bar\delta$")
+        ax.set_title(f"{name} (area {c.get('area', float('nan')):.2f})", fontsize=8)
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+    for ax in axes.ravel()[len(names):]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel(r"$\log_{10}\delta$")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("EV of original ratings")
+    axes.ravel()[0].legend(fontsize=7)
+    fig.suptitle("Robustness to degraded ratings", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, out_png)
+
+
+def plot_relative_db_heatmap(
+    results: Mapping[str, Mapping],
+    out_png: str | Path,
+    *,
+    reference: str | None = None,
+) -> Path:
+    """Heatmap of relative robustness in dB, studies × representations (like Fig. 1b).
+
+    Parameters
+    ----------
+    results : mapping
+        ``{representation name: timbre.json payload}``; each needs a ``robustness`` entry.
+    out_png : path
+    reference : str, optional
+        Name (key of ``results``) of the reference representation: its areas form the first
+        column and every other column is ``10 log10(area / area_reference)``. By default, the
+        reference named in the results (if it is one of them), else the stored
+        ``relative_area_db`` of each result is drawn as is.
+    """
+    plt = _plt()
+    names = list(results)
+    if reference is None:
+        refs = {r.get("robustness_reference", {}).get("name") for r in results.values()}
+        refs.discard(None)
+        if len(refs) == 1 and next(iter(refs)) in results:
+            reference = next(iter(refs))
+    studies = _ordered({s for r in results.values() for s in r.get("robustness", {})})
+    cols = [n for n in names if n != reference]
+    mat = np.full((len(studies), len(cols)), np.nan)
+    for j, name in enumerate(cols):
+        res = results[name]
+        for i, st in enumerate(studies):
+            if reference is not None:
+                a = res.get("robustness", {}).get(st, {}).get("area")
+                b = results[reference].get("robustness", {}).get(st, {}).get("area")
+                if a and b and a > 0 and b > 0:
+                    mat[i, j] = 10 * np.log10(a / b)
+            else:
+                v = res.get("relative_area_db", {}).get(st)
+                mat[i, j] = np.nan if v is None else v
+    has_ref = reference is not None
+    ncols = len(cols) + (1 if has_ref else 0)
+    fig, axes = plt.subplots(
+        1, 2 if has_ref else 1, figsize=(1.3 * ncols + 3, 0.32 * len(studies) + 1.8),
+        gridspec_kw={"width_ratios": [1, max(1, len(cols))]} if has_ref else None,
+        squeeze=False,
+    )
+    if has_ref:
+        ax0 = axes[0, 0]
+        areas = np.array([[results[reference]["robustness"].get(s, {}).get("area", np.nan)]
+                          for s in studies], dtype=float)
+        ax0.imshow(areas, cmap="Greys", vmin=0, vmax=2, aspect="auto")
+        for i, v in enumerate(areas[:, 0]):
+            ax0.text(0, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
+                     color="white" if v > 1 else "black")
+        ax0.set_xticks([0])
+        ax0.set_xticklabels([f"{reference}\n(area)"], fontsize=8)
+        ax0.set_yticks(range(len(studies)))
+        ax0.set_yticklabels(studies, fontsize=8)
+        ax = axes[0, 1]
+        ax.set_yticks([])
+    else:
+        ax = axes[0, 0]
+        ax.set_yticks(range(len(studies)))
+        ax.set_yticklabels(studies, fontsize=8)
+    lim = float(np.nanmax(np.abs(mat))) if np.isfinite(mat).any() else 1.0
+    im = ax.imshow(mat, cmap="RdBu", vmin=-lim, vmax=lim, aspect="auto")
+    for i in range(mat.shape[0]):
+        for j in range(mat.shape[1]):
+            if np.isfinite(mat[i, j]):
+                ax.text(j, i, f"{mat[i, j]:+.1f}", ha="center", va="center", fontsize=7)
+    ax.set_xticks(range(len(cols)))
+    ax.set_xticklabels(cols, rotation=45, ha="right", fontsize=8)
+    fig.colorbar(im, ax=ax, label="relative area (dB)")
+    fig.suptitle("Relative robustness" + (f" (reference: {reference})" if has_ref else ""),
+                 fontsize=10)
+    return _save(fig, out_png)

@@ -1,0 +1,235 @@
+"""timbre.json, timbre.csv and timbre_weights.h5: building, writing and reading results."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from hear_probes.errors import HearProbesError
+from hear_probes.probes.timbre.probe import StudyResult, TimbreSettings
+from hear_probes.probes.timbre.robustness import SEED_SCHEME, relative_area_db
+
+SCHEMA_VERSION = 1
+JSON_NAME = "timbre.json"
+CSV_NAME = "timbre.csv"
+WEIGHTS_NAME = "timbre_weights.h5"
+LOSO_POOLING = (
+    "per-fold linear calibration (least squares on the fold's training pairs), mean of the two "
+    "out-of-fold predictions of each pair, squared Pearson correlation over all rated pairs"
+)
+
+
+def _f(x) -> float | None:
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def summary_stats(values: Sequence[float]) -> tuple[float, float]:
+    """Median and interquartile range (numpy linear percentiles) of finite values."""
+    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=float)
+    if v.size == 0:
+        return float("nan"), float("nan")
+    q75, q25 = np.percentile(v, [75, 25])
+    return float(np.median(v)), float(q75 - q25)
+
+
+def build_payload(
+    results: Sequence[StudyResult],
+    settings: TimbreSettings,
+    model: dict,
+    provenance: dict,
+    *,
+    reference: dict | None = None,
+    published: dict | None = None,
+) -> dict:
+    """The timbre.json payload.
+
+    Parameters
+    ----------
+    results : sequence of StudyResult
+    settings : TimbreSettings
+    model : dict
+        Identity of the representation (model id, weights id, adapter version, ...).
+    provenance : dict
+        From :func:`hear_probes.provenance.provenance`.
+    reference : dict, optional
+        ``{"name", "source", "areas": {dataset: area}}`` of the robustness reference.
+    published : dict, optional
+        Published STFT explained variance per study (recorded for comparison).
+    """
+    ev = {r.study.name: r.explained_variance for r in results}
+    median, iqr = summary_stats(list(ev.values()))
+    payload: dict = {
+        "probe": "timbre",
+        "schema_version": SCHEMA_VERSION,
+        "model": model,
+        "provenance": provenance,
+        "settings": {
+            "fit": settings.options.to_dict(),
+            "loso": settings.loso,
+            "loso_pooling": LOSO_POOLING if settings.loso else None,
+            "rating_normalisation": settings.rating_norm,
+            "feature_normalisation": settings.feature_norm,
+            "allow_identical": settings.allow_identical,
+            "robustness": (
+                {**asdict(settings.robustness), "seed_scheme": SEED_SCHEME}
+                if settings.robustness is not None else None
+            ),
+            "datasets": [r.study.name for r in results],
+        },
+        "explained_variance": ev,
+        "median": median,
+        "iqr": iqr,
+        "explained_variance_max": {r.study.name: r.ev_max for r in results},
+        "studies": {
+            r.study.name: {
+                "n_sounds": r.study.n_sounds,
+                "n_pairs": int(r.study.ratings.size),
+                "n_rated_pairs": int(np.isfinite(r.study.ratings).sum()),
+                "dim": r.study.dim,
+                "n_constant_dims": r.study.n_constant_dims,
+                "n_raters": r.study.n_raters,
+                "pearson": r.full.pearson_train,
+                "n_iter": r.full.n_iter,
+                "converged": r.full.converged,
+                "optimizer_message": r.full.message,
+                "fit_seconds": r.full.seconds,
+            }
+            for r in results
+        },
+    }
+    if published:
+        payload["published_stft_explained_variance"] = {
+            r.study.name: published.get(r.study.name) for r in results
+        }
+    if settings.loso:
+        loso = {r.study.name: r.loso.explained_variance for r in results if r.loso}
+        payload["loso_explained_variance"] = loso
+        payload["loso_median"], payload["loso_iqr"] = summary_stats(list(loso.values()))
+        payload["loso_fold_mean_explained_variance"] = {
+            r.study.name: r.loso.fold_mean for r in results if r.loso
+        }
+        payload["loso_failed_folds"] = {r.study.name: r.loso.n_failed for r in results if r.loso}
+    if settings.robustness is not None:
+        payload["robustness"] = {
+            r.study.name: r.robustness.to_dict() for r in results if r.robustness
+        }
+        if reference is not None and reference.get("missing"):
+            payload["robustness_reference"] = reference
+        elif reference is not None:
+            areas = reference.get("areas", {})
+            payload["robustness_reference"] = reference
+            payload["relative_area_db"] = {
+                name: relative_area_db(curve["area"], areas.get(name, float("nan")) or float("nan"))
+                for name, curve in payload["robustness"].items()
+            }
+    return payload
+
+
+def write_weights(path: str | Path, results: Sequence[StudyResult]) -> Path:
+    """Learned weights, one group per study: ``/<Dataset>/weights`` [dim] and ``active``."""
+    import h5py
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    os.close(fd)
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.attrs["description"] = (
+                "timbre probe: learned weights w of d_w^2 = sum_k (x_ik - x_jk)^2 / w_k^2; "
+                "constant (inactive) dimensions hold w_max"
+            )
+            for r in results:
+                g = f.create_group(r.study.name)
+                g.create_dataset("weights", data=r.full.weights)
+                g.create_dataset("active", data=r.study.active)
+                g.create_dataset("item_ids", data=np.array(r.study.item_ids, dtype=object),
+                                 dtype=h5py.string_dtype("utf-8"))
+                g.attrs["explained_variance"] = r.explained_variance
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def csv_rows(payload: dict) -> list[dict]:
+    """One CSV row per study."""
+    rows = []
+    for name, ev in payload["explained_variance"].items():
+        st = payload["studies"][name]
+        rows.append({
+            "dataset": name,
+            "n_sounds": st["n_sounds"],
+            "n_rated_pairs": st["n_rated_pairs"],
+            "dim": st["dim"],
+            "n_constant_dims": st["n_constant_dims"],
+            "explained_variance": _round(ev),
+            "loso_explained_variance": _round(payload.get("loso_explained_variance", {}).get(name)),
+            "explained_variance_max": _round(payload["explained_variance_max"].get(name)),
+            "published_stft": payload.get("published_stft_explained_variance", {}).get(name),
+            "robustness_area": _round(payload.get("robustness", {}).get(name, {}).get("area")),
+            "relative_area_db": _round(payload.get("relative_area_db", {}).get(name)),
+            "n_iter": st["n_iter"],
+            "fit_seconds": _round(st["fit_seconds"]),
+        })
+    return rows
+
+
+def _round(x, nd: int = 4):
+    if x is None:
+        return ""
+    x = float(x)
+    return round(x, nd) if np.isfinite(x) else ""
+
+
+def read_result(path: str | Path) -> dict:
+    """Read a timbre.json (a file or a folder holding one)."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / JSON_NAME
+    if not p.is_file():
+        raise HearProbesError(f"{p}: no timbre results there (run 'hear-probes probe timbre' first)")
+    try:
+        payload = json.loads(p.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise HearProbesError(f"{p}: unreadable timbre.json ({exc})") from exc
+    if payload.get("probe") != "timbre":
+        raise HearProbesError(f"{p}: not a timbre result (probe = {payload.get('probe')!r})")
+    return payload
+
+
+def reference_from_payload(payload: dict, name: str, source: str,
+                           settings: TimbreSettings) -> dict:
+    """Reference areas from a timbre.json, checked against this run's robustness settings."""
+    if "robustness" not in payload:
+        raise HearProbesError(
+            f"{source}: the reference result has no robustness sweep; rerun it with --robustness"
+        )
+    ref_cfg = (payload.get("settings") or {}).get("robustness") or {}
+    mine = asdict(settings.robustness) if settings.robustness else {}
+    for key in ("deltas", "realisations"):
+        a, b = ref_cfg.get(key), mine.get(key)
+        if a is not None and b is not None and not np.allclose(np.asarray(a, float), np.asarray(b, float)):
+            raise HearProbesError(
+                f"{source}: reference robustness used {key}={a}, this run {b}; rerun the "
+                "reference with the same robustness settings"
+            )
+    ref_norm = (payload.get("settings") or {}).get("rating_normalisation", "none")
+    if ref_norm != settings.rating_norm:
+        raise HearProbesError(
+            f"{source}: reference used rating normalisation {ref_norm!r}, this run "
+            f"{settings.rating_norm!r}; the areas are not comparable"
+        )
+    return {
+        "name": name,
+        "source": source,
+        "areas": {k: v.get("area") for k, v in payload["robustness"].items()},
+    }
