@@ -1,0 +1,93 @@
+"""``hear-probes probe ranking``: the pitch/level ranking probe from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hear_probes.cli_common import (
+    CacheOpt,
+    ModelOpt,
+    ModelPathOpt,
+    ModuleOpt,
+    OutOpt,
+    QuietOpt,
+    SeedOpt,
+    default_out,
+    open_store,
+    resolve_loaded,
+)
+from hear_probes.errors import HearProbesError
+
+__all__ = ["command"]
+
+
+def command(
+    model: ModelOpt = None,
+    module: ModuleOpt = None,
+    distance: Annotated[str | None, typer.Option(
+        "--distance", "-d",
+        help="Spectral distance(s), comma-separated, or 'all' / 'spectral' / 'sot'.")] = None,
+    model_path: ModelPathOpt = None,
+    trials: Annotated[int, typer.Option("--trials", min=1, help="Number of trials.")] = 1000,
+    seed: SeedOpt = 0,
+    out: OutOpt = None,
+    duration: Annotated[float, typer.Option("--duration", min=0.05,
+                                            help="Stimulus duration in seconds.")] = 1.0,
+    metric: Annotated[str, typer.Option(
+        "--metric", help="Embedding distance for HEAR modules: euclidean, cosine, l1.")
+    ] = "euclidean",
+    figures: Annotated[bool, typer.Option("--figures/--no-figures",
+                                          help="Write the PNG figures.")] = True,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1,
+                                            help="Trials (or clips) per batch.")] = 10,
+    curve_points: Annotated[int | None, typer.Option(
+        "--curve-points", min=2, help="Predicted pitches per curve (default 200; 120 for modules).")
+    ] = None,
+    heatmap_cells: Annotated[int | None, typer.Option(
+        "--heatmap-cells", min=2,
+        help="Heat map cells per axis (default 40; 80 is the paper's resolution; 32 for modules).")
+    ] = None,
+    cache: CacheOpt = None,
+    quick: Annotated[bool, typer.Option(help="Few trials and short stimuli.")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Pitch/level ranking accuracy (Turian & Henry 2020) of a model or spectral distances."""
+    from hear_probes.probes.ranking.distances import parse_distance_names
+    from hear_probes.probes.ranking.probe import QUICK_TRIALS
+
+    given = [x for x in (model, module, distance) if x]
+    if len(given) != 1:
+        raise HearProbesError("give exactly one of --model NAME, --module MOD or --distance NAME")
+    if quick:
+        trials, duration = min(trials, QUICK_TRIALS), min(duration, 0.5)
+    if distance:
+        from hear_probes.probes.ranking.probe import evaluate_distances
+
+        try:
+            names = parse_distance_names(distance)
+        except ValueError as exc:
+            raise HearProbesError(str(exc)) from exc
+        out_dir = default_out("spectral-distances", out)
+        evaluate_distances(names, Path(out_dir), n_trials=trials, seed=seed, duration=duration,
+                           figures=figures, batch_size=batch_size, quiet=quiet,
+                           curve_points=curve_points or (60 if quick else 200),
+                           heatmap_cells=heatmap_cells or (16 if quick else 40))
+    else:
+        from hear_probes.probes.ranking.probe import evaluate_module
+
+        loaded = resolve_loaded(model, module, model_path)
+        store = open_store(loaded, cache)
+        out_dir = default_out(loaded, out)
+        try:
+            evaluate_module(loaded, store, Path(out_dir), n_trials=trials, seed=seed,
+                            duration=duration, metric=metric, figures=figures,
+                            batch_size=max(batch_size, 16), quiet=quiet,
+                            curve_points=curve_points or (40 if quick else 120),
+                            heatmap_cells=heatmap_cells or (12 if quick else 32))
+        except ValueError as exc:
+            raise HearProbesError(str(exc)) from exc
+    if not quiet:
+        typer.echo(f"ranking: {Path(out_dir) / 'ranking.json'}")

@@ -1,0 +1,101 @@
+"""Compute the data of the ranking figures (spectral distances or a HEAR module) and draw them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from hear_probes.probes.ranking.distances import DISPLAY_NAMES, SpectralDistance
+from hear_probes.probes.ranking.figures import (
+    CURVE_LEVEL,
+    CURVE_TARGETS,
+    HEATMAP_TARGET,
+    level_grid,
+    pitch_sweep,
+    plot_heatmaps,
+    plot_pitch_curves,
+)
+
+__all__ = ["spectral_figures", "module_figures"]
+
+CURVES_PNG = "ranking_pitch_curves.png"
+HEATMAP_PNG = "ranking_heatmap.png"
+
+
+def spectral_figures(
+    distances: Sequence[SpectralDistance],
+    out_dir: Path,
+    duration: float = 1.0,
+    curve_points: int = 400,
+    heatmap_cells: int = 80,
+) -> list[str]:
+    """Pitch curves and heat maps of catalogue distances (phases 0)."""
+    from hear_probes.probes.ranking.spectral import distance_curve
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    freqs = pitch_sweep(curve_points)
+    levels = np.full_like(freqs, CURVE_LEVEL)
+    ff, ll = level_grid(heatmap_cells, heatmap_cells)
+    curves, maps = {}, {}
+    for dist in distances:
+        label = DISPLAY_NAMES.get(dist.name, dist.name)
+        curves[label] = {
+            t: (freqs, distance_curve(dist, (t, CURVE_LEVEL, 0.0), freqs, levels,
+                                      duration=duration))
+            for t in CURVE_TARGETS
+        }
+        target = (HEATMAP_TARGET[0], HEATMAP_TARGET[1], 0.0)
+        maps[label] = (ff, ll, distance_curve(dist, target, ff, ll, duration=duration))
+    paths = [plot_pitch_curves(curves, out_dir / CURVES_PNG),
+             plot_heatmaps(maps, out_dir / HEATMAP_PNG)]
+    return [p.name for p in paths]
+
+
+def module_figures(
+    loaded,
+    store,
+    out_dir: Path,
+    duration: float = 1.0,
+    metric: str = "euclidean",
+    curve_points: int = 120,
+    heatmap_cells: int = 32,
+    batch_size: int = 16,
+    quiet: bool = False,
+) -> list[str]:
+    """The same figures from a HEAR module's scene embeddings (stimuli embedded via the store)."""
+    from hear_probes.embed import embed_set
+    from hear_probes.probes.ranking.embedding import embedding_distance
+    from hear_probes.stimuli.sines import render_items, sine_item_id, stimulus_hash
+
+    sr = loaded.sample_rate
+    freqs = pitch_sweep(curve_points)
+    ff, ll = level_grid(heatmap_cells, heatmap_cells)
+    targets = [(t, CURVE_LEVEL) for t in CURVE_TARGETS] + [HEATMAP_TARGET]
+    params = ([(t, lev, 0.0) for t, lev in targets]
+              + [(f, CURVE_LEVEL, 0.0) for f in freqs]
+              + [(f, lev, 0.0) for f, lev in zip(ff.ravel(), ll.ravel(), strict=True)])
+    ids = list(dict.fromkeys(sine_item_id(*p) for p in params))
+    row = {item: k for k, item in enumerate(ids)}
+    emb = embed_set(loaded, store, "ranking",
+                    f"sines-figures-{curve_points}-{heatmap_cells}-{duration:g}s", ids,
+                    lambda chunk: render_items(chunk, sr, duration), stimulus_hash(sr, duration),
+                    batch_size=batch_size, quiet=quiet).astype(np.float64)
+
+    def rows(ps):
+        return emb[[row[sine_item_id(*p)] for p in ps]]
+
+    curves = {loaded.model_id: {}}
+    cand = rows([(f, CURVE_LEVEL, 0.0) for f in freqs])
+    for t in CURVE_TARGETS:
+        tgt = rows([(t, CURVE_LEVEL, 0.0)])
+        curves[loaded.model_id][t] = (freqs, embedding_distance(np.broadcast_to(tgt, cand.shape),
+                                                                cand, metric))
+    grid = rows([(f, lev, 0.0) for f, lev in zip(ff.ravel(), ll.ravel(), strict=True)])
+    tgt = rows([(*HEATMAP_TARGET, 0.0)])
+    d = embedding_distance(np.broadcast_to(tgt, grid.shape), grid, metric).reshape(ff.shape)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [plot_pitch_curves(curves, out_dir / CURVES_PNG),
+             plot_heatmaps({loaded.model_id: (ff, ll, d)}, out_dir / HEATMAP_PNG)]
+    return [p.name for p in paths]

@@ -1,0 +1,279 @@
+"""Run the ranking probe on spectral distances or a HEAR module and write its outputs.
+
+Outputs in ``out_dir``: ``ranking.json`` (accuracies with Wilson 95 % intervals, ties, settings,
+provenance), ``ranking.csv`` (the paper's Table 1 layout: rows = representations, 6 columns) and,
+unless disabled, ``ranking_pitch_curves.png`` and ``ranking_heatmap.png``.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from hear_probes.probes.ranking.accuracy import summarise
+from hear_probes.probes.ranking.distances import DISPLAY_NAMES, get_distance
+from hear_probes.probes.ranking.trials import (
+    COLUMNS,
+    DEFAULT_EPSILONS,
+    EPSILON_UNITS,
+)
+from hear_probes.stimuli.sines import Trials, sample_trials
+
+__all__ = [
+    "QUICK_TRIALS",
+    "PUBLISHED",
+    "cell_results",
+    "table_rows",
+    "evaluate_distances",
+    "evaluate_module",
+    "write_outputs",
+]
+
+QUICK_TRIALS = 50
+#: Turian & Henry (2020), Table 1, fine and coarse columns (the eps column is held out).
+PUBLISHED = {
+    "spectrogram": {"pitch": {"fine": 0.574, "coarse": 0.695},
+                    "level": {"fine": 0.518, "coarse": 0.514}},
+    "log-spectrogram": {"pitch": {"fine": 0.541, "coarse": 0.679},
+                        "level": {"fine": 0.577, "coarse": 0.615}},
+    "mel": {"pitch": {"fine": 0.479, "coarse": 0.580}, "level": {"fine": 0.544, "coarse": 0.551}},
+    "mfcc": {"pitch": {"fine": 0.603, "coarse": 0.648}, "level": {"fine": 0.931, "coarse": 0.999}},
+    "mss": {"pitch": {"fine": 0.905, "coarse": 0.978}, "level": {"fine": 0.530, "coarse": 0.531}},
+    "log-mss": {"pitch": {"fine": 0.665, "coarse": 0.879},
+                "level": {"fine": 0.730, "coarse": 0.783}},
+    "log2-centroid": {"pitch": {"fine": 1.000, "coarse": 1.000},
+                      "level": {"fine": 0.503, "coarse": 0.518}},
+}
+
+
+def cell_results(
+    scores: dict[str, dict[str, np.ndarray]],
+    seed: int,
+    na_reason: str | None = None,
+) -> dict:
+    """Accuracy, 95 % interval and ties of the six columns of one representation.
+
+    ``scores[dim][scale]`` are per-trial scores; a missing or all-NaN ``eps`` score array
+    becomes ``"n/a"`` with ``na_reason``.
+    """
+    acc: dict = {"pitch": {}, "level": {}}
+    ci: dict = {"pitch": {}, "level": {}}
+    ties: dict = {"pitch": {}, "level": {}}
+    n_trials = 0
+    reasons: dict = {}
+    for dim, scale in COLUMNS:
+        s = scores.get(dim, {}).get(scale)
+        if s is None or np.all(np.isnan(s)):
+            acc[dim][scale], ci[dim][scale], ties[dim][scale] = "n/a", None, None
+            reasons[f"{dim}.{scale}"] = na_reason or "not computed"
+            continue
+        summ = summarise(s)
+        acc[dim][scale], ci[dim][scale], ties[dim][scale] = (summ["accuracy"], summ["ci95"],
+                                                            summ["n_ties"])
+        n_trials = summ["n_trials"]
+    out = {"accuracy": acc, "ci95": ci, "n_ties": ties, "n_trials": n_trials, "seed": seed}
+    if reasons:
+        out["na_reason"] = reasons
+    return out
+
+
+def _column_names(epsilons: dict) -> list[tuple[str, str, str]]:
+    names = []
+    for dim, scale in COLUMNS:
+        if scale == "eps":
+            label = f"{dim}_eps"
+        else:
+            unit = "c" if EPSILON_UNITS[dim] == "cents" else "dB"
+            label = f"{dim}_{epsilons[dim][scale]:g}{unit}"
+        names.append((dim, scale, label))
+    return names
+
+
+def table_rows(results: dict[str, dict], epsilons: dict) -> list[dict]:
+    """Rows of the Table 1 CSV: ``representation`` then the six columns (3 decimals or n/a)."""
+    rows = []
+    for name, res in results.items():
+        row = {"representation": res.get("display_name", name)}
+        for dim, scale, label in _column_names(epsilons):
+            v = res["accuracy"][dim][scale]
+            row[label] = v if isinstance(v, str) else f"{v:.3f}"
+        rows.append(row)
+    return rows
+
+
+def _settings(trials: Trials, duration: float, epsilons: dict, sample_rate: int | None,
+              extra: dict | None = None) -> dict:
+    out = {
+        "n_trials": len(trials),
+        "seed": trials.seed,
+        "duration_s": duration,
+        "sample_rate": sample_rate,
+        "epsilons": {d: {**epsilons[d], "unit": EPSILON_UNITS[d]} for d in epsilons},
+        "sampling": trials.ranges,
+        "level_definition": "L = 25 log10(A)",
+        "ties": "exact ties (and zero gradients) score 0.5; counts in n_ties",
+        "perturbations": "keep the prediction's phase and other parameter; not clipped to range",
+    }
+    out.update(extra or {})
+    return out
+
+
+def write_outputs(payload: dict, out_dir: Path) -> dict:
+    """Write ``ranking.json`` and ``ranking.csv``; return the payload."""
+    from hear_probes.provenance import write_csv, write_json
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = table_rows(payload["representations"], payload["settings"]["epsilons"])
+    write_csv(out_dir / "ranking.csv", rows)
+    write_json(out_dir / "ranking.json", payload)
+    return payload
+
+
+def evaluate_distances(
+    names: Sequence[str],
+    out_dir: Path,
+    *,
+    n_trials: int = 1000,
+    seed: int = 0,
+    duration: float = 1.0,
+    epsilons: dict | None = None,
+    figures: bool = True,
+    curve_points: int = 200,
+    heatmap_cells: int = 40,
+    batch_size: int = 10,
+    quiet: bool = False,
+) -> dict:
+    """Ranking accuracy of catalogue distances; writes ``ranking.json``/``.csv`` and figures."""
+    from tqdm import tqdm
+
+    from hear_probes.probes.ranking.spectral import score_distances
+    from hear_probes.provenance import provenance
+
+    eps = epsilons or DEFAULT_EPSILONS
+    distances = [get_distance(n) for n in names]
+    trials = sample_trials(n_trials, seed=seed)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    with tqdm(total=n_trials, desc="ranking", unit="trial", disable=quiet, leave=False) as bar:
+        scores = score_distances(distances, trials, duration=duration, epsilons=eps,
+                                 batch_size=batch_size, progress=lambda k: bar.update(k - bar.n))
+    timings["trials"] = time.perf_counter() - t0
+    results = {}
+    for dist in distances:
+        res = cell_results(scores[dist.name], seed)
+        res["display_name"] = DISPLAY_NAMES.get(dist.name, dist.name)
+        res["hyperparameters"] = {k: v for k, v in dist.describe().items()}
+        if dist.name in PUBLISHED:
+            res["published"] = PUBLISHED[dist.name]
+        results[dist.name] = res
+    figure_paths: list[str] = []
+    if figures:
+        from hear_probes.probes.ranking.plots import spectral_figures
+
+        t1 = time.perf_counter()
+        figure_paths = spectral_figures(distances, out_dir, duration, curve_points,
+                                        heatmap_cells)
+        timings["figures"] = time.perf_counter() - t1
+    payload = {
+        "probe": "ranking",
+        "schema_version": 1,
+        "model": None,
+        "representation_kind": "spectral-distance",
+        "provenance": provenance(seed=seed, timings=timings),
+        "settings": _settings(trials, duration, eps, distances[0].sample_rate),
+        "representations": results,
+        "figures": figure_paths,
+        "warnings": [],
+    }
+    return write_outputs(payload, out_dir)
+
+
+def evaluate_module(
+    loaded,
+    store,
+    out_dir: Path,
+    *,
+    n_trials: int = 1000,
+    seed: int = 0,
+    duration: float = 1.0,
+    metric: str = "euclidean",
+    epsilons: dict | None = None,
+    figures: bool = True,
+    curve_points: int = 120,
+    heatmap_cells: int = 32,
+    batch_size: int = 16,
+    quiet: bool = False,
+) -> dict:
+    """Ranking accuracy of a HEAR module's scene embeddings; writes the probe outputs."""
+    from hear_probes.embed import embed_set
+    from hear_probes.probes.ranking.embedding import (
+        METRICS,
+        is_constant,
+        module_gradient_scores,
+        round_trials,
+        score_embeddings,
+        trial_items,
+    )
+    from hear_probes.provenance import provenance
+    from hear_probes.stimuli.sines import render_items, stimulus_hash
+
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(METRICS)}")
+    eps = epsilons or DEFAULT_EPSILONS
+    sr = loaded.sample_rate
+    trials = round_trials(sample_trials(n_trials, seed=seed))
+    items = trial_items(trials, eps)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    emb = embed_set(
+        loaded, store, "ranking", f"sines-n{n_trials}-seed{seed}-{duration:g}s", items.item_ids,
+        lambda ids: render_items(ids, sr, duration), stimulus_hash(sr, duration),
+        batch_size=batch_size, quiet=quiet,
+    )
+    timings["embed"] = time.perf_counter() - t0
+    warn: list[str] = []
+    if is_constant(emb):
+        msg = (f"{loaded.model_id}: identical scene embeddings for all {len(items.item_ids)} "
+               "stimuli; every comparison is a tie, reported at chance level (0.5)")
+        warnings.warn(msg, stacklevel=2)
+        warn.append(msg)
+    scores = score_embeddings(emb, items, metric, eps)
+    t1 = time.perf_counter()
+    eps_scores, reason = module_gradient_scores(loaded.module, loaded.model, sr, trials,
+                                                duration, metric, batch_size)
+    timings["gradients"] = time.perf_counter() - t1
+    for dim in ("pitch", "level"):
+        scores[dim]["eps"] = eps_scores[dim] if eps_scores is not None else None
+    res = cell_results(scores, seed, na_reason=reason)
+    res["display_name"] = loaded.model_id
+    res["metric"] = metric
+    figure_paths: list[str] = []
+    if figures:
+        from hear_probes.probes.ranking.plots import module_figures
+
+        t2 = time.perf_counter()
+        figure_paths = module_figures(loaded, store, out_dir, duration, metric, curve_points,
+                                      heatmap_cells, batch_size, quiet)
+        timings["figures"] = time.perf_counter() - t2
+    payload = {
+        "probe": "ranking",
+        "schema_version": 1,
+        "model": {
+            "model_id": loaded.model_id,
+            "weights_id": loaded.weights_id,
+            "adapter_version": loaded.adapter_version,
+            "sample_rate": sr,
+            "options": loaded.options,
+        },
+        "representation_kind": "hear-module",
+        "provenance": provenance(seed=seed, timings=timings),
+        "settings": _settings(trials, duration, eps, sr, {"metric": metric}),
+        "representations": {loaded.model_id: res},
+        "figures": figure_paths,
+        "warnings": warn,
+    }
+    return write_outputs(payload, out_dir)
