@@ -15,10 +15,6 @@ def _prov(cmd):
             "timings_s": {"total": 1.5}, "versions": {"hear-probes": "0.1.0", "numpy": "2"}}
 
 
-def _acc(a):
-    return {"accuracy": a, "ci95": [max(0, a - 0.03), min(1, a + 0.03)], "n_trials": 1000}
-
-
 def write_fixture_results(root: Path, names=("stft", "logmel")) -> list[Path]:
     rng = np.random.default_rng(0)
     out = []
@@ -26,10 +22,15 @@ def write_fixture_results(root: Path, names=("stft", "logmel")) -> list[Path]:
         d = root / name
         d.mkdir(parents=True, exist_ok=True)
         model = {"model_id": name, "weights_id": "", "adapter_version": "1", "sample_rate": 44100}
-        ranking = {"probe": "ranking", "schema_version": 1, "model": model, "provenance": _prov(f"hear-probes probe ranking --model {name}"),
-                   "accuracy": {name: {"pitch": {"eps": _acc(0.9), "fine": _acc(0.6 + 0.1 * k), "coarse": _acc(0.7)},
-                                       "level": {"eps": {"accuracy": None, "reason": "not differentiable"},
-                                                 "fine": _acc(0.52), "coarse": _acc(0.81)}}}}
+        ranking = {"probe": "ranking", "schema_version": 1, "model": model,
+                   "provenance": _prov(f"hear-probes probe ranking --model {name}"),
+                   "representations": {name: {
+                       "accuracy": {"pitch": {"eps": 0.9, "fine": 0.6 + 0.1 * k, "coarse": 0.7},
+                                    "level": {"eps": "n/a", "fine": 0.52, "coarse": 0.81}},
+                       "ci95": {"pitch": {"eps": [0.87, 0.93], "fine": [0.57, 0.63], "coarse": [0.67, 0.73]},
+                                "level": {"eps": None, "fine": [0.49, 0.55], "coarse": [0.78, 0.84]}},
+                       "n_trials": 1000, "seed": 0,
+                       "na_reason": {"level.eps": "not differentiable"}}}}
         factors = {f: {"knn_r2_k10": float(rng.uniform()), "knn_r2_k40": float(rng.uniform()),
                        "isomap_linear_r2": float(rng.uniform()), "sensitivity": float(rng.uniform())}
                    for f in ("f1", "alpha", "r")}

@@ -79,23 +79,47 @@ def ranking_cell(entry) -> Cell:
     return Cell(f"{acc:.3f}", acc, "", accuracy_class(acc))
 
 
+def _ranking_entries(payload: dict) -> dict[str, dict]:
+    """``{representation: {dim: {scale: cell}}}`` from a ranking.json.
+
+    The probe writes ``representations[name] = {"accuracy": {dim: {scale: float | "n/a"}},
+    "ci95": {dim: {scale: [lo, hi]}}, "n_trials", "na_reason": {"dim.scale": why}}``.
+    """
+    out: dict[str, dict] = {}
+    for rep, block in (payload.get("representations") or {}).items():
+        acc, ci = block.get("accuracy", {}), block.get("ci95", {})
+        reasons = block.get("na_reason", {}) or {}
+        cells: dict[str, dict] = {}
+        for dim in ("pitch", "level"):
+            cells[dim] = {}
+            for scale in ("eps", "fine", "coarse"):
+                value = (acc.get(dim) or {}).get(scale)
+                if _num(value) is None:
+                    cells[dim][scale] = {"accuracy": None, "reason": reasons.get(f"{dim}.{scale}", "n/a")}
+                else:
+                    cells[dim][scale] = {"accuracy": value, "ci95": (ci.get(dim) or {}).get(scale),
+                                         "n_trials": block.get("n_trials")}
+        out[str(block.get("display_name") or rep)] = cells
+    return out
+
+
 def ranking_table(results: list[ModelResults]) -> Table | None:
     """Turian & Henry's Table 1 layout: rows = representations, 6 columns."""
     table = Table("table-ranking", "Pitch and level ranking accuracy (Turian & Henry 2020, Table 1 layout)",
                   ["representation"] + [c[2] for c in RANKING_COLUMNS],
                   note="Accuracy over trials with Wilson 95 % intervals; 0.5 is chance. "
                        "Green ≥ 0.8, grey ≈ chance, red below chance.")
-    multi = len([r for r in results if "ranking" in r.probes]) > 1
+    seen: set[str] = set()
     for res in results:
         payload = res.probes.get("ranking")
         if not payload:
             continue
-        acc = payload.get("accuracy", {})
-        for rep, block in acc.items():
-            label = f"{rep}" if not multi or rep == res.name else f"{rep} ({res.name})"
+        for rep, cells in _ranking_entries(payload).items():
+            label = rep if rep not in seen else f"{rep} ({res.folder.name})"
+            seen.add(label)
             row = [Cell(label)]
             for dim, scale, _ in RANKING_COLUMNS:
-                row.append(ranking_cell((block.get(dim) or {}).get(scale)))
+                row.append(ranking_cell(cells[dim][scale]))
             table.rows.append(row)
     return table if table.rows else None
 
@@ -194,11 +218,11 @@ def robustness_table(results: list[ModelResults]) -> Table | None:
 def summary_numbers(res: ModelResults) -> list[tuple[str, str, str]]:
     """(label, value, explanation) triples for a model's summary card."""
     out: list[tuple[str, str, str]] = []
-    ranking = res.probes.get("ranking", {}).get("accuracy", {})
+    ranking = _ranking_entries(res.probes.get("ranking", {}))
     if ranking:
-        rep = res.name if res.name in ranking else next(iter(ranking))
+        rep = next(iter(ranking))
         for dim in ("pitch", "level"):
-            cell = ranking_cell((ranking[rep].get(dim) or {}).get("fine"))
+            cell = ranking_cell(ranking[rep][dim]["fine"])
             out.append((dim, cell.text.split(" [")[0], f"ranking accuracy, fine scale ({rep})"))
     gear = res.probes.get("gear", {}).get("factors", {})
     for f in GEAR_FACTORS:
