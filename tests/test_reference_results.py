@@ -1,0 +1,35 @@
+"""The committed reference results match a fresh run of their cheap parts (same seed)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+
+
+def _cli(*args):
+    proc = subprocess.run([sys.executable, "-m", "hear_probes.cli", *args], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_ranking_distances_match_committed(tmp_path):
+    committed = json.loads((RESULTS / "distances" / "ranking.json").read_text())
+    seed, trials = committed["settings"]["seed"], committed["settings"]["n_trials"]
+    _cli("probe", "ranking", "--distance", "log2-centroid,mel", "--trials", str(trials), "--seed", str(seed),
+         "--no-figures", "--quiet", "--out", str(tmp_path))
+    fresh = json.loads((tmp_path / "ranking.json").read_text())
+    for name in ("log2-centroid", "mel"):
+        assert fresh["representations"][name]["accuracy"] == committed["representations"][name]["accuracy"]
+
+
+def test_timbre_stft_matches_committed(tmp_path, timbre_dir):
+    committed = json.loads((RESULTS / "stft" / "timbre.json").read_text())
+    studies = ["Grey1977", "Patil2012_A3", "Barthet2010"]
+    _cli("probe", "timbre", "--model", "stft", "--data", str(timbre_dir), "--datasets", ",".join(studies),
+         "--no-loso", "--reference", "none", "--quiet", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "c"))
+    fresh = json.loads((tmp_path / "out" / "timbre.json").read_text())
+    for s in studies:
+        assert fresh["explained_variance"][s] == pytest.approx(committed["explained_variance"][s], abs=2e-3)
