@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from hear_probes_adapters._torch_utils import as_audio_tensor
+from hear_probes_adapters._common import as_audio
 
 from hear_probes.dsp import mel_filterbank
 
@@ -69,7 +69,7 @@ def load_model(model_file_path: str = "", seed: int = SEED) -> LogMelProjection:
 
 def get_timestamp_embeddings(audio, model: LogMelProjection):
     """Frame-wise embeddings and frame-centre times in ms (one frame every 50 ms)."""
-    x = as_audio_tensor(audio, model)
+    x = as_audio(audio, model)
     emb = model(x)
     n, t = emb.shape[0], emb.shape[1]
     ts = torch.arange(t, dtype=torch.float32, device=emb.device) * (HOP / SAMPLE_RATE * 1000.0)
@@ -78,5 +78,5 @@ def get_timestamp_embeddings(audio, model: LogMelProjection):
 
 def get_scene_embeddings(audio, model: LogMelProjection) -> torch.Tensor:
     """Mean over frames of the timestamp embeddings, ``[n, 4096]``."""
-    x = as_audio_tensor(audio, model)
+    x = as_audio(audio, model)
     return model(x).mean(dim=1)

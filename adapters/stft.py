@@ -12,7 +12,7 @@ Differentiable: when the input tensor requires grad, the embeddings keep the gra
 from __future__ import annotations
 
 import torch
-from hear_probes_adapters._torch_utils import as_audio_tensor
+from hear_probes_adapters._common import as_audio
 
 ADAPTER_VERSION = "1"
 SAMPLE_RATE = 44100
@@ -62,7 +62,7 @@ def load_model(model_file_path: str = "", power: float = 1.0) -> STFTModel:
 
 def get_timestamp_embeddings(audio, model: STFTModel):
     """Frame-wise magnitude spectra and their centre times in ms."""
-    x = as_audio_tensor(audio, model)
+    x = as_audio(audio, model)
     frames = model(x)
     n, t = frames.shape[0], frames.shape[1]
     ts = torch.arange(t, dtype=torch.float32, device=frames.device) * (model.hop / model.sample_rate * 1000.0)
@@ -71,5 +71,5 @@ def get_timestamp_embeddings(audio, model: STFTModel):
 
 def get_scene_embeddings(audio, model: STFTModel) -> torch.Tensor:
     """Time-averaged magnitude spectrum, ``[n, 513]``."""
-    x = as_audio_tensor(audio, model)
+    x = as_audio(audio, model)
     return model(x).mean(dim=1)
