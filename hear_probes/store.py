@@ -261,6 +261,9 @@ class EmbeddingStore:
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name + ".", suffix=".tmp")
             os.close(fd)
             try:
+                from hear_probes.provenance import _default_mode
+
+                os.chmod(tmp, _default_mode())
                 with h5py.File(tmp, "w") as dst:
                     if self.path.exists():
                         with open_h5_readonly(self.path) as src:
