@@ -51,12 +51,13 @@ position and weight name, as Keras' ``load_weights`` does, never by layer name.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from hear_probes.dsp import mel_filterbank
 
 SAMPLE_RATE = 48000
 WINDOW = 48000
@@ -78,43 +79,6 @@ OFFICIAL_WIDTHS = (64, 64, 128, 128, 256, 256, 512, 512)
 
 
 # --------------------------------------------------------------------------- front-end
-
-
-def _hz_to_mel_slaney(f: np.ndarray) -> np.ndarray:
-    f = np.asarray(f, dtype=np.float64)
-    f_sp, min_log_hz = 200.0 / 3, 1000.0
-    min_log_mel, logstep = min_log_hz / f_sp, math.log(6.4) / 27.0
-    mel = f / f_sp
-    high = f >= min_log_hz
-    mel = np.where(high, min_log_mel + np.log(np.maximum(f, min_log_hz) / min_log_hz) / logstep, mel)
-    return mel
-
-
-def _mel_to_hz_slaney(m: np.ndarray) -> np.ndarray:
-    m = np.asarray(m, dtype=np.float64)
-    f_sp, min_log_hz = 200.0 / 3, 1000.0
-    min_log_mel, logstep = min_log_hz / f_sp, math.log(6.4) / 27.0
-    return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m)
-
-
-def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float = 0.0,
-                   fmax: float | None = None) -> np.ndarray:
-    """Slaney mel filterbank ``[n_mels, n_fft // 2 + 1]`` (float32).
-
-    Same values as ``librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin,
-    fmax=fmax, htk=False, norm="slaney")``, which Kapre calls.
-    """
-    fmax = sr / 2.0 if fmax is None else float(fmax)
-    fftfreqs = np.fft.rfftfreq(n_fft, d=1.0 / sr)
-    mel_pts = np.linspace(_hz_to_mel_slaney(fmin), _hz_to_mel_slaney(fmax), n_mels + 2)
-    mel_f = _mel_to_hz_slaney(mel_pts)
-    fdiff = np.diff(mel_f)
-    ramps = mel_f[:, None] - fftfreqs[None, :]
-    lower = -ramps[:-2] / fdiff[:-1, None]
-    upper = ramps[2:] / fdiff[1:, None]
-    weights = np.maximum(0.0, np.minimum(lower, upper))
-    weights *= (2.0 / (mel_f[2 : n_mels + 2] - mel_f[:n_mels]))[:, None]
-    return weights.astype(np.float32)
 
 
 class KapreFrontEnd(torch.nn.Module):

@@ -39,6 +39,7 @@ def mel_filterbank(
     fmax: float | None = None,
     htk: bool = False,
     norm: str | None = "slaney",
+    dtype: type = np.float32,
 ) -> np.ndarray:
     """Triangular mel filterbank, ``[n_mels, n_fft // 2 + 1]`` (librosa's convention).
 
@@ -56,6 +57,8 @@ def mel_filterbank(
         HTK mel formula instead of Slaney's.
     norm : {"slaney", None}
         "slaney" divides each triangle by its width (constant energy per band).
+    dtype : numpy dtype
+        Output dtype (computed in float64).
     """
     fmax = sample_rate / 2.0 if fmax is None else float(fmax)
     fft_freqs = np.linspace(0.0, sample_rate / 2.0, n_fft // 2 + 1)
@@ -70,7 +73,7 @@ def mel_filterbank(
         weights *= (2.0 / (hz_pts[2 : n_mels + 2] - hz_pts[:n_mels]))[:, None]
     elif norm is not None:
         raise ValueError(f"norm must be 'slaney' or None, got {norm!r}")
-    return weights.astype(np.float32)
+    return weights.astype(dtype)
 
 
 def frame_centres_ms(n_frames: int, hop: int, sample_rate: int, offset_samples: float = 0.0) -> np.ndarray:

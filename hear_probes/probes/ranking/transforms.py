@@ -11,7 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+
+from hear_probes.dsp import mel_filterbank as dsp_mel_filterbank
 
 __all__ = [
     "Analysis",
@@ -20,8 +23,6 @@ __all__ = [
     "flattop_window",
     "magnitude",
     "stft_magnitude",
-    "hz_to_mel",
-    "mel_to_hz",
     "mel_filterbank",
     "dct_matrix",
     "power_to_db",
@@ -111,36 +112,6 @@ def stft_magnitude(
     return magnitude(stft_complex(x, Analysis(n_fft, hop_length, window), center), power)
 
 
-def hz_to_mel(f, scale: str = "htk"):
-    """Hz to mel (``"htk"``: 2595 log10(1 + f/700); ``"slaney"``: linear below 1 kHz, log above)."""
-    f = torch.as_tensor(f, dtype=torch.float64)
-    if scale == "htk":
-        return 2595.0 * torch.log10(1.0 + f / 700.0)
-    if scale != "slaney":
-        raise ValueError(f"unknown mel scale {scale!r}; valid: 'htk', 'slaney'")
-    f_sp, min_log_hz = 200.0 / 3, 1000.0
-    min_log_mel, logstep = min_log_hz / f_sp, math.log(6.4) / 27.0
-    lin = f / f_sp
-    return torch.where(
-        f >= min_log_hz,
-        min_log_mel + torch.log(f.clamp_min(1e-10) / min_log_hz) / logstep,
-        lin,
-    )
-
-
-def mel_to_hz(m, scale: str = "htk"):
-    """Inverse of :func:`hz_to_mel`."""
-    m = torch.as_tensor(m, dtype=torch.float64)
-    if scale == "htk":
-        return 700.0 * (torch.pow(10.0, m / 2595.0) - 1.0)
-    if scale != "slaney":
-        raise ValueError(f"unknown mel scale {scale!r}; valid: 'htk', 'slaney'")
-    f_sp, min_log_hz = 200.0 / 3, 1000.0
-    min_log_mel, logstep = min_log_hz / f_sp, math.log(6.4) / 27.0
-    return torch.where(m >= min_log_mel, min_log_hz * torch.exp(logstep * (m - min_log_mel)),
-                       f_sp * m)
-
-
 def mel_filterbank(
     sample_rate: int,
     n_fft: int,
@@ -151,30 +122,18 @@ def mel_filterbank(
     norm: str | None = None,
     dtype: torch.dtype = torch.float32,
 ) -> torch.Tensor:
-    """Triangular mel filterbank ``[n_fft // 2 + 1, n_mels]``.
+    """Triangular mel filterbank ``[n_fft // 2 + 1, n_mels]`` as a tensor.
 
-    Filter ``m`` rises linearly from mel point ``m`` to ``m + 1`` and falls to ``m + 2``
-    (``n_mels + 2`` points equally spaced in mel between ``f_min`` and ``f_max``), evaluated on
-    the FFT bin frequencies. ``norm="slaney"`` divides each filter by its bandwidth (area
-    normalisation). Filters narrower than the bin spacing may be all zero (as in torchaudio and
-    librosa).
+    :func:`hear_probes.dsp.mel_filterbank` (computed in float64), transposed so that
+    ``mel = power_frames @ fb``. ``scale`` is "htk" or "slaney"; ``norm="slaney"`` divides each
+    filter by its bandwidth. Filters narrower than the bin spacing may be all zero (as in
+    torchaudio and librosa).
     """
-    freqs = torch.linspace(0, sample_rate / 2, n_fft // 2 + 1, dtype=torch.float64)
-    m_pts = torch.linspace(
-        float(hz_to_mel(f_min, scale)), float(hz_to_mel(f_max, scale)), n_mels + 2,
-        dtype=torch.float64,
-    )
-    f_pts = mel_to_hz(m_pts, scale)
-    f_diff = f_pts[1:] - f_pts[:-1]
-    slopes = f_pts.unsqueeze(0) - freqs.unsqueeze(1)  # [bins, n_mels + 2]
-    down = -slopes[:, :-2] / f_diff[:-1]
-    up = slopes[:, 2:] / f_diff[1:]
-    fb = torch.clamp(torch.minimum(down, up), min=0.0)
-    if norm == "slaney":
-        fb = fb * (2.0 / (f_pts[2:] - f_pts[:-2])).unsqueeze(0)
-    elif norm is not None:
-        raise ValueError(f"unknown mel norm {norm!r}; valid: None, 'slaney'")
-    return fb.to(dtype)
+    if scale not in ("htk", "slaney"):
+        raise ValueError(f"unknown mel scale {scale!r}; valid: 'htk', 'slaney'")
+    fb = dsp_mel_filterbank(sample_rate, n_fft, n_mels, f_min, f_max, htk=scale == "htk",
+                            norm=norm, dtype=np.float64)
+    return torch.from_numpy(np.ascontiguousarray(fb.T)).to(dtype)
 
 
 def dct_matrix(
