@@ -22,7 +22,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy.optimize import minimize, nnls
+from scipy.optimize import nnls
+
+from hear_probes.probes.timbre.lbfgsb import minimize_lbfgsb
 
 #: Paper settings (Sec. IV, "Optimization").
 PAPER_MAXITER = 10_000
@@ -67,6 +69,10 @@ class FitOptions:
         ``eps`` of the warm start (paper: machine epsilon of float64).
     random_mean, random_std : float
         Parameters of the random initialisation (Thoret et al.: 1 and 0.01).
+    driver : {"auto", "direct", "scipy"}
+        How L-BFGS-B is called: ``"direct"`` drives scipy's compiled routine without the
+        per-iteration overhead of ``scipy.optimize.minimize`` (bit-identical iterates, about
+        2x faster here); ``"scipy"`` calls ``minimize``; ``"auto"`` = direct when available.
     """
 
     init: str = "warm"
@@ -80,12 +86,15 @@ class FitOptions:
     nnls_eps: float = float(np.finfo(float).eps)
     random_mean: float = 1.0
     random_std: float = 0.01
+    driver: str = "auto"
 
     def __post_init__(self) -> None:
         if self.init not in INITS:
             raise ValueError(f"FitOptions.init must be one of {INITS}, not {self.init!r}")
         if not 0 < self.w_min < self.w_max:
             raise ValueError(f"FitOptions needs 0 < w_min < w_max, got {self.w_min}, {self.w_max}")
+        if self.driver not in ("auto", "direct", "scipy"):
+            raise ValueError(f"FitOptions.driver must be 'auto', 'direct' or 'scipy', not {self.driver!r}")
         if self.maxiter < 1 or self.maxls < 1:
             raise ValueError("FitOptions.maxiter and maxls must be >= 1")
 
@@ -376,14 +385,11 @@ def _fit_metric(D, s, options: FitOptions, seed: int | None, active) -> FitResul
     else:
         w0 = random_start(Da.shape[1], options, np.random.default_rng(seed))
     p0 = objective.pearson(w0)
-    lbfgs_options = {
-        "maxiter": options.maxiter,
-        "maxls": options.maxls,
-        "ftol": options.ftol,
-        "gtol": options.gtol,
-        "maxcor": options.maxcor,
-    }
-    res = _minimize(objective, w0, options, Da.shape[1], lbfgs_options)
+    res = minimize_lbfgsb(
+        objective.value_and_gradient, w0, options.w_min, options.w_max,
+        maxiter=options.maxiter, maxls=options.maxls, ftol=options.ftol, gtol=options.gtol,
+        maxcor=options.maxcor, driver=options.driver,
+    )
     x = np.asarray(res.x, dtype=np.float64)
     w_active = np.clip(x, options.w_min, options.w_max)
     p = objective.pearson(w_active)
@@ -402,18 +408,7 @@ def _fit_metric(D, s, options: FitOptions, seed: int | None, active) -> FitResul
         converged=bool(res.success),
         message=str(res.message),
         seconds=time.perf_counter() - t0,
-    )
-
-
-def _minimize(objective: PearsonObjective, w0: np.ndarray, options: FitOptions, dim: int,
-              lbfgs_options: dict):
-    return minimize(
-        objective.value_and_gradient,
-        w0,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(options.w_min, options.w_max)] * dim,
-        options=lbfgs_options,
+        extra={"driver": res.driver},
     )
 
 
