@@ -186,13 +186,17 @@ def _probe_report():
 def report(
     result_dirs: Annotated[list[Path], typer.Argument(help="Result folders written by probes.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path("report.html"),
+    images: Annotated[str, typer.Option(
+        help="Figure embedding: 'compact' (≤1400 px, 256 colours, ~3x smaller) or 'full' (PNG files as is).")] = "compact",
 ) -> None:
     """Build one self-contained HTML report (and a Markdown twin) from result folders."""
     mod = _probe_report()
     if mod is None:
         typer.echo("report: not built yet")
         raise typer.Exit(3)
-    typer.echo(str(mod.write_report(result_dirs, output)))
+    if images not in ("compact", "full"):
+        raise HearProbesError(f"--images must be 'compact' or 'full', not {images!r}")
+    typer.echo(str(mod.write_report(result_dirs, output, images=images)))
 
 
 @datasets_app.command("fetch")

@@ -39,7 +39,9 @@ def write_fixture_results(root: Path, names=("stft", "logmel")) -> list[Path]:
         timbre = {"probe": "timbre", "schema_version": 1, "model": model, "provenance": _prov("t"),
                   "explained_variance": ev, "median": float(np.median(list(ev.values()))), "iqr": 0.2,
                   "loso_explained_variance": {s: v * 0.5 for s, v in ev.items()},
-                  "reference": "stft", "relative_area_db": {s: float(rng.normal()) for s in TIMBRE_DATASETS}}
+                  "robustness": {s: {"area": float(rng.uniform(0.2, 1.5))} for s in TIMBRE_DATASETS},
+                  "robustness_reference": {"name": "stft", "source": "fixture"},
+                  "relative_area_db": {s: float(rng.normal()) for s in TIMBRE_DATASETS}}
         for probe, payload in (("ranking", ranking), ("gear", gear), ("timbre", timbre)):
             (d / f"{probe}.json").write_text(json.dumps(payload))
         out.append(d)

@@ -3,6 +3,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from report_fixtures import write_fixture_results
 
@@ -33,6 +34,43 @@ def test_write_report_is_self_contained(tmp_path):
     assert 'id="table-ranking"' in page and 'id="table-gear"' in page and 'id="table-timbre"' in page
     md = out.with_suffix(".md").read_text()
     assert "| study | stft | logmel |" in md and "**" in md
+
+
+def test_robustness_table_names_the_reference_and_heatmap_is_embedded(tmp_path):
+    from hear_probes.report.tables import robustness_table
+
+    dirs = write_fixture_results(tmp_path)
+    table = robustness_table(collect_results(dirs))
+    assert "against stft" in table.title and len(table.rows) == 17
+    page = write_report(dirs, tmp_path / "r.html").read_text()
+    assert 'alt="relative robustness (dB) across representations' in page
+
+
+def test_compact_images_are_smaller_and_bounded(tmp_path):
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from hear_probes.report.render import COMPACT_MAX_WIDTH, png_bytes
+
+    fig, ax = plt.subplots(figsize=(20, 6), dpi=100)
+    for k in range(12):
+        ax.plot(np.sin(np.linspace(0, 20, 2000) * (k + 1)), label=str(k))
+    ax.legend()
+    path = tmp_path / "wide.png"
+    fig.savefig(path)
+    plt.close(fig)
+    full, compact = png_bytes(path, "full"), png_bytes(path, "compact")
+    assert full == path.read_bytes()
+    assert len(compact) < len(full) / 2
+    with Image.open(io.BytesIO(compact)) as im:
+        assert im.width == COMPACT_MAX_WIDTH and im.height == round(600 * COMPACT_MAX_WIDTH / 2000)
+    with pytest.raises(ValueError, match="image mode"):
+        png_bytes(path, "tiny")
 
 
 def test_report_cli_and_errors(tmp_path):

@@ -31,12 +31,28 @@ def _cards(results: list[ModelResults]) -> tuple[str, str]:
     return '<div class="cards">' + "".join(html_parts) + "</div>" + note, "\n".join(md) + "\n"
 
 
-def _figures(results: list[ModelResults], probe: str) -> str:
+def _figures(results: list[ModelResults], probe: str, images: str) -> str:
     out = []
     for r in results:
         for png in r.figures.get(probe, []):
-            out.append(image_html(png, f"{r.name}: {png.name}"))
+            out.append(image_html(png, f"{r.name}: {png.name}", images))
     return "".join(out)
+
+
+def _robustness_heatmap(results: list[ModelResults], images: str) -> str:
+    """Studies x representations dB heatmap (Fig. 1b) when two or more results have a sweep."""
+    swept = {r.name: r.probes["timbre"] for r in results
+             if r.probes.get("timbre", {}).get("robustness")}
+    if len(swept) < 2:
+        return ""
+    import tempfile
+
+    from hear_probes.probes.timbre.figures import plot_relative_db_heatmap
+
+    with tempfile.TemporaryDirectory() as tmp:
+        png = plot_relative_db_heatmap(swept, Path(tmp) / "timbre_relative_db.png")
+        return image_html(png, "relative robustness (dB) across representations, Fig. 1b layout",
+                          images)
 
 
 def _provenance(results: list[ModelResults]) -> tuple[str, str]:
@@ -59,21 +75,30 @@ def _provenance(results: list[ModelResults]) -> tuple[str, str]:
     return html_table, "\n".join(md) + "\n"
 
 
-def build_report(results: list[ModelResults]) -> tuple[str, str]:
-    """HTML page and Markdown twin for a list of loaded result folders."""
+def build_report(results: list[ModelResults], images: str = "compact") -> tuple[str, str]:
+    """HTML page and Markdown twin for a list of loaded result folders.
+
+    Parameters
+    ----------
+    results : list of ModelResults
+        Loaded result folders (:func:`hear_probes.report.load.collect_results`).
+    images : {"compact", "full"}
+        How figures are embedded (:func:`hear_probes.report.render.png_bytes`).
+    """
     cards_html, cards_md = _cards(results)
     sections_html, sections_md = [], []
 
-    def section(title: str, anchor: str, tables, probe: str, empty: str) -> None:
+    def section(title: str, anchor: str, tables, probe: str, empty: str, extra: str = "") -> None:
         present = [t for t in tables if t is not None]
-        body = "".join(table_html(t) for t in present) + _figures(results, probe)
+        body = "".join(table_html(t) for t in present) + extra + _figures(results, probe, images)
         sections_html.append(f'<section id="{anchor}"><h2>{esc(title)}</h2>{body or f"<p>{esc(empty)}</p>"}</section>')
         sections_md.append(f"## {title}\n\n" + ("\n".join(table_markdown(t) for t in present) or f"{empty}\n"))
 
     section("Pitch and level ranking", "ranking", [ranking_table(results)], "ranking", "No ranking results given.")
     section("GEAR", "gear", [gear_table(results)], "gear", "No GEAR results given.")
     section("Timbre", "timbre", [timbre_table(results), timbre_table(results, "loso_explained_variance"),
-                                 robustness_table(results)], "timbre", "No timbre results given.")
+                                 robustness_table(results)], "timbre", "No timbre results given.",
+            _robustness_heatmap(results, images))
     prov_html, prov_md = _provenance(results)
     created = datetime.now(UTC).isoformat(timespec="seconds")
     names = ", ".join(r.name for r in results)
@@ -90,7 +115,8 @@ def build_report(results: list[ModelResults]) -> tuple[str, str]:
     return page, md
 
 
-def write_report(result_dirs, output: str | os.PathLike = "report.html") -> Path:
+def write_report(result_dirs, output: str | os.PathLike = "report.html",
+                 images: str = "compact") -> Path:
     """Write ``output`` (HTML, self-contained) and its Markdown twin (``.md``).
 
     Parameters
@@ -99,6 +125,9 @@ def write_report(result_dirs, output: str | os.PathLike = "report.html") -> Path
         Folders written by the probes (``ranking.json``, ``gear.json``, ``timbre.json``, PNGs).
     output : path-like
         The HTML file.
+    images : {"compact", "full"}
+        ``compact`` (default) embeds figures at most 1400 px wide with a 256-colour palette
+        (about 3x smaller); ``full`` embeds the PNG files unchanged.
 
     Returns
     -------
@@ -106,7 +135,7 @@ def write_report(result_dirs, output: str | os.PathLike = "report.html") -> Path
         The HTML file written.
     """
     results = collect_results(result_dirs)
-    page, md = build_report(results)
+    page, md = build_report(results, images)
     output = Path(output)
     atomic_write_text(output, page)
     atomic_write_text(output.with_suffix(".md"), md)

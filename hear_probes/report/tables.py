@@ -193,6 +193,14 @@ def timbre_table(results: list[ModelResults], key: str = "explained_variance") -
     return table
 
 
+def _reference_name(timbre: dict) -> str:
+    """Name of the robustness reference of a ``timbre.json`` payload."""
+    ref = timbre.get("robustness_reference")
+    if isinstance(ref, dict) and ref.get("name"):
+        return str(ref["name"])
+    return str(timbre.get("reference", "?"))
+
+
 def robustness_table(results: list[ModelResults]) -> Table | None:
     """Relative robustness (dB) against each result's named reference; rows = studies."""
     from hear_probes.stimuli.timbre import TIMBRE_DATASETS
@@ -200,7 +208,7 @@ def robustness_table(results: list[ModelResults]) -> Table | None:
     cols = [r for r in results if r.probes.get("timbre", {}).get("relative_area_db")]
     if not cols:
         return None
-    refs = sorted({str(r.probes["timbre"].get("reference", "?")) for r in cols})
+    refs = sorted({_reference_name(r.probes["timbre"]) for r in cols})
     table = Table("table-robustness", f"Relative robustness in dB against {', '.join(refs)} (Fig. 1b layout)",
                   ["study"] + [r.name for r in cols],
                   note="10·log10(area_model / area_reference) of the explained-variance curve over "
