@@ -50,3 +50,15 @@ def test_user_errors_are_one_line(tmp_path):
     (bad / "stft.h5").write_bytes(b"garbage")
     proc = _run("embed", "--model", "stft", "--cache", str(tmp_path), "--data", str(tmp_path))
     assert proc.returncode == 2 and "not a readable HDF5 file" in proc.stderr
+
+
+def test_cli_starts_without_heavy_imports():
+    """`hear-probes --help` and the argument parsing never import torch, sklearn or matplotlib."""
+    import subprocess
+    import sys
+
+    code = ("import sys, hear_probes.cli; "
+            "print(sorted(m for m in ('torch', 'sklearn', 'matplotlib', 'scipy.optimize') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -7,58 +7,30 @@ resolutions (gradient, fine, coarse), for spectral distances or a HEAR module's 
 
 from __future__ import annotations
 
-from pathlib import Path
+# Attributes are imported on first use (PEP 562), so that the CLI starts without torch.
+_LAZY = {
+    "DISTANCES": "hear_probes.probes.ranking.distances",
+    "get_distance": "hear_probes.probes.ranking.distances",
+    "parse_distance_names": "hear_probes.probes.ranking.distances",
+    "PUBLISHED": "hear_probes.probes.ranking.probe",
+    "QUICK_TRIALS": "hear_probes.probes.ranking.probe",
+    "evaluate_distances": "hear_probes.probes.ranking.probe",
+    "evaluate_module": "hear_probes.probes.ranking.probe",
+    "evaluate": "hear_probes.probes.ranking.probe",
+}
 
-from hear_probes.probes.ranking.distances import DISTANCES, get_distance, parse_distance_names
-from hear_probes.probes.ranking.probe import (
-    PUBLISHED,
-    QUICK_TRIALS,
-    evaluate_distances,
-    evaluate_module,
-)
-
-__all__ = [
-    "DISTANCES",
-    "PUBLISHED",
-    "evaluate",
-    "evaluate_distances",
-    "evaluate_module",
-    "get_distance",
-    "parse_distance_names",
-]
+__all__ = sorted(_LAZY)
 
 
-def evaluate(loaded, store, out_dir: Path, *, quick: bool = False, seed: int = 0,
-             quiet: bool = False, **probe_options) -> dict:
-    """Run the ranking probe on a loaded HEAR module; writes ``<out_dir>/ranking.json`` etc.
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
 
-    Parameters
-    ----------
-    loaded : LoadedModule
-        The module (its ``sample_rate`` is used to synthesise the stimuli).
-    store : EmbeddingStore
-        Its embedding store (stimuli are embedded once and cached there).
-    out_dir : Path
-        Output folder.
-    quick : bool
-        Few trials, short stimuli and small figures (seconds instead of minutes).
-    seed : int
-        Seed of the trial sampler.
-    quiet : bool
-        No progress bars.
-    **probe_options
-        ``n_trials`` (1000), ``duration`` (1.0 s), ``metric`` ("euclidean", "cosine", "l1"),
-        ``figures`` (True), ``batch_size`` (16), ``epsilons``.
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    Returns
-    -------
-    dict
-        The payload written to ``ranking.json``.
-    """
-    opts = dict(probe_options)
-    if quick:
-        opts.setdefault("n_trials", QUICK_TRIALS)
-        opts.setdefault("duration", 0.5)
-        opts.setdefault("curve_points", 40)
-        opts.setdefault("heatmap_cells", 12)
-    return evaluate_module(loaded, store, Path(out_dir), seed=seed, quiet=quiet, **opts)
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -277,3 +277,39 @@ def evaluate_module(
         "warnings": warn,
     }
     return write_outputs(payload, out_dir)
+
+
+def evaluate(loaded, store, out_dir: Path, *, quick: bool = False, seed: int = 0,
+             quiet: bool = False, **probe_options) -> dict:
+    """Run the ranking probe on a loaded HEAR module; writes ``<out_dir>/ranking.json`` etc.
+
+    Parameters
+    ----------
+    loaded : LoadedModule
+        The module (its ``sample_rate`` is used to synthesise the stimuli).
+    store : EmbeddingStore
+        Its embedding store (stimuli are embedded once and cached there).
+    out_dir : Path
+        Output folder.
+    quick : bool
+        Few trials, short stimuli and small figures (seconds instead of minutes).
+    seed : int
+        Seed of the trial sampler.
+    quiet : bool
+        No progress bars.
+    **probe_options
+        ``n_trials`` (1000), ``duration`` (1.0 s), ``metric`` ("euclidean", "cosine", "l1"),
+        ``figures`` (True), ``batch_size`` (16), ``epsilons``.
+
+    Returns
+    -------
+    dict
+        The payload written to ``ranking.json``.
+    """
+    opts = dict(probe_options)
+    if quick:
+        opts.setdefault("n_trials", QUICK_TRIALS)
+        opts.setdefault("duration", 0.5)
+        opts.setdefault("curve_points", 40)
+        opts.setdefault("heatmap_cells", 12)
+    return evaluate_module(loaded, store, Path(out_dir), seed=seed, quiet=quiet, **opts)

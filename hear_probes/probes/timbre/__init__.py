@@ -7,23 +7,33 @@ in-sample and held out (leave-one-sound-out), and optionally its robustness to d
 ratings. See docs/timbre.md.
 """
 
-from hear_probes.probes.timbre.figures import (
-    plot_explained_variance,
-    plot_relative_db_heatmap,
-    plot_robustness_curves,
-)
-from hear_probes.probes.timbre.metric import FitOptions, fit_metric, pair_differences
-from hear_probes.probes.timbre.runner import evaluate, evaluate_embeddings
-from hear_probes.probes.timbre.validation import TimbreInputError
+from __future__ import annotations
 
-__all__ = [
-    "FitOptions",
-    "TimbreInputError",
-    "evaluate",
-    "evaluate_embeddings",
-    "fit_metric",
-    "pair_differences",
-    "plot_explained_variance",
-    "plot_relative_db_heatmap",
-    "plot_robustness_curves",
-]
+# Attributes are imported on first use (PEP 562), so that the CLI starts without torch.
+_LAZY = {
+    "plot_explained_variance": "hear_probes.probes.timbre.figures",
+    "plot_relative_db_heatmap": "hear_probes.probes.timbre.figures",
+    "plot_robustness_curves": "hear_probes.probes.timbre.figures",
+    "FitOptions": "hear_probes.probes.timbre.metric",
+    "fit_metric": "hear_probes.probes.timbre.metric",
+    "pair_differences": "hear_probes.probes.timbre.metric",
+    "evaluate": "hear_probes.probes.timbre.runner",
+    "evaluate_embeddings": "hear_probes.probes.timbre.runner",
+    "TimbreInputError": "hear_probes.probes.timbre.validation",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
