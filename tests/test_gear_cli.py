@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import pytest
 
-from hear_probes.probes.gear.evaluate import read_isomap_file
+from hear_probes.probes.gear.pipeline import read_isomap_file
 from hear_probes.stimuli import gear as g
 
 

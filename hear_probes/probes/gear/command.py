@@ -57,7 +57,7 @@ def command(
     quiet: QuietOpt = False,
 ) -> None:
     """GEAR: Isomap, kNN regression and disentanglement of f1, alpha, r (writes gear.json)."""
-    from hear_probes.probes.gear.evaluate import evaluate, evaluate_embeddings_file
+    from hear_probes.probes.gear.pipeline import evaluate, evaluate_embeddings_file
 
     given = [x is not None for x in (model, module, embeddings)]
     if sum(given) != 1:

@@ -7,6 +7,8 @@ resolutions (gradient, fine, coarse), for spectral distances or a HEAR module's 
 
 from __future__ import annotations
 
+from hear_probes.lazy import lazy_attributes
+
 # Attributes are imported on first use (PEP 562), so that the CLI starts without torch.
 _LAZY = {
     "DISTANCES": "hear_probes.probes.ranking.distances",
@@ -20,17 +22,4 @@ _LAZY = {
 }
 
 __all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)

@@ -9,6 +9,8 @@ ratings. See docs/timbre.md.
 
 from __future__ import annotations
 
+from hear_probes.lazy import lazy_attributes
+
 # Attributes are imported on first use (PEP 562), so that the CLI starts without torch.
 _LAZY = {
     "plot_explained_variance": "hear_probes.probes.timbre.figures",
@@ -23,17 +25,4 @@ _LAZY = {
 }
 
 __all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
