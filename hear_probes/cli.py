@@ -196,7 +196,14 @@ def report(
         raise typer.Exit(3)
     if images not in ("compact", "full"):
         raise HearProbesError(f"--images must be 'compact' or 'full', not {images!r}")
-    typer.echo(str(mod.write_report(result_dirs, output, images=images)))
+    # `hear-probes report results/*` also matches files (scripts, earlier reports): skip them
+    files = [p for p in result_dirs if p.is_file()]
+    for p in files:
+        typer.echo(f"skipped {p}: a file, not a result folder", err=True)
+    folders = [p for p in result_dirs if not p.is_file()]
+    if not folders:
+        raise HearProbesError("no result folder given (only files); pass folders written by the probes")
+    typer.echo(str(mod.write_report(folders, output, images=images)))
 
 
 @datasets_app.command("fetch")

@@ -79,6 +79,17 @@ def test_report_cli_and_errors(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "x.html").exists() and (tmp_path / "x.md").exists()
+    # a shell glob such as results/* also matches files: they are skipped, folders are used
+    (tmp_path / "regenerate.sh").write_text("#!/bin/sh\n")
+    proc = subprocess.run([sys.executable, "-m", "hear_probes.cli", "report", *map(str, dirs),
+                           str(tmp_path / "regenerate.sh"), str(tmp_path / "x.html"),
+                           "-o", str(tmp_path / "y.html")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "skipped" in proc.stderr and "regenerate.sh" in proc.stderr
+    assert 'id="table-timbre"' in (tmp_path / "y.html").read_text()
+    proc = subprocess.run([sys.executable, "-m", "hear_probes.cli", "report",
+                           str(tmp_path / "regenerate.sh")], capture_output=True, text=True)
+    assert proc.returncode == 2 and "no result folder" in proc.stderr
     (tmp_path / "empty").mkdir()
     with pytest.raises(HearProbesError, match="no ranking.json"):
         collect_results([tmp_path / "empty"])
