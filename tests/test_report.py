@@ -129,3 +129,25 @@ def test_report_renders_in_headless_chromium(tmp_path):
     assert counts == {"table-ranking": [2, 7], "table-gear": [6, 7], "table-timbre": [17, 3]}
     assert (tmp_path / "shot.png").stat().st_size > 10_000
     json.dumps(counts)
+
+
+def test_accuracy_colours_follow_the_interval():
+    from hear_probes.report.tables import accuracy_class, ranking_cell
+
+    # 0.44 over 50 trials: the interval contains chance, so it is not painted "below chance"
+    assert accuracy_class(0.44, (0.31, 0.58)) == "chance"
+    assert accuracy_class(0.44, (0.41, 0.47)) == "bad"
+    assert accuracy_class(0.62, (0.59, 0.65)) == "mid"
+    assert accuracy_class(0.91, (0.89, 0.93)) == "good"
+    assert accuracy_class(0.44) == "bad"  # no interval: fixed bands
+    cell = ranking_cell({"accuracy": 0.44, "ci95": [0.31, 0.58], "n_trials": 50})
+    assert cell.css == "chance" and "n = 50" in cell.title
+
+
+def test_rows_of_short_runs_name_their_trial_count(tmp_path):
+    dirs = write_fixture_results(tmp_path)
+    payload = json.loads((dirs[0] / "ranking.json").read_text())
+    payload["representations"]["stft"]["n_trials"] = 50
+    (dirs[0] / "ranking.json").write_text(json.dumps(payload))
+    labels = [row[0].text for row in ranking_table(collect_results(dirs)).rows]
+    assert labels == ["stft (50 trials)", "logmel"]

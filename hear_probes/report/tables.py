@@ -47,12 +47,26 @@ def _num(x) -> float | None:
     return v if np.isfinite(v) else None
 
 
-def accuracy_class(acc: float | None) -> str:
-    """CSS class of an accuracy: below chance, near chance, middling, good (≥ 0.8)."""
+#: Trials of a full ranking run; rows with another count are labelled with it.
+DEFAULT_TRIALS = 1000
+
+
+def accuracy_class(acc: float | None, ci: tuple[float, float] | None = None) -> str:
+    """CSS class of an accuracy: below chance, near chance, middling, good (≥ 0.8).
+
+    With a 95 % interval, "below chance" needs the whole interval below 0.5 and "near chance"
+    means the interval contains 0.5 (so a 50-trial result is not painted red by noise);
+    without one, fixed bands around 0.5 are used.
+    """
     if acc is None:
         return "na"
     if acc >= 0.8:
         return "good"
+    if ci is not None and None not in ci:
+        lo, hi = ci
+        if hi < 0.5:
+            return "bad"
+        return "chance" if lo <= 0.5 <= hi else "mid"
     if acc < 0.45:
         return "bad"
     if acc <= 0.55:
@@ -71,7 +85,7 @@ def ranking_cell(entry) -> Cell:
         if isinstance(ci, (list, tuple)) and len(ci) == 2:
             lo, hi = _num(ci[0]), _num(ci[1])
             title = f"95 % CI [{lo:.3f}, {hi:.3f}], n = {entry.get('n_trials', '?')}"
-            return Cell(f"{acc:.3f} [{lo:.2f}, {hi:.2f}]", acc, title, accuracy_class(acc))
+            return Cell(f"{acc:.3f} [{lo:.2f}, {hi:.2f}]", acc, title, accuracy_class(acc, (lo, hi)))
         return Cell(f"{acc:.3f}", acc, "", accuracy_class(acc))
     acc = _num(entry)
     if acc is None:
@@ -99,7 +113,11 @@ def _ranking_entries(payload: dict) -> dict[str, dict]:
                 else:
                     cells[dim][scale] = {"accuracy": value, "ci95": (ci.get(dim) or {}).get(scale),
                                          "n_trials": block.get("n_trials")}
-        out[str(block.get("display_name") or rep)] = cells
+        name = str(block.get("display_name") or rep)
+        n = block.get("n_trials")
+        if isinstance(n, int) and n != DEFAULT_TRIALS:  # e.g. a --quick run: say so in the row
+            name = f"{name} ({n} trials)"
+        out[name] = cells
     return out
 
 
@@ -108,7 +126,7 @@ def ranking_table(results: list[ModelResults]) -> Table | None:
     table = Table("table-ranking", "Pitch and level ranking accuracy (Turian & Henry 2020, Table 1 layout)",
                   ["representation"] + [c[2] for c in RANKING_COLUMNS],
                   note="Accuracy over trials with Wilson 95 % intervals; 0.5 is chance. "
-                       "Green ≥ 0.8, grey ≈ chance, red below chance.")
+                       "Green ≥ 0.8, grey: the interval contains 0.5, red: the interval is below 0.5.")
     seen: set[str] = set()
     for res in results:
         payload = res.probes.get("ranking")
