@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tensorflow as tf
 from hear_probes_adapters._common import WeightsNotFoundError
 
 from hear_probes.hashing import sha256_tree
@@ -65,6 +66,30 @@ def load_hub_model(model_file_path: str, handle: str, what: str) -> tuple[Any, s
             "and unpack the SavedModel and pass its folder as model_file_path, or point "
             "$TFHUB_CACHE_DIR at a cache holding it"
         ) from None
+
+
+class HubModel(tf.Module):
+    """A TF Hub SavedModel with the HEAR attributes (base of the vggish and yamnet models).
+
+    Subclasses set ``sample_rate``, ``scene_embedding_size`` and ``timestamp_embedding_size``.
+
+    Parameters
+    ----------
+    hub_model : object
+        What ``hub.load`` returned (callable on a 1-D waveform).
+    weights_id : str
+        Identity of the weights.
+    name : str
+        Module name.
+    """
+
+    sample_rate = 16000
+    scene_embedding_size = timestamp_embedding_size = 0
+
+    def __init__(self, hub_model, weights_id: str, name: str) -> None:
+        super().__init__(name=name)
+        self.hub_model = hub_model
+        self.weights_id = weights_id
 
 
 def as_numpy_audio(audio) -> np.ndarray:

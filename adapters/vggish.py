@@ -21,7 +21,12 @@ from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
-from hear_probes_adapters._tfhub import as_numpy_audio, frame_timestamps, load_hub_model
+from hear_probes_adapters._tfhub import (
+    HubModel,
+    as_numpy_audio,
+    frame_timestamps,
+    load_hub_model,
+)
 
 ADAPTER_VERSION = "1"
 HANDLE = "https://tfhub.dev/google/vggish/1"
@@ -34,25 +39,12 @@ HOP_S = EXAMPLE_HOP / SAMPLE_RATE
 CENTRE_S = EXAMPLE_SAMPLES / 2 / SAMPLE_RATE
 
 
-class VGGishModel(tf.Module):
-    """The hub VGGish model with HEAR attributes.
-
-    Parameters
-    ----------
-    hub_model : object
-        What ``hub.load`` returned (callable on a 1-D waveform).
-    weights_id : str
-        Identity of the weights.
-    """
+class VGGishModel(HubModel):
+    """The hub VGGish model with HEAR attributes (``hub_model``, ``weights_id``)."""
 
     sample_rate = SAMPLE_RATE
     scene_embedding_size = EMBEDDING_SIZE
     timestamp_embedding_size = EMBEDDING_SIZE
-
-    def __init__(self, hub_model, weights_id: str) -> None:
-        super().__init__(name="vggish")
-        self.hub_model = hub_model
-        self.weights_id = weights_id
 
     @staticmethod
     def n_frames(n_samples: int) -> int:
@@ -72,7 +64,7 @@ class VGGishModel(tf.Module):
 def load_model(model_file_path: str = "") -> VGGishModel:
     """Load VGGish from TF Hub (cached) or from a local SavedModel folder."""
     hub_model, wid = load_hub_model(model_file_path, HANDLE, "vggish")
-    return VGGishModel(hub_model, wid)
+    return VGGishModel(hub_model, wid, "vggish")
 
 
 def get_timestamp_embeddings(audio, model: VGGishModel):

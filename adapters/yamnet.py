@@ -24,7 +24,12 @@ import csv
 
 import numpy as np
 import tensorflow as tf
-from hear_probes_adapters._tfhub import as_numpy_audio, frame_timestamps, load_hub_model
+from hear_probes_adapters._tfhub import (
+    HubModel,
+    as_numpy_audio,
+    frame_timestamps,
+    load_hub_model,
+)
 
 ADAPTER_VERSION = "1"
 HANDLE = "https://tfhub.dev/google/yamnet/1"
@@ -37,25 +42,12 @@ HOP_S = PATCH_HOP / SAMPLE_RATE
 CENTRE_S = PATCH_SAMPLES / 2 / SAMPLE_RATE
 
 
-class YAMNetModel(tf.Module):
-    """The hub YAMNet model with HEAR attributes.
-
-    Parameters
-    ----------
-    hub_model : object
-        What ``hub.load`` returned (callable on a 1-D waveform).
-    weights_id : str
-        Identity of the weights.
-    """
+class YAMNetModel(HubModel):
+    """The hub YAMNet model with HEAR attributes (``hub_model``, ``weights_id``)."""
 
     sample_rate = SAMPLE_RATE
     scene_embedding_size = EMBEDDING_SIZE
     timestamp_embedding_size = EMBEDDING_SIZE
-
-    def __init__(self, hub_model, weights_id: str) -> None:
-        super().__init__(name="yamnet")
-        self.hub_model = hub_model
-        self.weights_id = weights_id
 
     @staticmethod
     def n_frames(n_samples: int) -> int:
@@ -78,7 +70,7 @@ class YAMNetModel(tf.Module):
 def load_model(model_file_path: str = "") -> YAMNetModel:
     """Load YAMNet from TF Hub (cached) or from a local SavedModel folder."""
     hub_model, wid = load_hub_model(model_file_path, HANDLE, "yamnet")
-    return YAMNetModel(hub_model, wid)
+    return YAMNetModel(hub_model, wid, "yamnet")
 
 
 def get_timestamp_embeddings(audio, model: YAMNetModel):
