@@ -138,6 +138,11 @@ def evaluate(
     out: OutOpt = None,
     quick: Annotated[bool, typer.Option(help="Small stimulus sets and few trials (minutes → seconds).")] = False,
     data: DataOpt = None,
+    robustness: Annotated[bool, typer.Option(
+        "--robustness", help="Timbre: also run the robustness sweep (9 levels x 5 draws).")] = False,
+    reference: Annotated[str | None, typer.Option(
+        "--reference", help="Timbre: reference of the relative robustness in dB (name, folder or "
+                            "timbre.json; default stft, 'none' to skip).")] = None,
     cache: CacheOpt = None,
     seed: SeedOpt = 0,
     quiet: QuietOpt = False,
@@ -157,7 +162,7 @@ def evaluate(
         if mod is None or not hasattr(mod, "evaluate"):
             _echo(f"probe {name}: not built yet, skipped", quiet)
             continue
-        opts = {"data_dir": data} if name == "timbre" else {}
+        opts = {"data_dir": data, "robustness": robustness, "reference": reference} if name == "timbre" else {}
         try:
             t0 = time.perf_counter()
             mod.evaluate(loaded, store, out_dir, quick=quick, seed=seed, quiet=quiet, **opts)

@@ -48,3 +48,24 @@ def test_grey1977_warm_fit_is_below_the_exact_optimum():
     exact = fit_metric(D, study.ratings, FitOptions(init="exact"))
     assert 0.3 < warm.explained_variance <= best + 1e-9
     assert exact.explained_variance == pytest.approx(best, abs=1e-6)
+
+
+def test_evaluate_with_robustness_writes_the_sweep(tmp_path):
+    """`hear-probes evaluate --probes timbre --robustness` passes the sweep options through."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from hear_probes.cli import app
+
+    out = tmp_path / "stft"
+    res = CliRunner().invoke(app, [
+        "evaluate", "--model", "stft", "--probes", "timbre", "--quick", "--robustness",
+        "--reference", "none", "--data", str(DATA), "--out", str(out),
+        "--cache", str(tmp_path / "cache"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    payload = json.loads((out / "timbre.json").read_text())
+    assert payload["robustness"] and all(len(v["ev_mean"]) == len(v["deltas"])
+                                         for v in payload["robustness"].values())
+    assert "relative_area_db" not in payload  # --reference none
+    assert (out / "report.html").is_file()
