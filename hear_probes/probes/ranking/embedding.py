@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from hear_probes.probes.ranking.accuracy import gradient_scores, rank_scores
 from hear_probes.probes.ranking.trials import DEFAULT_EPSILONS, away_directions, candidate_params
@@ -143,8 +144,11 @@ def module_gradients(
     duration: float = 1.0,
     metric: str = "euclidean",
     batch_size: int = 16,
+    quiet: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``dd/dlog2 w'`` and ``dd/dL'`` of ``d(emb(target), emb(prediction))`` by autograd.
+
+    A progress bar counts trials unless ``quiet``.
 
     Raises
     ------
@@ -155,6 +159,7 @@ def module_gradients(
     n = len(trials)
     g_f, g_l = np.empty(n), np.empty(n)
     fn = module.get_scene_embeddings
+    bar = tqdm(total=n, desc="ranking gradients", unit="trial", disable=quiet, leave=False)
     for start in range(0, n, batch_size):
         sl = slice(start, min(n, start + batch_size))
         with torch.no_grad():
@@ -179,17 +184,19 @@ def module_gradients(
         if any(g is None for g in grads):
             raise NotDifferentiable("the embedding's gradient does not reach the input audio")
         g_f[sl], g_l[sl] = grads[0].numpy(), grads[1].numpy()
+        bar.update(sl.stop - sl.start)
+    bar.close()
     return g_f, g_l
 
 
 def module_gradient_scores(
     module, model, sample_rate: int, trials: Trials, duration: float = 1.0,
-    metric: str = "euclidean", batch_size: int = 16,
+    metric: str = "euclidean", batch_size: int = 16, quiet: bool = True,
 ) -> tuple[dict[str, np.ndarray] | None, str | None]:
     """Scores of the ``eps`` columns, or ``(None, reason)`` when the module is not differentiable."""
     try:
         g_f, g_l = module_gradients(module, model, sample_rate, trials, duration, metric,
-                                    batch_size)
+                                    batch_size, quiet)
     except NotDifferentiable as exc:
         return None, str(exc)
     away = away_directions(trials)

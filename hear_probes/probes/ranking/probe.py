@@ -244,7 +244,7 @@ def evaluate_module(
     scores = score_embeddings(emb, items, metric, eps)
     t1 = time.perf_counter()
     eps_scores, reason = module_gradient_scores(loaded.module, loaded.model, sr, trials,
-                                                duration, metric, batch_size)
+                                                duration, metric, batch_size, quiet)
     timings["gradients"] = time.perf_counter() - t1
     for dim in ("pitch", "level"):
         scores[dim]["eps"] = eps_scores[dim] if eps_scores is not None else None
