@@ -199,8 +199,10 @@ def report(
     if mod is None:
         typer.echo("report: not built yet")
         raise typer.Exit(3)
-    if images not in ("compact", "full"):
-        raise HearProbesError(f"--images must be 'compact' or 'full', not {images!r}")
+    from hear_probes.report.render import IMAGE_MODES
+
+    if images not in IMAGE_MODES:
+        raise HearProbesError(f"--images must be one of {', '.join(IMAGE_MODES)}, not {images!r}")
     # `hear-probes report results/*` also matches files (scripts, earlier reports): skip them
     files = [p for p in result_dirs if p.is_file()]
     for p in files:

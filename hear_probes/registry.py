@@ -71,12 +71,12 @@ class ModelSpec:
             return True, "ready"
         from hear_probes.weights_cache import weights_status
 
-        found = [weights_status(src) for src in (self.weights_check or (self.weights,))]
-        if any(present for present, _ in found):
+        statuses = [weights_status(src) for src in (self.weights_check or (self.weights,))]
+        if any(present for present, _ in statuses):
             return True, f"ready (weights here: {self.weights})"
-        if any(present is None for present, _ in found):
+        if any(present is None for present, _ in statuses):
             return True, f"ready (weights: {self.weights})"
-        if any(downloadable for _, downloadable in found):
+        if any(downloadable for _, downloadable in statuses):
             return True, f"ready, downloads weights on first use ({self.weights}; not cached)"
         return False, f"weights missing: {self.weights}"
 

@@ -214,9 +214,7 @@ def timbre_table(results: list[ModelResults], key: str = "explained_variance") -
 def _reference_name(timbre: dict) -> str:
     """Name of the robustness reference of a ``timbre.json`` payload."""
     ref = timbre.get("robustness_reference")
-    if isinstance(ref, dict) and ref.get("name"):
-        return str(ref["name"])
-    return str(timbre.get("reference", "?"))
+    return str(ref["name"]) if isinstance(ref, dict) and ref.get("name") else "?"
 
 
 def robustness_table(results: list[ModelResults]) -> Table | None:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
+#: Ways of calling L-BFGS-B (see :func:`minimize_lbfgsb`).
+DRIVERS = ("auto", "direct", "scipy")
 #: scipy's default ``maxfun`` for L-BFGS-B.
 DEFAULT_MAXFUN = 15_000
 
@@ -93,8 +95,8 @@ def minimize_lbfgsb(
     -------
     LbfgsbResult
     """
-    if driver not in ("auto", "direct", "scipy"):
-        raise ValueError(f"driver must be 'auto', 'direct' or 'scipy', not {driver!r}")
+    if driver not in DRIVERS:
+        raise ValueError(f"driver must be one of {DRIVERS}, not {driver!r}")
     x0 = np.clip(np.asarray(x0, dtype=np.float64), lower, upper)
     setulb = _setulb() if driver != "scipy" else None
     if setulb is not None:
