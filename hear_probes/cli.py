@@ -251,26 +251,64 @@ def datasets_verify(
 _register_probe_commands()
 
 
+def _click_exception_type() -> type[Exception]:
+    """``ClickException`` of the click that typer uses.
+
+    typer >= 0.23 bundles its own copy of click (``typer._click``) and no separate ``click``
+    may be installed; ``typer.BadParameter`` always derives from the right one.
+    """
+    for cls in typer.BadParameter.__mro__:
+        if cls.__name__ == "ClickException":
+            return cls
+    return Exception  # pragma: no cover - every click has ClickException
+
+
+def _usage_line(exc: Exception) -> str:
+    """One line for a click usage error: the message, plus what is allowed where click knows it."""
+    msg = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    msg = " ".join(msg.split())
+    ctx = getattr(exc, "ctx", None)
+    cmd = getattr(ctx, "command", None)
+    kind = type(exc).__name__
+    extra = ""
+    if cmd is not None and kind == "NoSuchOption":
+        opts = sorted({o for p in getattr(cmd, "params", []) for o in getattr(p, "opts", [])
+                       if o.startswith("--")} | {"--help"})
+        extra = f"; options of '{ctx.command_path}': {', '.join(opts)}"
+    elif cmd is not None and kind == "UsageError" and "No such command" in msg:
+        names = sorted(getattr(cmd, "commands", {}) or {})
+        extra = f"; commands of '{ctx.command_path}': {', '.join(names)}" if names else ""
+    if extra:
+        msg = msg.rstrip(".")
+    where = f" (see '{ctx.command_path} --help')" if ctx is not None and not extra else ""
+    return f"error: {msg}{extra}{where}"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app; user errors print one line instead of a traceback."""
+    """Entry point: run the app and return its exit status.
+
+    Exit status: 0 success; 1 a check failed (e.g. ``datasets verify`` mismatch); 2 a usage
+    or user error (one line on stderr, no traceback); 130 interrupted (Ctrl-C / SIGINT).
+    """
+    click_exc = _click_exception_type()
     try:
-        app(args=argv, standalone_mode=False)
+        rv = app(args=argv, standalone_mode=False)
     except HearProbesError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2
     except typer.Exit as exc:
-        return exc.exit_code
+        rv = exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        typer.echo("aborted", err=True)
-        return 130
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
-    return 0
+        rv = 130
+    except click_exc as exc:  # usage errors: unknown option, bad value, unknown command
+        typer.echo(_usage_line(exc), err=True)
+        return int(getattr(exc, "exit_code", 2) or 2)
+    except BrokenPipeError:  # `hear-probes models | head`
+        return 1
+    code = rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
+    if code == 130:  # typer turns KeyboardInterrupt into Exit(130)
+        typer.echo("interrupted", err=True)
+    return code
 
 
 if __name__ == "__main__":

@@ -63,10 +63,22 @@ def embed_set(
 
     stim_key = hashlib.sha256(full_hash.encode()).hexdigest()
     hit = store.lookup(probe, set_name, stim_key, config_hash)
+    if hit is not None and set(hit.item_ids) == set(ids):  # fast path: no lock to read
+        return hit.rows_for(ids)
+    with store.computing(probe, set_name, quiet=quiet):
+        return _embed_locked(loaded, store, probe, set_name, ids, load_items, stim_key, config_hash,
+                             batch_size, quiet)
+
+
+def _embed_locked(loaded: LoadedModule, store: EmbeddingStore, probe: str, set_name: str,
+                  ids: list[str], load_items: Callable[[Sequence[str]], list[np.ndarray]],
+                  stim_key: str, config_hash: str, batch_size: int, quiet: bool) -> np.ndarray:
+    """:func:`embed_set` once the per-set lock is held: reuse, resume or compute."""
+    hit = store.lookup(probe, set_name, stim_key, config_hash)
     if hit is not None and set(hit.item_ids) == set(ids):
         return hit.rows_for(ids)
 
-    done = store.partial_rows(probe, set_name, stim_key, config_hash)
+    done = store.partial_rows(probe, set_name, stim_key, config_hash, batch_size)
     missing = [i for i in ids if i not in done]
     bar = tqdm(total=len(ids), initial=len(ids) - len(missing), desc=f"{loaded.model_id} {probe}/{set_name}",
                unit="item", disable=quiet, leave=False)
@@ -82,7 +94,7 @@ def embed_set(
                     raise ValueError(f"stimulus {chunk[idx[0]]!r} is empty")
                 batch = np.stack([audio[i] for i in idx]).astype(np.float32)
                 rows[idx] = _checked_scene(loaded, batch, [chunk[i] for i in idx])
-            store.save_partial(probe, set_name, stim_key, config_hash, chunk, rows)
+            store.save_partial(probe, set_name, stim_key, config_hash, chunk, rows, batch_size)
             done.update(zip(chunk, rows, strict=True))
             bar.update(len(chunk))
     finally:

@@ -13,8 +13,16 @@ Crash safety: the HDF5 file is never modified in place. A finished set is writte
 fresh copy of the file which then replaces the original with ``os.replace`` (atomic), under
 a file lock that serialises writers from several processes. While a set is being computed,
 each finished batch is saved as its own small ``.npz`` next to the file
-(``<model_id>.parts/``), also atomically, so a killed run loses at most the batch in flight
-and a rerun computes only the missing items.
+(``<model_id>.parts/<probe>__<set>/<stimulus>-<config>-b<batch size>/``), also atomically, so
+a killed run loses at most the batch in flight and a rerun with the same batch size computes
+only the missing items. The batch size is part of that key because a model's output for an
+item can depend (by float rounding, ~1e-6) on the batch it was computed in; a rerun with
+another ``--batch-size`` starts that set afresh instead of mixing rows of both.
+
+Concurrent runs: computing a set holds a per-set lock (``<model_id>.locks/<probe>__<set>.lock``)
+from the cache lookup to the final write. A second run that wants the same set waits for the
+first (saying so on stderr), then finds the finished set in the store and reuses it: no crash
+and no work done twice. Runs that embed different sets of one model proceed in parallel.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import hashlib
 import os
 import re
 import shutil
+import sys
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,7 +40,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from hear_probes.errors import StoreError
 
@@ -144,6 +153,7 @@ class EmbeddingStore:
         self.path = Path(path)
         self.model_id = model_id
         self.parts_dir = self.path.with_suffix(".parts")
+        self.locks_dir = self.path.with_suffix(".locks")
         self._lock = FileLock(str(self.path) + ".lock", timeout=3600)
         if self.path.exists():
             self._validate()
@@ -200,12 +210,15 @@ class EmbeddingStore:
             return _read_group(grp, f"{self.path}:/{key}")
 
     # -- partial progress ------------------------------------------------------------------
-    def _parts_folder(self, probe: str, set_name: str, stimulus_hash: str, config_hash: str) -> Path:
-        return self.parts_dir / f"{probe}__{set_name}" / f"{stimulus_hash[:16]}-{config_hash[:16]}"
+    def _parts_folder(self, probe: str, set_name: str, stimulus_hash: str, config_hash: str,
+                      batch_size: int | None = None) -> Path:
+        batch = f"-b{int(batch_size)}" if batch_size is not None else ""
+        return self.parts_dir / f"{probe}__{set_name}" / f"{stimulus_hash[:16]}-{config_hash[:16]}{batch}"
 
-    def partial_rows(self, probe: str, set_name: str, stimulus_hash: str, config_hash: str) -> dict[str, np.ndarray]:
-        """Rows saved by earlier (possibly killed) runs for this set and configuration."""
-        folder = self._parts_folder(probe, set_name, stimulus_hash, config_hash)
+    def partial_rows(self, probe: str, set_name: str, stimulus_hash: str, config_hash: str,
+                     batch_size: int | None = None) -> dict[str, np.ndarray]:
+        """Rows saved by earlier (possibly killed) runs for this set, configuration and batch size."""
+        folder = self._parts_folder(probe, set_name, stimulus_hash, config_hash, batch_size)
         rows: dict[str, np.ndarray] = {}
         if not folder.is_dir():
             return rows
@@ -218,10 +231,33 @@ class EmbeddingStore:
             rows.update(zip(ids, emb, strict=True))
         return rows
 
+    @contextmanager
+    def computing(self, probe: str, set_name: str, quiet: bool = False):
+        """Hold the per-set lock while a set is looked up, computed and written.
+
+        A second process asking for the same set blocks here until the first has written it
+        (or died: the lock is an OS lock and is released with its holder), then repeats the
+        lookup and finds the finished set.
+        """
+        key = _check_set_name(probe, set_name)
+        self.locks_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.locks_dir / f"{key.replace('/', '__')}.lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if not quiet:
+                print(f"waiting for another hear-probes run that is embedding /{key} into "
+                      f"{self.path} (lock {lock.lock_file}) ...", file=sys.stderr, flush=True)
+            lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
+
     def save_partial(self, probe: str, set_name: str, stimulus_hash: str, config_hash: str,
-                     ids: list[str], embeddings: np.ndarray) -> None:
+                     ids: list[str], embeddings: np.ndarray, batch_size: int | None = None) -> None:
         """Save one finished batch atomically."""
-        folder = self._parts_folder(probe, set_name, stimulus_hash, config_hash)
+        folder = self._parts_folder(probe, set_name, stimulus_hash, config_hash, batch_size)
         folder.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:20]
         target = folder / f"batch-{digest}.npz"
@@ -290,3 +326,12 @@ class EmbeddingStore:
                 Path(tmp).unlink(missing_ok=True)
                 raise
             shutil.rmtree(self.parts_dir / f"{probe}__{set_name}", ignore_errors=True)
+            self._remove_if_empty(self.parts_dir)
+
+    @staticmethod
+    def _remove_if_empty(folder: Path) -> None:
+        """Remove ``folder`` if it holds nothing (another run may be filling it: then keep it)."""
+        try:
+            folder.rmdir()
+        except OSError:  # absent, or not empty
+            pass

@@ -2,11 +2,21 @@
 
 ``run_tasks`` preserves the task order in its output whatever the completion order, so
 results never depend on scheduling; a tqdm bar counts finished fits.
+
+Interruption: a ``KeyboardInterrupt`` (Ctrl-C, or SIGINT sent to the parent alone) or any
+other error in the parent cancels the pending fits, terminates the local worker processes
+(SIGTERM, then SIGKILL after a grace period) or cancels the Dask futures, and re-raises at
+once: the parent never waits for running fits. Local workers ignore SIGINT (the parent
+decides) and, on Linux, ask the kernel to kill them when the parent dies, so even a
+``kill -9`` of the parent leaves no orphaned worker behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
@@ -23,6 +33,29 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - non-Linux
         return max(1, os.cpu_count() or 1)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Linux: have the kernel SIGKILL this process when its parent dies (no orphans)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - no prctl
+        return
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _worker_init(parent_pid: int) -> None:
+    """Initializer of local workers: ignore SIGINT, die with the parent, one BLAS thread."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(parent_pid)
+    _single_thread_blas()
 
 
 def _single_thread_blas() -> None:
@@ -91,12 +124,33 @@ def run_tasks(
 
 def _run_local(tasks: list[FitTask], n: int, bar: Any, func: Callable) -> list[FitOutcome]:
     results: list[FitOutcome | None] = [None] * len(tasks)
-    with ProcessPoolExecutor(max_workers=min(n, len(tasks)), initializer=_single_thread_blas) as ex:
+    ex = ProcessPoolExecutor(max_workers=min(n, len(tasks)), initializer=_worker_init,
+                             initargs=(os.getpid(),))
+    try:
         futures = {ex.submit(func, t): i for i, t in enumerate(tasks)}
         for fut in as_completed(futures):
             results[futures[fut]] = fut.result()
             bar.update(1)
+    except BaseException:
+        _abort_pool(ex)
+        raise
+    ex.shutdown(wait=True)
     return results  # type: ignore[return-value]
+
+
+def _abort_pool(ex: ProcessPoolExecutor, grace: float = 2.0) -> None:
+    """Stop a process pool now: cancel queued fits, terminate the running ones."""
+    procs = list((getattr(ex, "_processes", None) or {}).values())
+    ex.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        with contextlib.suppress(Exception):
+            p.terminate()
+    for p in procs:
+        with contextlib.suppress(Exception):
+            p.join(grace)
+            if p.is_alive():
+                p.kill()
+                p.join(grace)
 
 
 def _run_dask(tasks: list[FitTask], scheduler: str, bar: Any, func: Callable,
@@ -119,10 +173,17 @@ def _run_dask(tasks: list[FitTask], scheduler: str, bar: Any, func: Callable,
         futures = client.map(func, tasks, pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
         results: list[FitOutcome | None] = [None] * len(tasks)
-        with client.as_current():
-            for fut in dask_completed(futures):
-                results[index[fut.key]] = fut.result()
-                bar.update(1)
+        try:
+            with client.as_current():
+                for fut in dask_completed(futures):
+                    results[index[fut.key]] = fut.result()
+                    bar.update(1)
+        except BaseException:
+            # interrupted or failed: withdraw every fit of ours from the cluster, do not wait
+            with contextlib.suppress(Exception):
+                client.cancel(futures, force=True)
+            raise
         return results  # type: ignore[return-value]
     finally:
-        client.close()
+        with contextlib.suppress(Exception):
+            client.close(timeout=5)
