@@ -1,0 +1,224 @@
+"""Fault injection: usage errors, exit codes, Ctrl-C (also with worker processes and Dask),
+two concurrent embeds, resuming with another batch size. Real subprocesses and real signals.
+
+Exit codes under test: 0 success, 1 a check failed (``datasets verify``), 2 a usage or user
+error (one line on stderr), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+TOOLS = Path(__file__).resolve().parent / "tools"
+sys.path.insert(0, str(TOOLS))
+
+from fault_helpers import alive, children, wait_until  # noqa: E402
+
+CLI = [sys.executable, "-m", "hear_probes.cli"]
+# `import click` fails in the CLI process, as in a plain `pip install -e .` where typer uses its
+# bundled copy of click and no separate click is installed.
+NO_CLICK = ("import sys; sys.modules['click'] = None; from hear_probes.cli import main; "
+            "sys.exit(main(sys.argv[1:]))")
+
+
+def _no_click(*args):
+    return subprocess.run([sys.executable, "-c", NO_CLICK, *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.mark.parametrize(("args", "must_name"), [
+    (["--bogus"], "--bogus"),
+    (["embed", "--bogus"], "--batch-size"),          # lists the command's options
+    (["frobnicate"], "embed"),                         # lists the commands
+    (["probe", "nope"], "ranking"),
+    (["probe", "ranking", "--trials", "0"], "--trials"),
+    (["probe", "ranking", "--trials", "-5"], "greater than or equal to 1"),
+    (["embed", "--batch-size"], "--batch-size"),
+    (["embed", "--batch-size", "x"], "--batch-size"),
+    (["report"], "result_dirs"),
+])
+def test_usage_errors_are_one_line_exit_2_without_click(args, must_name):
+    proc = _no_click(*args)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert must_name in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+def test_user_error_and_help_without_click(tmp_path):
+    proc = _no_click("embed", "--model", "stft", "--data", str(tmp_path / "none"), "--cache", str(tmp_path))
+    assert proc.returncode == 2 and proc.stderr.startswith("error: no timbre datasets")
+    assert _no_click("--help").returncode == 0
+
+
+def test_datasets_verify_exit_codes(tmp_path, timbre_dir):
+    empty = tmp_path / "empty"
+    (empty / "sounds").mkdir(parents=True)
+    (empty / "ratings").mkdir()
+    proc = subprocess.run([*CLI, "datasets", "verify", "timbre", "--data", str(empty)], capture_output=True, text=True)
+    assert proc.returncode == 1 and "(missing)" in proc.stderr
+    copy = tmp_path / "copy"
+    shutil.copytree(timbre_dir, copy)
+    victim = next(p for p in sorted((copy / "sounds").rglob("*")) if p.is_file())
+    victim.write_bytes(victim.read_bytes()[:-1] + b"\x00")
+    proc = subprocess.run([*CLI, "datasets", "verify", "timbre", "--data", str(copy)], capture_output=True, text=True)
+    assert proc.returncode == 1 and "sha256 mismatch" in proc.stderr
+    ok = subprocess.run([*CLI, "datasets", "verify", "timbre", "--data", str(timbre_dir)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+
+
+def _embed_cmd(timbre_dir, cache, sets="Grey1977,Grey1978", batch=4):
+    return [*CLI, "embed", "--module", "toy_good", "--stimuli", "timbre", "--data", str(timbre_dir),
+            "--datasets", sets, "--cache", str(cache), "--batch-size", str(batch), "--quiet"]
+
+
+def test_ctrl_c_during_embed_prints_interrupted_and_exits_130(tmp_path, timbre_dir, toy_env):
+    cache = tmp_path / "cache"
+    proc = subprocess.Popen(_embed_cmd(timbre_dir, cache), env=dict(toy_env, TOY_SLEEP="0.3"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    parts = cache / "embeddings" / "toy_good.parts"
+    assert wait_until(lambda: any(parts.rglob("batch-*.npz")), 120), "embedding never started"
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert time.monotonic() - t0 < 10
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "interrupted" and "Traceback" not in err
+    assert not list(cache.rglob("*.tmp")), "half-written file left behind"
+
+
+def test_two_concurrent_embeds_share_the_work(tmp_path, timbre_dir, toy_env):
+    """Both runs succeed; every item is embedded once; no .parts folder stays behind."""
+    cache = tmp_path / "cache"
+    sets = "Grey1977,Grey1978,Patil2012_A3"
+    counters = [tmp_path / "a.txt", tmp_path / "b.txt"]
+    procs = [subprocess.Popen(_embed_cmd(timbre_dir, cache, sets),
+                              env=dict(toy_env, TOY_SLEEP="0.1", TOY_COUNTER=str(c)),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for c in counters]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (_, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err
+    calls = [sum(int(x) for x in c.read_text().split()) if c.exists() else 0 for c in counters]
+    contract_check_items = 4  # each run's check_module embeds a 2-item probe signal twice
+    n_items = 16 + 16 + 11
+    assert sum(calls) - 2 * contract_check_items == n_items, calls
+    store = cache / "embeddings" / "toy_good.h5"
+    with h5py.File(store, "r") as f:
+        assert sorted(f["timbre"]) == sorted(sets.split(","))
+    assert not (cache / "embeddings" / "toy_good.parts").exists()
+
+
+def test_resume_with_another_batch_size_does_not_mix_rows(tmp_path):
+    from hear_probes.store import EmbeddingStore
+
+    store = EmbeddingStore(tmp_path / "m.h5", model_id="m")
+    store.save_partial("timbre", "S", "stim", "cfg", ["a", "b"], np.ones((2, 3)), batch_size=2)
+    assert set(store.partial_rows("timbre", "S", "stim", "cfg", batch_size=2)) == {"a", "b"}
+    assert store.partial_rows("timbre", "S", "stim", "cfg", batch_size=8) == {}
+    store.write_set("timbre", "S", np.zeros((2, 3)), ["a", "b"], {})
+    assert not store.parts_dir.exists(), "empty .parts/ folder left after a complete run"
+
+
+# -- Ctrl-C with worker processes --------------------------------------------------------------
+DRIVER = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {tools!r})
+    from fault_helpers import sleepy
+    from hear_probes.probes.timbre.parallel import run_tasks
+    run_tasks(list(range(6)), workers=2, quiet=True, func=sleepy)
+""")
+
+
+def _start_pool(tmp_path):
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", DRIVER.format(tools=str(TOOLS))],
+                            env=dict(os.environ, FAULT_PIDS=str(pids)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert wait_until(lambda: len(list(pids.iterdir())) >= 2, 60), "workers never started"
+    return proc, [int(p.name) for p in pids.iterdir()]
+
+
+def test_sigint_to_parent_stops_local_workers(tmp_path):
+    proc, workers = _start_pool(tmp_path)
+    t0 = time.monotonic()
+    os.kill(proc.pid, signal.SIGINT)  # the parent alone, not its process group
+    proc.communicate(timeout=30)
+    assert time.monotonic() - t0 < 8, "parent took too long to stop"
+    assert wait_until(lambda: not any(alive(w) for w in workers), 5), "workers still running"
+
+
+def test_sigkill_of_parent_leaves_no_orphaned_workers(tmp_path):
+    proc, workers = _start_pool(tmp_path)
+    proc.kill()
+    proc.wait(timeout=10)
+    assert wait_until(lambda: not any(alive(w) for w in workers), 5), "orphaned workers"
+
+
+DASK_DRIVER = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {tools!r})
+    from distributed import LocalCluster
+    from fault_helpers import sleepy
+    from hear_probes.probes.timbre.parallel import run_tasks
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, protocol="tcp",
+                      host="127.0.0.1", dashboard_address=None) as cluster:
+        run_tasks(list(range(4)), scheduler=cluster.scheduler_address, quiet=True, func=sleepy)
+""")
+
+
+def test_sigint_to_parent_stops_dask_localcluster(tmp_path):
+    pytest.importorskip("distributed")
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", DASK_DRIVER.format(tools=str(TOOLS))],
+                            env=dict(os.environ, FAULT_PIDS=str(pids)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_until(lambda: len(list(pids.iterdir())) >= 2, 120), "dask workers never started"
+        workers = [int(p.name) for p in pids.iterdir()]
+        t0 = time.monotonic()
+        os.kill(proc.pid, signal.SIGINT)
+        proc.communicate(timeout=60)
+        assert time.monotonic() - t0 < 15, "parent took too long to stop"
+        assert wait_until(lambda: not any(alive(w) for w in workers), 10), "dask workers still running"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_ctrl_c_during_timbre_fits_with_workers(tmp_path, timbre_dir):
+    """The CLI end to end: SIGINT to the parent during --workers 2 fits -> 130 within seconds."""
+    cmd = [*CLI, "probe", "timbre", "--model", "stft", "--data", str(timbre_dir),
+           "--datasets", "Grey1977,Grey1978,Iverson1993_Whole,McAdams1995", "--robustness",
+           "--reference", "none", "--workers", "2", "--quiet", "--out", str(tmp_path / "out"),
+           "--cache", str(tmp_path / "cache")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_until(lambda: len(children(proc.pid)) >= 2, 180, step=0.2), "no workers started"
+        workers = children(proc.pid)
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        os.kill(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert time.monotonic() - t0 < 10, "parent took too long to stop"
+        assert proc.returncode == 130, err
+        assert "interrupted" in err and "Traceback" not in err
+        assert wait_until(lambda: not any(alive(w) for w in workers), 5), "workers still running"
+        assert not (tmp_path / "out" / "timbre.json").exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
