@@ -7,6 +7,7 @@ error (one line on stderr), 130 interrupted.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -222,3 +223,70 @@ def test_ctrl_c_during_timbre_fits_with_workers(tmp_path, timbre_dir):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+# -- hand-edited or foreign result files in `report` -----------------------------------------------
+def _edited(tmp_path, probe, edit):
+    from report_fixtures import write_fixture_results
+
+    folder = write_fixture_results(tmp_path / "res", names=("stft",))[0]
+    path = folder / f"{probe}.json"
+    payload = json.loads(path.read_text())
+    edit(payload)
+    path.write_text(json.dumps(payload))
+    return folder, path
+
+
+def _set(keys, value):
+    def edit(payload):
+        node = payload
+        for k in keys[:-1]:
+            node = node[k]
+        node[keys[-1]] = value
+    return edit
+
+
+@pytest.mark.parametrize(("probe", "keys", "value", "expect"), [
+    ("timbre", ["explained_variance", "Grey1977"], "high",
+     "explained_variance.Grey1977: expected a number or null, found the string 'high'"),
+    ("timbre", ["median"], "n/a", "median: expected a number or null, found the string 'n/a'"),
+    ("timbre", ["median"], 0.98, "median: 0.98 is not the median of explained_variance"),
+    ("timbre", ["explained_variance"], [0.5], "explained_variance: expected an object"),
+    ("ranking", ["representations", "stft", "accuracy", "pitch", "fine"], 1.7,
+     "representations.stft.accuracy.pitch.fine: expected a number in [0, 1]"),
+    ("ranking", ["representations", "stft", "ci95", "pitch", "fine"], [0.5],
+     "representations.stft.ci95.pitch.fine: expected a list [low, high]"),
+    ("gear", ["factors", "f1", "knn_r2_k10"], "0.9", "factors.f1.knn_r2_k10: expected a number or null"),
+    ("gear", ["schema_version"], 7, "schema_version: 7 is newer"),
+    ("gear", ["probe"], "timbre", "probe: expected 'gear'"),
+])
+def test_report_rejects_files_that_break_the_schema(tmp_path, probe, keys, value, expect):
+    folder, path = _edited(tmp_path, probe, _set(keys, value))
+    proc = subprocess.run([*CLI, "report", str(folder), "-o", str(tmp_path / "r.html")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert str(path) in lines[0] and expect in lines[0], lines[0]
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_report_rejects_missing_required_key(tmp_path):
+    folder, path = _edited(tmp_path, "timbre", lambda p: p.pop("explained_variance"))
+    from hear_probes.report import write_report
+    from hear_probes.result_schema import ResultSchemaError
+
+    with pytest.raises(ResultSchemaError, match=r"timbre\.json: .*explained_variance: missing \(expected an object"):
+        write_report([folder], tmp_path / "r.html")
+
+
+def test_committed_results_match_their_schemas():
+    from hear_probes.result_schema import SCHEMAS, validate_result
+
+    root = Path(__file__).resolve().parents[1] / "results"
+    seen = 0
+    for probe, schema in SCHEMAS.items():
+        for path in sorted(root.glob(f"*/{schema.filename}")):
+            validate_result(probe, json.loads(path.read_text()), path)
+            seen += 1
+    assert seen >= 9

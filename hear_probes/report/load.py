@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hear_probes.errors import HearProbesError
+from hear_probes.result_schema import validate_result
 
 PROBE_FILES = {"ranking": "ranking.json", "gear": "gear.json", "timbre": "timbre.json"}
 
@@ -44,6 +45,8 @@ def load_result_folder(folder: str | Path) -> ModelResults:
     ------
     HearProbesError
         When the folder does not exist, holds no result, or a JSON file is unreadable.
+    hear_probes.result_schema.ResultSchemaError
+        When a result file does not match its schema (:mod:`hear_probes.result_schema`).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -56,6 +59,7 @@ def load_result_folder(folder: str | Path) -> ModelResults:
                 payloads[probe] = json.loads(path.read_text("utf-8"))
             except json.JSONDecodeError as exc:
                 raise HearProbesError(f"{path}: not valid JSON ({exc}); rerun the probe") from exc
+            validate_result(probe, payloads[probe], path)
     if not payloads:
         raise HearProbesError(f"{folder}: no ranking.json, gear.json or timbre.json inside")
     figures = {probe: sorted(folder.glob(f"{probe}*.png")) for probe in PROBE_FILES}
