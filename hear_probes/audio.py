@@ -103,7 +103,35 @@ def load_audio(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
         data, sr = sf.read(str(path), dtype="float32", always_2d=False)
     except Exception as exc:  # libsndfile raises a generic RuntimeError/LibsndfileError
         raise AudioError(f"{path}: cannot read audio ({exc}); is it WAV/AIFF/FLAC?") from exc
+    _warn_if_suspicious(data, int(sr), path)
     return prepare_audio(data, int(sr), int(sample_rate), name=str(path))
+
+
+#: Files shorter than this (seconds) get a warning: most models frame audio in 25-100 ms hops.
+MIN_DURATION_S = 0.05
+#: Files whose peak is below this (dBFS) get a warning: nearly silent.
+SILENCE_DBFS = -80.0
+
+
+def _warn_if_suspicious(data: np.ndarray, sr: int, path: Path) -> None:
+    """Warn (not fail) on silent, nearly silent or very short audio files."""
+    import warnings
+
+    from hear_probes.errors import HearProbesWarning
+
+    n = data.shape[0] if data.ndim else 0
+    if n == 0 or not np.all(np.isfinite(data)):
+        return  # prepare_audio raises a clear error
+    if n / sr < MIN_DURATION_S:
+        warnings.warn(f"{path}: only {1000 * n / sr:.1f} ms of audio ({n} samples at {sr} Hz); "
+                      "most models need at least one 25-100 ms frame: its embedding may be meaningless",
+                      HearProbesWarning, stacklevel=3)
+    peak = float(np.max(np.abs(data)))
+    if peak == 0.0:
+        warnings.warn(f"{path}: the audio is silent (every sample is 0)", HearProbesWarning, stacklevel=3)
+    elif 20 * np.log10(peak) < SILENCE_DBFS:
+        warnings.warn(f"{path}: the audio is nearly silent (peak {20 * np.log10(peak):.0f} dBFS)",
+                      HearProbesWarning, stacklevel=3)
 
 
 def group_by_length(arrays: list[np.ndarray]) -> dict[int, list[int]]:

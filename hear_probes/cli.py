@@ -284,6 +284,23 @@ def _usage_line(exc: Exception) -> str:
     return f"error: {msg}{extra}{where}"
 
 
+def _one_line_warnings() -> None:
+    """Print hear-probes' own warnings as one ``warning: ...`` line (no source line)."""
+    import warnings
+
+    from hear_probes.errors import HearProbesWarning
+
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, HearProbesWarning):
+            print(f"warning: {message}", file=file or sys.stderr, flush=True)
+        else:
+            previous(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and return its exit status.
 
@@ -291,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     or user error (one line on stderr, no traceback); 130 interrupted (Ctrl-C / SIGINT).
     """
     click_exc = _click_exception_type()
+    _one_line_warnings()
     try:
         rv = app(args=argv, standalone_mode=False)
     except HearProbesError as exc:

@@ -30,3 +30,10 @@ class ModelResolutionError(HearProbesError):
 
 class DatasetError(HearProbesError):
     """A stimulus dataset is missing, incomplete or fails verification."""
+
+
+class HearProbesWarning(UserWarning):
+    """Something suspicious but usable (silent or very short audio, ignored files).
+
+    The CLI prints these as one ``warning: ...`` line on stderr.
+    """

@@ -192,6 +192,14 @@ def import_hear_module(dotted: str) -> types.ModuleType:
     try:
         return importlib.import_module(dotted)
     except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if missing and not (dotted == missing or dotted.startswith(missing + ".")):
+            # the module exists but imports a package that is not installed
+            top = missing.split(".")[0]
+            raise ModelResolutionError(
+                f"HEAR module {dotted!r} imports {missing!r}, which is not installed in this "
+                f"Python ({sys.executable}); install it (e.g. pip install {top}) and retry"
+            ) from exc
         raise ModelResolutionError(
             f"cannot import HEAR module {dotted!r}: {exc}. Is it installed (pip install -e .) "
             "or on PYTHONPATH?"

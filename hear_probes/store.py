@@ -93,21 +93,43 @@ def _read_group(grp: h5py.Group, where: str) -> StoredSet:
         raise StoreError(f"{where}: group lacks 'embeddings' and/or 'item_ids' datasets")
     emb = np.asarray(grp["embeddings"][...], dtype=np.float32)
     ids = _decode(grp["item_ids"][...])
-    if emb.ndim != 2 or emb.shape[0] != len(ids):
+    if emb.ndim != 2:
+        raise StoreError(f"{where}/embeddings: must be 2-D [n_items, dim], found shape {emb.shape}; "
+                         "store one row per item (reshape(-1, 1) for a single feature)")
+    if emb.shape[0] != len(ids):
         raise StoreError(f"{where}: embeddings {emb.shape} do not match {len(ids)} item_ids")
     attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in grp.attrs.items()}
     return StoredSet(emb, ids, attrs)
 
 
-def open_h5_readonly(path: Path) -> h5py.File:
-    """Open an HDF5 file for reading, turning h5py's errors into a clear :class:`StoreError`."""
+def open_h5_readonly(path: Path, user_file: bool = False) -> h5py.File:
+    """Open an HDF5 file for reading, turning h5py's errors into a clear :class:`StoreError`.
+
+    ``user_file``: the file was given by the user (``--embeddings``), not a cache file that
+    hear-probes wrote, so the advice is about its format rather than deleting it.
+    """
     try:
         return h5py.File(path, "r")
     except (OSError, ValueError) as exc:
+        if user_file:
+            raise StoreError(
+                f"{path}: not an HDF5 embeddings file ({exc}). --embeddings needs an HDF5 file "
+                "in the store layout /<probe>/<set>/{embeddings, item_ids}; see "
+                "docs/embedding-store.md"
+            ) from exc
         raise StoreError(
             f"{path}: not a readable HDF5 file (truncated or foreign?): {exc}. "
             "Delete it to recompute, or point --cache elsewhere."
         ) from exc
+
+
+def check_embeddings_file(path: str | os.PathLike) -> Path:
+    """``path`` if it is a readable HDF5 file (``--embeddings``), else a clear :class:`StoreError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise StoreError(f"{path}: no such embeddings file (--embeddings)")
+    open_h5_readonly(path, user_file=True).close()
+    return path
 
 
 def read_embeddings_file(path: str | os.PathLike, probe: str, set_name: str) -> StoredSet:
@@ -116,7 +138,7 @@ def read_embeddings_file(path: str | os.PathLike, probe: str, set_name: str) -> 
     if not path.is_file():
         raise StoreError(f"{path}: no such embeddings file")
     key = _check_set_name(probe, set_name)
-    with open_h5_readonly(path) as f:
+    with open_h5_readonly(path, user_file=True) as f:
         if key not in f:
             have = list_sets_in_file(path, probe)
             raise StoreError(
@@ -124,14 +146,17 @@ def read_embeddings_file(path: str | os.PathLike, probe: str, set_name: str) -> 
                 "See docs/embedding-store.md for the layout."
             )
         out = _read_group(f[key], f"{path}:/{key}")
-    if not np.all(np.isfinite(out.embeddings)):
-        raise StoreError(f"{path}:/{key}: embeddings hold NaN/inf values")
+    finite = np.isfinite(out.embeddings).all(axis=1)
+    if not finite.all():
+        bad = np.flatnonzero(~finite)
+        shown = ", ".join(f"row {i} ({out.item_ids[i]!r})" for i in bad[:5]) + (" ..." if bad.size > 5 else "")
+        raise StoreError(f"{path}:/{key}/embeddings: {bad.size} row(s) hold NaN/inf values: {shown}")
     return out
 
 
 def list_sets_in_file(path: str | os.PathLike, probe: str) -> list[str]:
     """Names of the sets stored under ``/<probe>`` in an HDF5 file."""
-    with open_h5_readonly(Path(path)) as f:
+    with open_h5_readonly(check_embeddings_file(path), user_file=True) as f:
         grp = f.get(probe)
         if not isinstance(grp, h5py.Group):
             return []

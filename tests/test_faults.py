@@ -290,3 +290,107 @@ def test_committed_results_match_their_schemas():
             validate_result(probe, json.loads(path.read_text()), path)
             seen += 1
     assert seen >= 9
+
+
+# -- messages that point the right way ------------------------------------------------------------
+def test_embeddings_file_errors_name_the_format_before_asking_for_data(tmp_path):
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"not hdf5")
+    for probe in ("timbre", "gear"):
+        proc = subprocess.run([*CLI, "probe", probe, "--embeddings", str(bad), "--out", str(tmp_path / "o")],
+                              capture_output=True, text=True, env=dict(os.environ, HOME=str(tmp_path),
+                                                                      XDG_DATA_HOME=str(tmp_path)))
+        assert proc.returncode == 2, proc.stderr
+        assert "not an HDF5 embeddings file" in proc.stderr and "docs/embedding-store.md" in proc.stderr
+        assert "Delete it" not in proc.stderr and "--data" not in proc.stderr
+
+
+def test_embeddings_file_nan_rows_and_1d_datasets_are_named(tmp_path):
+    from hear_probes.store import read_embeddings_file
+
+    path = tmp_path / "e.h5"
+    with h5py.File(path, "w") as f:
+        g = f.create_group("timbre/S")
+        emb = np.ones((4, 3), np.float32)
+        emb[2, 1] = np.nan
+        g["embeddings"] = emb
+        g["item_ids"] = np.array(["a", "b", "c", "d"], dtype=object).astype(h5py.string_dtype())
+        g1 = f.create_group("timbre/One")
+        g1["embeddings"] = np.ones(4, np.float32)
+        g1["item_ids"] = np.array(["a", "b", "c", "d"], dtype=object).astype(h5py.string_dtype())
+    with pytest.raises(Exception, match=r"1 row\(s\) hold NaN/inf values: row 2 \('c'\)"):
+        read_embeddings_file(path, "timbre", "S")
+    with pytest.raises(Exception, match=r"must be 2-D \[n_items, dim\], found shape \(4,\)"):
+        read_embeddings_file(path, "timbre", "One")
+
+
+def test_missing_third_party_import_in_a_user_module_is_named(tmp_path):
+    (tmp_path / "user_mod_needs_pkg.py").write_text("import not_installed_pkg_xyz\n")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    proc = subprocess.run([*CLI, "validate", "--module", "user_mod_needs_pkg"], capture_output=True,
+                          text=True, env=env)
+    assert proc.returncode == 2
+    assert "imports 'not_installed_pkg_xyz', which is not installed" in proc.stderr
+    assert "pip install not_installed_pkg_xyz" in proc.stderr and "pip install -e ." not in proc.stderr
+    proc = subprocess.run([*CLI, "validate", "--module", "no_such_user_mod_xyz"], capture_output=True,
+                          text=True, env=env)
+    assert proc.returncode == 2 and "on PYTHONPATH" in proc.stderr
+
+
+def test_reference_path_that_does_not_exist(tmp_path, timbre_dir):
+    proc = subprocess.run([*CLI, "probe", "timbre", "--model", "stft", "--data", str(timbre_dir),
+                           "--datasets", "Grey1977", "--robustness", "--no-loso", "--quiet",
+                           "--reference", str(tmp_path / "nonexistent"), "--out", str(tmp_path / "o"),
+                           "--cache", str(tmp_path / "c")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "no such file or folder" in proc.stderr and "unknown model" not in proc.stderr
+
+
+def test_appledouble_files_are_ignored_with_a_note(tmp_path, timbre_dir):
+    from hear_probes.errors import HearProbesWarning
+    from hear_probes.stimuli.timbre import load_timbre_dataset
+
+    root = tmp_path / "data"
+    shutil.copytree(timbre_dir / "sounds" / "Grey1977", root / "sounds" / "Grey1977")
+    (root / "ratings").mkdir()
+    shutil.copy(timbre_dir / "ratings" / "Grey1977_dissimilarity_matrix.txt", root / "ratings")
+    first = sorted((root / "sounds" / "Grey1977").iterdir())[0]
+    (first.parent / f"._{first.name}").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    with pytest.warns(HearProbesWarning, match=r"ignored 1 hidden file\(s\) \(\._"):
+        ds = load_timbre_dataset(root, "Grey1977")
+    assert len(ds.item_ids) == 16 and not any(i.startswith(".") for i in ds.item_ids)
+
+
+@pytest.mark.parametrize(("signal_", "expect"), [
+    (np.zeros(44100, np.float32), "silent"),
+    (np.full(44100, 1e-6, np.float32), "nearly silent"),
+    (np.full(441, 0.5, np.float32), "only 10.0 ms of audio"),
+])
+def test_silent_or_very_short_audio_warns(tmp_path, signal_, expect):
+    import soundfile as sf
+
+    from hear_probes.audio import load_audio
+    from hear_probes.errors import HearProbesWarning
+
+    path = tmp_path / "x.wav"
+    sf.write(path, signal_, 44100, subtype="FLOAT")
+    with pytest.warns(HearProbesWarning, match=expect):
+        load_audio(path, 16000)
+
+
+def test_warnings_print_as_one_line_in_the_cli(tmp_path, timbre_dir):
+    import soundfile as sf
+
+    root = tmp_path / "data"
+    shutil.copytree(timbre_dir / "sounds" / "Grey1977", root / "sounds" / "Grey1977")
+    shutil.copytree(timbre_dir / "ratings", root / "ratings")
+    first = sorted((root / "sounds" / "Grey1977").iterdir())[0]
+    (first.parent / f"._{first.name}").write_bytes(b"junk")
+    data, sr = sf.read(first)
+    sf.write(first, np.zeros_like(data), sr, format="AIFF")
+    proc = subprocess.run([*CLI, "embed", "--model", "stft", "--data", str(root), "--datasets", "Grey1977",
+                           "--cache", str(tmp_path / "c"), "--quiet"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    warn = [ln for ln in proc.stderr.splitlines() if ln.startswith("warning: ")]
+    assert any("hidden file" in ln for ln in warn) and any("silent" in ln for ln in warn), proc.stderr
+    assert "UserWarning" not in proc.stderr

@@ -147,7 +147,17 @@ def load_timbre_dataset(data_dir: str | os.PathLike, name: str) -> TimbreDataset
     if not sound_dir.is_dir():
         have = ", ".join(list_timbre_datasets(root)) if (root / "sounds").is_dir() else "none"
         raise DatasetError(f"{root}: no study {name!r} (sounds/{name} missing); available: {have}")
-    sounds = sorted(p for p in sound_dir.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+    candidates = sorted(p for p in sound_dir.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+    hidden = [p for p in candidates if p.name.startswith(".")]
+    if hidden:  # macOS AppleDouble files (._BN.aiff) and other hidden files are not sounds
+        import warnings
+
+        from hear_probes.errors import HearProbesWarning
+
+        warnings.warn(f"{sound_dir}: ignored {len(hidden)} hidden file(s) ("
+                      + ", ".join(p.name for p in hidden[:5]) + (" ..." if len(hidden) > 5 else "")
+                      + "): macOS metadata, not sounds", HearProbesWarning, stacklevel=2)
+    sounds = [p for p in candidates if not p.name.startswith(".")]
     if not sounds:
         raise DatasetError(f"{sound_dir}: no audio files")
     ids = [p.stem for p in sounds]

@@ -112,6 +112,12 @@ def resolve_reference(
     if reference == model_id:
         return {"name": reference, "source": "self", "areas": None}
     p = Path(reference).expanduser()
+    looks_like_path = p.suffix == ".json" or "/" in reference or reference.startswith((".", "~"))
+    if looks_like_path and not p.exists():
+        raise HearProbesError(
+            f"--reference {reference}: no such file or folder; give a timbre.json, a result "
+            "folder holding one, a model name (e.g. stft) or 'none'"
+        )
     if p.suffix == ".json" or p.is_dir():
         payload = read_result(p)
         name = (payload.get("model") or {}).get("model_id") or p.stem
@@ -283,9 +289,9 @@ def evaluate_embeddings(embeddings_file: str | Path, out_dir: Path, *, quick: bo
     embedded from here).
     """
     from hear_probes.stimuli.timbre import find_timbre_dir
-    from hear_probes.store import list_sets_in_file
+    from hear_probes.store import check_embeddings_file, list_sets_in_file
 
-    path = Path(embeddings_file)
+    path = check_embeddings_file(embeddings_file)  # before asking for --data
     root = find_timbre_dir(data_dir)
     if datasets:
         names = select_datasets(root, datasets, quick)
