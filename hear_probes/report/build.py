@@ -65,17 +65,61 @@ def _provenance(results: list[ModelResults]) -> tuple[str, str]:
             timings = ", ".join(f"{k} {v:.1f} s" for k, v in (prov.get("timings_s") or {}).items()
                                 if isinstance(v, (int, float)))
             versions = ", ".join(f"{k} {v}" for k, v in (prov.get("versions") or {}).items())
-            rows.append(f"<tr><td>{esc(r.name)}</td><td>{esc(probe)}</td><td><code>{esc(prov.get('command', '?'))}</code></td>"
+            rows.append(f"<tr><td>{esc(r.name)}</td><td>{esc(probe)}</td><td class=\"cmd\"><code>{esc(prov.get('command', '?'))}</code></td>"
                         f"<td>{esc(prov.get('seed'))}</td><td>{esc(timings)}</td><td>{esc(weights)}</td>"
-                        f"<td>{esc(prov.get('created', '?'))}</td><td>{esc(versions)}</td></tr>")
+                        f"<td>{esc(prov.get('created', '?'))}</td><td class=\"versions\">{esc(versions)}</td></tr>")
             md.append(f"- {r.name} / {probe}: `{prov.get('command', '?')}`, seed {prov.get('seed')}, "
                       f"{timings or 'no timings'}; weights: {weights}; {versions}")
     head = "".join(f"<th>{h}</th>" for h in ("model", "probe", "command", "seed", "timings", "weights", "created", "versions"))
-    html_table = f'<table id="table-provenance"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    # long commands and version lists wrap inside their cells; the box scrolls, not the page
+    html_table = (f'<div class="scroll"><table id="table-provenance"><thead><tr>{head}</tr></thead>'
+                  f'<tbody>{"".join(rows)}</tbody></table></div>')
     return html_table, "\n".join(md) + "\n"
 
 
-def build_report(results: list[ModelResults], images: str = "compact") -> tuple[str, str]:
+#: What each probe's section says when no result folder has that probe's file.
+_MISSING = {
+    "ranking": ("ranking.json", "hear-probes probe ranking --model NAME --out FOLDER", ""),
+    "gear": ("gear.json", "hear-probes probe gear --model NAME --out FOLDER", ""),
+    "timbre": ("timbre.json with per-study results",
+               "hear-probes probe timbre --model NAME --data DIR --out FOLDER",
+               " The timbre probe needs the 17 rating datasets ('hear-probes datasets fetch "
+               "timbre', or --data DIR); 'hear-probes evaluate' skips it when they are missing."),
+}
+
+
+def _missing_text(results: list[ModelResults], probe: str) -> str:
+    """Why a section is empty and what to run."""
+    what, cmd, extra = _MISSING[probe]
+    folders = ", ".join(str(r.folder) for r in results) or "none"
+    return (f"No {probe if probe != 'gear' else 'GEAR'} results given: none of the result folders "
+            f"({folders}) holds {what}.{extra} Run '{cmd}' (or 'hear-probes evaluate') and pass "
+            "FOLDER to 'hear-probes report'.")
+
+
+def _interactive_links(results: list[ModelResults], output: Path | None) -> tuple[str, str]:
+    """Links to the interactive 3-D Isomap views (``gear_isomap.html``, too big to embed)."""
+    html_items, md_items = [], []
+    for r in results:
+        page = r.folder / "gear_isomap.html"
+        if not page.is_file():
+            continue
+        href = (os.path.relpath(page.resolve(), output.resolve().parent) if output is not None
+                else str(page))
+        href = Path(href).as_posix()
+        size = page.stat().st_size / 1e6
+        html_items.append(f'<li><a href="{esc(href)}">{esc(r.name)}: interactive 3-D Isomap '
+                          f"(gear_isomap.html, {size:.1f} MB)</a></li>")
+        md_items.append(f"- [{r.name}: interactive 3-D Isomap (gear_isomap.html, {size:.1f} MB)]({href})")
+    if not html_items:
+        return "", ""
+    note = ('<p class="note">Interactive views (separate files next to the results; they open in '
+            "the browser and need the result folder alongside this report):</p>")
+    return note + "<ul>" + "".join(html_items) + "</ul>", "\n".join(md_items) + "\n"
+
+
+def build_report(results: list[ModelResults], images: str = "compact",
+                 output: Path | None = None) -> tuple[str, str]:
     """HTML page and Markdown twin for a list of loaded result folders.
 
     Parameters
@@ -84,20 +128,25 @@ def build_report(results: list[ModelResults], images: str = "compact") -> tuple[
         Loaded result folders (:func:`hear_probes.report.load.collect_results`).
     images : {"compact", "full"}
         How figures are embedded (:func:`hear_probes.report.render.png_bytes`).
+    output : Path, optional
+        Where the page will be written (links to other files are made relative to it).
     """
     cards_html, cards_md = _cards(results)
     sections_html, sections_md = [], []
 
-    def section(title: str, anchor: str, tables, probe: str, empty: str, extra: str = "") -> None:
+    def section(title: str, anchor: str, tables, probe: str, extra: str = "", extra_md: str = "") -> None:
         present = [t for t in tables if t is not None]
+        empty = _missing_text(results, probe)
         body = "".join(table_html(t) for t in present) + extra + _figures(results, probe, images)
         sections_html.append(f'<section id="{anchor}"><h2>{esc(title)}</h2>{body or f"<p>{esc(empty)}</p>"}</section>')
-        sections_md.append(f"## {title}\n\n" + ("\n".join(table_markdown(t) for t in present) or f"{empty}\n"))
+        md_body = "\n".join(table_markdown(t) for t in present) + (("\n" + extra_md) if extra_md else "")
+        sections_md.append(f"## {title}\n\n" + (md_body.lstrip("\n") or f"{empty}\n"))
 
-    section("Pitch and level ranking", "ranking", [ranking_table(results)], "ranking", "No ranking results given.")
-    section("GEAR", "gear", [gear_table(results)], "gear", "No GEAR results given.")
+    section("Pitch and level ranking", "ranking", [ranking_table(results)], "ranking")
+    links_html, links_md = _interactive_links(results, output)
+    section("GEAR", "gear", [gear_table(results)], "gear", links_html, links_md)
     section("Timbre", "timbre", [timbre_table(results), timbre_table(results, "loso_explained_variance"),
-                                 robustness_table(results)], "timbre", "No timbre results given.",
+                                 robustness_table(results)], "timbre",
             _robustness_heatmap(results, images))
     prov_html, prov_md = _provenance(results)
     created = datetime.now(UTC).isoformat(timespec="seconds")
@@ -135,8 +184,8 @@ def write_report(result_dirs, output: str | os.PathLike = "report.html",
         The HTML file written.
     """
     results = collect_results(result_dirs)
-    page, md = build_report(results, images)
     output = Path(output)
+    page, md = build_report(results, images, output=output)
     atomic_write_text(output, page)
     atomic_write_text(output.with_suffix(".md"), md)
     return output

@@ -22,7 +22,13 @@ td.bad{background:#f6c6c6} td.na{color:#888}
 .card{border:1px solid #ccc;border-radius:6px;padding:.6rem .9rem;min-width:15rem}
 .card h3{margin:.1rem 0 .4rem 0} .card dl{display:grid;grid-template-columns:auto auto;gap:.1rem .8rem;margin:0}
 .card dt{font-weight:600} .card dd{margin:0;text-align:right}
-.scroll{overflow-x:auto}
+.scroll{overflow-x:auto;max-width:100%}
+#table-provenance td{white-space:normal;vertical-align:top;text-align:left}
+#table-provenance td code{white-space:pre-wrap;word-break:break-all}
+#table-provenance td.versions{min-width:18rem;max-width:28rem;font-size:.8rem}
+#table-provenance td.cmd{min-width:16rem;max-width:32rem}
+ol.footnotes{font-size:.85rem;color:#555;margin:.2rem 0 .6rem 0;padding-left:1.6rem}
+sup.fn{color:#555}
 .note{color:#555;font-size:.85rem;max-width:60rem}
 figure{margin:.8rem 0} figure img{max-width:100%;border:1px solid #eee}
 figcaption{font-size:.85rem;color:#555} pre{background:#f7f7f7;padding:.5rem;overflow-x:auto;font-size:.8rem}
@@ -34,31 +40,67 @@ def esc(x) -> str:
     return html.escape(str(x), quote=True)
 
 
+def footnotes(t: Table) -> dict[str, int]:
+    """Numbered reasons of the table's ``n/a`` cells (a cell's ``title``), in reading order.
+
+    The reason of a missing value is shown as a footnote below the table, not only as a
+    hover tooltip (invisible in print, on touch screens and in Markdown).
+    """
+    notes: dict[str, int] = {}
+    for r in t.rows + t.footer:
+        for c in r:
+            if c.text.startswith("n/a") and c.title and c.title not in notes:
+                notes[c.title] = len(notes) + 1
+    return notes
+
+
 def table_html(t: Table) -> str:
     """A table as HTML (id attribute for tests and links)."""
     head = "".join(f"<th>{esc(h)}</th>" for h in t.header)
+    notes = footnotes(t)
 
     def row(cells, tag="td"):
         out = []
         for c in cells:
             attrs = (f' class="{c.css}"' if c.css else "") + (f' title="{esc(c.title)}"' if c.title else "")
             text = f"<b>{esc(c.text)}</b>" if c.bold else esc(c.text)
+            if c.text.startswith("n/a") and c.title in notes:
+                text += f'<sup class="fn">{notes[c.title]}</sup>'
             out.append(f"<{tag}{attrs}>{text}</{tag}>")
         return "<tr>" + "".join(out) + "</tr>"
 
     body = "".join(row(r) for r in t.rows)
     foot = "".join(row(r) for r in t.footer)
+    fn = ("<ol class=\"footnotes\">" + "".join(f"<li>n/a: {esc(why)}</li>" for why in notes) + "</ol>"
+          if notes else "")
     note = f'<p class="note">{esc(t.note)}</p>' if t.note else ""
     return (f'<h3>{esc(t.title)}</h3><div class="scroll"><table id="{t.id}"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody>" + (f"<tfoot>{foot}</tfoot>" if foot else "") + f"</table></div>{note}")
+            f"<tbody>{body}</tbody>" + (f"<tfoot>{foot}</tfoot>" if foot else "") + f"</table></div>{fn}{note}")
+
+
+def md_cell(text: str) -> str:
+    """Text made safe for a Markdown table cell: ``|`` escaped, line breaks flattened."""
+    return " ".join(str(text).split()).replace("|", "\\|")
 
 
 def table_markdown(t: Table) -> str:
-    """A table as GitHub-flavoured Markdown (bold kept, colours dropped)."""
-    lines = [f"### {t.title}", "", "| " + " | ".join(t.header) + " |",
+    """A table as GitHub-flavoured Markdown (bold kept, colours dropped, n/a reasons as notes)."""
+    notes = footnotes(t)
+
+    def cell(c) -> str:
+        text = md_cell(c.text)
+        if c.bold:
+            text = f"**{text}**"
+        if c.text.startswith("n/a") and c.title in notes:
+            text += f" ({notes[c.title]})"
+        return text
+
+    lines = [f"### {t.title}", "", "| " + " | ".join(md_cell(h) for h in t.header) + " |",
              "|" + "|".join(["---"] + ["---:"] * (len(t.header) - 1)) + "|"]
     for r in t.rows + t.footer:
-        lines.append("| " + " | ".join(f"**{c.text}**" if c.bold else c.text for c in r) + " |")
+        lines.append("| " + " | ".join(cell(c) for c in r) + " |")
+    if notes:
+        lines += [""] + [f"({k}) n/a: {md_cell(why)}  " for why, k in notes.items()]
     if t.note:
         lines += ["", f"_{t.note}_"]
     return "\n".join(lines) + "\n"

@@ -93,7 +93,7 @@ def plot_isomap_grid(
             if col == 0:
                 ax.text2D(-0.08, 0.5, model, transform=ax.transAxes, rotation=90,
                           va="center", ha="center", fontsize=12)
-            fig.colorbar(sc, ax=ax, shrink=0.55, pad=0.02)
+            fig.colorbar(sc, ax=ax, shrink=0.55, pad=0.02, label=_LABELS.get(fname, fname))
     fig.tight_layout()
     tmp = _atomic_target(out_png)
     fig.savefig(tmp, dpi=dpi, format="png")

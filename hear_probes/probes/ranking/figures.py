@@ -127,7 +127,8 @@ def plot_heatmaps(
         ax.set_title(name, fontsize=10)
         ax.set_xlabel("predicted pitch (Hz)")
         ax.set_ylabel("predicted level (dB)")
-        fig.colorbar(mesh, ax=ax, fraction=0.046)
+        fig.colorbar(mesh, ax=ax, fraction=0.046,
+                     label=f"distance to the target ({target[0]:g} Hz, {target[1]:g} dB)")
     for ax in list(axes.flat)[len(maps):]:
         ax.axis("off")
     fig.tight_layout()
