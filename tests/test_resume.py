@@ -44,6 +44,8 @@ def test_kill_and_resume(tmp_path, timbre_dir, toy_env):
     assert set(after) == {"Grey1977", "Grey1978", "Patil2012_A3", "Barthet2010"}
     for name, created in before.items():
         assert after[name] == created, f"{name} was recomputed"
+    assert not (cache / "embeddings" / "toy_good.parts").exists(), "empty .parts/ left after a complete run"
+    assert not list(cache.rglob("*.tmp")), "temporary file left behind"
     n_sounds = {"Grey1977": 16, "Grey1978": 16, "Patil2012_A3": 11, "Barthet2010": 15}
     recomputed = sum(int(x) for x in counter.read_text().split()) if counter.exists() else 0
     contract_check_items = 4  # check_module embeds a 2-item probe signal twice before any set
