@@ -25,7 +25,7 @@ from typing import Any
 
 from hear_probes.errors import HearProbesError
 
-#: Newest ``schema_version`` this hear-probes reads.
+#: Newest ``schema_version`` of a probe without its own ``SCHEMA_VERSION`` constant.
 SCHEMA_VERSION = 1
 DOC = "docs/results.md"
 
@@ -89,6 +89,21 @@ class ResultSchema:
     keys: tuple[Key, ...]
     doc: str = DOC
     checks: tuple[Callable[[dict], Iterator[str]], ...] = field(default=())
+    #: ``"module:NAME"`` of the writer's schema-version constant (the newest version read).
+    version_from: str = ""
+
+    @property
+    def max_version(self) -> int:
+        """The newest ``schema_version`` this hear-probes writes (and so reads) for the probe."""
+        if self.version_from:
+            import importlib
+
+            mod, _, name = self.version_from.partition(":")
+            try:
+                return int(getattr(importlib.import_module(mod), name))
+            except (ImportError, AttributeError, TypeError, ValueError):
+                pass
+        return SCHEMA_VERSION
 
     def problems(self, payload: Any) -> list[str]:
         """Every mismatch as ``"key: expected TYPE, found VALUE"`` (empty list = valid)."""
@@ -106,9 +121,9 @@ class ResultSchema:
             if payload.get("probe") not in (None, self.probe):
                 out.append(f"probe: expected {self.probe!r} in {self.filename}, found {_show(payload['probe'])}")
             version = payload.get("schema_version")
-            if isinstance(version, int) and version > SCHEMA_VERSION:
+            if isinstance(version, int) and version > self.max_version:
                 out.append(f"schema_version: {version} is newer than this hear-probes reads "
-                           f"({SCHEMA_VERSION}); upgrade hear-probes")
+                           f"({self.max_version}); upgrade hear-probes")
             for check in self.checks:
                 out.extend(check(payload))
         return out
@@ -153,7 +168,9 @@ def _timbre_median_consistent(payload: dict) -> Iterator[str]:
     import numpy as np
 
     for values_key, med_key, iqr_key in (("explained_variance", "median", "iqr"),
-                                         ("loso_explained_variance", "loso_median", "loso_iqr")):
+                                         ("loso_explained_variance", "loso_median", "loso_iqr"),
+                                         ("regularised_loso_explained_variance", "regularised_loso_median",
+                                          "regularised_loso_iqr")):
         values = payload.get(values_key)
         if not isinstance(values, dict) or med_key not in payload:
             continue
@@ -218,7 +235,7 @@ GEAR = ResultSchema("gear", "gear.json", COMMON + (
     Key("files", MAPPING),
     Key("files.*", STRING_OR_NULL),
     Key("n_tones", INT),
-), doc="docs/gear.md")
+), doc="docs/gear.md", version_from="hear_probes.probes.gear.pipeline:SCHEMA_VERSION")
 
 TIMBRE = ResultSchema("timbre", "timbre.json", COMMON + (
     Key("explained_variance", MAPPING, required=True),
@@ -231,6 +248,14 @@ TIMBRE = ResultSchema("timbre", "timbre.json", COMMON + (
     Key("loso_explained_variance.*", NUMBER_OR_NULL),
     Key("loso_median", NUMBER_OR_NULL),
     Key("loso_iqr", NUMBER_OR_NULL),
+    Key("regularised_loso_explained_variance", MAPPING),
+    Key("regularised_loso_explained_variance.*", NUMBER_OR_NULL),
+    Key("regularised_loso_median", NUMBER_OR_NULL),
+    Key("regularised_loso_iqr", NUMBER_OR_NULL),
+    Key("unlearned", MAPPING),
+    Key("unlearned.*", MAPPING),
+    Key("published_stft_explained_variance", MAPPING),
+    Key("published_stft_explained_variance.*", NUMBER_OR_NULL),
     Key("studies", MAPPING),
     Key("studies.*", MAPPING),
     Key("relative_area_db", MAPPING),
@@ -243,7 +268,8 @@ TIMBRE = ResultSchema("timbre", "timbre.json", COMMON + (
     Key("robustness.*.area", NUMBER_OR_NULL),
     Key("robustness_reference", MAPPING_OR_NULL),
     Key("robustness_reference.name", STRING),
-), doc="docs/timbre.md", checks=(_timbre_median_consistent,))
+), doc="docs/timbre.md", checks=(_timbre_median_consistent,),
+   version_from="hear_probes.probes.timbre.results:SCHEMA_VERSION")
 
 #: Probe name -> schema of its result file.
 SCHEMAS: dict[str, ResultSchema] = {s.probe: s for s in (RANKING, GEAR, TIMBRE)}
