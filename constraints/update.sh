@@ -4,7 +4,7 @@
 # then writes `pip freeze --all` of each env. Review the diff before committing it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-envs=(lint tests torch tf)
+envs=(lint minimal tests torch tf)
 backup=$(mktemp -d)
 for e in "${envs[@]}"; do cp "constraints/$e.txt" "$backup/"; : > "constraints/$e.txt"; done
 restore() { for e in "${envs[@]}"; do [ -s "constraints/$e.txt" ] || cp "$backup/$e.txt" constraints/; done; }
