@@ -18,6 +18,29 @@ def embed_set(
     store: EmbeddingStore,
     probe: str,
     set_name: str,
+    *args,
+    batch_size: int = 16,
+    quiet: bool = False,
+    **kwargs,
+) -> np.ndarray:
+    """Scene embeddings of a stimulus set, computing only what the store lacks (concurrency-safe).
+
+    Parameters and result as :func:`compute_set`, which does the work. This wrapper holds the
+    store's per-set lock (:meth:`EmbeddingStore.computing`) around it, so a second process
+    that asks for the same set waits for the first and then reuses its finished set, and it
+    keys the saved partial batches by ``batch_size`` (rows computed in batches of another size
+    may differ in the last bits and are never mixed into one set).
+    """
+    with store.computing(probe, set_name, quiet=quiet):
+        return compute_set(loaded, store.with_batch_size(batch_size), probe, set_name, *args,
+                           batch_size=batch_size, quiet=quiet, **kwargs)
+
+
+def compute_set(
+    loaded: LoadedModule,
+    store: EmbeddingStore,
+    probe: str,
+    set_name: str,
     item_ids: Sequence[str],
     load_items: Callable[[Sequence[str]], list[np.ndarray]],
     stimulus_hash: str,
@@ -63,22 +86,10 @@ def embed_set(
 
     stim_key = hashlib.sha256(full_hash.encode()).hexdigest()
     hit = store.lookup(probe, set_name, stim_key, config_hash)
-    if hit is not None and set(hit.item_ids) == set(ids):  # fast path: no lock to read
-        return hit.rows_for(ids)
-    with store.computing(probe, set_name, quiet=quiet):
-        return _embed_locked(loaded, store, probe, set_name, ids, load_items, stim_key, config_hash,
-                             batch_size, quiet)
-
-
-def _embed_locked(loaded: LoadedModule, store: EmbeddingStore, probe: str, set_name: str,
-                  ids: list[str], load_items: Callable[[Sequence[str]], list[np.ndarray]],
-                  stim_key: str, config_hash: str, batch_size: int, quiet: bool) -> np.ndarray:
-    """:func:`embed_set` once the per-set lock is held: reuse, resume or compute."""
-    hit = store.lookup(probe, set_name, stim_key, config_hash)
     if hit is not None and set(hit.item_ids) == set(ids):
         return hit.rows_for(ids)
 
-    done = store.partial_rows(probe, set_name, stim_key, config_hash, batch_size)
+    done = store.partial_rows(probe, set_name, stim_key, config_hash)
     missing = [i for i in ids if i not in done]
     bar = tqdm(total=len(ids), initial=len(ids) - len(missing), desc=f"{loaded.model_id} {probe}/{set_name}",
                unit="item", disable=quiet, leave=False)
@@ -94,7 +105,7 @@ def _embed_locked(loaded: LoadedModule, store: EmbeddingStore, probe: str, set_n
                     raise ValueError(f"stimulus {chunk[idx[0]]!r} is empty")
                 batch = np.stack([audio[i] for i in idx]).astype(np.float32)
                 rows[idx] = _checked_scene(loaded, batch, [chunk[i] for i in idx])
-            store.save_partial(probe, set_name, stim_key, config_hash, chunk, rows, batch_size)
+            store.save_partial(probe, set_name, stim_key, config_hash, chunk, rows)
             done.update(zip(chunk, rows, strict=True))
             bar.update(len(chunk))
     finally:

@@ -179,6 +179,8 @@ class EmbeddingStore:
         self.model_id = model_id
         self.parts_dir = self.path.with_suffix(".parts")
         self.locks_dir = self.path.with_suffix(".locks")
+        #: Part of the key of saved partial batches (:meth:`with_batch_size`).
+        self.batch_size: int | None = None
         self._lock = FileLock(str(self.path) + ".lock", timeout=3600)
         if self.path.exists():
             self._validate()
@@ -235,8 +237,17 @@ class EmbeddingStore:
             return _read_group(grp, f"{self.path}:/{key}")
 
     # -- partial progress ------------------------------------------------------------------
+    def with_batch_size(self, batch_size: int | None) -> EmbeddingStore:
+        """This store, with saved partial batches keyed by ``batch_size`` (a shallow copy)."""
+        import copy
+
+        view = copy.copy(self)
+        view.batch_size = batch_size
+        return view
+
     def _parts_folder(self, probe: str, set_name: str, stimulus_hash: str, config_hash: str,
                       batch_size: int | None = None) -> Path:
+        batch_size = self.batch_size if batch_size is None else batch_size
         batch = f"-b{int(batch_size)}" if batch_size is not None else ""
         return self.parts_dir / f"{probe}__{set_name}" / f"{stimulus_hash[:16]}-{config_hash[:16]}{batch}"
 
@@ -265,7 +276,11 @@ class EmbeddingStore:
         lookup and finds the finished set.
         """
         key = _check_set_name(probe, set_name)
-        self.locks_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.locks_dir.mkdir(parents=True, exist_ok=True)
+        except OSError:  # a read-only cache: nothing can be computed into it, nothing to lock
+            yield
+            return
         lock = FileLock(str(self.locks_dir / f"{key.replace('/', '__')}.lock"))
         try:
             lock.acquire(timeout=0)
