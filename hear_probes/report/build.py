@@ -88,11 +88,11 @@ _MISSING = {
 }
 
 
-def _missing_text(results: list[ModelResults], probe: str) -> str:
-    """Why a section is empty and what to run."""
+def _missing_text(results: list[ModelResults], probe: str, headline: str) -> str:
+    """Why a section is empty (``headline``, e.g. "No timbre results given.") and what to run."""
     what, cmd, extra = _MISSING[probe]
     folders = ", ".join(str(r.folder) for r in results) or "none"
-    return (f"No {probe if probe != 'gear' else 'GEAR'} results given: none of the result folders "
+    return (f"{headline.rstrip('.')}: none of the result folders "
             f"({folders}) holds {what}.{extra} Run '{cmd}' (or 'hear-probes evaluate') and pass "
             "FOLDER to 'hear-probes report'.")
 
@@ -134,19 +134,22 @@ def build_report(results: list[ModelResults], images: str = "compact",
     cards_html, cards_md = _cards(results)
     sections_html, sections_md = [], []
 
-    def section(title: str, anchor: str, tables, probe: str, extra: str = "", extra_md: str = "") -> None:
+    def section(title: str, anchor: str, tables, probe: str, empty: str, extra: str = "") -> None:
         present = [t for t in tables if t is not None]
-        empty = _missing_text(results, probe)
+        empty = _missing_text(results, probe, empty)
+        extra_md = ""
+        if probe == "gear":  # the interactive views are separate files: link them
+            links_html, extra_md = _interactive_links(results, output)
+            extra += links_html
         body = "".join(table_html(t) for t in present) + extra + _figures(results, probe, images)
         sections_html.append(f'<section id="{anchor}"><h2>{esc(title)}</h2>{body or f"<p>{esc(empty)}</p>"}</section>')
         md_body = "\n".join(table_markdown(t) for t in present) + (("\n" + extra_md) if extra_md else "")
         sections_md.append(f"## {title}\n\n" + (md_body.lstrip("\n") or f"{empty}\n"))
 
-    section("Pitch and level ranking", "ranking", [ranking_table(results)], "ranking")
-    links_html, links_md = _interactive_links(results, output)
-    section("GEAR", "gear", [gear_table(results)], "gear", links_html, links_md)
+    section("Pitch and level ranking", "ranking", [ranking_table(results)], "ranking", "No ranking results given.")
+    section("GEAR", "gear", [gear_table(results)], "gear", "No GEAR results given.")
     section("Timbre", "timbre", [timbre_table(results), timbre_table(results, "loso_explained_variance"),
-                                 robustness_table(results)], "timbre",
+                                 robustness_table(results)], "timbre", "No timbre results given.",
             _robustness_heatmap(results, images))
     prov_html, prov_md = _provenance(results)
     created = datetime.now(UTC).isoformat(timespec="seconds")
