@@ -66,7 +66,7 @@ def _provenance(results: list[ModelResults]) -> tuple[str, str]:
                                 if isinstance(v, (int, float)))
             versions = ", ".join(f"{k} {v}" for k, v in (prov.get("versions") or {}).items())
             rows.append(f"<tr><td>{esc(r.name)}</td><td>{esc(probe)}</td><td class=\"cmd\"><code>{esc(prov.get('command', '?'))}</code></td>"
-                        f"<td>{esc(prov.get('seed'))}</td><td>{esc(timings)}</td><td>{esc(weights)}</td>"
+                        f"<td>{esc(prov.get('seed'))}</td><td>{esc(timings)}</td><td class=\"weights\">{esc(weights)}</td>"
                         f"<td>{esc(prov.get('created', '?'))}</td><td class=\"versions\">{esc(versions)}</td></tr>")
             md.append(f"- {r.name} / {probe}: `{prov.get('command', '?')}`, seed {prov.get('seed')}, "
                       f"{timings or 'no timings'}; weights: {weights}; {versions}")

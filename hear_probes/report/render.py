@@ -23,10 +23,11 @@ td.bad{background:#f6c6c6} td.na{color:#888}
 .card h3{margin:.1rem 0 .4rem 0} .card dl{display:grid;grid-template-columns:auto auto;gap:.1rem .8rem;margin:0}
 .card dt{font-weight:600} .card dd{margin:0;text-align:right}
 .scroll{overflow-x:auto;max-width:100%}
-#table-provenance td{white-space:normal;vertical-align:top;text-align:left}
-#table-provenance td code{white-space:pre-wrap;word-break:break-all}
-#table-provenance td.versions{min-width:18rem;max-width:28rem;font-size:.8rem}
-#table-provenance td.cmd{min-width:16rem;max-width:32rem}
+#table-provenance th,#table-provenance td{white-space:normal;vertical-align:top;text-align:left;overflow-wrap:break-word}
+#table-provenance td code{white-space:pre-wrap}
+#table-provenance td.weights{min-width:10rem;max-width:16rem;font-size:.8rem;overflow-wrap:anywhere}
+#table-provenance td.versions{min-width:14rem;max-width:26rem;font-size:.8rem}
+#table-provenance td.cmd{min-width:14rem;max-width:30rem}
 ol.footnotes{font-size:.85rem;color:#555;margin:.2rem 0 .6rem 0;padding-left:1.6rem}
 sup.fn{color:#555}
 .note{color:#555;font-size:.85rem;max-width:60rem}
