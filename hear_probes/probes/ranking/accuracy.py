@@ -9,36 +9,58 @@ import numpy as np
 __all__ = ["rank_scores", "gradient_scores", "wilson_interval", "summarise"]
 
 
-def rank_scores(d_pred: np.ndarray, d_perturbed: np.ndarray) -> np.ndarray:
+#: Relative tolerance of a tie. The stimuli and every representation are computed in float32
+#: (unit round-off 6e-8); two distances closer than ``TIE_RTOL * max(|d1|, |d2|)`` are not
+#: resolved by that arithmetic: which one is smaller then depends on the summation order of the
+#: FFT / BLAS kernels, i.e. on the machine (a level change on a level-invariant distance moves
+#: it by rounding only). See docs/ranking.md ("Ties") for the measured gap that sets the value.
+TIE_RTOL = 1e-5
+
+
+def rank_scores(d_pred: np.ndarray, d_perturbed: np.ndarray, rtol: float = TIE_RTOL) -> np.ndarray:
     """Per-trial score of ``1[d(target, prediction) < d(target, perturbed)]`` (paper eqs. 5-6).
 
-    Exact ties score 0.5 (the expectation of a fair coin breaking the tie), so a representation
-    that cannot tell any two stimuli apart sits at chance level rather than at zero. Ties are
-    counted separately by :func:`summarise` so that their effect is visible.
+    Returns 1 (correct), 0 (wrong) or 0.5 for a **tie**: ``|d1 - d2| <= rtol * max(|d1|, |d2|)``,
+    i.e. the two distances are equal within the float precision of the representation.
+    :func:`summarise` counts ties and leaves them out of the accuracy.
     """
     d_pred = np.asarray(d_pred, dtype=np.float64)
     d_perturbed = np.asarray(d_perturbed, dtype=np.float64)
-    return np.where(d_pred < d_perturbed, 1.0, np.where(d_pred == d_perturbed, 0.5, 0.0))
+    tie = np.abs(d_pred - d_perturbed) <= rtol * np.maximum(np.abs(d_pred), np.abs(d_perturbed))
+    return np.where(tie, 0.5, np.where(d_pred < d_perturbed, 1.0, 0.0))
 
 
-def gradient_scores(gradient: np.ndarray, away: np.ndarray) -> np.ndarray:
-    """Infinitesimal column: is ``d`` increasing when the prediction moves away from the target?
+def gradient_scores(gradient: np.ndarray, away: np.ndarray, distance: np.ndarray | None = None,
+                    rtol: float = TIE_RTOL) -> np.ndarray:
+    """Infinitesimal column (``epsilon -> 0``): does ``d`` grow when the prediction moves away?
+
+    The limit of eqs. 5-6 as the perturbation goes to zero: ``1[d(t, p) < d(t, p + e away)]``
+    tends to ``1[sgn(dd/dtheta') = sgn(theta' - theta)]``. The sign does not depend on the
+    (monotonic) parametrisation, so ``theta' = log2 w'`` and ``L'`` (dB) give the paper's
+    ``w'`` and ``A'`` columns.
 
     Parameters
     ----------
     gradient : ndarray
-        ``dd/dtheta'`` at the prediction (``theta' = log w'`` or ``L'``).
+        ``dd/dtheta'`` at the prediction (``theta' = log2 w'`` or ``L'``).
     away : ndarray
         ``sgn(theta' - theta)``, the direction away from the target.
+    distance : ndarray, optional
+        ``d(target, prediction)``: a gradient with ``|g| * 1 <= rtol * d`` (a change of one
+        octave / one dB moving ``d`` by less than float precision) is a tie, as is an exactly
+        zero gradient.
 
     Returns
     -------
     ndarray
-        1 where ``gradient * away > 0``, 0 where ``< 0``, 0.5 where the gradient is exactly zero
-        (no direction); NaN gradients score 0.
+        1 where ``gradient * away > 0``, 0 where ``< 0``, 0.5 for a tie; NaN gradients score 0.
     """
-    g = np.asarray(gradient, dtype=np.float64) * np.asarray(away, dtype=np.float64)
-    return np.where(g > 0, 1.0, np.where(g == 0, 0.5, 0.0))
+    grad = np.asarray(gradient, dtype=np.float64)
+    g = grad * np.asarray(away, dtype=np.float64)
+    tie = g == 0
+    if distance is not None:
+        tie |= np.abs(grad) <= rtol * np.abs(np.asarray(distance, dtype=np.float64))
+    return np.where(tie, 0.5, np.where(g > 0, 1.0, 0.0))
 
 
 def wilson_interval(successes: float, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
@@ -53,10 +75,17 @@ def wilson_interval(successes: float, n: int, z: float = 1.959963984540054) -> t
 
 
 def summarise(scores: np.ndarray) -> dict:
-    """Accuracy, Wilson 95 % interval, number of trials and of ties of a score vector."""
+    """Accuracy over the decided trials, its Wilson 95 % interval, and the ties.
+
+    Ties (score 0.5) are left out: ``accuracy = correct / (n_trials - n_ties)``; NaN when every
+    trial ties.
+    """
     scores = np.asarray(scores, dtype=np.float64)
     n = int(scores.size)
-    acc = float(scores.mean()) if n else float("nan")
-    lo, hi = wilson_interval(float(scores.sum()), n)
-    return {"accuracy": acc, "ci95": [lo, hi], "n_trials": n,
-            "n_ties": int(np.count_nonzero(scores == 0.5))}
+    ties = scores == 0.5
+    decided = scores[~ties]
+    m = int(decided.size)
+    acc = float(decided.mean()) if m else float("nan")
+    lo, hi = wilson_interval(float(decided.sum()), m)
+    return {"accuracy": acc, "ci95": [lo, hi], "n_trials": n, "n_ties": int(ties.sum()),
+            "n_decided": m}

@@ -118,10 +118,11 @@ class Spectrogram(SpectralDistance):
     log_eps: float = 1e-4
     scaling: str = "none"
     power: float = 1.0
+    center: bool = True
     sample_rate: int = 44100
 
     def analyses(self) -> tuple[Analysis, ...]:
-        return (Analysis(self.n_fft, _hop(self.n_fft, self.overlap)),)
+        return (Analysis(self.n_fft, _hop(self.n_fft, self.overlap), center=self.center),)
 
     def _gain(self) -> float:
         if self.scaling == "none":
@@ -155,12 +156,13 @@ class MultiScaleSpectrogram(SpectralDistance):
     log_eps: float = 1e-4
     scaling: str = "none"
     power: float = 1.0
+    center: bool = True
     sample_rate: int = 44100
 
     def _scales(self) -> list[Spectrogram]:
         return [Spectrogram(n_fft=n, overlap=self.overlap, norm=self.norm, log=self.log,
                             log_eps=self.log_eps, scaling=self.scaling, power=self.power,
-                            sample_rate=self.sample_rate)
+                            center=self.center, sample_rate=self.sample_rate)
                 for n in self.n_ffts]
 
     def analyses(self) -> tuple[Analysis, ...]:
@@ -184,6 +186,7 @@ class MelDistance(SpectralDistance):
     f_min: float = 30.0
     f_max: float = 4000.0
     power: float = 2.0
+    center: bool = True
     mel_scale: str = "htk"
     norm: str = "l1"
     sample_rate: int = 44100
@@ -202,7 +205,7 @@ class MelDistance(SpectralDistance):
         return self._bins, self._fb
 
     def analyses(self) -> tuple[Analysis, ...]:
-        return (Analysis(self.n_fft, _hop(self.n_fft, self.overlap)),)
+        return (Analysis(self.n_fft, _hop(self.n_fft, self.overlap), center=self.center),)
 
     def mel(self, spec: torch.Tensor) -> torch.Tensor:
         bins, fb = self.filterbank()  # bins outside every filter contribute nothing
@@ -243,10 +246,11 @@ class SpectralCentroidDistance(SpectralDistance):
     n_fft: int = 2048
     overlap: float = 0.75
     power: float = 1.0
+    center: bool = True
     sample_rate: int = 44100
 
     def analyses(self) -> tuple[Analysis, ...]:
-        return (Analysis(self.n_fft, _hop(self.n_fft, self.overlap)),)
+        return (Analysis(self.n_fft, _hop(self.n_fft, self.overlap), center=self.center),)
 
     def features(self, spectra: Sequence[torch.Tensor]) -> Features:
         s = magnitude(spectra[0], self.power)

@@ -98,6 +98,7 @@ class SpectralOT(SpectralDistance):
     hop_length: int = 256
     window: str = "flattop"
     power: float = 2.0
+    center: bool = True
     p: float = 2.0
     log_frequency: bool = False
     sample_rate: int = 44100
@@ -109,7 +110,7 @@ class SpectralOT(SpectralDistance):
         return freqs.to(dtype)
 
     def analyses(self) -> tuple[Analysis, ...]:
-        return (Analysis(self.n_fft, self.hop_length, self.window),)
+        return (Analysis(self.n_fft, self.hop_length, self.window, self.center),)
 
     def features(self, spectra) -> tuple[torch.Tensor, ...]:
         s = magnitude(spectra[0], self.power).transpose(1, 2)  # [b, frames, bins]

@@ -171,8 +171,8 @@ def score_distances(
         d_raw, g_raw = raw[dist.name], grads[dist.name]
         res: dict = {"pitch": {}, "level": {}}
         for dim in ("pitch", "level"):
-            res[dim]["eps"] = (gradient_scores(g_raw[dim], away[dim]) if gradients
-                               else np.full(n, np.nan))
+            res[dim]["eps"] = (gradient_scores(g_raw[dim], away[dim], d_raw["prediction"])
+                               if gradients else np.full(n, np.nan))
             for scale in eps[dim]:
                 res[dim][scale] = rank_scores(d_raw["prediction"], d_raw[f"{dim}-{scale}"])
         res["_distances"], res["_gradients"] = d_raw, g_raw
