@@ -253,10 +253,17 @@ def test_eps_pass_embeddings_stand_for_the_store_rows(tiny_modules, tmp_path):
 
 
 def test_ties_within_float_precision():
-    from hear_probes.probes.ranking.accuracy import TIE_RTOL, gradient_scores, rank_scores
+    from hear_probes.probes.ranking.accuracy import (
+        GRADIENT_TIE_RTOL,
+        TIE_RTOL,
+        gradient_scores,
+        rank_scores,
+    )
 
     d = np.array([1.0, 1.0, 1.0])
     s = rank_scores(d, d * np.array([1 + 0.1 * TIE_RTOL, 1 + 10 * TIE_RTOL, 1 - 10 * TIE_RTOL]))
     assert s.tolist() == [0.5, 1.0, 0.0]
-    g = gradient_scores([1e-9, 1.0, -1.0], [1, 1, 1], distance=[1.0, 1.0, 1.0])
+    g = gradient_scores([0.1 * GRADIENT_TIE_RTOL, 1.0, -1.0], [1, 1, 1], scale=[1.0, 1.0, 1.0])
+    # with a rounding scale, the tolerance is relative to it, not to the distances
+    assert rank_scores([1.0], [1.0 + 5 * TIE_RTOL], [10.0], [10.0]).tolist() == [0.5]
     assert g.tolist() == [0.5, 1.0, 0.0]

@@ -6,32 +6,49 @@ import math
 
 import numpy as np
 
-__all__ = ["rank_scores", "gradient_scores", "wilson_interval", "summarise"]
+__all__ = ["TIE_RTOL", "GRADIENT_TIE_RTOL", "rank_scores", "gradient_scores", "wilson_interval",
+           "summarise"]
 
 
 #: Relative tolerance of a tie. The stimuli and every representation are computed in float32
-#: (unit round-off 6e-8); two distances closer than ``TIE_RTOL * max(|d1|, |d2|)`` are not
-#: resolved by that arithmetic: which one is smaller then depends on the summation order of the
-#: FFT / BLAS kernels, i.e. on the machine (a level change on a level-invariant distance moves
-#: it by rounding only). See docs/ranking.md ("Ties") for the measured gap that sets the value.
+#: (unit round-off 6e-8). A distance's rounding error scales with the size of what it compares,
+#: ``d(a, 0) + d(b, 0)`` (the triangle bound of ``d(a, b)``; ``magnitude`` of each distance);
+#: two distances closer than ``TIE_RTOL`` times that are ordered by rounding, i.e. by the
+#: machine's FFT / reduction kernels (a level change on a level-invariant distance moves it by
+#: rounding only). docs/ranking.md ("Ties") gives the measured gap that sets the value.
 TIE_RTOL = 1e-5
+#: The same for the eps column: ``|dd/dtheta'| <= GRADIENT_TIE_RTOL * scale`` per octave / dB is
+#: a tie. Tighter, because a gradient carries no finite step: a level change of 1 dB on the
+#: log-energy coordinate of a pitch-dominated distance genuinely moves ``d`` by ~1e-5 of its
+#: scale, while the rounding residue of an analytically zero gradient (level on a
+#: level-invariant distance) stays below ~5e-7 of it (docs/ranking.md, "Ties").
+GRADIENT_TIE_RTOL = 1e-6
 
 
-def rank_scores(d_pred: np.ndarray, d_perturbed: np.ndarray, rtol: float = TIE_RTOL) -> np.ndarray:
+def _is_tie(diff, scale, rtol: float) -> np.ndarray:
+    return np.abs(diff) <= rtol * np.abs(scale)
+
+
+def rank_scores(d_pred: np.ndarray, d_perturbed: np.ndarray, scale_pred: np.ndarray | None = None,
+                scale_perturbed: np.ndarray | None = None, rtol: float = TIE_RTOL) -> np.ndarray:
     """Per-trial score of ``1[d(target, prediction) < d(target, perturbed)]`` (paper eqs. 5-6).
 
-    Returns 1 (correct), 0 (wrong) or 0.5 for a **tie**: ``|d1 - d2| <= rtol * max(|d1|, |d2|)``,
-    i.e. the two distances are equal within the float precision of the representation.
+    Returns 1 (correct), 0 (wrong) or 0.5 for a **tie**: ``|d1 - d2| <= rtol * max(s1, s2)``,
+    the two distances equal within float precision, where ``s`` is the rounding scale of each
+    distance (``d(target, 0) + d(candidate, 0)``; default: the distances themselves).
     :func:`summarise` counts ties and leaves them out of the accuracy.
     """
     d_pred = np.asarray(d_pred, dtype=np.float64)
     d_perturbed = np.asarray(d_perturbed, dtype=np.float64)
-    tie = np.abs(d_pred - d_perturbed) <= rtol * np.maximum(np.abs(d_pred), np.abs(d_perturbed))
+    s1 = np.abs(d_pred) if scale_pred is None else np.asarray(scale_pred, dtype=np.float64)
+    s2 = np.abs(d_perturbed) if scale_perturbed is None else np.asarray(scale_perturbed,
+                                                                          dtype=np.float64)
+    tie = _is_tie(d_pred - d_perturbed, np.maximum(s1, s2), rtol)
     return np.where(tie, 0.5, np.where(d_pred < d_perturbed, 1.0, 0.0))
 
 
-def gradient_scores(gradient: np.ndarray, away: np.ndarray, distance: np.ndarray | None = None,
-                    rtol: float = TIE_RTOL) -> np.ndarray:
+def gradient_scores(gradient: np.ndarray, away: np.ndarray, scale: np.ndarray | None = None,
+                    rtol: float = GRADIENT_TIE_RTOL) -> np.ndarray:
     """Infinitesimal column (``epsilon -> 0``): does ``d`` grow when the prediction moves away?
 
     The limit of eqs. 5-6 as the perturbation goes to zero: ``1[d(t, p) < d(t, p + e away)]``
@@ -45,10 +62,10 @@ def gradient_scores(gradient: np.ndarray, away: np.ndarray, distance: np.ndarray
         ``dd/dtheta'`` at the prediction (``theta' = log2 w'`` or ``L'``).
     away : ndarray
         ``sgn(theta' - theta)``, the direction away from the target.
-    distance : ndarray, optional
-        ``d(target, prediction)``: a gradient with ``|g| * 1 <= rtol * d`` (a change of one
-        octave / one dB moving ``d`` by less than float precision) is a tie, as is an exactly
-        zero gradient.
+    scale : ndarray, optional
+        Rounding scale of ``d(target, prediction)`` (see :func:`rank_scores`): a gradient with
+        ``|g| * 1 <= rtol * scale`` (one octave / one dB moving ``d`` by less than float
+        precision) is a tie, as is an exactly zero gradient.
 
     Returns
     -------
@@ -58,8 +75,8 @@ def gradient_scores(gradient: np.ndarray, away: np.ndarray, distance: np.ndarray
     grad = np.asarray(gradient, dtype=np.float64)
     g = grad * np.asarray(away, dtype=np.float64)
     tie = g == 0
-    if distance is not None:
-        tie |= np.abs(grad) <= rtol * np.abs(np.asarray(distance, dtype=np.float64))
+    if scale is not None:
+        tie |= _is_tie(grad, scale, rtol)
     return np.where(tie, 0.5, np.where(g > 0, 1.0, 0.0))
 
 

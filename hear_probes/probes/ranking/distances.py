@@ -95,6 +95,14 @@ class SpectralDistance:
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.between(self.represent(x), self.represent(y))
 
+    def magnitude(self, r: Features) -> torch.Tensor:
+        """``d(r, 0)``: the size of a representation, ``[b]``.
+
+        ``magnitude(a) + magnitude(b)`` bounds ``d(a, b)`` (triangle inequality) and sets the
+        scale of its rounding error, used to decide ties (``accuracy.TIE_RTOL``).
+        """
+        return self.between(r, tuple(torch.zeros_like(f) for f in r))
+
     def describe(self) -> dict:
         """Hyper-parameters, for the results file."""
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}

@@ -24,6 +24,7 @@ __all__ = [
     "TrialItems",
     "NotDifferentiable",
     "embedding_distance",
+    "embedding_magnitude",
     "trial_items",
     "round_trials",
     "score_embeddings",
@@ -58,6 +59,14 @@ def embedding_distance(a, b, metric: str = "euclidean"):
         dot = (a * b).sum(-1)
         return 1.0 - dot / (_safe_norm(a) * _safe_norm(b) + 1e-30)
     raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(METRICS)}")
+
+
+def embedding_magnitude(a, metric: str = "euclidean") -> np.ndarray:
+    """``d(a, 0)`` per row (1 for cosine): with two rows, the rounding scale of ``d(a, b)``."""
+    a = np.asarray(a, dtype=np.float64)
+    if metric == "cosine":
+        return np.ones(a.shape[0])
+    return np.asarray(embedding_distance(a, np.zeros_like(a), metric))
 
 
 @dataclass(frozen=True)
@@ -105,13 +114,17 @@ def score_embeddings(
     """Per-trial scores of the numeric columns from embeddings ``[n_items, d]``."""
     eps = epsilons or DEFAULT_EPSILONS
     emb = np.asarray(embeddings, dtype=np.float64)
+    mag = embedding_magnitude(emb, metric)
     target = emb[items.index["target"]]
+    m_t = mag[items.index["target"]]
     d_pred = embedding_distance(target, emb[items.index["prediction"]], metric)
+    s_pred = m_t + mag[items.index["prediction"]]
     out: dict[str, dict[str, np.ndarray]] = {"pitch": {}, "level": {}}
     for dim in ("pitch", "level"):
         for scale in eps[dim]:
-            d_pert = embedding_distance(target, emb[items.index[f"{dim}-{scale}"]], metric)
-            out[dim][scale] = rank_scores(d_pred, d_pert)
+            rows = items.index[f"{dim}-{scale}"]
+            d_pert = embedding_distance(target, emb[rows], metric)
+            out[dim][scale] = rank_scores(d_pred, d_pert, s_pred, m_t + mag[rows])
     return out
 
 
@@ -148,7 +161,9 @@ class GradientPass:
     grad_pitch, grad_level : ndarray
         ``dd/dlog2 w'`` and ``dd/dL'`` per trial.
     distance : ndarray
-        ``d(emb(target), emb(prediction))`` per trial (the scale of the tie test).
+        ``d(emb(target), emb(prediction))`` per trial.
+    scale : ndarray
+        ``d(emb(target), 0) + d(emb(prediction), 0)``: rounding scale of the tie test.
     target, prediction : ndarray
         Scene embeddings ``[n, d]`` (float32, detached) of every trial's target and prediction,
         computed by this pass and reused for the numeric columns (no second forward pass).
@@ -157,6 +172,7 @@ class GradientPass:
     grad_pitch: np.ndarray
     grad_level: np.ndarray
     distance: np.ndarray
+    scale: np.ndarray
     target: np.ndarray
     prediction: np.ndarray
 
@@ -242,7 +258,8 @@ def module_gradient_pass(
         bar.close()
     if e_t is None:  # no trials
         e_t = e_p = np.empty((0, 0), dtype=np.float32)
-    return GradientPass(g_f, g_l, dist, e_t, e_p)
+    scale = embedding_magnitude(e_t, metric) + embedding_magnitude(e_p, metric) if n else dist
+    return GradientPass(g_f, g_l, dist, scale, e_t, e_p)
 
 
 def module_gradients(
@@ -264,8 +281,8 @@ def module_gradients(
 def gradient_pass_scores(res: GradientPass, trials: Trials) -> dict[str, np.ndarray]:
     """Scores of the ``eps`` columns from a gradient pass (ties: see :func:`gradient_scores`)."""
     away = away_directions(trials)
-    return {"pitch": gradient_scores(res.grad_pitch, away["pitch"], res.distance),
-            "level": gradient_scores(res.grad_level, away["level"], res.distance)}
+    return {"pitch": gradient_scores(res.grad_pitch, away["pitch"], res.scale),
+            "level": gradient_scores(res.grad_level, away["level"], res.scale)}
 
 
 def module_gradient_scores(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hear_probes.probes.ranking.accuracy import TIE_RTOL, summarise
+from hear_probes.probes.ranking.accuracy import GRADIENT_TIE_RTOL, TIE_RTOL, summarise
 from hear_probes.probes.ranking.distances import DISPLAY_NAMES, get_distance
 from hear_probes.probes.ranking.trials import (
     COLUMNS,
@@ -123,10 +123,11 @@ def _settings(trials: Trials, duration: float, epsilons: dict, sample_rate: int 
         "epsilons": {d: {**epsilons[d], "unit": EPSILON_UNITS[d]} for d in epsilons},
         "sampling": trials.ranges,
         "level_definition": "L = 25 log10(A)",
-        "ties": (f"|d1 - d2| <= {TIE_RTOL:g} max(|d1|, |d2|) (and gradients with |g| <= "
-                 f"{TIE_RTOL:g} d, or zero) are ties: counted in n_ties, left out of the "
-                 "accuracy and its interval"),
+        "ties": (f"|d1 - d2| <= {TIE_RTOL:g} max(s1, s2), s = d(target, 0) + d(candidate, 0), "
+                 f"and gradients with |g| <= {GRADIENT_TIE_RTOL:g} s (or zero) are ties: "
+                 "counted in n_ties, left out of the accuracy and its interval"),
         "tie_rtol": TIE_RTOL,
+        "gradient_tie_rtol": GRADIENT_TIE_RTOL,
         "perturbations": "keep the prediction's phase and other parameter; not clipped to range",
     }
     out.update(extra or {})

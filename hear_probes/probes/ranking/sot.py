@@ -119,6 +119,12 @@ class SpectralOT(SpectralDistance):
         mass = s.sum(dim=-1, keepdim=True).clamp_min(1e-30)
         return (s / mass,)
 
+    def magnitude(self, r) -> torch.Tensor:
+        """Largest possible ``W_p^p`` (support range to the ``p``): the scale of ties."""
+        pos = self.positions(self.n_fft // 2 + 1, torch.float64)
+        span = float(pos.max() - pos.min()) ** self.p
+        return torch.full((r[0].shape[0],), 0.5 * span, dtype=r[0].dtype)
+
     def between(self, ra, rb) -> torch.Tensor:
         a, b = ra[0], rb[0]
         n_bins = self.n_fft // 2 + 1
