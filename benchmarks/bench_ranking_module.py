@@ -60,7 +60,7 @@ def run(model: str, trials: int, duration: float, batch_size: int) -> dict:
         loaded.module.get_scene_embeddings = original
     res = payload["representations"][loaded.model_id]
     return {"model": model, "source": str(Path(hear_probes.__file__).parent), "wall_s": wall,
-            "timings": payload["provenance"].get("timings", {}), **counts,
+            "timings": payload["provenance"].get("timings_s", {}), **counts,
             "load_before": load0, "load_after": os.getloadavg(),
             "accuracy": res["accuracy"], "n_ties": res.get("n_ties")}
 
