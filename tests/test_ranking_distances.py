@@ -44,7 +44,7 @@ def test_finite_gradients(name):
 
 
 def test_unknown_distance_lists_valid_names():
-    with pytest.raises(ValueError, match="valid: spectrogram, log-spectrogram"):
+    with pytest.raises(ValueError, match="valid: spectrogram, spectrogram-power2, log-spectrogram"):
         get_distance("bogus")
     with pytest.raises(ValueError, match="sot-512-ls"):
         parse_distance_names("mss,nope")
