@@ -43,7 +43,8 @@ def rank_scores(d_pred: np.ndarray, d_perturbed: np.ndarray, scale_pred: np.ndar
     s1 = np.abs(d_pred) if scale_pred is None else np.asarray(scale_pred, dtype=np.float64)
     s2 = np.abs(d_perturbed) if scale_perturbed is None else np.asarray(scale_perturbed,
                                                                           dtype=np.float64)
-    tie = _is_tie(d_pred - d_perturbed, np.maximum(s1, s2), rtol)
+    scale = np.maximum(np.maximum(s1, s2), np.maximum(np.abs(d_pred), np.abs(d_perturbed)))
+    tie = _is_tie(d_pred - d_perturbed, scale, rtol)
     return np.where(tie, 0.5, np.where(d_pred < d_perturbed, 1.0, 0.0))
 
 
@@ -76,7 +77,7 @@ def gradient_scores(gradient: np.ndarray, away: np.ndarray, scale: np.ndarray | 
     g = grad * np.asarray(away, dtype=np.float64)
     tie = g == 0
     if scale is not None:
-        tie |= _is_tie(grad, scale, rtol)
+        tie |= _is_tie(grad, scale, rtol) & (np.asarray(scale) > 0)
     return np.where(tie, 0.5, np.where(g > 0, 1.0, 0.0))
 
 

@@ -120,10 +120,12 @@ class SpectralOT(SpectralDistance):
         return (s / mass,)
 
     def magnitude(self, r) -> torch.Tensor:
-        """Largest possible ``W_p^p`` (support range to the ``p``): the scale of ties."""
-        pos = self.positions(self.n_fft // 2 + 1, torch.float64)
-        span = float(pos.max() - pos.min()) ** self.p
-        return torch.full((r[0].shape[0],), 0.5 * span, dtype=r[0].dtype)
+        """0: SOT has no zero element; ties fall back to the distances' own size.
+
+        Its rounding is absolute (normalised spectra, bounded support), so neither scale
+        separates rounding from genuine differences cleanly (docs/ranking.md, "Ties").
+        """
+        return torch.zeros(r[0].shape[0], dtype=r[0].dtype)
 
     def between(self, ra, rb) -> torch.Tensor:
         a, b = ra[0], rb[0]
