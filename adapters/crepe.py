@@ -3,9 +3,25 @@
 Architecture (written here, no torchcrepe import): 1024-sample frames at 16 kHz, each
 normalised to zero mean and unit standard deviation, six blocks of
 conv (``same`` padding) → ReLU → batch norm → max-pool 2, then a 360-bin sigmoid classifier
-(20-cent bins from 1997.38 cents ≈ 32.7 Hz). The embedding is the input of the classifier:
-the last block's output flattened time-major, 4 positions × 512 channels = 2048 (full) or
-4 × 64 = 256 (tiny).
+(20-cent bins from 1997.38 cents ≈ 32.7 Hz).
+
+Two embeddings (``layer``):
+
+- ``layer=5`` (default; registry ``crepe`` / ``crepe-tiny``): the HEAR 2021 baseline
+  ``hearbaseline.torchcrepe``, i.e. ``torchcrepe.embed`` = output of the 5th block, 256
+  channels × 8 positions = 2048 (full) or 32 × 8 = 256 (tiny), flattened channel-major as
+  torchcrepe's ``reshape(..., 32, -1)`` does; frames normalised with the *unbiased* standard
+  deviation (``torch.std``, floored at 1e-10) as torchcrepe does; timestamp embeddings every
+  50 ms (800 samples); the scene embedding is the mean of the frames taken every **250 ms**
+  (``SCENE_HOP_SIZE = 250`` in hearbaseline: its ``get_scene_embeddings`` re-frames the audio
+  at that hop, it does not average the 50-ms frames). This is the CREPE that HEAR 2021 and the
+  GEAR paper evaluated. ``tests/test_adapter_crepe.py`` pins it to numbers recorded from
+  ``hearbaseline.torchcrepe`` (``tests/tools/record_crepe_hearbaseline.py``).
+- ``layer=6`` (registry ``crepe-classifier-input`` / ``crepe-tiny-classifier-input``): the input
+  of the pitch classifier, 6th block, 4 positions × 512 channels = 2048 (full) or 4 × 64 = 256
+  (tiny), flattened time-major as Keras' ``Flatten``; population standard deviation as the
+  original CREPE (``np.std``); 10-ms frames, scene = mean over the 10-ms frames. This was this
+  project's ``crepe`` before hear-probes 0.x issue 13.
 
 Weights (``model_file_path=""``), first found of:
 
@@ -19,7 +35,7 @@ Weights (``model_file_path=""``), first found of:
 loaded with ``weights_only=True``) or ``.h5`` file (Keras layout) loads that file.
 
 Frames are centred: the signal is zero-padded by 512 samples on both sides and frame ``t``
-is centred at ``t * hop`` (``t * 10`` ms by default); ``1 + samples // hop`` frames.
+is centred at ``t * hop``; ``1 + samples // hop`` frames (torchcrepe ``pad=True``).
 Differentiable: when the input tensor requires grad, the embeddings keep the graph.
 """
 
@@ -40,7 +56,7 @@ from hear_probes_adapters._common import (
 
 from hear_probes.hashing import sha256_file
 
-ADAPTER_VERSION = "1"
+ADAPTER_VERSION = "2"
 SAMPLE_RATE = 16000
 WINDOW = 1024
 N_BINS = 360
@@ -79,19 +95,33 @@ class CrepeNet(torch.nn.Module):
         self.embedding_size = 4 * chans[-1]
         self.classifier = torch.nn.Linear(self.embedding_size, N_BINS)
 
-    def embed(self, frames: torch.Tensor) -> torch.Tensor:
-        """Normalised frames ``[B, 1024]`` → classifier inputs ``[B, 2048 | 256]``."""
+    def block_size(self, layer: int) -> int:
+        """Values per frame of the output of conv block ``layer`` (5 or 6), flattened."""
+        if layer not in (5, 6):
+            raise ValueError(f"CREPE embedding layer must be 5 or 6, got {layer!r}")
+        return self.convs[layer - 1].out_channels * (WINDOW // 4 // 2 ** layer)
+
+    def embed(self, frames: torch.Tensor, layer: int = 6) -> torch.Tensor:
+        """Normalised frames ``[B, 1024]`` → output of block ``layer``, flattened.
+
+        ``layer=6`` is the classifier input, flattened time-major (Keras ``Flatten``);
+        ``layer=5`` is ``torchcrepe.embed``'s output, flattened channel-major (torchcrepe's
+        ``reshape``), ``[B, 2048 | 256]`` either way.
+        """
+        self.block_size(layer)  # validates
         x = frames.unsqueeze(1)
-        for conv, bn in zip(self.convs, self.bns, strict=True):
+        for conv, bn in list(zip(self.convs, self.bns, strict=True))[:layer]:
             k, s = conv.kernel_size[0], conv.stride[0]
             total = max((-(-x.shape[-1] // s) - 1) * s + k - x.shape[-1], 0)  # Keras "same"
             x = F.pad(x, (total // 2, total - total // 2))
             x = F.max_pool1d(bn(F.relu(conv(x))), 2)
+        if layer == 5:
+            return x.reshape(x.shape[0], -1)  # channel-major, as torchcrepe.embed
         return x.transpose(1, 2).reshape(x.shape[0], -1)  # time-major, as Keras' Flatten
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         """Normalised frames ``[B, 1024]`` → pitch salience ``[B, 360]`` in (0, 1)."""
-        return torch.sigmoid(self.classifier(self.embed(frames)))
+        return torch.sigmoid(self.classifier(self.embed(frames, 6)))
 
 
 class CrepeModel(torch.nn.Module):
@@ -102,59 +132,78 @@ class CrepeModel(torch.nn.Module):
     net : CrepeNet
         The network with its weights.
     hop : int
-        Frame hop in samples at 16 kHz (160 = 10 ms).
+        Timestamp-embedding hop in samples at 16 kHz (800 = 50 ms, HEAR baseline).
     frame_batch : int
         Frames evaluated at once (bounds memory: about 25 MB per frame for ``full``).
     weights_id : str
         Identity of the weights.
+    layer : {5, 6}
+        Embedding layer (5: HEAR baseline ``torchcrepe.embed``; 6: classifier input).
+    scene_hop : int, optional
+        Hop in samples of the frames averaged into the scene embedding (4000 = 250 ms, HEAR
+        baseline); default ``hop``.
+    unbiased_std : bool
+        Normalise frames by the unbiased (``N - 1``, torchcrepe) standard deviation floored at
+        1e-10, instead of the population one (``np.std``, original CREPE) floored at 1e-8.
     """
 
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, net: CrepeNet, hop: int = 160, frame_batch: int = 64, weights_id: str = ""):
+    def __init__(self, net: CrepeNet, hop: int = 800, frame_batch: int = 64,
+                 weights_id: str = "", layer: int = 5, scene_hop: int | None = None,
+                 unbiased_std: bool = True):
         super().__init__()
         self.net = net
         self.hop = int(hop)
+        self.scene_hop = int(scene_hop or hop)
         self.frame_batch = int(frame_batch)
         self.weights_id = weights_id
-        self.scene_embedding_size = self.timestamp_embedding_size = net.embedding_size
+        self.layer = int(layer)
+        self.unbiased_std = bool(unbiased_std)
+        self.scene_embedding_size = self.timestamp_embedding_size = net.block_size(self.layer)
 
-    def n_frames(self, n_samples: int) -> int:
+    def n_frames(self, n_samples: int, hop: int | None = None) -> int:
         """Number of centred frames for ``n_samples`` samples."""
-        return 1 + n_samples // self.hop
+        return 1 + n_samples // (hop or self.hop)
 
-    def frames(self, audio: torch.Tensor, start: int, stop: int) -> torch.Tensor:
-        """Normalised frames ``start..stop-1`` of every row: ``[n * (stop - start), 1024]``."""
-        padded_start = start * self.hop
-        seg = audio[:, padded_start : (stop - 1) * self.hop + WINDOW]
-        fr = seg.unfold(-1, WINDOW, self.hop)  # [n, stop - start, 1024]
+    def frames(self, audio: torch.Tensor, start: int, stop: int, hop: int | None = None
+               ) -> torch.Tensor:
+        """Normalised frames ``start..stop-1`` of every (padded) row: ``[n * (stop - start), 1024]``."""
+        hop = hop or self.hop
+        seg = audio[:, start * hop : (stop - 1) * hop + WINDOW]
+        fr = seg.unfold(-1, WINDOW, hop)  # [n, stop - start, 1024]
         fr = fr - fr.mean(dim=-1, keepdim=True)
-        var = fr.pow(2).mean(dim=-1, keepdim=True)
-        fr = fr / var.clamp_min(1e-16).sqrt()  # = np.clip(std, 1e-8, None), differentiable
+        if self.unbiased_std:  # torchcrepe: frames /= max(1e-10, frames.std(dim=1))
+            var = fr.pow(2).sum(dim=-1, keepdim=True) / (WINDOW - 1)
+            fr = fr / var.clamp_min(1e-20).sqrt()
+        else:  # original CREPE: np.clip(np.std(frames, axis=1), 1e-8, None)
+            var = fr.pow(2).mean(dim=-1, keepdim=True)
+            fr = fr / var.clamp_min(1e-16).sqrt()
         return fr.reshape(-1, WINDOW)
 
-    def chunks(self, audio: torch.Tensor):
+    def chunks(self, audio: torch.Tensor, hop: int | None = None):
         """Yield ``(frame_slice, frames)`` over the padded audio, ``frame_batch`` frames at a time."""
         x = F.pad(audio, (WINDOW // 2, WINDOW // 2))
-        total = self.n_frames(audio.shape[-1])
+        total = self.n_frames(audio.shape[-1], hop)
         per = max(1, self.frame_batch // max(1, audio.shape[0]))
         for start in range(0, total, per):
             stop = min(total, start + per)
-            yield slice(start, stop), self.frames(x, start, stop)
+            yield slice(start, stop), self.frames(x, start, stop, hop)
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
-        """``[n, samples]`` → embeddings ``[n, T, d]``."""
+        """``[n, samples]`` → timestamp embeddings ``[n, T, d]`` (hop ``self.hop``)."""
         n = audio.shape[0]
-        outs = [self.net.embed(fr).view(n, s.stop - s.start, -1) for s, fr in self.chunks(audio)]
+        outs = [self.net.embed(fr, self.layer).view(n, s.stop - s.start, -1)
+                for s, fr in self.chunks(audio)]
         return torch.cat(outs, dim=1)
 
     def scene(self, audio: torch.Tensor) -> torch.Tensor:
-        """Mean over frames of the embeddings, ``[n, d]``, accumulated chunk by chunk."""
+        """Mean over the frames at ``scene_hop`` of the embeddings, ``[n, d]``, chunk by chunk."""
         n = audio.shape[0]
         total = audio.new_zeros(n, self.scene_embedding_size)
-        for s, fr in self.chunks(audio):
-            total = total + self.net.embed(fr).view(n, s.stop - s.start, -1).sum(dim=1)
-        return total / self.n_frames(audio.shape[-1])
+        for s, fr in self.chunks(audio, self.scene_hop):
+            total = total + self.net.embed(fr, self.layer).view(n, s.stop - s.start, -1).sum(dim=1)
+        return total / self.n_frames(audio.shape[-1], self.scene_hop)
 
     def salience(self, audio: torch.Tensor) -> torch.Tensor:
         """Pitch salience ``[n, T, 360]``."""
@@ -258,12 +307,31 @@ def load_state(path: str | Path) -> dict[str, torch.Tensor]:
     return dict(sd)  # already in CrepeNet layout (e.g. saved from this module)
 
 
+#: Per-layer defaults: (timestamp hop ms, scene hop ms or None for the timestamp hop,
+#: unbiased std). Layer 5 = hearbaseline.torchcrepe (TIMESTAMP_HOP_SIZE = 50,
+#: SCENE_HOP_SIZE = 250, torchcrepe.preprocess); layer 6 = CREPE's own 10-ms framing.
+LAYER_DEFAULTS: dict[int, tuple[float, float | None, bool]] = {
+    5: (50.0, 250.0, True),
+    6: (10.0, None, False),
+}
+
+
+def _hop_samples(ms: float, what: str) -> int:
+    hop = ms * SAMPLE_RATE / 1000.0
+    if abs(hop - round(hop)) > 1e-6 or hop < 1:
+        raise ValueError(f"{what}={ms} is not a whole number of samples at 16 kHz")
+    return round(hop)
+
+
 def load_model(
     model_file_path: str = "",
     variant: str = "full",
     source: str = "auto",
     device: str | None = None,
-    hop_ms: float = 10.0,
+    layer: int = 5,
+    hop_ms: float | None = None,
+    scene_hop_ms: float | None = None,
+    unbiased_std: bool | None = None,
     frame_batch: int = 64,
 ) -> CrepeModel:
     """Load CREPE with pretrained weights.
@@ -279,8 +347,16 @@ def load_model(
         Which installed weights to use.
     device : str, optional
         "cpu", "cuda", "mps" or "auto"; default ``$HEAR_PROBES_DEVICE`` or "auto".
-    hop_ms : float
-        Frame hop in ms (10 ms: CREPE's default); must be a whole number of samples.
+    layer : {5, 6}
+        5: HEAR 2021 baseline embedding (``hearbaseline.torchcrepe``); 6: classifier input.
+    hop_ms : float, optional
+        Timestamp hop in ms; default 50 (layer 5, HEAR baseline) or 10 (layer 6, CREPE).
+    scene_hop_ms : float, optional
+        Hop of the frames averaged into the scene embedding; default 250 (layer 5, HEAR
+        baseline) or ``hop_ms`` (layer 6).
+    unbiased_std : bool, optional
+        Frame normalisation (see :class:`CrepeModel`); default True for layer 5 (torchcrepe),
+        False for layer 6 (original CREPE).
     frame_batch : int
         Frames per forward pass (bounds memory).
 
@@ -289,6 +365,14 @@ def load_model(
     CrepeModel
         In eval mode, on the chosen device, with ``weights_id`` = variant, source and sha256.
     """
+    layer = int(layer)
+    if layer not in LAYER_DEFAULTS:
+        raise ValueError(f"CREPE layer must be 5 (HEAR baseline) or 6 (classifier input), got {layer}")
+    d_hop, d_scene, d_std = LAYER_DEFAULTS[layer]
+    hop_ms = d_hop if hop_ms is None else hop_ms
+    scene_hop_ms = (d_scene or hop_ms) if scene_hop_ms is None else scene_hop_ms
+    unbiased_std = d_std if unbiased_std is None else unbiased_std
+    hop, scene_hop = _hop_samples(hop_ms, "hop_ms"), _hop_samples(scene_hop_ms, "scene_hop_ms")
     if model_file_path:
         path, src = Path(model_file_path), "file"
     else:
@@ -300,11 +384,9 @@ def load_model(
         raise ValueError(f"{path}: first conv has {width} channels; not a CREPE full/tiny model")
     net = CrepeNet(variant)
     net.load_state_dict(state, strict=True)
-    hop = hop_ms * SAMPLE_RATE / 1000.0
-    if abs(hop - round(hop)) > 1e-6 or hop < 1:
-        raise ValueError(f"hop_ms={hop_ms} is not a whole number of samples at 16 kHz")
     weights_id = f"crepe-{variant}:{src}:sha256:{sha256_file(path)}"
-    model = CrepeModel(net, hop=round(hop), frame_batch=frame_batch, weights_id=weights_id)
+    model = CrepeModel(net, hop=hop, frame_batch=frame_batch, weights_id=weights_id,
+                       layer=layer, scene_hop=scene_hop, unbiased_std=unbiased_std)
     return model.to(resolve_device(device)).eval()
 
 
@@ -312,7 +394,7 @@ def load_model(
 
 
 def get_timestamp_embeddings(audio, model: CrepeModel) -> tuple[torch.Tensor, torch.Tensor]:
-    """Classifier-input activations per 10-ms frame ``[n, T, d]`` and frame centres in ms."""
+    """Block-``model.layer`` activations every ``model.hop`` samples ``[n, T, d]``, centres in ms."""
     x = as_audio(audio, model)
     emb = model(x)
     ts = timestamps_ms(x.shape[0], emb.shape[1], model.hop / SAMPLE_RATE, 0.0, emb.device)
@@ -320,7 +402,11 @@ def get_timestamp_embeddings(audio, model: CrepeModel) -> tuple[torch.Tensor, to
 
 
 def get_scene_embeddings(audio, model: CrepeModel) -> torch.Tensor:
-    """Mean over frames of the timestamp embeddings, ``[n, d]``."""
+    """Mean of the frame embeddings every ``model.scene_hop`` samples, ``[n, d]``.
+
+    For the HEAR baseline (layer 5) these frames are 250 ms apart, as
+    ``hearbaseline.torchcrepe.get_scene_embeddings``; for layer 6 they are the timestamp frames.
+    """
     return model.scene(as_audio(audio, model))
 
 

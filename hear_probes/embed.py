@@ -46,6 +46,7 @@ def compute_set(
     stimulus_hash: str,
     batch_size: int = 16,
     quiet: bool = False,
+    precomputed: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Scene embeddings of a stimulus set, computing only what the store lacks.
 
@@ -68,6 +69,10 @@ def compute_set(
         batched only with items of equal length: no clip is padded with another's silence.
     quiet : bool
         No progress bar.
+    precomputed : dict, optional
+        ``{item_id: scene embedding}`` already computed by the caller with this module and
+        these stimuli (e.g. a forward pass the ranking probe needed anyway); they are checked,
+        saved like computed rows and not embedded again.
 
     Returns
     -------
@@ -90,6 +95,16 @@ def compute_set(
         return hit.rows_for(ids)
 
     done = store.partial_rows(probe, set_name, stim_key, config_hash)
+    given = [i for i in ids if precomputed and i in precomputed and i not in done]
+    if given:
+        rows = np.stack([np.asarray(precomputed[i], dtype=np.float32) for i in given])
+        if rows.shape != (len(given), loaded.scene_embedding_size) or not np.isfinite(rows).all():
+            raise ContractError(
+                f"/{probe}/{set_name}: precomputed embeddings of shape {rows.shape} (or non-finite);"
+                f" expected ({len(given)}, {loaded.scene_embedding_size}) finite values"
+            )
+        store.save_partial(probe, set_name, stim_key, config_hash, given, rows)
+        done.update(zip(given, rows, strict=True))
     missing = [i for i in ids if i not in done]
     bar = tqdm(total=len(ids), initial=len(ids) - len(missing), desc=f"{loaded.model_id} {probe}/{set_name}",
                unit="item", disable=quiet, leave=False)

@@ -44,12 +44,12 @@ def test_finite_gradients(name):
 
 
 def test_unknown_distance_lists_valid_names():
-    with pytest.raises(ValueError, match="valid: spectrogram, log-spectrogram"):
+    with pytest.raises(ValueError, match="valid: spectrogram, spectrogram-power2, log-spectrogram"):
         get_distance("bogus")
     with pytest.raises(ValueError, match="sot-512-ls"):
         parse_distance_names("mss,nope")
     assert parse_distance_names("mss, MSS,sot") == ["mss", "sot-2048", "sot-512", "sot-512-ls"]
-    assert len(parse_distance_names("all")) == 10
+    assert len(parse_distance_names("all")) == 11
 
 
 @pytest.mark.parametrize("htk", [True, False])
@@ -102,3 +102,46 @@ def test_sot_grows_with_frequency_shift():
     cand = synth_sines([1100.0, 1400.0, 2000.0, 4000.0], [-6.0] * 4, [0.0] * 4, 44100, DURATION)
     vals = d(ref, cand).numpy()
     assert np.all(np.diff(vals) > 0)
+
+
+@pytest.mark.parametrize("name", list(DISTANCES))
+def test_power_and_centring_are_recorded(name):
+    hp = get_distance(name).describe()
+    assert hp["power"] in (1.0, 2.0) and isinstance(hp["center"], bool)
+
+
+def test_uncentred_frames_are_plain_windowed_ffts():
+    from hear_probes.probes.ranking.transforms import Analysis, hann_window, stft_complex
+
+    x = torch.randn(2, 5000, dtype=torch.float64)
+    a = Analysis(1024, 256, center=False)
+    spec = stft_complex(x, a)
+    assert spec.shape == (2, 513, 1 + (5000 - 1024) // 256)
+    k = 3
+    frame = x[:, k * 256 : k * 256 + 1024] * hann_window(1024, torch.float64)
+    torch.testing.assert_close(spec[..., k], torch.fft.rfft(frame))
+    assert stft_complex(x, Analysis(1024, 256)).shape[-1] == 1 + 5000 // 256  # centred
+    with pytest.raises(ValueError, match="shorter than one uncentred frame"):
+        stft_complex(x[:, :1000], a)
+
+
+def test_level_ties_do_not_depend_on_the_numerical_path():
+    """A level change on the level-invariant centroid moves its distance by rounding only.
+
+    Before ties had a tolerance, which of those rounding-level differences came out exactly 0
+    depended on batch composition and on the machine's FFT/reduction kernels (a fresh machine
+    gave level fine 0.5105 against the committed 0.4955). With ``TIE_RTOL`` they are all ties,
+    whatever the batch size.
+    """
+    from hear_probes.probes.ranking.spectral import score_distances
+    from hear_probes.stimuli.sines import sample_trials
+
+    tr = sample_trials(40, seed=5)
+    runs = [score_distances([get_distance("log2-centroid")], tr, duration=0.1, batch_size=b,
+                            gradients=False)["log2-centroid"] for b in (40, 7)]
+    for res in runs:
+        for scale in ("fine", "coarse"):
+            assert (res["level"][scale] == 0.5).all()
+    for dim in ("pitch", "level"):
+        for scale in ("fine", "coarse"):
+            np.testing.assert_array_equal(runs[0][dim][scale], runs[1][dim][scale])

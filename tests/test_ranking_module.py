@@ -159,6 +159,10 @@ def test_evaluate_writes_outputs(tiny_modules, tmp_path):
     assert data["provenance"]["seed"] == 0 and res["n_trials"] == 20
     for dim in ("pitch", "level"):
         for scale in ("eps", "fine", "coarse"):
+            if res["accuracy"][dim][scale] == "n/a":  # level-invariant centroid: all ties
+                assert dim == "level" and res["n_ties"][dim][scale] == 20
+                assert "tie" in res["na_reason"][f"{dim}.{scale}"]
+                continue
             assert 0.0 <= res["accuracy"][dim][scale] <= 1.0
             lo, hi = res["ci95"][dim][scale]
             assert lo <= res["accuracy"][dim][scale] <= hi
@@ -178,12 +182,13 @@ def test_evaluate_numpy_module_reports_na(tiny_modules, tmp_path):
     assert "n/a" in (out / "ranking.csv").read_text()
 
 
-def test_constant_module_is_chance_with_warning(tiny_modules, tmp_path):
+def test_constant_module_all_ties_with_warning(tiny_modules, tmp_path):
     with pytest.warns(UserWarning, match="identical scene embeddings"):
         payload, _ = _evaluate("tiny_constant", tmp_path, figures=False)
     res = payload["representations"]["tiny_constant"]
-    assert res["accuracy"]["pitch"]["fine"] == 0.5 and res["accuracy"]["level"]["coarse"] == 0.5
-    assert res["n_ties"]["pitch"]["fine"] == 20
+    # every trial ties; ties are left out of the accuracy, so no accuracy is defined
+    assert res["accuracy"]["pitch"]["fine"] == "n/a" and res["accuracy"]["level"]["coarse"] == "n/a"
+    assert res["n_ties"]["pitch"]["fine"] == 20 and "all 20 trials tie" in res["na_reason"]["pitch.fine"]
     assert payload["warnings"]
 
 
@@ -215,3 +220,50 @@ def test_cli_distances_and_bad_name(tmp_path):
     assert "valid: spectrogram" in str(bad.exception)
     both = CliRunner().invoke(app, ["--distance", "mss", "--module", "x", "--out", str(out)])
     assert isinstance(both.exception, HearProbesError)
+
+
+def test_eps_pass_embeddings_stand_for_the_store_rows(tiny_modules, tmp_path):
+    """The eps pass embeds targets and predictions once; those rows equal a plain embedding."""
+    from hear_probes.embed import embed_set
+    from hear_probes.hear_module import load_hear_module
+    from hear_probes.probes.ranking.embedding import module_gradient_pass, round_trials
+    from hear_probes.stimuli.sines import render_items, stimulus_hash
+    from hear_probes.store import EmbeddingStore
+
+    loaded = load_hear_module(module="tiny_centroid")
+    trials = round_trials(sample_trials(12, seed=3))
+    items = trial_items(trials)
+    grad = module_gradient_pass(loaded.module, loaded.model, 8000, trials, 0.1, batch_size=5)
+    store = EmbeddingStore.for_model(loaded, tmp_path / "cache")
+    plain = embed_set(loaded, store, "ranking", "x", items.item_ids,
+                      lambda ids: render_items(ids, 8000, 0.1), stimulus_hash(8000, 0.1),
+                      batch_size=5, quiet=True)
+    np.testing.assert_array_equal(grad.target, plain[items.index["target"]])
+    np.testing.assert_array_equal(grad.prediction, plain[items.index["prediction"]])
+    calls = []
+    render = lambda ids: calls.append(len(ids)) or render_items(ids, 8000, 0.1)  # noqa: E731
+    pre = dict(zip((items.item_ids[i] for i in items.index["target"]), grad.target, strict=True))
+    pre.update(zip((items.item_ids[i] for i in items.index["prediction"]), grad.prediction,
+                   strict=True))
+    again = embed_set(loaded, EmbeddingStore.for_model(loaded, tmp_path / "c2"), "ranking", "x",
+                      items.item_ids, render, stimulus_hash(8000, 0.1), batch_size=100,
+                      quiet=True, precomputed=pre)
+    assert calls == [4 * 12]  # only the four perturbed predictions per trial were rendered
+    np.testing.assert_array_equal(again, plain)
+
+
+def test_ties_within_float_precision():
+    from hear_probes.probes.ranking.accuracy import (
+        GRADIENT_TIE_RTOL,
+        TIE_RTOL,
+        gradient_scores,
+        rank_scores,
+    )
+
+    d = np.array([1.0, 1.0, 1.0])
+    s = rank_scores(d, d * np.array([1 + 0.1 * TIE_RTOL, 1 + 10 * TIE_RTOL, 1 - 10 * TIE_RTOL]))
+    assert s.tolist() == [0.5, 1.0, 0.0]
+    g = gradient_scores([0.1 * GRADIENT_TIE_RTOL, 1.0, -1.0], [1, 1, 1], scale=[1.0, 1.0, 1.0])
+    # with a rounding scale, the tolerance is relative to it, not to the distances
+    assert rank_scores([1.0], [1.0 + 5 * TIE_RTOL], [10.0], [10.0]).tolist() == [0.5]
+    assert g.tolist() == [0.5, 1.0, 0.0]

@@ -80,7 +80,10 @@ def test_scores_and_wilson():
     lo, hi = wilson_interval(500, 1000)
     assert lo == pytest.approx(0.469, abs=1e-3) and hi == pytest.approx(0.531, abs=1e-3)
     s = summarise(np.array([1, 1, 0.5, 0]))
-    assert s["accuracy"] == 0.625 and s["n_ties"] == 1 and s["n_trials"] == 4
+    # ties are counted and left out of the accuracy: 2 correct of 3 decided trials
+    assert s["accuracy"] == pytest.approx(2 / 3) and s["n_ties"] == 1 and s["n_trials"] == 4
+    assert s["n_decided"] == 3 and s["ci95"] == list(wilson_interval(2, 3))
+    assert np.isnan(summarise(np.full(5, 0.5))["accuracy"])
 
 
 @pytest.mark.parametrize("name", ["mss", "mfcc", "log2-centroid", "sot-512-ls"])

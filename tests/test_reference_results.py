@@ -21,8 +21,24 @@ def test_ranking_distances_match_committed(tmp_path):
     _cli("probe", "ranking", "--distance", "log2-centroid,mel", "--trials", str(trials), "--seed", str(seed),
          "--no-figures", "--quiet", "--out", str(tmp_path))
     fresh = json.loads((tmp_path / "ranking.json").read_text())
+    # Tolerance: one trial per column (1/n_decided in accuracy, 1 in the tie count). Distances
+    # within float precision are ties (accuracy.TIE_RTOL), so rounding no longer decides trials
+    # (it did: a fresh machine gave log2-centroid level fine 0.5105 against 0.4955 when only
+    # bit-identical distances were ties). A trial lying right at the tie threshold can still
+    # fall on either side on another machine's FFT/BLAS kernels; docs/ranking.md ("Ties")
+    # counts how few trials lie within a factor 10 of it.
     for name in ("log2-centroid", "mel"):
-        assert fresh["representations"][name]["accuracy"] == committed["representations"][name]["accuracy"]
+        new, old = fresh["representations"][name], committed["representations"][name]
+        for dim in ("pitch", "level"):
+            for scale in ("eps", "fine", "coarse"):
+                a, b = new["accuracy"][dim][scale], old["accuracy"][dim][scale]
+                where = f"{name} {dim} {scale}"
+                if isinstance(b, str):
+                    assert a == b, where
+                    continue
+                n_decided = old["n_trials"] - old["n_ties"][dim][scale]
+                assert a == pytest.approx(b, abs=1.5 / n_decided), where  # one trial flips or ties
+                assert abs(new["n_ties"][dim][scale] - old["n_ties"][dim][scale]) <= 1, where
 
 
 def test_timbre_stft_matches_committed(tmp_path, timbre_dir):

@@ -24,11 +24,15 @@ __all__ = [
     "TrialItems",
     "NotDifferentiable",
     "embedding_distance",
+    "embedding_magnitude",
     "trial_items",
     "round_trials",
     "score_embeddings",
     "is_constant",
+    "GradientPass",
+    "module_gradient_pass",
     "module_gradients",
+    "gradient_pass_scores",
     "module_gradient_scores",
 ]
 
@@ -55,6 +59,14 @@ def embedding_distance(a, b, metric: str = "euclidean"):
         dot = (a * b).sum(-1)
         return 1.0 - dot / (_safe_norm(a) * _safe_norm(b) + 1e-30)
     raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(METRICS)}")
+
+
+def embedding_magnitude(a, metric: str = "euclidean") -> np.ndarray:
+    """``d(a, 0)`` per row (1 for cosine): with two rows, the rounding scale of ``d(a, b)``."""
+    a = np.asarray(a, dtype=np.float64)
+    if metric == "cosine":
+        return np.ones(a.shape[0])
+    return np.asarray(embedding_distance(a, np.zeros_like(a), metric))
 
 
 @dataclass(frozen=True)
@@ -102,13 +114,17 @@ def score_embeddings(
     """Per-trial scores of the numeric columns from embeddings ``[n_items, d]``."""
     eps = epsilons or DEFAULT_EPSILONS
     emb = np.asarray(embeddings, dtype=np.float64)
+    mag = embedding_magnitude(emb, metric)
     target = emb[items.index["target"]]
+    m_t = mag[items.index["target"]]
     d_pred = embedding_distance(target, emb[items.index["prediction"]], metric)
+    s_pred = m_t + mag[items.index["prediction"]]
     out: dict[str, dict[str, np.ndarray]] = {"pitch": {}, "level": {}}
     for dim in ("pitch", "level"):
         for scale in eps[dim]:
-            d_pert = embedding_distance(target, emb[items.index[f"{dim}-{scale}"]], metric)
-            out[dim][scale] = rank_scores(d_pred, d_pert)
+            rows = items.index[f"{dim}-{scale}"]
+            d_pert = embedding_distance(target, emb[rows], metric)
+            out[dim][scale] = rank_scores(d_pred, d_pert, s_pred, m_t + mag[rows])
     return out
 
 
@@ -136,6 +152,116 @@ def _embed(fn: Callable, audio: torch.Tensor, model) -> torch.Tensor:
     return out
 
 
+@dataclass
+class GradientPass:
+    """Result of the ``eps`` pass: gradients, distances and the embeddings it computed.
+
+    Attributes
+    ----------
+    grad_pitch, grad_level : ndarray
+        ``dd/dlog2 w'`` and ``dd/dL'`` per trial.
+    distance : ndarray
+        ``d(emb(target), emb(prediction))`` per trial.
+    scale : ndarray
+        ``d(emb(target), 0) + d(emb(prediction), 0)``: rounding scale of the tie test.
+    target, prediction : ndarray
+        Scene embeddings ``[n, d]`` (float32, detached) of every trial's target and prediction,
+        computed by this pass and reused for the numeric columns (no second forward pass).
+    """
+
+    grad_pitch: np.ndarray
+    grad_level: np.ndarray
+    distance: np.ndarray
+    scale: np.ndarray
+    target: np.ndarray
+    prediction: np.ndarray
+
+
+def _exact_sines(freq: np.ndarray, level: np.ndarray, phase: np.ndarray, sample_rate: int,
+                 duration: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Sines with leaves ``log2 w'`` and ``L'`` whose *values* are exactly ``freq``/``level``.
+
+    ``2 ** log2(f)`` is not always ``f`` in floating point; ``f * 2 ** (u - u.detach())`` is
+    (``2 ** 0 == 1``) and has the same derivative ``f ln 2``. The audio is therefore
+    bit-identical to :func:`render_items` of the trial's item id, so the embedding computed with
+    the graph can stand for the numeric columns' embedding of the same item.
+    """
+    f = torch.as_tensor(freq, dtype=torch.float64)
+    log_f = torch.log2(f).requires_grad_(True)
+    lev = torch.tensor(np.asarray(level, dtype=np.float64), requires_grad=True)
+    audio = synth_sines(f * torch.pow(2.0, log_f - log_f.detach()), lev,
+                        torch.as_tensor(phase, dtype=torch.float64), sample_rate, duration)
+    return audio, log_f, lev
+
+
+def module_gradient_pass(
+    module,
+    model,
+    sample_rate: int,
+    trials: Trials,
+    duration: float = 1.0,
+    metric: str = "euclidean",
+    batch_size: int = 16,
+    quiet: bool = True,
+    target_embeddings: np.ndarray | None = None,
+) -> GradientPass:
+    """``dd/dlog2 w'`` and ``dd/dL'`` of ``d(emb(target), emb(prediction))`` by autograd.
+
+    One forward pass with the graph per prediction (and one without per target, unless
+    ``target_embeddings`` gives them), batched ``batch_size`` trials at a time; the embeddings
+    are returned so that the numeric columns do not compute them again. A progress bar counts
+    trials unless ``quiet``.
+
+    Raises
+    ------
+    NotDifferentiable
+        When the module does not return a torch tensor connected to its input (no ``grad_fn``),
+        raises, or the gradient does not reach the stimulus parameters.
+    """
+    n = len(trials)
+    g_f, g_l, dist = np.empty(n), np.empty(n), np.empty(n)
+    e_t: np.ndarray | None = None
+    e_p: np.ndarray | None = None
+    fn = module.get_scene_embeddings
+    bar = tqdm(total=n, desc="ranking gradients", unit="trial", disable=quiet, leave=False)
+    try:
+        for start in range(0, n, batch_size):
+            sl = slice(start, min(n, start + batch_size))
+            if target_embeddings is not None:
+                emb_t = torch.as_tensor(np.asarray(target_embeddings[sl]))
+            else:
+                with torch.no_grad():
+                    target = synth_sines(trials.target_freq[sl], trials.target_level[sl],
+                                         trials.target_phase[sl], sample_rate, duration)
+                    emb_t = _embed(fn, target, model)
+            audio, log_f, lev = _exact_sines(trials.pred_freq[sl], trials.pred_level[sl],
+                                             trials.pred_phase[sl], sample_rate, duration)
+            emb_p = _embed(fn, audio, model)
+            if emb_p.grad_fn is None:
+                raise NotDifferentiable(
+                    "get_scene_embeddings returned a tensor without grad_fn (not differentiable "
+                    "torch: it detaches, runs under no_grad, or computes outside torch)"
+                )
+            d = embedding_distance(emb_t.to(emb_p.dtype).detach(), emb_p, metric)
+            grads = torch.autograd.grad(d.sum(), [log_f, lev], allow_unused=True)
+            if any(g is None for g in grads):
+                raise NotDifferentiable("the embedding's gradient does not reach the input audio")
+            if e_t is None:
+                e_t = np.empty((n, emb_p.shape[-1]), dtype=np.float32)
+                e_p = np.empty_like(e_t)
+            e_t[sl] = emb_t.detach().cpu().numpy()
+            e_p[sl] = emb_p.detach().cpu().numpy()
+            g_f[sl], g_l[sl] = grads[0].numpy(), grads[1].numpy()
+            dist[sl] = d.detach().double().cpu().numpy()
+            bar.update(sl.stop - sl.start)
+    finally:
+        bar.close()
+    if e_t is None:  # no trials
+        e_t = e_p = np.empty((0, 0), dtype=np.float32)
+    scale = embedding_magnitude(e_t, metric) + embedding_magnitude(e_p, metric) if n else dist
+    return GradientPass(g_f, g_l, dist, scale, e_t, e_p)
+
+
 def module_gradients(
     module,
     model,
@@ -146,47 +272,17 @@ def module_gradients(
     batch_size: int = 16,
     quiet: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``dd/dlog2 w'`` and ``dd/dL'`` of ``d(emb(target), emb(prediction))`` by autograd.
+    """``(dd/dlog2 w', dd/dL')`` per trial (see :func:`module_gradient_pass`)."""
+    res = module_gradient_pass(module, model, sample_rate, trials, duration, metric,
+                               batch_size, quiet)
+    return res.grad_pitch, res.grad_level
 
-    A progress bar counts trials unless ``quiet``.
 
-    Raises
-    ------
-    NotDifferentiable
-        When the module does not return a torch tensor connected to its input (no ``grad_fn``),
-        raises, or the gradient does not reach the stimulus parameters.
-    """
-    n = len(trials)
-    g_f, g_l = np.empty(n), np.empty(n)
-    fn = module.get_scene_embeddings
-    bar = tqdm(total=n, desc="ranking gradients", unit="trial", disable=quiet, leave=False)
-    for start in range(0, n, batch_size):
-        sl = slice(start, min(n, start + batch_size))
-        with torch.no_grad():
-            target = synth_sines(trials.target_freq[sl], trials.target_level[sl],
-                                 trials.target_phase[sl], sample_rate, duration)
-            emb_t = fn(target, model)
-            emb_t = torch.as_tensor(np.asarray(emb_t)) if not isinstance(emb_t, torch.Tensor) \
-                else emb_t
-        log_f = torch.tensor(np.log2(trials.pred_freq[sl]), dtype=torch.float64,
-                             requires_grad=True)
-        lev = torch.tensor(trials.pred_level[sl], dtype=torch.float64, requires_grad=True)
-        audio = synth_sines(torch.pow(2.0, log_f), lev, torch.as_tensor(trials.pred_phase[sl]),
-                            sample_rate, duration)
-        emb_p = _embed(fn, audio, model)
-        if emb_p.grad_fn is None:
-            raise NotDifferentiable(
-                "get_scene_embeddings returned a tensor without grad_fn (not differentiable "
-                "torch: it detaches, runs under no_grad, or computes outside torch)"
-            )
-        d = embedding_distance(emb_t.to(emb_p.dtype).detach(), emb_p, metric)
-        grads = torch.autograd.grad(d.sum(), [log_f, lev], allow_unused=True)
-        if any(g is None for g in grads):
-            raise NotDifferentiable("the embedding's gradient does not reach the input audio")
-        g_f[sl], g_l[sl] = grads[0].numpy(), grads[1].numpy()
-        bar.update(sl.stop - sl.start)
-    bar.close()
-    return g_f, g_l
+def gradient_pass_scores(res: GradientPass, trials: Trials) -> dict[str, np.ndarray]:
+    """Scores of the ``eps`` columns from a gradient pass (ties: see :func:`gradient_scores`)."""
+    away = away_directions(trials)
+    return {"pitch": gradient_scores(res.grad_pitch, away["pitch"], res.scale),
+            "level": gradient_scores(res.grad_level, away["level"], res.scale)}
 
 
 def module_gradient_scores(
@@ -195,10 +291,8 @@ def module_gradient_scores(
 ) -> tuple[dict[str, np.ndarray] | None, str | None]:
     """Scores of the ``eps`` columns, or ``(None, reason)`` when the module is not differentiable."""
     try:
-        g_f, g_l = module_gradients(module, model, sample_rate, trials, duration, metric,
-                                    batch_size, quiet)
+        res = module_gradient_pass(module, model, sample_rate, trials, duration, metric,
+                                   batch_size, quiet)
     except NotDifferentiable as exc:
         return None, str(exc)
-    away = away_directions(trials)
-    return {"pitch": gradient_scores(g_f, away["pitch"]),
-            "level": gradient_scores(g_l, away["level"])}, None
+    return gradient_pass_scores(res, trials), None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hear_probes.probes.ranking.accuracy import summarise
+from hear_probes.probes.ranking.accuracy import GRADIENT_TIE_RTOL, TIE_RTOL, summarise
 from hear_probes.probes.ranking.distances import DISPLAY_NAMES, get_distance
 from hear_probes.probes.ranking.trials import (
     COLUMNS,
@@ -48,6 +48,8 @@ PUBLISHED = {
     "log2-centroid": {"pitch": {"fine": 1.000, "coarse": 1.000},
                       "level": {"fine": 0.503, "coarse": 0.518}},
 }
+#: the named variant reads the same Table 1 row
+PUBLISHED["spectrogram-power2"] = PUBLISHED["spectrogram"]
 
 
 def cell_results(
@@ -72,9 +74,15 @@ def cell_results(
             reasons[f"{dim}.{scale}"] = na_reason or "not computed"
             continue
         summ = summarise(s)
-        acc[dim][scale], ci[dim][scale], ties[dim][scale] = (summ["accuracy"], summ["ci95"],
-                                                            summ["n_ties"])
         n_trials = summ["n_trials"]
+        ties[dim][scale] = summ["n_ties"]
+        if summ["n_decided"] == 0:
+            acc[dim][scale], ci[dim][scale] = "n/a", None
+            reasons[f"{dim}.{scale}"] = (
+                f"all {n_trials} trials tie (distances equal within float precision): the "
+                "representation does not change with this perturbation")
+            continue
+        acc[dim][scale], ci[dim][scale] = summ["accuracy"], summ["ci95"]
     out = {"accuracy": acc, "ci95": ci, "n_ties": ties, "n_trials": n_trials, "seed": seed}
     if reasons:
         out["na_reason"] = reasons
@@ -115,7 +123,11 @@ def _settings(trials: Trials, duration: float, epsilons: dict, sample_rate: int 
         "epsilons": {d: {**epsilons[d], "unit": EPSILON_UNITS[d]} for d in epsilons},
         "sampling": trials.ranges,
         "level_definition": "L = 25 log10(A)",
-        "ties": "exact ties (and zero gradients) score 0.5; counts in n_ties",
+        "ties": (f"|d1 - d2| <= {TIE_RTOL:g} max(s1, s2), s = d(target, 0) + d(candidate, 0), "
+                 f"and gradients with |g| <= {GRADIENT_TIE_RTOL:g} s (or zero) are ties: "
+                 "counted in n_ties, left out of the accuracy and its interval"),
+        "tie_rtol": TIE_RTOL,
+        "gradient_tie_rtol": GRADIENT_TIE_RTOL,
         "perturbations": "keep the prediction's phase and other parameter; not clipped to range",
     }
     out.update(extra or {})
@@ -212,8 +224,10 @@ def evaluate_module(
     from hear_probes.embed import embed_set
     from hear_probes.probes.ranking.embedding import (
         METRICS,
+        NotDifferentiable,
+        gradient_pass_scores,
         is_constant,
-        module_gradient_scores,
+        module_gradient_pass,
         round_trials,
         score_embeddings,
         trial_items,
@@ -228,24 +242,36 @@ def evaluate_module(
     trials = round_trials(sample_trials(n_trials, seed=seed))
     items = trial_items(trials, eps)
     timings: dict[str, float] = {}
+    # eps column first: its forward passes embed every target and prediction, and those
+    # embeddings are handed to the store, so each distinct clip goes through the model once
+    t1 = time.perf_counter()
+    reason: str | None = None
+    precomputed: dict[str, np.ndarray] = {}
+    try:
+        grad = module_gradient_pass(loaded.module, loaded.model, sr, trials, duration, metric,
+                                    batch_size, quiet)
+    except NotDifferentiable as exc:
+        grad, reason = None, str(exc)
+    else:
+        for role, rows in (("target", grad.target), ("prediction", grad.prediction)):
+            precomputed.update(zip((items.item_ids[i] for i in items.index[role]), rows,
+                                   strict=True))
+    timings["gradients"] = time.perf_counter() - t1
     t0 = time.perf_counter()
     emb = embed_set(
         loaded, store, "ranking", f"sines-n{n_trials}-seed{seed}-{duration:g}s", items.item_ids,
         lambda ids: render_items(ids, sr, duration), stimulus_hash(sr, duration),
-        batch_size=batch_size, quiet=quiet,
+        batch_size=batch_size, quiet=quiet, precomputed=precomputed,
     )
     timings["embed"] = time.perf_counter() - t0
     warn: list[str] = []
     if is_constant(emb):
         msg = (f"{loaded.model_id}: identical scene embeddings for all {len(items.item_ids)} "
-               "stimuli; every comparison is a tie, reported at chance level (0.5)")
+               "stimuli; every comparison is a tie, and ties are left out of the accuracy")
         warnings.warn(msg, stacklevel=2)
         warn.append(msg)
     scores = score_embeddings(emb, items, metric, eps)
-    t1 = time.perf_counter()
-    eps_scores, reason = module_gradient_scores(loaded.module, loaded.model, sr, trials,
-                                                duration, metric, batch_size, quiet)
-    timings["gradients"] = time.perf_counter() - t1
+    eps_scores = gradient_pass_scores(grad, trials) if grad is not None else None
     for dim in ("pitch", "level"):
         scores[dim]["eps"] = eps_scores[dim] if eps_scores is not None else None
     res = cell_results(scores, seed, na_reason=reason)

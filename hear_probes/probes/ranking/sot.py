@@ -98,6 +98,7 @@ class SpectralOT(SpectralDistance):
     hop_length: int = 256
     window: str = "flattop"
     power: float = 2.0
+    center: bool = True
     p: float = 2.0
     log_frequency: bool = False
     sample_rate: int = 44100
@@ -109,7 +110,7 @@ class SpectralOT(SpectralDistance):
         return freqs.to(dtype)
 
     def analyses(self) -> tuple[Analysis, ...]:
-        return (Analysis(self.n_fft, self.hop_length, self.window),)
+        return (Analysis(self.n_fft, self.hop_length, self.window, self.center),)
 
     def features(self, spectra) -> tuple[torch.Tensor, ...]:
         s = magnitude(spectra[0], self.power).transpose(1, 2)  # [b, frames, bins]
@@ -117,6 +118,14 @@ class SpectralOT(SpectralDistance):
             s = s[..., 1:]
         mass = s.sum(dim=-1, keepdim=True).clamp_min(1e-30)
         return (s / mass,)
+
+    def magnitude(self, r) -> torch.Tensor:
+        """0: SOT has no zero element; ties fall back to the distances' own size.
+
+        Its rounding is absolute (normalised spectra, bounded support), so neither scale
+        separates rounding from genuine differences cleanly (docs/ranking.md, "Ties").
+        """
+        return torch.zeros(r[0].shape[0], dtype=r[0].dtype)
 
     def between(self, ra, rb) -> torch.Tensor:
         a, b = ra[0], rb[0]

@@ -120,6 +120,8 @@ def score_distances(
         analyses.extend(a for a in dist.analyses() if a not in analyses)
     pitch_roles = [f"pitch-{s}" for s in eps["pitch"]]
     raw = {d.name: {r: np.empty(n) for r in roles if r != "target"} for d in distances}
+    # d(target, 0) + d(candidate, 0): the rounding scale of each distance (ties)
+    mags = {d.name: {r: np.empty(n) for r in roles if r != "target"} for d in distances}
     grads = {d.name: {"pitch": np.full(n, np.nan), "level": np.full(n, np.nan)}
              for d in distances}
     for start in range(0, n, batch_size):
@@ -138,31 +140,35 @@ def score_distances(
                     for k, role in enumerate(["target", "prediction", "tangent", *pitch_roles])}
             with torch.no_grad():
                 rt = dist.features(spec["target"])
-            d_raw, g_raw = raw[dist.name], grads[dist.name]
+                mag_t = dist.magnitude(rt).double().numpy()
+            d_raw, g_raw, m_raw = raw[dist.name], grads[dist.name], mags[dist.name]
+
+            def record(role: str, r_cand, d_raw=d_raw, m_raw=m_raw, rt=rt, mag_t=mag_t,
+                       dist=dist, idx=idx) -> None:
+                d_raw[role][idx] = dist.between(rt, r_cand).double().numpy()
+                m_raw[role][idx] = mag_t + dist.magnitude(r_cand).double().numpy()
+
             if gradients:
                 t = torch.zeros(b, requires_grad=True)
                 c = torch.ones(b, requires_grad=True)
                 moved = [x + t.view(-1, 1, 1) * v
                          for x, v in zip(spec["prediction"], spec["tangent"], strict=True)]
-                d = dist.between(rt, dist.features(_scale(moved, c)))
+                rp = dist.features(_scale(moved, c))
+                d = dist.between(rt, rp)
                 g_t, g_c = torch.autograd.grad(d.sum(), [t, c])
-                d_raw["prediction"][idx] = d.detach().double().numpy()
                 g_raw["pitch"][idx] = g_t.numpy()
                 g_raw["level"][idx] = g_c.numpy() * DLEVEL
             with torch.no_grad():
-                if not gradients:
-                    d_raw["prediction"][idx] = dist.between(
-                        rt, dist.features(spec["prediction"])).double().numpy()
+                record("prediction", tuple(f.detach() for f in rp) if gradients
+                       else dist.features(spec["prediction"]))
                 for role in pitch_roles:
-                    d_raw[role][idx] = dist.between(
-                        rt, dist.features(spec[role])).double().numpy()
+                    record(role, dist.features(spec[role]))
                 for scale in eps["level"]:
                     role = f"level-{scale}"
                     gain = torch.as_tensor(
                         np.power(10.0, (roles[role].level[idx] - roles["prediction"].level[idx])
                                  / LEVEL_SCALE), dtype=torch.float32)
-                    d_raw[role][idx] = dist.between(
-                        rt, dist.features(_scale(spec["prediction"], gain))).double().numpy()
+                    record(role, dist.features(_scale(spec["prediction"], gain)))
         del stfts
         if progress is not None:
             progress(idx.stop)
@@ -170,12 +176,14 @@ def score_distances(
     for dist in distances:
         d_raw, g_raw = raw[dist.name], grads[dist.name]
         res: dict = {"pitch": {}, "level": {}}
+        m_raw = mags[dist.name]
         for dim in ("pitch", "level"):
-            res[dim]["eps"] = (gradient_scores(g_raw[dim], away[dim]) if gradients
-                               else np.full(n, np.nan))
+            res[dim]["eps"] = (gradient_scores(g_raw[dim], away[dim], m_raw["prediction"])
+                               if gradients else np.full(n, np.nan))
             for scale in eps[dim]:
-                res[dim][scale] = rank_scores(d_raw["prediction"], d_raw[f"{dim}-{scale}"])
-        res["_distances"], res["_gradients"] = d_raw, g_raw
+                res[dim][scale] = rank_scores(d_raw["prediction"], d_raw[f"{dim}-{scale}"],
+                                              m_raw["prediction"], m_raw[f"{dim}-{scale}"])
+        res["_distances"], res["_gradients"], res["_magnitudes"] = d_raw, g_raw, m_raw
         out[dist.name] = res
     return out
 

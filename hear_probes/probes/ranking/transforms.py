@@ -49,15 +49,31 @@ WINDOWS = {"hann": hann_window, "flattop": flattop_window}
 
 @dataclass(frozen=True)
 class Analysis:
-    """One STFT configuration: window size, hop and window function."""
+    """One STFT configuration: window size, hop, window function and frame centring.
+
+    ``center=True``: frame ``t`` is centred on sample ``t * hop`` with reflect padding
+    (``torch.stft`` / torchaudio default, ``1 + samples // hop`` frames); ``center=False``:
+    frame ``t`` starts at sample ``t * hop``, no padding (``1 + (samples - n_fft) // hop``
+    frames; ``torch.stft(center=False)`` as in the DDSP PyTorch port's ``MSSTFTLoss``).
+    """
 
     n_fft: int
     hop_length: int
     window: str = "hann"
+    center: bool = True
 
 
-def stft_complex(x: torch.Tensor, analysis: Analysis, center: bool = True) -> torch.Tensor:
-    """Complex STFT ``[batch, n_fft // 2 + 1, frames]`` (centred frames, reflect padding)."""
+def stft_complex(x: torch.Tensor, analysis: Analysis, center: bool | None = None) -> torch.Tensor:
+    """Complex STFT ``[batch, n_fft // 2 + 1, frames]`` (framing: ``analysis.center``).
+
+    ``center`` overrides ``analysis.center`` when given.
+    """
+    center = analysis.center if center is None else center
+    if not center and x.shape[-1] < analysis.n_fft:
+        raise ValueError(
+            f"signal of {x.shape[-1]} samples is shorter than one uncentred frame of "
+            f"{analysis.n_fft}; use a longer stimulus or centred frames"
+        )
     win = WINDOWS[analysis.window](analysis.n_fft, dtype=x.dtype).to(x.device)
     pad_mode = "reflect" if x.shape[-1] > analysis.n_fft // 2 else "constant"
     return torch.stft(
@@ -109,7 +125,7 @@ def stft_magnitude(
     Tensor
         ``[batch, n_fft // 2 + 1, frames]``.
     """
-    return magnitude(stft_complex(x, Analysis(n_fft, hop_length, window), center), power)
+    return magnitude(stft_complex(x, Analysis(n_fft, hop_length, window, center)), power)
 
 
 def mel_filterbank(
