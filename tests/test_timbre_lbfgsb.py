@@ -70,8 +70,8 @@ def test_start_outside_the_box_is_clipped():
 
 def test_fit_metric_records_driver_and_matches_scipy_fit():
     D, s = _problem(3)
-    a = fit_metric(D, s, FitOptions(maxiter=500))
-    b = fit_metric(D, s, FitOptions(maxiter=500, driver="scipy"))
+    a = fit_metric(D, s, FitOptions(init="warm", maxiter=500))
+    b = fit_metric(D, s, FitOptions(init="warm", maxiter=500, driver="scipy"))
     assert a.extra["driver"] == "direct" and b.extra["driver"] == "scipy"
     np.testing.assert_array_equal(a.weights, b.weights)
     assert a.explained_variance == b.explained_variance
@@ -80,10 +80,10 @@ def test_fit_metric_records_driver_and_matches_scipy_fit():
 def test_auto_falls_back_to_scipy_when_the_private_routine_is_missing(monkeypatch):
     monkeypatch.setattr(lbfgsb, "_setulb", lambda: None)
     D, s = _problem(4)
-    res = fit_metric(D, s, FitOptions(maxiter=50))
+    res = fit_metric(D, s, FitOptions(init="warm", maxiter=50))
     assert res.extra["driver"] == "scipy"
     with pytest.raises(RuntimeError, match="setulb"):
-        fit_metric(D, s, FitOptions(maxiter=50, driver="direct"))
+        fit_metric(D, s, FitOptions(init="warm", maxiter=50, driver="direct"))
 
 
 def test_auto_falls_back_when_the_private_signature_changed(monkeypatch):
@@ -92,7 +92,7 @@ def test_auto_falls_back_when_the_private_signature_changed(monkeypatch):
 
     monkeypatch.setattr(lbfgsb, "_setulb", lambda: incompatible)
     D, s = _problem(5)
-    assert fit_metric(D, s, FitOptions(maxiter=50)).extra["driver"] == "scipy"
+    assert fit_metric(D, s, FitOptions(init="warm", maxiter=50)).extra["driver"] == "scipy"
 
 
 def test_unknown_driver_is_rejected():

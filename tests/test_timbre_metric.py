@@ -106,7 +106,7 @@ def test_warm_start_is_nnls_inverse_sqrt():
 
 def test_fit_improves_on_start_and_respects_bounds():
     _, D, s = _problem(noise=0.3, seed=3)
-    res = fit_metric(D, s, FitOptions(maxiter=500))
+    res = fit_metric(D, s, FitOptions(init="warm", maxiter=500))
     assert res.pearson >= res.pearson_init - 1e-12
     assert res.explained_variance == pytest.approx(res.pearson**2)
     assert np.all(res.weights >= 1) and np.all(res.weights <= 1e15)
@@ -144,8 +144,8 @@ def test_nan_ratings_are_ignored_pairwise():
     w = np.linspace(1, 2, D.shape[1])
     assert PearsonObjective(D, s_nan).pearson(w) == pytest.approx(
         PearsonObjective(D[keep], s[keep]).pearson(w), abs=1e-12)
-    a = fit_metric(D, s_nan, FitOptions(maxiter=300))
-    b = fit_metric(D[keep], s[keep], FitOptions(maxiter=300))
+    a = fit_metric(D, s_nan, FitOptions(init="warm", maxiter=300))
+    b = fit_metric(D[keep], s[keep], FitOptions(init="warm", maxiter=300))
     assert a.explained_variance == pytest.approx(b.explained_variance, abs=1e-6)
     assert pearson([1, 2, np.nan, 4], [1, 2, 3, 5]) == pytest.approx(
         np.corrcoef([1, 2, 4], [1, 2, 5])[0, 1])
@@ -155,7 +155,7 @@ def test_inactive_dimensions_keep_w_max():
     _, D, s = _problem()
     active = np.ones(D.shape[1], bool)
     active[-1] = False
-    res = fit_metric(D, s, FitOptions(maxiter=100), active=active)
+    res = fit_metric(D, s, FitOptions(init="warm", maxiter=100), active=active)
     assert res.weights[-1] == 1e15
 
 

@@ -44,7 +44,7 @@ def test_grey1977_warm_fit_is_below_the_exact_optimum():
     assert study.dim == 513 and study.ratings.size == 120
     D = pair_differences(study.features)
     best = max_explained_variance(D, study.ratings)
-    warm = fit_metric(D, study.ratings, FitOptions(maxiter=300))
+    warm = fit_metric(D, study.ratings, FitOptions(init="warm", maxiter=300))
     exact = fit_metric(D, study.ratings, FitOptions(init="exact"))
     assert 0.3 < warm.explained_variance <= best + 1e-9
     assert exact.explained_variance == pytest.approx(best, abs=1e-6)

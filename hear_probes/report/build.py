@@ -15,7 +15,7 @@ from hear_probes.report.tables import (
     ranking_table,
     robustness_table,
     summary_numbers,
-    timbre_table,
+    timbre_tables,
 )
 
 
@@ -27,7 +27,8 @@ def _cards(results: list[ModelResults]) -> tuple[str, str]:
         html_parts.append(f'<div class="card"><h3>{esc(r.name)}</h3><dl>{dl}</dl></div>')
         md.append(f"- **{r.name}**: " + ", ".join(f"{label} {v}" for label, v, _ in nums))
     note = ('<p class="note">pitch/level: ranking accuracy at the fine scale (0.5 = chance); '
-            "f1/alpha/r: GEAR kNN R² (1 = fully recoverable); timbre: median explained variance.</p>")
+            "f1/alpha/r: GEAR kNN R² (1 = fully recoverable); timbre: median explained variance, nothing fitted (unlearned), learned and held out, and "
+            "learned in-sample (an upper bound, not a score).</p>")
     return '<div class="cards">' + "".join(html_parts) + "</div>" + note, "\n".join(md) + "\n"
 
 
@@ -148,8 +149,7 @@ def build_report(results: list[ModelResults], images: str = "compact",
 
     section("Pitch and level ranking", "ranking", [ranking_table(results)], "ranking", "No ranking results given.")
     section("GEAR", "gear", [gear_table(results)], "gear", "No GEAR results given.")
-    section("Timbre", "timbre", [timbre_table(results), timbre_table(results, "loso_explained_variance"),
-                                 robustness_table(results)], "timbre", "No timbre results given.",
+    section("Timbre", "timbre", [*timbre_tables(results), robustness_table(results)], "timbre", "No timbre results given.",
             _robustness_heatmap(results, images))
     prov_html, prov_md = _provenance(results)
     created = datetime.now(UTC).isoformat(timespec="seconds")

@@ -175,25 +175,73 @@ def _score_class(v: float) -> str:
     return "good" if v >= 0.8 else ("chance" if v < 0.2 else "mid")
 
 
-def timbre_table(results: list[ModelResults], key: str = "explained_variance") -> Table | None:
-    """Pascal & Lagrange's Table I layout: rows = studies, columns = models; median and IQR."""
+#: The timbre tables of the report, in reading order: what generalises first, the in-sample
+#: upper bound last. (table id, key or key path in timbre.json, title, note)
+TIMBRE_TABLES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
+    ("table-timbre-unlearned", ("unlearned", "cosine", "explained_variance"),
+     "Unlearned agreement: cosine distance of the raw embeddings (nothing fitted)",
+     "Squared Pearson correlation between 1 − cos and the ratings; no parameter is fitted to the "
+     "ratings. Best per row in bold."),
+    ("table-timbre-unlearned-euclidean", ("unlearned", "euclidean", "explained_variance"),
+     "Unlearned agreement: Euclidean distance of the raw embeddings (nothing fitted)",
+     "Squared Pearson correlation between the Euclidean distance and the ratings."),
+    ("table-timbre-triplets", ("unlearned", "cosine", "triplet_agreement"),
+     "Unlearned triplet agreement (cosine distance; 0.5 = chance)",
+     "Fraction of anchored triplets whose order the distance keeps (timbremetrics' metric)."),
+    ("table-timbre-regularised", ("regularised_loso_explained_variance",),
+     "Held-out explained variance of the regularised learned metric (nested leave one sound out)",
+     "Non-negative ridge on w⁻², strength chosen by inner leave-one-sound-out; scored on the "
+     "outer held-out pairs."),
+    ("table-timbre-loso", ("loso_explained_variance",),
+     "Held-out explained variance of the learned metric (leave one sound out)",
+     "Weights learned without the held-out sound, scored on its pairs."),
+    ("table-timbre", ("explained_variance",),
+     "In-sample explained variance of the learned metric: an upper bound (Pascal & Lagrange 2024, "
+     "Table I layout)",
+     "Weights fitted and scored on the same pairs: one weight per dimension on 55–276 pairs, so "
+     "this rewards capacity; read the held-out tables first. 'published' is the paper's STFT "
+     "column, computed on mis-paired sounds (docs/timbre.md, 'Erratum')."),
+)
+
+
+def _timbre_values(timbre: dict, path: tuple[str, ...]) -> dict:
+    node = timbre
+    for k in path:
+        node = node.get(k) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else {}
+
+
+def timbre_table(results: list[ModelResults], key: str | tuple[str, ...] = "explained_variance"
+                 ) -> Table | None:
+    """Rows = studies (Table I order, then the others), columns = models; median and IQR.
+
+    ``key`` is a key of timbre.json or the id of one of :data:`TIMBRE_TABLES`
+    (``"loso_explained_variance"``, ``"table-timbre-unlearned"``, ...). The in-sample table
+    gets a ``published`` column when a result carries the paper's STFT values.
+    """
     from hear_probes.stimuli.timbre import TIMBRE_DATASETS
 
-    cols = [r for r in results if "timbre" in r.probes and r.probes["timbre"].get(key)]
+    spec = next((t for t in TIMBRE_TABLES if t[0] == key or t[1] == (key,) or t[1] == key), None)
+    if spec is None:
+        raise ValueError(f"unknown timbre table {key!r}")
+    table_id, path, title, note = spec
+    cols = [(r.name, _timbre_values(r.probes["timbre"], path)) for r in results
+            if "timbre" in r.probes and _timbre_values(r.probes["timbre"], path)]
     if not cols:
         return None
+    if path == ("explained_variance",):
+        published = next((r.probes["timbre"]["published_stft_explained_variance"] for r in results
+                          if (r.probes.get("timbre") or {}).get("published_stft_explained_variance")), None)
+        if published:
+            cols = [("published (P&L 2024, STFT)", published)] + cols
     studies = list(TIMBRE_DATASETS)
-    for r in cols:
-        studies += [s for s in r.probes["timbre"][key] if s not in studies]
-    title = ("Explained variance of human dissimilarity ratings (Pascal & Lagrange 2024, Table I layout)"
-             if key == "explained_variance" else "Held-out explained variance (leave one sound out)")
-    table = Table("table-timbre" if key == "explained_variance" else "table-timbre-loso", title,
-                  ["study"] + [r.name for r in cols],
-                  note="Squared Pearson correlation between the learned metric and the ratings; best per row in bold.")
+    for _, vals in cols:
+        studies += [s for s in vals if s not in studies]
+    table = Table(table_id, title, ["study"] + [name for name, _ in cols], note=note + " Best per row in bold.")
     values = np.full((len(studies), len(cols)), np.nan)
-    for j, r in enumerate(cols):
+    for j, (_, vals) in enumerate(cols):
         for i, s in enumerate(studies):
-            v = _num(r.probes["timbre"][key].get(s))
+            v = _num(vals.get(s))
             values[i, j] = np.nan if v is None else v
     keep = ~np.all(np.isnan(values), axis=1)
     for i in np.flatnonzero(keep):
@@ -204,11 +252,21 @@ def timbre_table(results: list[ModelResults], key: str = "explained_variance") -
                             bold=best is not None and not np.isnan(v) and np.isclose(v, best)))
         table.rows.append(row)
     kept = values[keep]
-    med = [np.nanmedian(kept[:, j]) for j in range(len(cols))]
-    iqr = [np.nanpercentile(kept[:, j], 75) - np.nanpercentile(kept[:, j], 25) for j in range(len(cols))]
-    table.footer.append([Cell("Median")] + [Cell(f"{m:.2f}", float(m), bold=np.isclose(m, max(med))) for m in med])
-    table.footer.append([Cell("Interquartile range")] + [Cell(f"{q:.2f}", float(q)) for q in iqr])
+    with np.errstate(all="ignore"):
+        med = [np.nanmedian(kept[:, j]) if np.isfinite(kept[:, j]).any() else np.nan for j in range(len(cols))]
+        iqr = [np.nanpercentile(kept[:, j], 75) - np.nanpercentile(kept[:, j], 25)
+               if np.isfinite(kept[:, j]).any() else np.nan for j in range(len(cols))]
+    top = np.nanmax(med) if np.isfinite(med).any() else np.nan
+    table.footer.append([Cell("Median")] + [Cell("—" if np.isnan(m) else f"{m:.2f}", None if np.isnan(m) else float(m),
+                                                 bold=bool(np.isclose(m, top))) for m in med])
+    table.footer.append([Cell("Interquartile range")] + [Cell("—" if np.isnan(q) else f"{q:.2f}",
+                                                              None if np.isnan(q) else float(q)) for q in iqr])
     return table
+
+
+def timbre_tables(results: list[ModelResults]) -> list[Table | None]:
+    """Every timbre table of :data:`TIMBRE_TABLES` that has data, in reading order."""
+    return [timbre_table(results, t[0]) for t in TIMBRE_TABLES]
 
 
 def _reference_name(timbre: dict) -> str:
@@ -254,6 +312,17 @@ def summary_numbers(res: ModelResults) -> list[tuple[str, str, str]]:
             v = _gear_score(gear[f], "knn_r2_k10")
             out.append((f, "n/a" if v is None else f"{v:.2f}", "GEAR kNN R² (K=10)"))
     timbre = res.probes.get("timbre", {})
+    n = len(timbre.get("explained_variance") or {})
+    cos = _num(((timbre.get("unlearned") or {}).get("cosine") or {}).get("median", {}).get("explained_variance"))
+    if cos is not None:
+        out.append(("timbre unlearned", f"{cos:.2f}",
+                    f"median explained variance of the raw cosine distance, nothing fitted, {n} studies"))
+    for key, label, why in (("regularised_loso_median", "timbre regularised held-out",
+                             "median held-out EV of the regularised learned metric (nested LOSO)"),
+                            ("loso_median", "timbre held-out", "median held-out (LOSO) EV of the learned metric")):
+        if _num(timbre.get(key)) is not None:
+            out.append((label, f"{float(timbre[key]):.2f}", f"{why}, {n} studies"))
     if _num(timbre.get("median")) is not None:
-        out.append(("timbre", f"{float(timbre['median']):.2f}", "median explained variance, 17 studies"))
+        out.append(("timbre in-sample (upper bound)", f"{float(timbre['median']):.2f}",
+                    f"median in-sample EV of the learned metric: fitted and scored on the same pairs, {n} studies"))
     return out

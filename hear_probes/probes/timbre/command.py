@@ -45,8 +45,9 @@ def command(
     loso: Annotated[bool, typer.Option(
         "--loso/--no-loso", help="Leave-one-sound-out held-out explained variance.")] = True,
     init: Annotated[str, typer.Option(
-        "--init", help="Initialisation: warm (NNLS, paper), random (Thoret et al.), exact "
-        "(global optimum by NNLS on centred differences).")] = "warm",
+        "--init", help="exact (default): the global optimum of the paper's Eq. 3 by NNLS on "
+        "centred pair differences; warm: the paper's NNLS warm start + L-BFGS-B (replication); "
+        "random: Thoret et al.'s random start + L-BFGS-B.")] = "exact",
     ftol: Annotated[float | None, typer.Option(
         "--ftol", help="L-BFGS-B ftol (default 1e-36, the paper's).")] = None,
     gtol: Annotated[float | None, typer.Option(
@@ -75,8 +76,8 @@ def command(
     given = [x for x in (model, module, embeddings) if x]
     if len(given) != 1:
         raise HearProbesError("give exactly one of --model NAME, --module MOD or --embeddings FILE.h5")
-    if init not in ("warm", "random", "exact"):
-        raise HearProbesError(f"--init {init!r}: choose warm, random or exact")
+    if init not in ("exact", "warm", "random"):
+        raise HearProbesError(f"--init {init!r}: choose exact (default), warm or random")
     if rating_norm not in RATING_NORMALISATIONS:
         raise HearProbesError(f"--rating-norm {rating_norm!r}: choose {', '.join(RATING_NORMALISATIONS)}")
     if feature_norm not in FEATURE_NORMALISATIONS:
@@ -103,7 +104,19 @@ def command(
                            data_dir=data, datasets=names, robustness=robustness, reference=ref,
                            **opts)
     if not quiet:
-        typer.echo(f"timbre: median explained variance {payload['median']:.3f} "
-                   f"(IQR {payload['iqr']:.3f}) over {len(payload['explained_variance'])} studies"
-                   + (f", held-out median {payload['loso_median']:.3f}" if loso else "")
-                   + f" -> {Path(out_dir) / 'timbre.json'}")
+        typer.echo(summary_line(payload) + f" -> {Path(out_dir) / 'timbre.json'}")
+
+
+def summary_line(payload: dict) -> str:
+    """One line: unlearned and held-out medians first, the in-sample upper bound last."""
+    n = len(payload["explained_variance"])
+    parts = []
+    cos = ((payload.get("unlearned") or {}).get("cosine") or {}).get("median", {}).get("explained_variance")
+    if cos is not None:
+        parts.append(f"unlearned (cosine) {cos:.3f}")
+    if payload.get("regularised_loso_median") is not None:
+        parts.append(f"regularised held-out {payload['regularised_loso_median']:.3f}")
+    if payload.get("loso_median") is not None:
+        parts.append(f"held-out {payload['loso_median']:.3f}")
+    parts.append(f"in-sample (upper bound) {payload['median']:.3f}")
+    return f"timbre, median explained variance over {n} studies: " + ", ".join(parts)

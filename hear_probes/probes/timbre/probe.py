@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hear_probes.probes.timbre.agreement import study_agreement
 from hear_probes.probes.timbre.crossval import LosoResult, loso_tasks, pool_loso
 from hear_probes.probes.timbre.metric import (
     FitOptions,
@@ -73,6 +74,8 @@ class StudyResult:
     ev_max: float
     loso: LosoResult | None = None
     robustness: RobustnessCurve | None = None
+    unlearned: dict = field(default_factory=dict)
+    regularised: object | None = None
 
     @property
     def explained_variance(self) -> float:
@@ -160,8 +163,11 @@ def run_studies(
         full = group["full"][0]
         if full.error:
             raise TimbreInputError(f"{st.name}: cannot fit ({full.error})")
-        D = pair_differences(st.features[:, st.active])
-        res = StudyResult(st, full, max_explained_variance(D, st.ratings))
+        if settings.options.init == "exact":  # the fit is the maximum
+            ev_max = float(full.pearson_train) ** 2
+        else:
+            ev_max = max_explained_variance(pair_differences(st.features[:, st.active]), st.ratings)
+        res = StudyResult(st, full, ev_max, unlearned=study_agreement(st.features, st.ratings))
         if settings.loso:
             res.loso = pool_loso(st, sorted(group["loso"], key=lambda o: o.key[2]))
         if settings.robustness is not None:

@@ -15,7 +15,7 @@ from hear_probes.errors import HearProbesError
 from hear_probes.probes.timbre.probe import StudyResult, TimbreSettings
 from hear_probes.probes.timbre.robustness import SEED_SCHEME, relative_area_db
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 JSON_NAME = "timbre.json"
 CSV_NAME = "timbre.csv"
 WEIGHTS_NAME = "timbre_weights.h5"
@@ -104,6 +104,14 @@ def build_payload(
             for r in results
         },
     }
+    payload["explained_variance_kind"] = (
+        "in-sample: the learned weights are fitted and scored on the same pairs (an upper "
+        "bound, not a score: one weight per dimension on 55-276 pairs)")
+    payload["unlearned"] = unlearned_block(results)
+    notes = {r.study.name: {m: v["note"] for m, v in r.unlearned.items() if v.get("note")}
+             for r in results}
+    if any(notes.values()):
+        payload["unlearned_notes"] = {k: v for k, v in notes.items() if v}
     if published:
         payload["published_stft_explained_variance"] = {
             r.study.name: published.get(r.study.name) for r in results
@@ -130,6 +138,23 @@ def build_payload(
                 for name, curve in payload["robustness"].items()
             }
     return payload
+
+
+def unlearned_block(results: Sequence[StudyResult]) -> dict:
+    """``{distance: {score: {study: value}, "median": {score: m}, "iqr": {score: q}}}``."""
+    from hear_probes.probes.timbre.agreement import AGREEMENT_SCORES, UNLEARNED_DISTANCES
+
+    block: dict = {}
+    for metric in UNLEARNED_DISTANCES:
+        entry: dict = {score: {r.study.name: _f(r.unlearned[metric][score]) for r in results}
+                       for score in AGREEMENT_SCORES if all(metric in r.unlearned for r in results)}
+        if not entry:
+            continue
+        stats = {score: summary_stats(list(v.values())) for score, v in entry.items()}
+        entry["median"] = {score: _f(m) for score, (m, _) in stats.items()}
+        entry["iqr"] = {score: _f(q) for score, (_, q) in stats.items()}
+        block[metric] = entry
+    return block
 
 
 def write_weights(path: str | Path, results: Sequence[StudyResult]) -> Path:
@@ -171,6 +196,10 @@ def csv_rows(payload: dict) -> list[dict]:
             "n_rated_pairs": st["n_rated_pairs"],
             "dim": st["dim"],
             "n_constant_dims": st["n_constant_dims"],
+            "unlearned_euclidean_ev": _round(_unl(payload, "euclidean", "explained_variance", name)),
+            "unlearned_cosine_ev": _round(_unl(payload, "cosine", "explained_variance", name)),
+            "unlearned_cosine_spearman": _round(_unl(payload, "cosine", "spearman", name)),
+            "unlearned_cosine_triplets": _round(_unl(payload, "cosine", "triplet_agreement", name)),
             "explained_variance": _round(ev),
             "loso_explained_variance": _round(payload.get("loso_explained_variance", {}).get(name)),
             "explained_variance_max": _round(payload["explained_variance_max"].get(name)),
@@ -181,6 +210,10 @@ def csv_rows(payload: dict) -> list[dict]:
             "fit_seconds": _round(st["fit_seconds"]),
         })
     return rows
+
+
+def _unl(payload: dict, metric: str, score: str, study: str):
+    return ((payload.get("unlearned") or {}).get(metric) or {}).get(score, {}).get(study)
 
 
 def _round(x, nd: int = 4):

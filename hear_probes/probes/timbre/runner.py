@@ -39,7 +39,7 @@ def make_settings(
     seed: int = 0,
     robustness: bool = False,
     loso: bool = True,
-    init: str = "warm",
+    init: str = "exact",
     ftol: float | None = None,
     gtol: float | None = None,
     maxiter: int | None = None,
