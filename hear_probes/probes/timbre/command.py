@@ -44,6 +44,9 @@ def command(
         "computed.")] = None,
     loso: Annotated[bool, typer.Option(
         "--loso/--no-loso", help="Leave-one-sound-out held-out explained variance.")] = True,
+    regularised: Annotated[bool, typer.Option(
+        "--regularised/--no-regularised", help="Held-out score of the regularised learned metric "
+        "(ridge shrunk toward the Euclidean distance, strength by nested leave-one-sound-out).")] = True,
     init: Annotated[str, typer.Option(
         "--init", help="exact (default): the global optimum of the paper's Eq. 3 by NNLS on "
         "centred pair differences; warm: the paper's NNLS warm start + L-BFGS-B (replication); "
@@ -84,7 +87,7 @@ def command(
         raise HearProbesError(f"--feature-norm {feature_norm!r}: choose {', '.join(FEATURE_NORMALISATIONS)}")
     names = [d.strip() for d in datasets.split(",") if d.strip()] if datasets else None
     ref = reference
-    opts = dict(loso=loso, init=init, ftol=ftol, gtol=gtol,
+    opts = dict(loso=loso, regularised=regularised, init=init, ftol=ftol, gtol=gtol,
                 maxiter=maxiter, rating_norm=rating_norm, feature_norm=feature_norm,
                 workers=workers, scheduler=scheduler, allow_identical=allow_identical)
     if embeddings is not None:

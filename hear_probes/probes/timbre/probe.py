@@ -17,6 +17,7 @@ from hear_probes.probes.timbre.metric import (
     pair_differences,
 )
 from hear_probes.probes.timbre.parallel import run_tasks
+from hear_probes.probes.timbre.regularised import nested_loso
 from hear_probes.probes.timbre.robustness import (
     RobustnessConfig,
     RobustnessCurve,
@@ -43,6 +44,9 @@ class TimbreSettings:
         Optimiser settings.
     loso : bool
         Run leave-one-sound-out cross-validation.
+    regularised : bool
+        Score the regularised learned metric by nested leave-one-sound-out
+        (:mod:`hear_probes.probes.timbre.regularised`).
     robustness : RobustnessConfig or None
         Run the robustness sweep with these settings.
     rating_norm, feature_norm : str
@@ -57,6 +61,7 @@ class TimbreSettings:
 
     options: FitOptions = field(default_factory=FitOptions)
     loso: bool = True
+    regularised: bool = True
     robustness: RobustnessConfig | None = None
     rating_norm: str = "none"
     feature_norm: str = "none"
@@ -158,6 +163,7 @@ def run_studies(
     for out in outcomes:
         by_study[out.key[1]][out.key[0]].append(out)
     results = []
+    t_reg = 0.0
     for st in studies:
         group = by_study[st.name]
         full = group["full"][0]
@@ -168,9 +174,16 @@ def run_studies(
         else:
             ev_max = max_explained_variance(pair_differences(st.features[:, st.active]), st.ratings)
         res = StudyResult(st, full, ev_max, unlearned=study_agreement(st.features, st.ratings))
+        if settings.regularised:
+            t1 = time.perf_counter()
+            res.regularised = nested_loso(st.features[:, st.active], st.ratings)
+            t_reg += time.perf_counter() - t1
         if settings.loso:
             res.loso = pool_loso(st, sorted(group["loso"], key=lambda o: o.key[2]))
         if settings.robustness is not None:
             res.robustness = collect_curve(st, settings.robustness, group["robust"])
         results.append(res)
-    return results, {"fits": t_fit, "total": time.perf_counter() - t0}
+    timings = {"fits": t_fit, "total": time.perf_counter() - t0}
+    if settings.regularised:
+        timings["regularised"] = t_reg
+    return results, timings

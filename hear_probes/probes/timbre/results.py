@@ -13,6 +13,7 @@ import numpy as np
 
 from hear_probes.errors import HearProbesError
 from hear_probes.probes.timbre.probe import StudyResult, TimbreSettings
+from hear_probes.probes.timbre.regularised import METHOD as REGULARISED_METHOD
 from hear_probes.probes.timbre.robustness import SEED_SCHEME, relative_area_db
 
 SCHEMA_VERSION = 2
@@ -73,6 +74,8 @@ def build_payload(
         "settings": {
             "fit": settings.options.to_dict(),
             "loso": settings.loso,
+            "regularised": settings.regularised,
+            "regularised_method": REGULARISED_METHOD if settings.regularised else None,
             "loso_pooling": LOSO_POOLING if settings.loso else None,
             "rating_normalisation": settings.rating_norm,
             "feature_normalisation": settings.feature_norm,
@@ -124,6 +127,13 @@ def build_payload(
             r.study.name: r.loso.fold_mean for r in results if r.loso
         }
         payload["loso_failed_folds"] = {r.study.name: r.loso.n_failed for r in results if r.loso}
+    if settings.regularised:
+        reg = {r.study.name: _f(r.regularised.explained_variance) for r in results if r.regularised}
+        payload["regularised_loso_explained_variance"] = reg
+        payload["regularised_loso_median"], payload["regularised_loso_iqr"] = summary_stats(
+            [v for v in reg.values() if v is not None])
+        payload["regularised_chosen_gamma"] = {
+            r.study.name: r.regularised.to_dict()["chosen_gamma"] for r in results if r.regularised}
     if settings.robustness is not None:
         payload["robustness"] = {
             r.study.name: r.robustness.to_dict() for r in results if r.robustness
@@ -201,6 +211,8 @@ def csv_rows(payload: dict) -> list[dict]:
             "unlearned_cosine_spearman": _round(_unl(payload, "cosine", "spearman", name)),
             "unlearned_cosine_triplets": _round(_unl(payload, "cosine", "triplet_agreement", name)),
             "explained_variance": _round(ev),
+            "regularised_loso_explained_variance": _round(
+                payload.get("regularised_loso_explained_variance", {}).get(name)),
             "loso_explained_variance": _round(payload.get("loso_explained_variance", {}).get(name)),
             "explained_variance_max": _round(payload["explained_variance_max"].get(name)),
             "published_stft": payload.get("published_stft_explained_variance", {}).get(name),

@@ -39,6 +39,7 @@ def make_settings(
     seed: int = 0,
     robustness: bool = False,
     loso: bool = True,
+    regularised: bool = True,
     init: str = "exact",
     ftol: float | None = None,
     gtol: float | None = None,
@@ -67,7 +68,7 @@ def make_settings(
         if realisations is not None:
             kw["realisations"] = int(realisations)
         rcfg = RobustnessConfig(**kw)
-    return TimbreSettings(options=options, loso=loso, robustness=rcfg, rating_norm=rating_norm,
+    return TimbreSettings(options=options, loso=loso, regularised=regularised, robustness=rcfg, rating_norm=rating_norm,
                           feature_norm=feature_norm, allow_identical=allow_identical,
                           workers=workers, scheduler=scheduler)
 
@@ -240,7 +241,7 @@ def evaluate(loaded, store, out_dir: Path, *, quick: bool = False, seed: int = 0
     compute_reference : bool
         Compute the reference's results (in ``<out_dir>/../<name>``) when they are missing.
     **options
-        Passed to :func:`make_settings` (init, ftol, gtol, maxiter, maxls, loso,
+        Passed to :func:`make_settings` (init, ftol, gtol, maxiter, maxls, loso, regularised,
         rating_norm, feature_norm, allow_identical, workers, scheduler, deltas,
         realisations).
 
