@@ -301,7 +301,7 @@ def embed_timbre(loaded, store, data_dir: str | os.PathLike | None = None,
         by_id = dict(zip(ds.item_ids, ds.sound_paths, strict=True))
 
         def load_items(ids, by_id=by_id):
-            return [load_audio(by_id[i], loaded.sample_rate) for i in ids]
+            return [load_audio(by_id[i], loaded.sample_rate, loaded.resample_method) for i in ids]
 
         out[name] = embed_set(loaded, store, "timbre", name, ds.item_ids, load_items,
                               stimulus_hash(ds), batch_size=batch_size, quiet=quiet)
