@@ -28,7 +28,7 @@ def test_embed_all_timbre_sets(tmp_path, timbre_dir):
                 "--cache", str(tmp_path), "--quiet")
     assert proc.returncode == 0, proc.stderr
     with h5py.File(tmp_path / "embeddings" / "stft.h5", "r") as f:
-        assert sorted(f["timbre"]) == sorted(TIMBRE_DATASETS)
+        assert set(TIMBRE_DATASETS) <= set(f["timbre"])  # + timbre-extra's 4 when next to it
         g = f["timbre/Grey1977"]
         assert g["embeddings"].shape == (16, 513)
         assert g.attrs["model"] == "stft" and g.attrs["sample_rate"] == 16000
