@@ -162,6 +162,34 @@ def released_order_sets(
     return out
 
 
+def comparison_rows(released: Mapping[str, float], correct: Mapping[str, float]) -> list[dict]:
+    """The three STFT columns per study: published, released order, correct pairing.
+
+    Parameters
+    ----------
+    released, correct : mapping
+        ``explained_variance`` of the runs on the released-order and the sorted embeddings.
+
+    Returns
+    -------
+    list of dict
+        One row per published study (Table I order): ``study``, ``published``,
+        ``released_order``, ``diff`` (released - published), ``within_0_03``,
+        ``correct_pairing``.
+    """
+    from hear_probes.stimuli.timbre import PUBLISHED_STFT_EV, TIMBRE_DATASETS
+
+    rows = []
+    for name in TIMBRE_DATASETS:
+        if name not in released:
+            continue
+        pub, rel = PUBLISHED_STFT_EV[name], released[name]
+        rows.append({"study": name, "published": pub, "released_order": round(float(rel), 4),
+                     "diff": round(float(rel) - pub, 4), "within_0_03": bool(abs(rel - pub) <= 0.03),
+                     "correct_pairing": round(float(correct[name]), 4) if name in correct else None})
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: embed (through the store) and write the released-order embeddings file."""
     ap = argparse.ArgumentParser(
