@@ -1,10 +1,15 @@
 """STFT magnitude representation as a HEAR module (no weights).
 
-The STFT representation of Pascal & Lagrange (2024): magnitude STFT with a Hann window of
-1024 samples, hop 512, 1024-point FFT (513 bins) at 44.1 kHz, averaged over time for the
-scene embedding. Frames are centred (the signal is zero-padded by ``n_fft // 2`` on both
+The STFT representation of Pascal & Lagrange (2024), as in the features they released:
+magnitude STFT with a Hann window of 1024 samples, hop 512, 1024-point FFT (513 bins) of the
+audio **resampled to 16 kHz** the way ``librosa.load(path, sr=16000)`` does (soxr "HQ",
+output length ``ceil(n * 16000 / sr)``; see :data:`RESAMPLE_METHOD`), averaged over time for
+the scene embedding. Frames are centred (the signal is zero-padded by ``n_fft // 2`` on both
 sides, librosa's ``center=True`` with ``pad_mode="constant"``), so frame ``t`` is centred at
 ``t * hop / sample_rate`` seconds.
+
+``load_model(sample_rate=44100)`` gives the variant on the 44.1 kHz files (registry name
+``stft-44k``; this project's ``stft`` before issue 12), resampled with the project default.
 
 Differentiable: when the input tensor requires grad, the embeddings keep the graph.
 """
@@ -14,8 +19,11 @@ from __future__ import annotations
 import torch
 from hear_probes_adapters._common import as_audio
 
-ADAPTER_VERSION = "1"
-SAMPLE_RATE = 44100
+ADAPTER_VERSION = "2"
+#: Input rate of the released features (Pascal & Lagrange 2024): 16 kHz.
+SAMPLE_RATE = 16000
+#: Resampling of the released features: ``librosa.load(sr=16000)`` (soxr HQ, librosa's length).
+RESAMPLE_METHOD = "librosa_soxr_hq"
 N_FFT = 1024
 HOP = 512
 
@@ -27,8 +35,13 @@ class STFTModel(torch.nn.Module):
     scene_embedding_size = N_FFT // 2 + 1
     timestamp_embedding_size = N_FFT // 2 + 1
 
-    def __init__(self, n_fft: int = N_FFT, hop: int = HOP, power: float = 1.0) -> None:
+    def __init__(self, n_fft: int = N_FFT, hop: int = HOP, power: float = 1.0,
+                 sample_rate: int = SAMPLE_RATE) -> None:
         super().__init__()
+        self.sample_rate = int(sample_rate)
+        #: How the probes resample audio for this model (see ``hear_probes.audio.resample``):
+        #: librosa's default at 16 kHz (the released features), the project default otherwise.
+        self.resample_method = RESAMPLE_METHOD if self.sample_rate == SAMPLE_RATE else "soxr_vhq"
         self.n_fft = int(n_fft)
         self.hop = int(hop)
         self.power = float(power)
@@ -53,11 +66,24 @@ class STFTModel(torch.nn.Module):
         return mag.transpose(1, 2)
 
 
-def load_model(model_file_path: str = "", power: float = 1.0) -> STFTModel:
-    """Build the STFT representation (it has no weights; ``model_file_path`` must be empty)."""
+def load_model(model_file_path: str = "", power: float = 1.0,
+               sample_rate: int = SAMPLE_RATE) -> STFTModel:
+    """Build the STFT representation (it has no weights; ``model_file_path`` must be empty).
+
+    Parameters
+    ----------
+    model_file_path : str
+        Must be empty.
+    power : float
+        Exponent of the magnitude (1 = magnitude, the paper's).
+    sample_rate : int
+        Input rate: 16000 (default, the released features) or e.g. 44100 (``stft-44k``).
+    """
     if model_file_path:
         raise ValueError("the stft representation has no weights: call load_model() without a path")
-    return STFTModel(power=power).eval()
+    if int(sample_rate) <= 0:
+        raise ValueError(f"sample_rate must be positive, not {sample_rate}")
+    return STFTModel(power=power, sample_rate=sample_rate).eval()
 
 
 def get_timestamp_embeddings(audio, model: STFTModel):

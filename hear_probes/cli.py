@@ -215,37 +215,42 @@ def report(
 
 @datasets_app.command("fetch")
 def datasets_fetch(
-    name: Annotated[str, typer.Argument(help="Dataset name: timbre.")],
+    name: Annotated[str, typer.Argument(help="Dataset name: timbre (17 studies) or timbre-extra (4 more).")],
     from_dir: Annotated[Path | None, typer.Option("--from", help="Copy from a local folder instead of downloading.")] = None,
-    dest: Annotated[Path | None, typer.Option(help="Target folder (default: the hear-probes data folder).")] = None,
+    dest: Annotated[Path | None, typer.Option(help="Target folder (default: the hear-probes data folder; "
+                                              "timbre-extra goes next to timbre).")] = None,
     revision: Annotated[str | None, typer.Option(help="Git revision of the public source.")] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Copy or download a dataset, verifying every file's sha256 against the manifest."""
-    if name != "timbre":
-        raise HearProbesError(f"unknown dataset {name!r}; available: timbre")
-    from hear_probes.stimuli.timbre import fetch_timbre
+    from hear_probes.stimuli.timbre import fetch_timbre, load_manifest
 
-    path = fetch_timbre(dest, from_dir, revision, quiet=quiet)
-    typer.echo(f"timbre: 17 studies verified in {path}")
+    manifest = load_manifest(name)  # unknown names fail here, listing the known ones
+    path = fetch_timbre(dest, from_dir, revision, quiet=quiet, name=name)
+    n = len({f["path"].split("/")[1] for f in manifest["files"] if f["path"].startswith("sounds/")})
+    typer.echo(f"{name}: {n} studies verified in {path}")
 
 
 @datasets_app.command("verify")
 def datasets_verify(
-    name: Annotated[str, typer.Argument(help="Dataset name: timbre.")],
+    name: Annotated[str, typer.Argument(help="Dataset name: timbre or timbre-extra.")],
     data: DataOpt = None,
 ) -> None:
     """Check every file of a dataset against its manifest."""
-    if name != "timbre":
-        raise HearProbesError(f"unknown dataset {name!r}; available: timbre")
-    from hear_probes.stimuli.timbre import find_timbre_dir, verify_timbre_dir
+    from hear_probes.stimuli.timbre import (
+        default_timbre_dir,
+        find_timbre_dir,
+        load_manifest,
+        verify_timbre_dir,
+    )
 
-    root = find_timbre_dir(data)
-    bad = verify_timbre_dir(root)
+    load_manifest(name)
+    root = find_timbre_dir(data if data is not None else default_timbre_dir(name))
+    bad = verify_timbre_dir(root, name=name)
     if bad:
         typer.echo(f"{root}: {len(bad)} file(s) fail verification: " + "; ".join(bad[:10]), err=True)
         raise typer.Exit(1)
-    typer.echo(f"{root}: all files verified")
+    typer.echo(f"{root}: all {name} files verified")
 
 
 _register_probe_commands()

@@ -18,7 +18,7 @@ CacheOpt = Annotated[Path | None, typer.Option("--cache", help="Cache folder (de
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Output folder for JSON/CSV/PNG.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (recorded in the results).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
-DataOpt = Annotated[Path | None, typer.Option("--data", help="Folder of the timbre datasets (sounds/, ratings/).")]
+DataOpt = Annotated[Path | None, typer.Option("--data", help="Folder of the timbre datasets (sounds/, ratings/); a sibling timbre-extra/ folder is used too.")]
 
 
 def resolve_loaded(model: str | None, module: str | None, model_path: Path | None,

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from hear_probes.audio import RESAMPLE_QUALITY, group_by_length
+from hear_probes.audio import DEFAULT_RESAMPLE_METHOD, RESAMPLE_QUALITY, group_by_length
 from hear_probes.errors import ContractError, StoreError
 from hear_probes.hear_module import LoadedModule
 from hear_probes.store import EmbeddingStore
@@ -86,7 +86,9 @@ def compute_set(
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
     config_hash = loaded.key()
-    full_hash = f"{stimulus_hash}|{RESAMPLE_QUALITY}"
+    method = getattr(loaded, "resample_method", DEFAULT_RESAMPLE_METHOD)
+    # the default keeps its historical key (existing caches stay valid); others add their name
+    full_hash = f"{stimulus_hash}|{RESAMPLE_QUALITY if method == DEFAULT_RESAMPLE_METHOD else method}"
     import hashlib
 
     stim_key = hashlib.sha256(full_hash.encode()).hexdigest()

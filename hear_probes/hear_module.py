@@ -59,6 +59,14 @@ class LoadedModule:
         return int(self.model.sample_rate)
 
     @property
+    def resample_method(self) -> str:
+        """How audio is resampled for this model: its ``resample_method`` attribute, else
+        the project default (see :data:`hear_probes.audio.RESAMPLE_METHODS`)."""
+        from hear_probes.audio import DEFAULT_RESAMPLE_METHOD
+
+        return str(getattr(self.model, "resample_method", DEFAULT_RESAMPLE_METHOD))
+
+    @property
     def scene_embedding_size(self) -> int:
         """Size of the scene embeddings."""
         return int(self.model.scene_embedding_size)

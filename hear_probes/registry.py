@@ -86,11 +86,24 @@ _BUILTIN: tuple[ModelSpec, ...] = (
         name="stft",
         module="hear_probes_adapters.stft",
         backend="torch",
-        sample_rate=44100,
+        sample_rate=16000,
         scene_dim=513,
         timestamp_dim=513,
         requires=("torch",),
-        description="magnitude STFT, Hann 1024, hop 512, time-averaged (Pascal & Lagrange 2024)",
+        description="magnitude STFT at 16 kHz (librosa-style soxr HQ resampling), Hann 1024, "
+        "hop 512, time-averaged: the features released by Pascal & Lagrange (2024)",
+    ),
+    ModelSpec(
+        name="stft-44k",
+        module="hear_probes_adapters.stft",
+        backend="torch",
+        sample_rate=44100,
+        scene_dim=513,
+        timestamp_dim=513,
+        options={"sample_rate": 44100},
+        requires=("torch",),
+        description="magnitude STFT of the 44.1 kHz audio, Hann 1024, hop 512, time-averaged "
+        "(this project's stft before issue 12)",
     ),
     ModelSpec(
         name="logmel",

@@ -21,4 +21,18 @@ hear-probes probe ranking --distance all --trials 1000 --seed 0 --out results/di
 # the earlier classifier-input variant (not regenerated here: about 1 h more on this machine)
 hear-probes evaluate --model crepe --probes gear,timbre --robustness --reference results/stft --data "$DATA" --out results/crepe --quiet
 hear-probes probe ranking --model crepe --trials 300 --duration 1.0 --curve-points 60 --heatmap-cells 16 --out results/crepe --quiet
+# the published-table erratum (docs/timbre.md): stft rows in the order of the released features
+python -m hear_probes.probes.timbre.erratum --model stft --data "$DATA" --out /tmp/stft-released-order.h5 --quiet
+python -m hear_probes.probes.timbre.erratum --model stft --data "$DATA" --out /tmp/stft-correct-order.h5 --pairing correct --quiet
+hear-probes probe timbre --embeddings /tmp/stft-released-order.h5 --init warm --no-loso --reference none --data "$DATA" --out results/stft-released-order --quiet
+hear-probes probe timbre --embeddings /tmp/stft-correct-order.h5 --init warm --no-loso --reference none --data "$DATA" --out /tmp/stft-correct-order --quiet
+python -c "
+import csv, json
+from hear_probes.probes.timbre.erratum import comparison_rows
+ev = lambda p: json.load(open(p))['explained_variance']
+rows = comparison_rows(ev('results/stft-released-order/timbre.json'), ev('/tmp/stft-correct-order/timbre.json'))
+with open('results/stft-released-order/erratum.csv', 'w', newline='') as f:
+    w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
+"
+rm -f results/stft-released-order/*.png
 hear-probes report results/stft results/logmel results/crepe results/crepe-classifier-input results/distances -o results/report.html

@@ -47,3 +47,20 @@ def test_bad_audio(tmp_path):
         load_audio(nan, 16000)
     with pytest.raises(AudioError, match="x: audio holds"):
         prepare_audio(np.array([np.inf, 0.0]), 16000, 16000, name="x")
+
+
+def test_librosa_resampling_method_matches_librosa_load():
+    """``librosa_soxr_hq`` = ``librosa.load(sr=...)``: soxr HQ and length ceil(n * ratio)."""
+    rng = np.random.default_rng(0)
+    for n in (44100, 44101, 3969, 12345):
+        x = rng.standard_normal(n).astype(np.float32)
+        y = resample(x, 44100, 16000, "librosa_soxr_hq")
+        assert len(y) == int(np.ceil(n * 16000 / 44100))
+        try:
+            import librosa
+        except ImportError:
+            continue
+        ref = librosa.resample(x, orig_sr=44100, target_sr=16000, res_type="soxr_hq")
+        np.testing.assert_array_equal(y, ref)
+    with pytest.raises(ValueError, match="resample method 'bogus'"):
+        resample(x, 44100, 16000, "bogus")

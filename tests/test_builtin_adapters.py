@@ -8,7 +8,7 @@ from scipy.signal import stft as scipy_stft
 def test_stft_matches_scipy_reference():
     rng = np.random.default_rng(1)
     x = rng.standard_normal(44100).astype(np.float32)
-    model = stft.load_model()
+    model = stft.load_model(sample_rate=44100)
     frames, ts = stft.get_timestamp_embeddings(x[None], model)
     # scipy with a periodic Hann window, centred zero-padded frames, no scaling
     _, _, z = scipy_stft(x, window="hann", nperseg=1024, noverlap=512, nfft=1024, boundary="zeros",
@@ -19,6 +19,20 @@ def test_stft_matches_scipy_reference():
     assert ts[0, 1].item() == pytest.approx(512 / 44100 * 1000)
     scene = stft.get_scene_embeddings(x[None], model)
     np.testing.assert_allclose(scene[0].numpy(), frames[0].mean(0).numpy(), rtol=1e-6)
+
+
+def test_stft_default_is_16k_released_features():
+    """``stft`` = the released features: 16 kHz, librosa-style resampling; stft-44k kept."""
+    from hear_probes.hear_module import load_hear_module
+
+    loaded = load_hear_module(name="stft")
+    assert loaded.sample_rate == 16000 and loaded.resample_method == "librosa_soxr_hq"
+    assert loaded.scene_embedding_size == 513
+    _, ts = stft.get_timestamp_embeddings(np.zeros((1, 16000), np.float32), loaded.model)
+    assert ts[0, 1].item() == pytest.approx(512 / 16000 * 1000)
+    old = load_hear_module(name="stft-44k")
+    assert old.sample_rate == 44100 and old.resample_method == "soxr_vhq"
+    assert old.key() != loaded.key()  # different cache entries
 
 
 @pytest.mark.parametrize("mod", [stft, logmel])

@@ -84,7 +84,7 @@ def test_evaluate_through_the_store(tmp_path):
     payload = evaluate(loaded, store, out, quick=True, quiet=True, n_tones=120)
     _check_outputs(out, 120)
     assert payload["stimulus"]["set_name"] == "tones-n120"
-    assert payload["model"]["model_id"] == "stft" and payload["stimulus"]["model_sample_rate"] == 44100
+    assert payload["model"]["model_id"] == "stft" and payload["stimulus"]["model_sample_rate"] == 16000
     stored = store.read_set("gear", "tones-n120")
     assert stored.embeddings.shape == (120, 513)
     # the stored file works as --embeddings input and gives the same scores

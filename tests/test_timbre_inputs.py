@@ -137,3 +137,39 @@ def test_rating_normalisations():
     np.testing.assert_allclose(normalise_ratings(s, "none"), s)
     with pytest.raises(ValueError):
         normalise_ratings(s, "zscore")
+
+
+def test_fewer_than_two_dimensions_is_a_clear_error():
+    with pytest.raises(TimbreInputError, match="Grey1977: embeddings have 1 dimension.*at least 2.*stack"):
+        check_embeddings(_emb(6, d=1), IDS, "Grey1977")
+    with pytest.raises(TimbreInputError, match="0 dimension"):
+        prepare_study("Grey1977", np.zeros((6, 0)), IDS, _ratings(6))
+
+
+def test_all_embeddings_equal_is_an_error_even_when_identical_rows_are_allowed():
+    with pytest.raises(TimbreInputError, match="X: every embedding dimension is constant"):
+        prepare_study("X", np.ones((6, 4)), IDS, _ratings(6), allow_identical=True)
+
+
+def test_tied_unlearned_distances_give_nan_with_a_note_never_a_number():
+    """Sounds on a regular simplex: every unlearned distance is tied (up to rounding)."""
+    from hear_probes.errors import HearProbesWarning
+    from hear_probes.probes.timbre.metric import pearson
+    from hear_probes.probes.timbre.validation import all_tied, unlearned_distances
+
+    q, _ = np.linalg.qr(np.random.default_rng(3).normal(size=(8, 8)))
+    x = np.eye(6, 8) @ q  # rotated one-hot rows: equal distances, unequal in the last digits
+    d = unlearned_distances(x)
+    assert np.ptp(d["euclidean"]) > 0  # rounding noise that a naive Pearson would turn into a score
+    assert all_tied(d["euclidean"]) and all_tied(d["cosine"])
+    ratings = _ratings(6)
+    with pytest.warns(HearProbesWarning, match="X: every unlearned euclidean distance is tied"):
+        study = prepare_study("X", x, IDS, ratings)
+    assert set(study.notes) == {"euclidean", "cosine"}
+    assert np.isnan(pearson(d["euclidean"], study.ratings))
+    # the learned metric can still separate the sounds: a real fit, not an error
+    res = fit_metric(pair_differences(study.features), study.ratings, FitOptions(maxiter=50),
+                     active=study.active)
+    assert np.isfinite(res.pearson)
+    assert not all_tied(np.arange(5.0)) and all_tied([2.0, 2.0 + 1e-15, np.nan])
+    assert prepare_study("Y", _emb(6), IDS, ratings).notes == {}

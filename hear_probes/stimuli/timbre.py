@@ -1,8 +1,16 @@
-"""The 17 timbre dissimilarity studies: discovery, loading, verification and fetching.
+"""The timbre dissimilarity studies (17 + 4): discovery, loading, verification and fetching.
 
-Files (see ``datasets/timbre.json``): ``sounds/<Dataset>/*.aiff`` and
+Two datasets in the same layout (see ``datasets/timbre.json`` and
+``datasets/timbre-extra.json``): ``sounds/<Dataset>/*.aiff`` and
 ``ratings/<Dataset>_dissimilarity_matrix.txt``. Row/column ``k`` of a matrix is the
-``k``-th sound in **sorted file-name order**; only the upper triangle (i < j) holds ratings.
+``k``-th sound in **sorted file-name order**; only the upper triangle (i < j) holds ratings
+(a filled diagonal is ignored with a warning).
+
+Where studies are found: a timbre folder ``DIR`` (``--data DIR``, or the fetched copy) and,
+when it exists, its sibling ``DIR/../timbre-extra`` (where ``hear-probes datasets fetch
+timbre-extra`` puts the four extra studies next to the fetched 17). Study names are unique:
+a study in ``DIR`` hides one of the same name in the sibling. ``--data`` may also point at a
+``timbre-extra`` folder alone. See :func:`timbre_roots`.
 """
 
 from __future__ import annotations
@@ -29,6 +37,20 @@ TIMBRE_DATASETS: list[str] = [
     "Patil2012_A3", "Patil2012_DX4", "Patil2012_GD4", "Siedenburg2016_e2set1",
     "Siedenburg2016_e2set2", "Siedenburg2016_e2set3", "Siedenburg2016_e3",
 ]
+
+#: The four studies of ``timbre-extra`` (timbremetrics package), listed after the 17.
+EXTRA_TIMBRE_DATASETS: list[str] = [
+    "Saitis2020_e2set1_brightness", "Vahidi2020", "Zacharakis2014_english", "Zacharakis2014_greek",
+]
+
+#: All known studies in table order: Table I order, then the four extra ones.
+ALL_TIMBRE_DATASETS: list[str] = TIMBRE_DATASETS + EXTRA_TIMBRE_DATASETS
+
+#: Dataset manifests that ``hear-probes datasets fetch/verify`` know.
+DATASET_MANIFESTS: tuple[str, ...] = ("timbre", "timbre-extra")
+
+#: Name of the sibling folder searched next to a timbre folder.
+EXTRA_FOLDER = "timbre-extra"
 
 #: Number of raters per study (for delta_bar = 0.1 * sqrt(m) of the robustness sweep).
 N_RATERS: dict[str, int] = {
@@ -81,11 +103,46 @@ class TimbreDataset:
         return i, j, self.ratings[i, j]
 
 
-def default_timbre_dir() -> Path:
-    """Where ``hear-probes datasets fetch timbre`` puts the studies."""
+def default_timbre_dir(name: str = "timbre") -> Path:
+    """Where ``hear-probes datasets fetch NAME`` puts the studies (``timbre-extra`` next to
+    ``timbre``)."""
     from hear_probes.paths import data_root
 
-    return data_root() / "timbre"
+    return data_root() / name
+
+
+def _is_study_folder(p: Path) -> bool:
+    return (p / "sounds").is_dir() and (p / "ratings").is_dir()
+
+
+def timbre_roots(data_dir: str | os.PathLike) -> list[Path]:
+    """Folders searched for studies: ``data_dir``, then its sibling ``timbre-extra``.
+
+    Parameters
+    ----------
+    data_dir : path-like
+        A timbre folder (``sounds/``, ``ratings/``).
+
+    Returns
+    -------
+    list of Path
+        ``[data_dir]`` plus ``data_dir/../timbre-extra`` when that folder exists, has the
+        same layout and is not ``data_dir`` itself.
+    """
+    root = Path(data_dir)
+    roots = [root]
+    sib = root.parent / EXTRA_FOLDER
+    if root.name != EXTRA_FOLDER and _is_study_folder(sib):
+        roots.append(sib)
+    return roots
+
+
+def study_root(data_dir: str | os.PathLike, name: str) -> Path | None:
+    """The folder of :func:`timbre_roots` that holds study ``name`` (None if none does)."""
+    for r in timbre_roots(data_dir):
+        if (r / "sounds" / name).is_dir():
+            return r
+    return None
 
 
 def find_timbre_dir(data_dir: str | os.PathLike | None = None) -> Path:
@@ -108,11 +165,22 @@ def find_timbre_dir(data_dir: str | os.PathLike | None = None) -> Path:
 
 
 def list_timbre_datasets(data_dir: str | os.PathLike) -> list[str]:
-    """Studies present in ``data_dir``, in Table I order (unknown extra ones last, sorted)."""
-    root = Path(data_dir)
-    present = {p.name for p in (root / "sounds").iterdir() if p.is_dir()}
-    known = [d for d in TIMBRE_DATASETS if d in present]
-    return known + sorted(present - set(TIMBRE_DATASETS))
+    """Studies in ``data_dir`` and its sibling ``timbre-extra`` (:func:`timbre_roots`).
+
+    Order: the 17 in Table I order, then the four extra studies, then unknown ones sorted.
+    """
+    present: set[str] = set()
+    for r in timbre_roots(data_dir):
+        if (r / "sounds").is_dir():
+            present |= {p.name for p in (r / "sounds").iterdir() if p.is_dir() and not p.name.startswith(".")}
+    return table_order(present)
+
+
+def table_order(names) -> list[str]:
+    """``names`` in table order: Table I (17), the four extra studies, then the rest sorted."""
+    names = set(names)
+    known = [d for d in ALL_TIMBRE_DATASETS if d in names]
+    return known + sorted(names - set(ALL_TIMBRE_DATASETS))
 
 
 def read_rating_matrix(path: Path, n_sounds: int) -> np.ndarray:
@@ -134,6 +202,18 @@ def read_rating_matrix(path: Path, n_sounds: int) -> np.ndarray:
             f"{path}: rating matrix is {m.shape[0]}x{m.shape[0]} but the sounds folder has "
             f"{n_sounds} sounds; rows must match the sorted sound files one to one"
         )
+    diag = np.diag(m)
+    filled = np.isfinite(diag) & (diag != 0)
+    if filled.any():
+        import warnings
+
+        from hear_probes.errors import HearProbesWarning
+
+        warnings.warn(
+            f"{path}: {int(filled.sum())} of {n_sounds} diagonal entries are filled (ratings of a "
+            "sound with itself, max "
+            f"{float(np.max(np.abs(diag[filled]))):g}); ignored: only pairs i < j are used",
+            HearProbesWarning, stacklevel=3)
     out = np.full_like(m, np.nan)
     iu = np.triu_indices(n_sounds, k=1)
     out[iu] = m[iu]
@@ -141,12 +221,14 @@ def read_rating_matrix(path: Path, n_sounds: int) -> np.ndarray:
 
 
 def load_timbre_dataset(data_dir: str | os.PathLike, name: str) -> TimbreDataset:
-    """Load one study (sorted sounds + rating matrix)."""
-    root = Path(data_dir)
-    sound_dir = root / "sounds" / name
-    if not sound_dir.is_dir():
+    """Load one study (sorted sounds + rating matrix) from ``data_dir`` or its sibling
+    ``timbre-extra`` (:func:`timbre_roots`)."""
+    root = study_root(data_dir, name)
+    if root is None:
+        root = Path(data_dir)
         have = ", ".join(list_timbre_datasets(root)) if (root / "sounds").is_dir() else "none"
         raise DatasetError(f"{root}: no study {name!r} (sounds/{name} missing); available: {have}")
+    sound_dir = root / "sounds" / name
     candidates = sorted(p for p in sound_dir.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
     hidden = [p for p in candidates if p.name.startswith(".")]
     if hidden:  # macOS AppleDouble files (._BN.aiff) and other hidden files are not sounds
@@ -182,17 +264,25 @@ def stimulus_hash(ds: TimbreDataset) -> str:
 
 
 # -- manifest, verification and fetching -----------------------------------------------------
-def load_manifest() -> dict:
-    """The timbre manifest (``datasets/timbre.json``, installed as ``hear_probes.manifests``)."""
-    text = resources.files("hear_probes.manifests").joinpath("timbre.json").read_text("utf-8")
+def load_manifest(name: str = "timbre") -> dict:
+    """A dataset manifest (``datasets/<name>.json``, installed as ``hear_probes.manifests``).
+
+    Raises
+    ------
+    DatasetError
+        Unknown name (the message lists :data:`DATASET_MANIFESTS`).
+    """
+    if name not in DATASET_MANIFESTS:
+        raise DatasetError(f"unknown dataset {name!r}; available: {', '.join(DATASET_MANIFESTS)}")
+    text = resources.files("hear_probes.manifests").joinpath(f"{name}.json").read_text("utf-8")
     return json.loads(text)
 
 
-def verify_timbre_dir(data_dir: str | os.PathLike, quiet: bool = True) -> list[str]:
-    """Files of the manifest that are missing or fail their sha256 (empty list = all good)."""
+def verify_timbre_dir(data_dir: str | os.PathLike, quiet: bool = True, name: str = "timbre") -> list[str]:
+    """Files of manifest ``name`` that are missing or fail their sha256 (empty = all good)."""
     root = Path(data_dir)
     bad = []
-    for f in tqdm(load_manifest()["files"], desc="verify timbre", unit="file", disable=quiet):
+    for f in tqdm(load_manifest(name)["files"], desc=f"verify {name}", unit="file", disable=quiet):
         p = root / f["path"]
         if not p.is_file():
             bad.append(f"{f['path']} (missing)")
@@ -217,8 +307,12 @@ def _install_file(src_read, target: Path, sha256: str, label: str) -> None:
 
 
 def fetch_timbre(dest: str | os.PathLike | None = None, source_dir: str | os.PathLike | None = None,
-                 revision: str | None = None, quiet: bool = False, timeout: float = 60.0) -> Path:
-    """Copy (``source_dir``) or download the 17 studies into ``dest``, verifying sha256.
+                 revision: str | None = None, quiet: bool = False, timeout: float = 60.0,
+                 name: str = "timbre") -> Path:
+    """Copy (``source_dir``) or download a timbre dataset into ``dest``, verifying sha256.
+
+    ``name="timbre"``: the 17 studies; ``name="timbre-extra"``: the four extra studies (by
+    default next to the 17, where :func:`timbre_roots` finds them).
 
     Files already present with the right checksum are kept; every new file is written to a
     temporary name, verified, then renamed, so an interrupted fetch resumes cleanly.
@@ -226,7 +320,7 @@ def fetch_timbre(dest: str | os.PathLike | None = None, source_dir: str | os.Pat
     Parameters
     ----------
     dest : path-like, optional
-        Target folder (default :func:`default_timbre_dir`).
+        Target folder (default :func:`default_timbre_dir` of ``name``).
     source_dir : path-like, optional
         A local copy with the same layout (``sounds/``, ``ratings/``).
     revision : str, optional
@@ -235,21 +329,23 @@ def fetch_timbre(dest: str | os.PathLike | None = None, source_dir: str | os.Pat
         No progress bar.
     timeout : float
         Seconds per download.
+    name : str
+        Manifest: "timbre" or "timbre-extra".
 
     Returns
     -------
     Path
         ``dest``.
     """
-    manifest = load_manifest()
-    dest = Path(dest).expanduser() if dest else default_timbre_dir()
+    manifest = load_manifest(name)
+    dest = Path(dest).expanduser() if dest else default_timbre_dir(name)
     src_root = Path(source_dir).expanduser() if source_dir else None
     if src_root is not None and not src_root.is_dir():
         raise DatasetError(f"--from {src_root}: no such folder")
     rev = revision or manifest["source"]["revision"]
     todo = [f for f in manifest["files"]
             if not ((dest / f["path"]).is_file() and sha256_file(dest / f["path"]) == f["sha256"])]
-    for f in tqdm(todo, desc="fetch timbre", unit="file", disable=quiet):
+    for f in tqdm(todo, desc=f"fetch {name}", unit="file", disable=quiet):
         target = dest / f["path"]
         if src_root is not None:
             src = src_root / f["path"]
@@ -271,7 +367,7 @@ def fetch_timbre(dest: str | os.PathLike | None = None, source_dir: str | os.Pat
                 except OSError as exc:
                     raise DatasetError(
                         f"cannot download {url}: {exc}. Without network, copy the files and use "
-                        "'hear-probes datasets fetch timbre --from DIR'"
+                        f"'hear-probes datasets fetch {name} --from DIR'"
                     ) from exc
 
             _install_file(_read, target, f["sha256"], url)
@@ -301,7 +397,7 @@ def embed_timbre(loaded, store, data_dir: str | os.PathLike | None = None,
         by_id = dict(zip(ds.item_ids, ds.sound_paths, strict=True))
 
         def load_items(ids, by_id=by_id):
-            return [load_audio(by_id[i], loaded.sample_rate) for i in ids]
+            return [load_audio(by_id[i], loaded.sample_rate, loaded.resample_method) for i in ids]
 
         out[name] = embed_set(loaded, store, "timbre", name, ds.item_ids, load_items,
                               stimulus_hash(ds), batch_size=batch_size, quiet=quiet)

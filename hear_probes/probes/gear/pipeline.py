@@ -137,7 +137,7 @@ def evaluate(
     sr_in, sr_out = tones.sample_rate, int(loaded.sample_rate)
 
     def load_items(ids):
-        return [resample(x, sr_in, sr_out) for x in tones.synthesize(ids)]
+        return [resample(x, sr_in, sr_out, loaded.resample_method) for x in tones.synthesize(ids)]
 
     emb = embed_set(
         loaded, store, PROBE, set_name, tones.item_ids, load_items, tones.stimulus_hash(),

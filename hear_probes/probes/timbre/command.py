@@ -34,7 +34,7 @@ def command(
     model_path: ModelPathOpt = None,
     data: DataOpt = None,
     datasets: Annotated[str | None, typer.Option(
-        "--datasets", help="Comma-separated subset of studies (default: all 17).")] = None,
+        "--datasets", help="Comma-separated subset of studies (default: every study found, 17 + 4).")] = None,
     robustness: Annotated[bool, typer.Option(
         "--robustness", help="Robustness sweep to degraded ratings (9 levels x 5 draws).")] = False,
     reference: Annotated[str | None, typer.Option(

@@ -182,12 +182,15 @@ def ratings_vector(matrix: np.ndarray) -> np.ndarray:
 def pearson(x: np.ndarray, y: np.ndarray) -> float:
     """Pearson correlation over the entries where both ``x`` and ``y`` are finite.
 
-    Returns NaN when fewer than 3 entries are valid or one side is constant.
+    Returns NaN when fewer than 3 entries are valid or one side is constant (up to float
+    rounding: ``validation.all_tied``, so tied distances never give a rounding-noise number).
     """
+    from hear_probes.probes.timbre.validation import all_tied
+
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     ok = np.isfinite(x) & np.isfinite(y)
-    if ok.sum() < 3:
+    if ok.sum() < 3 or all_tied(x[ok]) or all_tied(y[ok]):
         return float("nan")
     xc = x[ok] - x[ok].mean()
     yc = y[ok] - y[ok].mean()

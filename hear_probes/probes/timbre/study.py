@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from hear_probes.probes.timbre.validation import check_embeddings, check_ratings
+from hear_probes.probes.timbre.validation import (
+    check_embeddings,
+    check_ratings,
+    tied_distance_notes,
+)
 
 #: Rating normalisations (applied before everything; Pearson is invariant to them, so they
 #: change only the robustness sweep, whose noise and clipping to [0, 1] assume ratings in
@@ -37,6 +41,10 @@ class Study:
         ``[dim]`` dimensions that vary across sounds.
     n_raters : int
         Number of raters (0 if unknown).
+    notes : dict
+        ``{"euclidean" | "cosine": note}`` when every unlearned distance of that kind is tied
+        (:func:`~hear_probes.probes.timbre.validation.tied_distance_notes`): report the
+        unlearned scores of that kind as NaN with the note.
     """
 
     name: str
@@ -45,6 +53,7 @@ class Study:
     ratings: np.ndarray
     active: np.ndarray
     n_raters: int = 0
+    notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def n_sounds(self) -> int:
@@ -129,6 +138,14 @@ def prepare_study(
     feats = normalise_features(embeddings, feature_norm)
     if feature_norm != "none":
         active = check_embeddings(feats, item_ids, name, allow_identical=allow_identical)
+    notes = tied_distance_notes(feats, name)
+    if notes:
+        import warnings
+
+        from hear_probes.errors import HearProbesWarning
+
+        for note in notes.values():
+            warnings.warn(note, HearProbesWarning, stacklevel=2)
     return Study(
         name=name,
         item_ids=list(item_ids),
@@ -136,4 +153,5 @@ def prepare_study(
         ratings=normalise_ratings(s, rating_norm),
         active=active,
         n_raters=int(n_raters),
+        notes=notes,
     )

@@ -11,6 +11,16 @@ from hear_probes.errors import HearProbesError
 #: Fewest sounds a study may have (4 sounds = 6 pairs; leave-one-sound-out then trains on 3).
 MIN_SOUNDS = 4
 
+#: Fewest embedding dimensions: with one, the learned metric only rescales |x_i - x_j| and
+#: Pearson is scale-invariant, so "learning" changes nothing.
+MIN_DIMS = 2
+
+#: Distances whose spread (max - min) is at most this fraction of their largest magnitude are
+#: all tied: equal up to float rounding (e.g. the vertices of a regular simplex, whose computed
+#: distances differ in the 16th digit). Any correlation or rank statistic of such distances
+#: with the ratings measures rounding noise, not the representation.
+TIE_RTOL = 1e-9
+
 
 class TimbreInputError(HearProbesError):
     """Ratings or embeddings that the timbre probe cannot use (what, where, how to fix)."""
@@ -127,8 +137,14 @@ def check_embeddings(
     dup = sorted({k for k in ids if ids.count(k) > 1})
     if dup:
         raise TimbreInputError(f"{where}: duplicated sound id(s) {_show(dup)}; ids must be unique")
-    if x.shape[1] == 0:
-        raise TimbreInputError(f"{where}: embeddings have 0 dimensions")
+    if x.shape[1] < MIN_DIMS:
+        raise TimbreInputError(
+            f"{where}: embeddings have {x.shape[1]} dimension(s); the timbre probe needs at least "
+            f"{MIN_DIMS}: it learns one weight per dimension, and with a single dimension the "
+            "learned distance is a rescaled |x_i - x_j|, whose correlation with the ratings does "
+            "not depend on the weight. Give [n_sounds, dim >= 2] embeddings (e.g. stack several "
+            "scalar descriptors as columns), or correlate a single descriptor directly"
+        )
     bad = ~np.isfinite(x)
     if bad.any():
         rows = sorted({int(r) for r in np.nonzero(bad)[0]})
@@ -157,6 +173,70 @@ def check_embeddings(
                 "or a model that ignores its input (allow_identical=True to accept)"
             )
     return active
+
+
+def all_tied(d: np.ndarray, rtol: float = TIE_RTOL) -> bool:
+    """Whether all finite entries of ``d`` are equal up to ``rtol`` of their largest magnitude.
+
+    Parameters
+    ----------
+    d : np.ndarray
+        Distances (or any scores); NaN entries are ignored.
+    rtol : float
+        Relative tolerance (:data:`TIE_RTOL`).
+
+    Returns
+    -------
+    bool
+        True when fewer than 2 finite entries, or when ``max - min <= rtol * max|d|``.
+    """
+    d = np.asarray(d, dtype=np.float64)
+    d = d[np.isfinite(d)]
+    if d.size < 2:
+        return True
+    return bool(np.ptp(d) <= rtol * np.max(np.abs(d)))
+
+
+def unlearned_distances(x: np.ndarray) -> dict[str, np.ndarray]:
+    """Euclidean and cosine distances of the rows of ``x`` over the pairs ``i < j`` (row-major).
+
+    Cosine distances of a zero row are NaN.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    i, j = np.triu_indices(x.shape[0], k=1)
+    diff = x[i] - x[j]
+    euclidean = np.sqrt(np.einsum("pd,pd->p", diff, diff))
+    norm = np.linalg.norm(x, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unit = x / norm[:, None]
+    cosine = 1.0 - np.einsum("pd,pd->p", unit[i], unit[j])
+    return {"euclidean": euclidean, "cosine": cosine}
+
+
+def tied_distance_notes(x: np.ndarray, where: str) -> dict[str, str]:
+    """Notes for the unlearned distances of ``x`` that are all tied (empty dict: none is).
+
+    A representation that puts every sound at the same distance from every other (all
+    embeddings equal, or on a regular simplex) has no unlearned agreement with the ratings:
+    its correlations are undefined and must be reported as NaN with this note, never as the
+    number that float rounding would give.
+
+    Returns
+    -------
+    dict
+        ``{"euclidean" | "cosine": note}`` for each tied kind of distance.
+    """
+    notes = {}
+    for kind, d in unlearned_distances(x).items():
+        if all_tied(d):
+            ok = d[np.isfinite(d)]
+            value = f"{ok[0]:.6g}" if ok.size else "undefined"
+            notes[kind] = (
+                f"{where}: every unlearned {kind} distance is tied ({value} for all "
+                f"{d.size} pairs): its agreement with the ratings is undefined (NaN). The "
+                "representation does not separate these sounds without a learned metric"
+            )
+    return notes
 
 
 def align_rows(
