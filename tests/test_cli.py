@@ -28,7 +28,8 @@ def test_embed_all_timbre_sets(tmp_path, timbre_dir):
                 "--cache", str(tmp_path), "--quiet")
     assert proc.returncode == 0, proc.stderr
     with h5py.File(tmp_path / "embeddings" / "stft.h5", "r") as f:
-        assert set(TIMBRE_DATASETS) <= set(f["timbre"])  # + timbre-extra's 4 when next to it
+        n_sets = len(f["timbre"])
+        assert set(TIMBRE_DATASETS) <= set(f["timbre"]) and n_sets in (17, 21)  # + timbre-extra's 4
         g = f["timbre/Grey1977"]
         assert g["embeddings"].shape == (16, 513)
         assert g.attrs["model"] == "stft" and g.attrs["sample_rate"] == 16000
@@ -36,7 +37,7 @@ def test_embed_all_timbre_sets(tmp_path, timbre_dir):
     again = _run("embed", "--model", "stft", "--stimuli", "timbre", "--data", str(timbre_dir),
                  "--cache", str(tmp_path))
     assert again.returncode == 0
-    assert again.stdout.count("(cached)") == 17
+    assert again.stdout.count("(cached)") == n_sets
 
 
 def test_user_errors_are_one_line(tmp_path):
