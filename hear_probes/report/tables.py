@@ -219,7 +219,7 @@ def timbre_table(results: list[ModelResults], key: str | tuple[str, ...] = "expl
     (``"loso_explained_variance"``, ``"table-timbre-unlearned"``, ...). The in-sample table
     gets a ``published`` column when a result carries the paper's STFT values.
     """
-    from hear_probes.stimuli.timbre import TIMBRE_DATASETS
+    from hear_probes.stimuli.timbre import table_order
 
     spec = next((t for t in TIMBRE_TABLES if t[0] == key or t[1] == (key,) or t[1] == key), None)
     if spec is None:
@@ -234,9 +234,7 @@ def timbre_table(results: list[ModelResults], key: str | tuple[str, ...] = "expl
                           if (r.probes.get("timbre") or {}).get("published_stft_explained_variance")), None)
         if published:
             cols = [("published (P&L 2024, STFT)", published)] + cols
-    studies = list(TIMBRE_DATASETS)
-    for _, vals in cols:
-        studies += [s for s in vals if s not in studies]
+    studies = table_order({s for _, vals in cols for s in vals})
     table = Table(table_id, title, ["study"] + [name for name, _ in cols], note=note + " Best per row in bold.")
     values = np.full((len(studies), len(cols)), np.nan)
     for j, (_, vals) in enumerate(cols):
@@ -277,7 +275,7 @@ def _reference_name(timbre: dict) -> str:
 
 def robustness_table(results: list[ModelResults]) -> Table | None:
     """Relative robustness (dB) against each result's named reference; rows = studies."""
-    from hear_probes.stimuli.timbre import TIMBRE_DATASETS
+    from hear_probes.stimuli.timbre import table_order
 
     cols = [r for r in results if r.probes.get("timbre", {}).get("relative_area_db")]
     if not cols:
@@ -287,7 +285,7 @@ def robustness_table(results: list[ModelResults]) -> Table | None:
                   ["study"] + [r.name for r in cols],
                   note="10·log10(area_model / area_reference) of the explained-variance curve over "
                        "log10 δ ∈ [−1, 1]; positive = more robust than the reference.")
-    for s in TIMBRE_DATASETS:
+    for s in table_order({k for r in cols for k in r.probes["timbre"]["relative_area_db"]}):
         vals = [_num(r.probes["timbre"]["relative_area_db"].get(s)) for r in cols]
         if all(v is None for v in vals):
             continue

@@ -25,6 +25,7 @@ from scipy.spatial.distance import pdist
 from scipy.stats import kendalltau, spearmanr
 
 from hear_probes.probes.timbre.metric import pair_indices, pearson
+from hear_probes.probes.timbre.validation import all_tied
 
 #: Raw distances scored without learning.
 UNLEARNED_DISTANCES = ("euclidean", "cosine")
@@ -112,7 +113,7 @@ def agreement(d: np.ndarray, s: np.ndarray, n_sounds: int) -> dict:
     nan = float("nan")
     if ok.sum() < 3:
         return {**dict.fromkeys(AGREEMENT_SCORES, nan), "note": "fewer than 3 pairs with a distance and a rating"}
-    if np.ptp(d[ok]) == 0:
+    if all_tied(d[ok]):
         return {**dict.fromkeys(AGREEMENT_SCORES, nan),
                 "note": "every distance is the same (identical embeddings?): no agreement is defined"}
     r = pearson(d, s)

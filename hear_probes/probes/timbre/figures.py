@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hear_probes.stimuli.timbre import TIMBRE_DATASETS
+from hear_probes.stimuli.timbre import table_order
 
 
 def _plt():
@@ -21,9 +21,7 @@ def _plt():
 
 
 def _ordered(names) -> list[str]:
-    names = list(names)
-    known = [d for d in TIMBRE_DATASETS if d in names]
-    return known + sorted(set(names) - set(known))
+    return table_order(names)
 
 
 def _save(fig, out_png: str | Path) -> Path:

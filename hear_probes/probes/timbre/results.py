@@ -111,7 +111,8 @@ def build_payload(
         "in-sample: the learned weights are fitted and scored on the same pairs (an upper "
         "bound, not a score: one weight per dimension on 55-276 pairs)")
     payload["unlearned"] = unlearned_block(results)
-    notes = {r.study.name: {m: v["note"] for m, v in r.unlearned.items() if v.get("note")}
+    notes = {r.study.name: {**{m: v["note"] for m, v in r.unlearned.items() if v.get("note")},
+                            **r.study.notes}
              for r in results}
     if any(notes.values()):
         payload["unlearned_notes"] = {k: v for k, v in notes.items() if v}
