@@ -125,3 +125,13 @@ def test_centroid_ranks_coarse_pitch_perfectly():
     # fine steps on 0.2 s stimuli are disturbed by the reflect-padded edge frames
     assert out["pitch"]["fine"].mean() >= 0.7
     assert torch.get_num_threads() >= 1
+
+
+def test_ties_as_half_counts_each_tie_as_a_coin_flip():
+    from hear_probes.probes.ranking.accuracy import summarise
+
+    s = summarise(np.array([1.0, 1.0, 0.0, 0.5, 0.5]))
+    assert s["accuracy"] == pytest.approx(2 / 3) and s["n_ties"] == 2
+    assert s["accuracy_ties_as_half"] == pytest.approx(3 / 5)
+    all_ties = summarise(np.full(4, 0.5))
+    assert np.isnan(all_ties["accuracy"]) and all_ties["accuracy_ties_as_half"] == 0.5

@@ -65,17 +65,20 @@ def cell_results(
     acc: dict = {"pitch": {}, "level": {}}
     ci: dict = {"pitch": {}, "level": {}}
     ties: dict = {"pitch": {}, "level": {}}
+    half: dict = {"pitch": {}, "level": {}}
     n_trials = 0
     reasons: dict = {}
     for dim, scale in COLUMNS:
         s = scores.get(dim, {}).get(scale)
         if s is None or np.all(np.isnan(s)):
             acc[dim][scale], ci[dim][scale], ties[dim][scale] = "n/a", None, None
+            half[dim][scale] = "n/a"
             reasons[f"{dim}.{scale}"] = na_reason or "not computed"
             continue
         summ = summarise(s)
         n_trials = summ["n_trials"]
         ties[dim][scale] = summ["n_ties"]
+        half[dim][scale] = summ["accuracy_ties_as_half"]
         if summ["n_decided"] == 0:
             acc[dim][scale], ci[dim][scale] = "n/a", None
             reasons[f"{dim}.{scale}"] = (
@@ -83,7 +86,8 @@ def cell_results(
                 "representation does not change with this perturbation")
             continue
         acc[dim][scale], ci[dim][scale] = summ["accuracy"], summ["ci95"]
-    out = {"accuracy": acc, "ci95": ci, "n_ties": ties, "n_trials": n_trials, "seed": seed}
+    out = {"accuracy": acc, "ci95": ci, "n_ties": ties, "accuracy_ties_as_half": half,
+           "n_trials": n_trials, "seed": seed}
     if reasons:
         out["na_reason"] = reasons
     return out
@@ -125,7 +129,9 @@ def _settings(trials: Trials, duration: float, epsilons: dict, sample_rate: int 
         "level_definition": "L = 25 log10(A)",
         "ties": (f"|d1 - d2| <= {TIE_RTOL:g} max(s1, s2), s = d(target, 0) + d(candidate, 0), "
                  f"and gradients with |g| <= {GRADIENT_TIE_RTOL:g} s (or zero) are ties: "
-                 "counted in n_ties, left out of the accuracy and its interval"),
+                 "counted in n_ties, left out of the accuracy and its interval; "
+                 "accuracy_ties_as_half counts them as coin flips (comparable to float32 "
+                 "implementations with a strict '<', such as the paper's)"),
         "tie_rtol": TIE_RTOL,
         "gradient_tie_rtol": GRADIENT_TIE_RTOL,
         "perturbations": "keep the prediction's phase and other parameter; not clipped to range",
