@@ -251,6 +251,10 @@ def load_hear_module(
     path = "" if model_path is None else str(model_path)
     if path and not Path(path).exists():
         raise ModelResolutionError(f"--model-path {path!r} does not exist")
+    if name is not None and spec.model_path:
+        if path:
+            raise ModelResolutionError(f"--model {name} names its weights itself; drop --model-path")
+        path = spec.model_path  # hf:<id>: the id (or directory) is the model_file_path
     mod = import_hear_module(dotted)
     if not hasattr(mod, "load_model"):
         raise ModelResolutionError(f"module {dotted!r} has no load_model(); it is not a HEAR module")

@@ -53,7 +53,14 @@ def test_hooks_match_output_hidden_states(stable):
     torch.testing.assert_close(got[-1], ref.last_hidden_state)  # post-norm where there is one
 
 
-@pytest.mark.parametrize(("name", "dim"), [("mert", 16), ("mert-cat", 64), ("mert-layer-2", 16)])
+def test_mert_layer_names_folded_into_layers():
+    from hear_probes.errors import ModelResolutionError
+
+    with pytest.raises(ModelResolutionError, match="--model mert --layers 2"):
+        load_hear_module(name="mert-layer-2")
+
+
+@pytest.mark.parametrize(("name", "dim"), [("mert", 16), ("mert-cat", 64)])
 def test_contract_variants(tiny_dir, name, dim):
     loaded = load_hear_module(name=name, model_path=tiny_dir)
     report = check_module(loaded)
