@@ -38,6 +38,10 @@ class LoadedModule:
         Keyword arguments given to ``load_model``.
     model_path : str
         The ``model_file_path`` passed to ``load_model`` ("" for defaults).
+    layer : int or None
+        For a layer view (``--layers``, :mod:`hear_probes.layers`): the layer it embeds with.
+    layer_group : LayerGroup or None
+        The views of the same model that share one forward pass (:mod:`hear_probes.layers`).
     """
 
     module: types.ModuleType
@@ -47,6 +51,8 @@ class LoadedModule:
     adapter_version: str
     options: dict = field(default_factory=dict)
     model_path: str = ""
+    layer: int | None = None
+    layer_group: Any = field(default=None, repr=False, compare=False)
 
     @property
     def module_name(self) -> str:

@@ -191,6 +191,10 @@ class EmbeddingStore:
         from hear_probes.paths import embeddings_dir
 
         folder = embeddings_dir(cache_dir)
+        layer = getattr(loaded, "layer", None)
+        if layer is not None:  # a layer view (--layers): <model>@layer-K.h5
+            base = loaded.model_id.rsplit("@layer-", 1)[0]
+            return cls(folder / f"{safe_name(base)}@layer-{int(layer)}.h5", model_id=loaded.model_id)
         return cls(folder / f"{safe_name(loaded.model_id)}.h5", model_id=loaded.model_id)
 
     # -- reading ---------------------------------------------------------------------------

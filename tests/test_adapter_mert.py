@@ -106,3 +106,17 @@ def test_remote_code_needs_opt_in_and_pin(tiny_dir, tmp_path, monkeypatch):
 @pytest.mark.skipif(not hearvalidator_available(), reason="hearvalidator/tensorflow not installed")
 def test_hearvalidator(tiny_dir):
     run_hearvalidator("hear_probes_adapters.mert", str(tiny_dir))
+
+
+def test_layer_views_from_one_pass(tiny_dir):
+    """``mert --layers K``: view K equals the old ``layers=K`` variant; all layers in one pass."""
+    model = mert.load_model(str(tiny_dir))
+    assert model.layer_ids == [0, 1, 2, 3] and model.layer_dims == [16] * 4
+    x = torch.randn(2, 30000)
+    with torch.no_grad():
+        scenes = mert.get_layer_scene_embeddings(x, model)
+        for k in model.layer_ids:
+            one = mert.load_model(str(tiny_dir), layers=k)
+            torch.testing.assert_close(scenes[k], mert.get_scene_embeddings(x, one), rtol=1e-5, atol=1e-6)
+            torch.testing.assert_close(mert.get_scene_embeddings(x, model.with_layer(k)), scenes[k],
+                                       rtol=1e-5, atol=1e-6)
