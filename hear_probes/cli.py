@@ -206,6 +206,46 @@ def run_probes(loaded, store, out_dir: Path, wanted: list[str], *, quick: bool, 
     return ran
 
 
+@app.command()
+def sweep(
+    models: Annotated[str, typer.Option("--models", help="Comma-separated models: built-in names, "
+                                        "hf:<repo_id>[@rev], module:<dotted HEAR module>.")],
+    probes: Annotated[str, typer.Option(help="Comma-separated probes to run.")] = ",".join(PROBES),
+    layers: LayersOpt = None,
+    out: OutOpt = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Address of a running Dask scheduler (default: a LocalCluster).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Workers of the LocalCluster.")] = 2,
+    quick: Annotated[bool, typer.Option(help="Small stimulus sets and few trials.")] = False,
+    data: DataOpt = None,
+    cache: CacheOpt = None,
+    seed: SeedOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run the model x layer x probe grid on Dask; resumable, one report at the end.
+
+    Exit status 1 when a task failed (the others still ran; see <out>/sweep.log).
+    """
+    from hear_probes.sweep import sweep as run_sweep
+
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    if not names:
+        raise HearProbesError("--models: give at least one model")
+    wanted = [p.strip() for p in probes.split(",") if p.strip()]
+    unknown = [p for p in wanted if p not in PROBES]
+    if unknown:
+        raise HearProbesError(f"unknown probe(s) {', '.join(unknown)}; choose from {', '.join(PROBES)}")
+    res = run_sweep(names, wanted, out or Path("hear-probes-sweep"), layers=layers,
+                    scheduler=scheduler, workers=workers, cache=cache, quick=quick, seed=seed,
+                    data=data, quiet=quiet)
+    _echo(f"sweep: {len(res['ok'])} task(s) ran, {len(res['skipped'])} already done, "
+          f"{len(res['failed'])} failed", quiet)
+    if res["report"]:
+        _echo(f"report: {res['report']}", quiet)
+    if res["failed"]:
+        raise typer.Exit(1)
+
+
 def _probe_report():
     try:
         mod = importlib.import_module("hear_probes.report")

