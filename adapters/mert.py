@@ -2,7 +2,7 @@
 
 MERT is a HuBERT-style music model at 24 kHz (75-Hz frames). Variants (``layers=``):
 ``"mean"`` (module ``mert``) = the fixed, unweighted mean of the 13 hidden-state layers (768);
-``"cat"`` (``mert-cat``) = the 13 layers concatenated (9,984); ``K`` (``mert-layer-K``) = layer
+``"cat"`` (``mert-cat``) = the 13 layers concatenated (9,984); ``K`` (``mert --layers K``) = layer
 ``K``. Hidden state 0 is the input of the first transformer layer (CNN features, projection,
 positional convolution); state ``K`` is the output of transformer layer ``K``; the last one is
 the model's ``last_hidden_state``. ``checkpoint="m-a-p/MERT-v1-330M"`` selects the large
