@@ -182,6 +182,10 @@ def _compute_layers(view: LoadedModule, store: EmbeddingStore, probe: str, set_n
             todo[k] = (sib, sib_store, key, sib_store.partial_rows(probe, set_name, stim_key, key))
     if view.layer not in todo:  # finished meanwhile
         return store.lookup(probe, set_name, stim_key, view.key()).rows_for(ids)
+    # every layer of a batch is saved in one file of the requested layer's parts (one fsync)
+    for k, rows_k in store.partial_layers(probe, set_name, stim_key, view.key()).items():
+        if k in todo:
+            todo[k][3].update(rows_k)
     missing = [i for i in ids if any(i not in t[3] for t in todo.values())]
     bar = tqdm(total=len(ids), initial=len(ids) - len(missing),
                desc=f"{view.model_id.rsplit('@layer-', 1)[0]} {len(todo)} layers {probe}/{set_name}",
@@ -201,14 +205,18 @@ def _compute_layers(view: LoadedModule, store: EmbeddingStore, probe: str, set_n
                 out = group.scene_all(batch)
                 for k in todo:
                     rows[k][idx] = _checked_rows(todo[k][0], out[k], [chunk[i] for i in idx])
-            for k, (_, sib_store, key, done) in todo.items():
-                sib_store.save_partial(probe, set_name, stim_key, key, chunk, rows[k])
+            store.save_partial(probe, set_name, stim_key, view.key(), chunk, rows[view.layer],
+                               layers={k: r for k, r in rows.items() if k != view.layer})
+            for k, (_, _, _, done) in todo.items():
                 done.update(zip(chunk, rows[k], strict=True))
             bar.update(len(chunk))
     finally:
         bar.close()
     result = None
-    for k, (sib, sib_store, key, done) in todo.items():
+    # the requested layer last: its parts folder holds every layer's rows until then
+    order = sorted(todo, key=lambda k: k == view.layer)
+    for k in order:
+        sib, sib_store, key, done = todo[k]
         emb = np.stack([done[i] for i in ids]).astype(np.float32)
         sib_store.write_set(probe, set_name, emb, ids, {
             "model": sib.model_id, "sample_rate": sib.sample_rate, "stimulus_hash": stim_key,
