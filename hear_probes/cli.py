@@ -13,6 +13,7 @@ import typer
 from hear_probes.cli_common import (
     CacheOpt,
     DataOpt,
+    LayersOpt,
     ModelOpt,
     ModelPathOpt,
     ModuleOpt,
@@ -22,6 +23,7 @@ from hear_probes.cli_common import (
     default_out,
     open_store,
     resolve_loaded,
+    resolve_views,
 )
 from hear_probes.errors import HearProbesError
 
@@ -92,6 +94,7 @@ def embed(
     datasets: Annotated[str | None, typer.Option(help="Comma-separated subset of studies.")] = None,
     cache: CacheOpt = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 8,
+    layers: LayersOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Compute (or reuse) the embeddings of a stimulus set in the model's HDF5 store."""
@@ -99,16 +102,17 @@ def embed(
         raise HearProbesError(f"unknown stimulus set {stimuli!r}; choose one of: {', '.join(STIMULI)}")
     from hear_probes.stimuli.timbre import embed_timbre
 
-    loaded = resolve_loaded(model, module, model_path)
-    store = open_store(loaded, cache)
-    t0 = time.perf_counter()
+    _, views = resolve_views(model, module, model_path, layers, cache)
     names = [d.strip() for d in datasets.split(",")] if datasets else None
-    before = set(store.sets())
-    out = embed_timbre(loaded, store, data, names, batch_size=batch_size, quiet=quiet)
-    for name, emb in out.items():
-        state = "cached" if f"timbre/{name}" in before else "computed"
-        _echo(f"timbre/{name}: {emb.shape[0]} x {emb.shape[1]} ({state})", quiet)
-    _echo(f"{len(out)} sets in {store.path} ({time.perf_counter() - t0:.1f} s)", quiet)
+    for loaded in views:  # with --layers, the first view computes every layer in one pass
+        store = open_store(loaded, cache)
+        t0 = time.perf_counter()
+        before = set(store.sets())
+        out = embed_timbre(loaded, store, data, names, batch_size=batch_size, quiet=quiet)
+        for name, emb in out.items():
+            state = "cached" if f"timbre/{name}" in before else "computed"
+            _echo(f"{loaded.model_id} timbre/{name}: {emb.shape[0]} x {emb.shape[1]} ({state})", quiet)
+        _echo(f"{len(out)} sets in {store.path} ({time.perf_counter() - t0:.1f} s)", quiet)
 
 
 def _probe_module(name: str):
@@ -145,17 +149,43 @@ def evaluate(
                             "timbre.json; default stft, 'none' to skip).")] = None,
     cache: CacheOpt = None,
     seed: SeedOpt = 0,
+    layers: LayersOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Run probes on one model and write their results (and a report when available)."""
+    """Run probes on one model and write their results (and a report when available).
+
+    With ``--layers``, every probe runs on every selected layer (``<out>/layer-K/``); all
+    layers are embedded in one forward pass, and the report adds score-versus-depth curves.
+    """
     wanted = [p.strip() for p in probes.split(",") if p.strip()]
     unknown = [p for p in wanted if p not in PROBES]
     if unknown:
         raise HearProbesError(f"unknown probe(s) {', '.join(unknown)}; choose from {', '.join(PROBES)}")
-    loaded = resolve_loaded(model, module, model_path)
-    store = open_store(loaded, cache)
+    loaded, views = resolve_views(model, module, model_path, layers, cache)
     out_dir = default_out(loaded, out)
     out_dir.mkdir(parents=True, exist_ok=True)
+    from hear_probes.layers import layer_out_dir
+
+    folders = []
+    for view in views:
+        folder = out_dir if view.layer is None else layer_out_dir(out_dir, view.layer)
+        folder.mkdir(parents=True, exist_ok=True)
+        if run_probes(view, open_store(view, cache), folder, wanted, quick=quick, seed=seed,
+                      quiet=quiet, data=data, robustness=robustness, reference=reference):
+            folders.append(folder)
+    report_mod = _probe_report()
+    if report_mod is not None and folders:
+        path = report_mod.write_report(folders, out_dir / "report.html")
+        _echo(f"report: {path}", quiet)
+
+
+def run_probes(loaded, store, out_dir: Path, wanted: list[str], *, quick: bool, seed: int,
+               quiet: bool, data: Path | None = None, robustness: bool = False,
+               reference: str | None = None) -> list[str]:
+    """Run the ``wanted`` probes on one loaded model (or layer view); the names that ran.
+
+    Timbre is skipped (with a line) when its datasets are missing.
+    """
     ran = []
     for name in wanted:
         mod = _probe_module(name)
@@ -173,10 +203,47 @@ def evaluate(
                 _echo(f"probe timbre: skipped ({exc})", quiet)
                 continue
             raise
-    report_mod = _probe_report()
-    if report_mod is not None and ran:
-        path = report_mod.write_report([out_dir], out_dir / "report.html")
-        _echo(f"report: {path}", quiet)
+    return ran
+
+
+@app.command()
+def sweep(
+    models: Annotated[str, typer.Option("--models", help="Comma-separated models: built-in names, "
+                                        "hf:<repo_id>[@rev], module:<dotted HEAR module>.")],
+    probes: Annotated[str, typer.Option(help="Comma-separated probes to run.")] = ",".join(PROBES),
+    layers: LayersOpt = None,
+    out: OutOpt = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Address of a running Dask scheduler (default: a LocalCluster).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Workers of the LocalCluster.")] = 2,
+    quick: Annotated[bool, typer.Option(help="Small stimulus sets and few trials.")] = False,
+    data: DataOpt = None,
+    cache: CacheOpt = None,
+    seed: SeedOpt = 0,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run the model x layer x probe grid on Dask; resumable, one report at the end.
+
+    Exit status 1 when a task failed (the others still ran; see <out>/sweep.log).
+    """
+    from hear_probes.sweep import sweep as run_sweep
+
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    if not names:
+        raise HearProbesError("--models: give at least one model")
+    wanted = [p.strip() for p in probes.split(",") if p.strip()]
+    unknown = [p for p in wanted if p not in PROBES]
+    if unknown:
+        raise HearProbesError(f"unknown probe(s) {', '.join(unknown)}; choose from {', '.join(PROBES)}")
+    res = run_sweep(names, wanted, out or Path("hear-probes-sweep"), layers=layers,
+                    scheduler=scheduler, workers=workers, cache=cache, quick=quick, seed=seed,
+                    data=data, quiet=quiet)
+    _echo(f"sweep: {len(res['ok'])} task(s) ran, {len(res['skipped'])} already done, "
+          f"{len(res['failed'])} failed", quiet)
+    if res["report"]:
+        _echo(f"report: {res['report']}", quiet)
+    if res["failed"]:
+        raise typer.Exit(1)
 
 
 def _probe_report():

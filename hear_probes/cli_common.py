@@ -18,6 +18,9 @@ CacheOpt = Annotated[Path | None, typer.Option("--cache", help="Cache folder (de
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Output folder for JSON/CSV/PNG.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (recorded in the results).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+LayersOpt = Annotated[str | None, typer.Option(
+    "--layers", help="Layers of a layered model (hf:<id>, mert, crepe): all, last, first or "
+                     "comma-separated indices such as 0,4,8; results go to <out>/layer-K.")]
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Folder of the timbre datasets (sounds/, ratings/); a sibling timbre-extra/ folder is used too.")]
 
 
@@ -47,3 +50,14 @@ def default_out(loaded_or_name, out: Path | None) -> Path:
     from hear_probes.store import safe_name
 
     return Path("hear-probes-results") / safe_name(name)
+
+
+def resolve_views(model: str | None, module: str | None, model_path: Path | None,
+                  layers: str | None, cache: Path | None) -> tuple[LoadedModule, list[LoadedModule]]:
+    """The loaded model and, with ``--layers``, one view per selected layer (else ``[loaded]``)."""
+    loaded = resolve_loaded(model, module, model_path)
+    if layers is None:
+        return loaded, [loaded]
+    from hear_probes.layers import layer_views
+
+    return loaded, layer_views(loaded, layers, cache)

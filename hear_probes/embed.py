@@ -95,6 +95,9 @@ def compute_set(
     hit = store.lookup(probe, set_name, stim_key, config_hash)
     if hit is not None and set(hit.item_ids) == set(ids):
         return hit.rows_for(ids)
+    if getattr(loaded, "layer_group", None) is not None:
+        return _compute_layers(loaded, store, probe, set_name, ids, load_items, stim_key,
+                               batch_size, quiet)
 
     done = store.partial_rows(probe, set_name, stim_key, config_hash)
     given = [i for i in ids if precomputed and i in precomputed and i not in done]
@@ -159,3 +162,79 @@ def _checked_scene(loaded: LoadedModule, batch: np.ndarray, ids: list[str]) -> n
             f"module {loaded.module_name!r} returned NaN/inf embeddings for: {', '.join(bad[:10])}"
         )
     return out.astype(np.float32, copy=False)
+
+
+def _compute_layers(view: LoadedModule, store: EmbeddingStore, probe: str, set_name: str,
+                    ids: list[str], load_items, stim_key: str, batch_size: int, quiet: bool
+                    ) -> np.ndarray:
+    """Embed a set for every selected layer of ``view``'s model at once; return ``view``'s rows.
+
+    One forward pass per batch gives all layers (``get_layer_scene_embeddings``); each layer's
+    rows are saved as partial batches in its own store and written there as a finished set,
+    so the other layer views of the model find the set cached. Layers whose set is already
+    finished are skipped.
+    """
+    group = view.layer_group
+    todo: dict[int, tuple] = {}  # layer -> (view, store, config hash, done rows)
+    for k, sib in group.views.items():
+        sib_store = group.stores[k].with_batch_size(store.batch_size)
+        key = sib.key()
+        hit = sib_store.lookup(probe, set_name, stim_key, key)
+        if hit is None or set(hit.item_ids) != set(ids):
+            todo[k] = (sib, sib_store, key, sib_store.partial_rows(probe, set_name, stim_key, key))
+    if view.layer not in todo:  # finished meanwhile
+        return store.lookup(probe, set_name, stim_key, view.key()).rows_for(ids)
+    # every layer of a batch is saved in one file of the requested layer's parts (one fsync)
+    for k, rows_k in store.partial_layers(probe, set_name, stim_key, view.key()).items():
+        if k in todo:
+            todo[k][3].update(rows_k)
+    missing = [i for i in ids if any(i not in t[3] for t in todo.values())]
+    bar = tqdm(total=len(ids), initial=len(ids) - len(missing),
+               desc=f"{view.model_id.rsplit('@layer-', 1)[0]} {len(todo)} layers {probe}/{set_name}",
+               unit="item", disable=quiet, leave=False)
+    try:
+        for start in range(0, len(missing), batch_size):
+            chunk = missing[start : start + batch_size]
+            audio = load_items(chunk)
+            if len(audio) != len(chunk):
+                raise ValueError(f"load_items returned {len(audio)} signals for {len(chunk)} ids")
+            rows = {k: np.empty((len(chunk), t[0].scene_embedding_size), np.float32)
+                    for k, t in todo.items()}
+            for length, idx in group_by_length(audio).items():
+                if length == 0:
+                    raise ValueError(f"stimulus {chunk[idx[0]]!r} is empty")
+                batch = np.stack([audio[i] for i in idx]).astype(np.float32)
+                out = group.scene_all(batch)
+                for k in todo:
+                    rows[k][idx] = _checked_rows(todo[k][0], out[k], [chunk[i] for i in idx])
+            store.save_partial(probe, set_name, stim_key, view.key(), chunk, rows[view.layer],
+                               layers={k: r for k, r in rows.items() if k != view.layer})
+            for k, (_, _, _, done) in todo.items():
+                done.update(zip(chunk, rows[k], strict=True))
+            bar.update(len(chunk))
+    finally:
+        bar.close()
+    result = None
+    # the requested layer last: its parts folder holds every layer's rows until then
+    order = sorted(todo, key=lambda k: k == view.layer)
+    for k in order:
+        sib, sib_store, key, done = todo[k]
+        emb = np.stack([done[i] for i in ids]).astype(np.float32)
+        sib_store.write_set(probe, set_name, emb, ids, {
+            "model": sib.model_id, "sample_rate": sib.sample_rate, "stimulus_hash": stim_key,
+            "config_hash": key, "adapter_version": sib.adapter_version,
+            "weights_id": sib.weights_id, "layer": int(k),
+        })
+        if k == view.layer:
+            result = emb
+    return result
+
+
+def _checked_rows(loaded: LoadedModule, out: np.ndarray, ids: list[str]) -> np.ndarray:
+    want = (len(ids), loaded.scene_embedding_size)
+    if out.shape != want:
+        raise ContractError(f"{loaded.model_id}: layer embeddings of shape {out.shape}; expected {want}")
+    if not np.all(np.isfinite(out)):
+        raise ContractError(f"{loaded.model_id}: NaN/inf layer embeddings for some of "
+                            f"{', '.join(ids[:10])}")
+    return out

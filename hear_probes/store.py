@@ -191,6 +191,10 @@ class EmbeddingStore:
         from hear_probes.paths import embeddings_dir
 
         folder = embeddings_dir(cache_dir)
+        layer = getattr(loaded, "layer", None)
+        if layer is not None:  # a layer view (--layers): <model>@layer-K.h5
+            base = loaded.model_id.rsplit("@layer-", 1)[0]
+            return cls(folder / f"{safe_name(base)}@layer-{int(layer)}.h5", model_id=loaded.model_id)
         return cls(folder / f"{safe_name(loaded.model_id)}.h5", model_id=loaded.model_id)
 
     # -- reading ---------------------------------------------------------------------------
@@ -294,9 +298,30 @@ class EmbeddingStore:
         finally:
             lock.release()
 
+    def partial_layers(self, probe: str, set_name: str, stimulus_hash: str, config_hash: str
+                       ) -> dict[int, dict[str, np.ndarray]]:
+        """``{layer: {item id: row}}`` of the other layers saved with this set's partial batches.
+
+        ``--layers`` saves every layer of a batch in one file (``layer_<K>`` arrays next to
+        ``emb``, see :meth:`save_partial`); damaged files are ignored.
+        """
+        folder = self._parts_folder(probe, set_name, stimulus_hash, config_hash)
+        out: dict[int, dict[str, np.ndarray]] = {}
+        for f in sorted(folder.glob("batch-*.npz")) if folder.is_dir() else []:
+            try:
+                with np.load(f, allow_pickle=False) as z:
+                    ids = [str(i) for i in z["ids"]]
+                    for name in z.files:
+                        if name.startswith("layer_"):
+                            out.setdefault(int(name[6:]), {}).update(zip(ids, z[name], strict=True))
+            except Exception:  # a foreign or damaged part is ignored and recomputed
+                continue
+        return out
+
     def save_partial(self, probe: str, set_name: str, stimulus_hash: str, config_hash: str,
-                     ids: list[str], embeddings: np.ndarray, batch_size: int | None = None) -> None:
-        """Save one finished batch atomically."""
+                     ids: list[str], embeddings: np.ndarray, batch_size: int | None = None,
+                     layers: dict[int, np.ndarray] | None = None) -> None:
+        """Save one finished batch atomically (``layers``: other layers' rows, same file)."""
         folder = self._parts_folder(probe, set_name, stimulus_hash, config_hash, batch_size)
         folder.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:20]
@@ -304,7 +329,9 @@ class EmbeddingStore:
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, ids=np.array(ids, dtype=str), emb=np.asarray(embeddings, np.float32))
+                extra = {f"layer_{int(k)}": np.asarray(v, np.float32) for k, v in (layers or {}).items()}
+                np.savez(fh, ids=np.array(ids, dtype=str), emb=np.asarray(embeddings, np.float32),
+                         **extra)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, target)

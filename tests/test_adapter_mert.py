@@ -53,7 +53,14 @@ def test_hooks_match_output_hidden_states(stable):
     torch.testing.assert_close(got[-1], ref.last_hidden_state)  # post-norm where there is one
 
 
-@pytest.mark.parametrize(("name", "dim"), [("mert", 16), ("mert-cat", 64), ("mert-layer-2", 16)])
+def test_mert_layer_names_folded_into_layers():
+    from hear_probes.errors import ModelResolutionError
+
+    with pytest.raises(ModelResolutionError, match="--model mert --layers 2"):
+        load_hear_module(name="mert-layer-2")
+
+
+@pytest.mark.parametrize(("name", "dim"), [("mert", 16), ("mert-cat", 64)])
 def test_contract_variants(tiny_dir, name, dim):
     loaded = load_hear_module(name=name, model_path=tiny_dir)
     report = check_module(loaded)
@@ -99,3 +106,17 @@ def test_remote_code_needs_opt_in_and_pin(tiny_dir, tmp_path, monkeypatch):
 @pytest.mark.skipif(not hearvalidator_available(), reason="hearvalidator/tensorflow not installed")
 def test_hearvalidator(tiny_dir):
     run_hearvalidator("hear_probes_adapters.mert", str(tiny_dir))
+
+
+def test_layer_views_from_one_pass(tiny_dir):
+    """``mert --layers K``: view K equals the old ``layers=K`` variant; all layers in one pass."""
+    model = mert.load_model(str(tiny_dir))
+    assert model.layer_ids == [0, 1, 2, 3] and model.layer_dims == [16] * 4
+    x = torch.randn(2, 30000)
+    with torch.no_grad():
+        scenes = mert.get_layer_scene_embeddings(x, model)
+        for k in model.layer_ids:
+            one = mert.load_model(str(tiny_dir), layers=k)
+            torch.testing.assert_close(scenes[k], mert.get_scene_embeddings(x, one), rtol=1e-5, atol=1e-6)
+            torch.testing.assert_close(mert.get_scene_embeddings(x, model.with_layer(k)), scenes[k],
+                                       rtol=1e-5, atol=1e-6)

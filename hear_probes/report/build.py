@@ -151,6 +151,12 @@ def build_report(results: list[ModelResults], images: str = "compact",
     section("GEAR", "gear", [gear_table(results)], "gear", "No GEAR results given.")
     section("Timbre", "timbre", [*timbre_tables(results), robustness_table(results)], "timbre", "No timbre results given.",
             _robustness_heatmap(results, images))
+    from hear_probes.report.layers import layer_section
+
+    layers_html, layers_md = layer_section(results, images)  # "" unless --layers results
+    if layers_html:
+        sections_html.append(layers_html)
+        sections_md.append(layers_md)
     prov_html, prov_md = _provenance(results)
     created = datetime.now(UTC).isoformat(timespec="seconds")
     names = ", ".join(r.name for r in results)
@@ -158,7 +164,8 @@ def build_report(results: list[ModelResults], images: str = "compact",
             f"<style>{CSS}</style></head><body><h1>hear-probes report</h1>"
             f'<p class="note">Models: {esc(names)}. Built {esc(created)} by hear-probes {esc(__version__)}.</p>'
             f'<nav><a href="#summary">Summary</a> · <a href="#ranking">Ranking</a> · <a href="#gear">GEAR</a> · '
-            f'<a href="#timbre">Timbre</a> · <a href="#provenance">Provenance</a></nav>'
+            f'<a href="#timbre">Timbre</a> · ' + ('<a href="#layers">Layers</a> · ' if layers_html else "")
+            + '<a href="#provenance">Provenance</a></nav>'
             f'<section id="summary"><h2>Summary</h2>{cards_html}</section>'
             + "".join(sections_html)
             + f'<section id="provenance"><h2>Provenance</h2>{prov_html}</section></body></html>\n')

@@ -1,0 +1,145 @@
+"""Layer by layer: ``--layers all | 0,4,8 | last`` for models that expose their layers.
+
+A HEAR module is *layered* when its model has ``layer_ids`` (the valid layer indices),
+``layer_dims`` (their sizes, same order) and ``with_layer(k)`` (a view sharing the weights whose
+HEAR functions embed with layer ``k``), and the module has
+``get_layer_scene_embeddings(audio, model) -> list`` giving the scene embedding of every layer
+(``layer_ids`` order) from **one** forward pass. ``hf_auto``, ``mert`` and ``crepe`` are.
+
+:func:`layer_views` turns a loaded model into one :class:`~hear_probes.hear_module.LoadedModule`
+per selected layer, with model id ``<model>@layer-K`` and its own store
+(``<model>@layer-K.h5``, see ``docs/embedding-store.md``). The views of one model share a
+:class:`LayerGroup`: when a probe asks one view for a stimulus set, the embedding stage
+computes every selected layer of the missing items in one pass per batch and writes all their
+sets, so the other layers find their sets cached (see :func:`hear_probes.embed.compute_set`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hear_probes.errors import HearProbesError
+from hear_probes.hear_module import LoadedModule, to_numpy
+
+LAYER_DIR = "layer-{k}"
+
+
+def is_layered(loaded: LoadedModule) -> bool:
+    """Whether a loaded module exposes its layers (see the module docstring)."""
+    model = loaded.model
+    return (hasattr(model, "layer_ids") and hasattr(model, "with_layer")
+            and hasattr(loaded.module, "get_layer_scene_embeddings"))
+
+
+def parse_layers(spec: str, layer_ids: list[int], model: str = "model") -> list[int]:
+    """Layer indices selected by ``--layers``.
+
+    Parameters
+    ----------
+    spec : str
+        ``all``, ``last``, ``first`` or comma-separated indices (negative count from the end).
+    layer_ids : list of int
+        The model's valid indices, in depth order.
+    model : str
+        Name used in error messages.
+
+    Raises
+    ------
+    HearProbesError
+        An empty, unknown or out-of-range entry; the message gives the valid range.
+    """
+    ids = list(layer_ids)
+    valid = f"valid layers of {model}: {ids[0]}..{ids[-1]}, or all, first, last"
+    text = str(spec).strip().lower()
+    if text == "all":
+        return ids
+    out: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if part == "last":
+            k = ids[-1]
+        elif part == "first":
+            k = ids[0]
+        else:
+            try:
+                k = int(part)
+            except ValueError:
+                raise HearProbesError(f"--layers: {part!r} is not a layer index; {valid}") from None
+            if k < 0 and -len(ids) <= k:
+                k = ids[k]
+            if k not in ids:
+                raise HearProbesError(f"--layers: layer {k} out of range; {valid}")
+        if k not in out:
+            out.append(k)
+    if not out:
+        raise HearProbesError(f"--layers: no layer given; {valid}")
+    return out
+
+
+@dataclass
+class LayerGroup:
+    """The selected layers of one model: shared forward pass, one store per layer."""
+
+    base: LoadedModule
+    layer_ids: list[int]
+    views: dict[int, LoadedModule] = field(default_factory=dict)
+    stores: dict = field(default_factory=dict)
+
+    def scene_all(self, audio: np.ndarray) -> dict[int, np.ndarray]:
+        """Scene embeddings of every selected layer for a numpy batch, one forward pass."""
+        x = self.base.to_framework(audio)
+        fn = self.base.module.get_layer_scene_embeddings
+        if self.base.framework == "torch":
+            import torch
+
+            with torch.no_grad():
+                outs = fn(x, self.base.model)
+        else:
+            outs = fn(x, self.base.model)
+        all_ids = list(self.base.model.layer_ids)
+        if len(outs) != len(all_ids):
+            raise HearProbesError(f"{self.base.module_name}.get_layer_scene_embeddings returned "
+                                  f"{len(outs)} layers, the model has {len(all_ids)}")
+        return {k: to_numpy(outs[all_ids.index(k)]).astype(np.float32, copy=False)
+                for k in self.layer_ids}
+
+
+def layer_views(loaded: LoadedModule, spec: str, cache: str | Path | None = None
+                ) -> list[LoadedModule]:
+    """One loaded view per layer selected by ``spec`` (``--layers``), sharing one forward pass.
+
+    Raises
+    ------
+    HearProbesError
+        The model does not expose layers, or ``spec`` is invalid.
+    """
+    if not is_layered(loaded):
+        raise HearProbesError(
+            f"model {loaded.model_id!r} does not expose layers (--layers); layered models: any "
+            "hf:<repo_id>, mert, crepe, crepe-tiny, or a HEAR module with layer_ids, with_layer "
+            "and get_layer_scene_embeddings (docs/layers.md)")
+    from hear_probes.store import EmbeddingStore
+
+    ids = parse_layers(spec, list(loaded.model.layer_ids), loaded.model_id)
+    group = LayerGroup(loaded, ids)
+    for k in ids:
+        view = dataclasses.replace(
+            loaded,
+            model=loaded.model.with_layer(k),
+            model_id=f"{loaded.model_id}@layer-{k}",
+            options={**loaded.options, "layer_view": k},
+            layer=k,
+            layer_group=group,
+        )
+        group.views[k] = view
+        group.stores[k] = EmbeddingStore.for_model(view, cache)
+    return [group.views[k] for k in ids]
+
+
+def layer_out_dir(out: Path, k: int) -> Path:
+    """Result folder of layer ``k`` under ``out`` (``out/layer-K``)."""
+    return Path(out) / LAYER_DIR.format(k=k)

@@ -1,0 +1,157 @@
+"""Score against layer depth, per probe, with models overlaid (``--layers`` results).
+
+A result folder belongs to a layer when its model id ends in ``@layer-K`` (what
+``hear-probes evaluate --layers`` and ``hear-probes sweep`` write into ``<out>/layer-K/``).
+Scores read per probe:
+
+- ranking: accuracy at the fine scale (±30 cents, ±2 dB) for pitch and level;
+- GEAR: kNN R² (K = 10) of f1, α and r;
+- timbre: the unlearned (cosine) median explained variance and the held-out
+  (leave-one-sound-out) median when the result has them, else the learned median.
+
+:func:`layer_section` gives the report's HTML and Markdown: one PNG per probe (one panel per
+score, one line per model) and one table (model, layer, scores).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from hear_probes.report.load import ModelResults
+from hear_probes.report.render import esc, image_html, table_html, table_markdown
+from hear_probes.report.tables import Cell, Table, _num
+
+_LAYER = re.compile(r"^(?P<base>.+)@layer-(?P<k>-?\d+)$")
+
+
+def split_layer(name: str) -> tuple[str, int] | None:
+    """``("model", K)`` for a model id ``model@layer-K``, else None."""
+    m = _LAYER.match(name)
+    return (m.group("base"), int(m.group("k"))) if m else None
+
+
+def _model_id(res: ModelResults) -> str:
+    return str(res.model.get("model_id") or res.name)
+
+
+def _ranking(payload: dict) -> dict[str, float | None]:
+    reps = payload.get("representations") or {}
+    if not reps:
+        return {}
+    acc = next(iter(reps.values())).get("accuracy", {})
+    return {f"{dim} accuracy (fine)": _num((acc.get(dim) or {}).get("fine")) for dim in ("pitch", "level")}
+
+
+def _gear(payload: dict) -> dict[str, float | None]:
+    factors = payload.get("factors") or {}
+    return {f"{f} kNN R²": _num((factors.get(f) or {}).get("knn_r2_k10"))
+            for f in ("f1", "alpha", "r") if f in factors}
+
+
+def _timbre(payload: dict) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    cos = (((payload.get("unlearned") or {}).get("cosine") or {}).get("median") or {})
+    if _num(cos.get("explained_variance")) is not None:
+        out["unlearned EV (cosine)"] = _num(cos.get("explained_variance"))
+    if _num(payload.get("loso_median")) is not None:
+        out["held-out EV (LOSO)"] = _num(payload.get("loso_median"))
+    if not out and _num(payload.get("median")) is not None:
+        out["learned EV"] = _num(payload.get("median"))
+    return out
+
+
+#: Probe → (title, scores of one result).
+PROBE_SCORES: dict[str, tuple[str, Callable[[dict], dict[str, float | None]]]] = {
+    "ranking": ("Pitch and level ranking", _ranking),
+    "gear": ("GEAR", _gear),
+    "timbre": ("Timbre", _timbre),
+}
+
+
+def layer_curves(results: list[ModelResults]) -> dict[str, dict[str, dict[str, list[tuple[int, float]]]]]:
+    """``{probe: {score: {model: [(layer, value), ...] sorted by layer}}}`` of layer results."""
+    out: dict[str, dict[str, dict[str, list[tuple[int, float]]]]] = {}
+    for res in results:
+        parsed = split_layer(_model_id(res))
+        if parsed is None:
+            continue
+        base, k = parsed
+        for probe, payload in res.probes.items():
+            if probe not in PROBE_SCORES:
+                continue
+            for score, value in PROBE_SCORES[probe][1](payload).items():
+                if value is not None:
+                    out.setdefault(probe, {}).setdefault(score, {}).setdefault(base, []).append((k, value))
+    for scores in out.values():
+        for models in scores.values():
+            for pts in models.values():
+                pts.sort()
+    return out
+
+
+def plot_probe(probe: str, scores: dict[str, dict[str, list[tuple[int, float]]]], path: Path) -> Path:
+    """One panel per score, score against layer index, one line per model; PNG at ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(scores)
+    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4), squeeze=False)
+    for ax, score in zip(axes[0], names, strict=True):
+        for model, pts in sorted(scores[score].items()):
+            ks, vs = zip(*pts, strict=True)
+            ax.plot(ks, vs, marker="o", ms=3, label=model)
+        ax.set_title(score, fontsize=10)
+        ax.set_xlabel("layer")
+        ax.grid(alpha=0.3)
+        if "accuracy" in score:
+            ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+    axes[0][0].legend(fontsize=7, loc="best")
+    fig.suptitle(f"{PROBE_SCORES[probe][0]}: score against layer depth", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def layer_table(curves: dict) -> Table | None:
+    """Model x layer rows, one column per (probe, score)."""
+    cols = [(p, s) for p in PROBE_SCORES if p in curves for s in curves[p]]
+    if not cols:
+        return None
+    rows: dict[tuple[str, int], dict[tuple[str, str], float]] = {}
+    for p, s in cols:
+        for model, pts in curves[p][s].items():
+            for k, v in pts:
+                rows.setdefault((model, k), {})[(p, s)] = v
+    table = Table("table-layers", "Scores by layer", ["model", "layer"] + [s for _, s in cols],
+                  note="Ranking: fine-scale accuracy (0.5 = chance); GEAR: kNN R² (K=10); "
+                       "timbre: median explained variance over the studies.")
+    for (model, k) in sorted(rows):
+        vals = rows[(model, k)]
+        table.rows.append([Cell(model), Cell(str(k), k)] + [
+            Cell("n/a", None, css="na") if (p, s) not in vals else Cell(f"{vals[(p, s)]:.3f}", vals[(p, s)])
+            for p, s in cols])
+    return table
+
+
+def layer_section(results: list[ModelResults], images: str = "compact") -> tuple[str, str]:
+    """HTML and Markdown of the "Layers" report section ("" when no result is a layer)."""
+    curves = layer_curves(results)
+    if not curves:
+        return "", ""
+    table = layer_table(curves)
+    figs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for probe in PROBE_SCORES:
+            if probe in curves:
+                png = plot_probe(probe, curves[probe], Path(tmp) / f"layers_{probe}.png")
+                figs.append(image_html(png, f"{PROBE_SCORES[probe][0]}: score against layer", images))
+    html = (f'<section id="layers"><h2>{esc("Layers")}</h2>' + "".join(figs)
+            + (table_html(table) if table else "") + "</section>")
+    md = "## Layers\n\n" + (table_markdown(table) if table else "") + "\n"
+    return html, md

@@ -1,0 +1,226 @@
+"""Model x layer x probe sweeps on Dask (``hear-probes sweep``), resumable per task.
+
+One Dask task per (model, layer set, probe): it loads the model on a worker, embeds every
+selected layer in one forward pass per batch (:mod:`hear_probes.layers`) and runs the probe on
+each layer, writing ``<out>/<model>/layer-K/<probe>.json`` (``<out>/<model>/`` without
+``--layers``). A finished (model, layer, probe) leaves a done marker
+``<out>/<model>/layer-K/.done-<probe>``; a rerun skips what is marked, so a killed or partly
+failed sweep resumes where it stopped. A task that fails logs its error (``<out>/sweep.log``
+and stderr) and the others go on. The scheduler is a ``LocalCluster`` (``--workers N``) unless
+``--scheduler ADDRESS`` names a running one. One report over every result folder ends the run.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hear_probes.errors import HearProbesError
+
+DONE = ".done-{probe}"
+MODULE_PREFIX = "module:"
+
+
+@dataclass(frozen=True)
+class SweepTask:
+    """One (model, layer set, probe) cell of the grid."""
+
+    model: str
+    layers: str | None
+    probe: str
+
+    def label(self) -> str:
+        """Short text for logs and the progress bar."""
+        return f"{self.model} [{self.layers or 'default'}] {self.probe}"
+
+
+def model_folder(out: Path, model: str) -> Path:
+    """Result folder of a model in a sweep (``<out>/<safe model name>``)."""
+    from hear_probes.store import safe_name
+
+    return Path(out) / safe_name(model.removeprefix(MODULE_PREFIX))
+
+
+def _load(model: str):
+    from hear_probes.cli_common import resolve_loaded
+
+    if model.startswith(MODULE_PREFIX):
+        return resolve_loaded(None, model[len(MODULE_PREFIX):], None)
+    return resolve_loaded(model, None, None)
+
+
+def run_task(task: SweepTask, out: str, cache: str | None, quick: bool, seed: int,
+             data: str | None) -> dict:
+    """Run one task (on a worker); never raises: returns ``{"status", "error", "layers"}``.
+
+    Layers whose done marker exists are skipped; each finished layer gets its marker.
+    """
+    t0 = time.perf_counter()
+    try:
+        from hear_probes.cli import run_probes
+        from hear_probes.cli_common import open_store
+        from hear_probes.layers import layer_out_dir, layer_views
+
+        loaded = _load(task.model)
+        views = [loaded] if task.layers is None else layer_views(loaded, task.layers, cache)
+        base = model_folder(Path(out), task.model)
+        done: list = []
+        for view in views:
+            folder = base if view.layer is None else layer_out_dir(base, view.layer)
+            marker = folder / DONE.format(probe=task.probe)
+            if marker.is_file():
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            ran = run_probes(view, open_store(view, cache), folder, [task.probe], quick=quick,
+                             seed=seed, quiet=True, data=Path(data) if data else None)
+            marker.write_text(json.dumps({"ran": ran, "finished": datetime.now(UTC).isoformat()}))
+            done.append(view.layer)
+        return {"status": "ok", "layers": done, "all_layers": [v.layer for v in views],
+                "seconds": time.perf_counter() - t0}
+    except BaseException as exc:  # noqa: BLE001 - a failed task must not stop the sweep
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return {"status": "failed", "error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(), "seconds": time.perf_counter() - t0}
+
+
+def is_done(task: SweepTask, out: Path) -> bool:
+    """Whether every layer of a task has its done marker (known without loading the model).
+
+    For ``--layers all`` or ``last`` the layer count is only known after loading: such a task
+    counts as done when a ``layers.json`` written by an earlier run lists its layers and all
+    are marked.
+    """
+    base = model_folder(out, task.model)
+    marker = DONE.format(probe=task.probe)
+    if task.layers is None:
+        return (base / marker).is_file()
+    index = base / "layers.json"
+    if not index.is_file():
+        return False
+    layers = json.loads(index.read_text()).get(task.layers)
+    return bool(layers) and all((base / f"layer-{k}" / marker).is_file() for k in layers)
+
+
+def _record_layers(task: SweepTask, out: Path, layers: list) -> None:
+    """Remember which layers ``task.layers`` meant (``<model>/layers.json``) for :func:`is_done`."""
+    if task.layers is None or not layers:
+        return
+    index = model_folder(out, task.model) / "layers.json"
+    data = json.loads(index.read_text()) if index.is_file() else {}
+    data[task.layers] = [int(k) for k in layers]
+    index.parent.mkdir(parents=True, exist_ok=True)
+    index.write_text(json.dumps(data))
+
+
+def _client(scheduler: str | None, workers: int, processes: bool):
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise HearProbesError("hear-probes sweep needs Dask: pip install 'hear-probes[sweep]'") from exc
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="20s"), None
+        except OSError as exc:
+            raise HearProbesError(f"--scheduler {scheduler}: cannot connect ({exc})") from exc
+    # worker processes talk over loopback TCP; threads in this process use inproc://
+    where = {"host": "127.0.0.1"} if processes else {}
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
+                           dashboard_address=None, **where)
+    return Client(cluster), cluster
+
+
+def sweep(models: list[str], probes: list[str], out: Path, *, layers: str | None = None,
+          scheduler: str | None = None, workers: int = 2, processes: bool = True,
+          cache: Path | None = None, quick: bool = False, seed: int = 0,
+          data: Path | None = None, quiet: bool = False, report: bool = True) -> dict:
+    """Run the (model, layer set, probe) grid on Dask and write one report.
+
+    Parameters
+    ----------
+    models : list of str
+        Built-in names, ``hf:<repo_id>[@rev]`` or ``module:<dotted HEAR module>``.
+    probes : list of str
+        Probe names (``ranking``, ``gear``, ``timbre``).
+    out : Path
+        Output folder (``<out>/<model>/layer-K/``, ``sweep.log``, ``report.html``).
+    layers : str, optional
+        ``--layers`` for every model (``None``: each model's default embedding).
+    scheduler : str, optional
+        Address of a running Dask scheduler; default a ``LocalCluster`` of ``workers``.
+    workers, processes : int, bool
+        Local cluster size, and worker processes (True) or threads.
+    cache, quick, seed, data, quiet
+        As for ``hear-probes evaluate``.
+    report : bool
+        Write ``<out>/report.html`` at the end.
+
+    Returns
+    -------
+    dict
+        ``{"ok": [...], "failed": {label: error}, "skipped": [...], "report": path or None}``.
+    """
+    from tqdm.auto import tqdm
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tasks = [SweepTask(m, layers, p) for m in models for p in probes]
+    todo = [t for t in tasks if not is_done(t, out)]
+    skipped = [t.label() for t in tasks if t not in todo]
+    if skipped and not quiet:
+        print(f"sweep: {len(skipped)} of {len(tasks)} task(s) already done, skipped", file=sys.stderr)
+    summary: dict = {"ok": [], "failed": {}, "skipped": skipped, "report": None}
+    log = out / "sweep.log"
+    if todo:
+        client, cluster = _client(scheduler, workers, processes)
+        try:
+            from distributed import as_completed
+
+            futures = {client.submit(run_task, t, str(out), str(cache) if cache else None, quick,
+                                     seed, str(data) if data else None, pure=False): t for t in todo}
+            bar = tqdm(total=len(tasks), initial=len(skipped), desc="sweep", unit="task",
+                       disable=quiet)
+            for fut in as_completed(futures):
+                task = futures[fut]
+                try:
+                    res = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a worker died: log it, go on
+                    res = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "traceback": ""}
+                stamp = datetime.now(UTC).isoformat(timespec="seconds")
+                with log.open("a") as fh:
+                    if res["status"] == "ok":
+                        fh.write(f"{stamp} ok {task.label()} ({res['seconds']:.1f} s)\n")
+                    else:
+                        fh.write(f"{stamp} FAILED {task.label()}: {res['error']}\n{res.get('traceback', '')}\n")
+                if res["status"] == "ok":
+                    summary["ok"].append(task.label())
+                    _record_layers(task, out, res["all_layers"])
+                else:
+                    summary["failed"][task.label()] = res["error"]
+                    bar.write(f"sweep: task {task.label()} failed: {res['error']}", file=sys.stderr)
+                bar.update(1)
+            bar.close()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    if report:
+        summary["report"] = _report(out)
+    (out / "sweep.json").write_text(json.dumps({**summary, "tasks": [asdict(t) for t in tasks]},
+                                               indent=1))
+    return summary
+
+
+def _report(out: Path) -> str | None:
+    from hear_probes.report import write_report
+    from hear_probes.report.load import PROBE_FILES
+
+    folders = sorted({p.parent for name in PROBE_FILES.values() for p in out.rglob(name)})
+    if not folders:
+        return None
+    return str(write_report(folders, out / "report.html"))

@@ -1,0 +1,155 @@
+"""``--layers``: parsing, one forward pass for all layers, per-layer stores, CLI, report curves.
+
+Uses the toy layered module ``tests/toy_modules/toy_layers.py`` (no model library).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from hear_probes.cli import main
+from hear_probes.embed import embed_set
+from hear_probes.errors import HearProbesError, ModelResolutionError
+from hear_probes.hear_module import load_hear_module
+from hear_probes.layers import layer_views, parse_layers
+from hear_probes.report.layers import layer_curves, split_layer
+from hear_probes.report.load import collect_results
+from hear_probes.store import EmbeddingStore
+
+
+def test_parse_layers():
+    ids = list(range(13))
+    assert parse_layers("all", ids) == ids
+    assert parse_layers("last", ids) == [12]
+    assert parse_layers("0,4,8", ids) == [0, 4, 8]
+    assert parse_layers(" 4, 4 ,-1", ids) == [4, 12]
+    assert parse_layers("first,last", [1, 2, 3, 4, 5, 6]) == [1, 6]
+    with pytest.raises(HearProbesError, match=r"layer 13 out of range; valid layers of m: 0\.\.12"):
+        parse_layers("13", ids, "m")
+    with pytest.raises(HearProbesError, match="not a layer index"):
+        parse_layers("x", ids)
+    with pytest.raises(HearProbesError, match="out of range"):
+        parse_layers("0", [1, 2, 3, 4, 5, 6])
+
+
+def test_not_layered_model_is_a_clear_error():
+    loaded = load_hear_module(module="toy_good")
+    with pytest.raises(HearProbesError, match="does not expose layers"):
+        layer_views(loaded, "all")
+
+
+def test_hf_prefix_without_id():
+    with pytest.raises(ModelResolutionError, match="hf: needs"):
+        load_hear_module(name="hf:")
+
+
+def _items(n=6, sr=16000):
+    rng = np.random.default_rng(0)
+    ids = [f"item{i}" for i in range(n)]
+    audio = {i: rng.standard_normal(sr // 4).astype(np.float32) for i in ids}
+    return ids, (lambda chunk: [audio[i] for i in chunk]), audio
+
+
+def test_one_pass_all_layers_and_store_layout(tmp_path, monkeypatch):
+    passes = tmp_path / "passes.txt"
+    monkeypatch.setenv("TOY_LAYER_PASSES", str(passes))
+    loaded = load_hear_module(module="toy_layers")
+    views = layer_views(loaded, "all", tmp_path / "cache")
+    assert [v.model_id for v in views] == [f"toy_layers@layer-{k}" for k in range(4)]
+    ids, load, audio = _items()
+    stores = [EmbeddingStore.for_model(v, tmp_path / "cache") for v in views]
+    first = embed_set(views[0], stores[0], "gear", "tones", ids, load, "stim", batch_size=4, quiet=True)
+    assert len(passes.read_text().split()) == 2  # 6 items, batches of 4: two passes for 4 layers
+    rows = [embed_set(v, s, "gear", "tones", ids, load, "stim", batch_size=4, quiet=True)
+            for v, s in zip(views, stores, strict=True)]
+    assert len(passes.read_text().split()) == 2  # the other layers were cached
+    np.testing.assert_array_equal(rows[0], first)
+    # each layer equals the plain HEAR call of its view, and is stored in <model>@layer-K.h5
+    batch = np.stack([audio[i] for i in ids])
+    for k, (v, emb) in enumerate(zip(views, rows, strict=True)):
+        np.testing.assert_allclose(emb, v.scene_embeddings(batch), rtol=1e-5, atol=1e-6)
+        path = tmp_path / "cache" / "embeddings" / f"toy_layers@layer-{k}.h5"
+        with h5py.File(path) as f:
+            assert f["gear/tones/embeddings"].shape == (6, 8)
+            assert f["gear/tones"].attrs["layer"] == k and f.attrs["model"] == f"toy_layers@layer-{k}"
+    assert not any((tmp_path / "cache" / "embeddings").glob("*.parts"))
+
+
+def test_resume_after_partial_batches(tmp_path, monkeypatch):
+    """A killed run left the first batch of every layer: the rerun computes only the rest."""
+    passes = tmp_path / "passes.txt"
+    monkeypatch.setenv("TOY_LAYER_PASSES", str(passes))
+    loaded = load_hear_module(module="toy_layers")
+    views = layer_views(loaded, "0,3", tmp_path / "cache")
+    ids, load, _ = _items()
+
+    def failing(chunk):
+        if "item5" in chunk:
+            raise KeyboardInterrupt
+        return load(chunk)
+
+    store = EmbeddingStore.for_model(views[1], tmp_path / "cache")
+    with pytest.raises(KeyboardInterrupt):
+        embed_set(views[1], store, "gear", "tones", ids, failing, "stim", batch_size=4, quiet=True)
+    assert len(passes.read_text().split()) == 1
+    embed_set(views[1], store, "gear", "tones", ids, load, "stim", batch_size=4, quiet=True)
+    assert passes.read_text().split() == ["4", "2"]
+
+
+def test_cli_evaluate_layers_and_report(tmp_path, toy_env):
+    out = tmp_path / "out"
+    code = main(["evaluate", "--module", "toy_layers", "--layers", "0,2", "--quick", "--probes",
+                 "gear,ranking", "--out", str(out), "--cache", str(tmp_path / "cache"), "-q"])
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["layer-0", "layer-2"]
+    gear = json.loads((out / "layer-2" / "gear.json").read_text())
+    assert gear["model"]["model_id"] == "toy_layers@layer-2"
+    md = (out / "report.md").read_text()
+    assert "## Layers" in md and "| toy_layers | 2 |" in md
+    assert 'id="layers"' in (out / "report.html").read_text()
+    code = main(["evaluate", "--module", "toy_layers", "--layers", "9", "--quick", "--out", str(out)])
+    assert code == 2
+
+
+def _fake(folder: Path, model: str, k: int, pitch: float, f1: float, loso: float) -> Path:
+    d = folder / model / f"layer-{k}"
+    d.mkdir(parents=True)
+    src = Path(__file__).resolve().parents[1] / "results"
+    for probe, sub in (("ranking", "logmel"), ("gear", "crepe"), ("timbre", "stft")):
+        payload = json.loads((src / sub / f"{probe}.json").read_text())
+        payload["model"]["model_id"] = f"{model}@layer-{k}"
+        if probe == "ranking":
+            rep = next(iter(payload["representations"].values()))
+            rep["accuracy"]["pitch"]["fine"] = pitch
+        elif probe == "gear":
+            payload["factors"]["f1"]["knn_r2_k10"] = f1
+        else:
+            lv = payload["loso_explained_variance"]
+            payload["loso_explained_variance"] = dict.fromkeys(lv, loso)
+            payload["loso_median"], payload["loso_iqr"] = loso, 0.0
+        (d / f"{probe}.json").write_text(json.dumps(payload))
+    return d
+
+
+def test_layer_curves_from_synthetic_results(tmp_path):
+    if not (Path(__file__).resolve().parents[1] / "results" / "stft" / "timbre.json").is_file():
+        pytest.skip("reference results not present")
+    folders = [_fake(tmp_path, m, k, 0.5 + 0.1 * k, 0.2 * k, 0.3 + (0.1 if m == "b" else 0))
+               for m in ("a", "b") for k in range(3)]
+    curves = layer_curves(collect_results(folders))
+    assert curves["ranking"]["pitch accuracy (fine)"]["a"] == [(0, 0.5), (1, 0.6), (2, 0.7)]
+    assert curves["gear"]["f1 kNN R²"]["b"] == [(0, 0.0), (1, 0.2), (2, 0.4)]
+    assert curves["timbre"]["held-out EV (LOSO)"]["b"][0] == (0, pytest.approx(0.4))
+    out = tmp_path / "report.html"
+    assert main(["report", *map(str, folders), "-o", str(out)]) == 0
+    md = out.with_suffix(".md").read_text()
+    assert "| b | 2 |" in md and md.count("<figure") == 0
+    assert out.read_text().count("score against layer</figcaption>") == 3
+    assert split_layer("hf:org/x@rev@layer-12") == ("hf:org/x@rev", 12)
+    shutil.rmtree(folders[0])

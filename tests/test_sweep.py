@@ -1,0 +1,48 @@
+"""``hear-probes sweep`` on a Dask LocalCluster (loopback): a failing task, then resume."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+pytest.importorskip("distributed", reason="sweep needs dask[distributed] (pip install 'hear-probes[sweep]')")
+
+from hear_probes.cli import main  # noqa: E402
+from hear_probes.sweep import SweepTask, is_done, sweep  # noqa: E402
+
+
+def test_sweep_fails_one_task_and_resumes(tmp_path, monkeypatch, toy_env):
+    monkeypatch.setenv("PYTHONPATH", toy_env["PYTHONPATH"])  # worker processes import the toys
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    models = ["module:toy_layers", "module:no_such_toy_module"]
+    res = sweep(models, ["gear", "ranking"], out, layers="0,3", workers=2, cache=cache,
+                quick=True, quiet=True)
+    assert sorted(res["ok"]) == ["module:toy_layers [0,3] gear", "module:toy_layers [0,3] ranking"]
+    assert set(res["failed"]) == {"module:no_such_toy_module [0,3] gear", "module:no_such_toy_module [0,3] ranking"}
+    assert "cannot import HEAR module 'no_such_toy_module'" in res["failed"]["module:no_such_toy_module [0,3] gear"]
+    log = (out / "sweep.log").read_text()
+    assert log.count("FAILED") == 2 and log.count(" ok ") == 2
+    for k in (0, 3):
+        for probe in ("gear", "ranking"):
+            assert (out / "toy_layers" / f"layer-{k}" / f"{probe}.json").is_file()
+            assert (out / "toy_layers" / f"layer-{k}" / f".done-{probe}").is_file()
+    assert is_done(SweepTask("module:toy_layers", "0,3", "gear"), out)
+    md = (out / "report.md").read_text()
+    assert "## Layers" in md and "| toy_layers | 3 |" in md
+    # resume: a rerun (threads this time) skips the finished tasks and retries only the failed
+    stamp = os.stat(out / "toy_layers" / "layer-0" / "gear.json").st_mtime_ns
+    res2 = sweep(models, ["gear", "ranking"], out, layers="0,3", workers=1, processes=False,
+                 cache=cache, quick=True, quiet=True)
+    assert sorted(res2["skipped"]) == sorted(res["ok"]) and res2["ok"] == []
+    assert len(res2["failed"]) == 2
+    assert os.stat(out / "toy_layers" / "layer-0" / "gear.json").st_mtime_ns == stamp
+    saved = json.loads((out / "sweep.json").read_text())
+    assert len(saved["tasks"]) == 4
+
+
+def test_sweep_cli_usage_errors(tmp_path):
+    assert main(["sweep", "--models", "stft", "--probes", "nope", "--out", str(tmp_path)]) == 2
+    assert main(["sweep", "--models", " ", "--out", str(tmp_path)]) == 2
