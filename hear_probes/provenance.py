@@ -9,12 +9,13 @@ import os
 import platform
 import shlex
 import sys
-import tempfile
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+
+from hear_probes.atomic import atomic_write_text  # noqa: F401  (re-exported)
 
 _PACKAGES = ("hear-probes", "numpy", "scipy", "torch", "scikit-learn", "h5py", "soxr", "soundfile",
              "transformers", "tensorflow", "tensorflow-hub", "openl3")
@@ -75,30 +76,6 @@ def _clean(o):
     if isinstance(o, (list, tuple)):
         return [_clean(v) for v in o]
     return o
-
-
-def _default_mode() -> int:
-    """Permissions of a new file under the current umask (mkstemp would give 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write a text file atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        os.chmod(tmp, _default_mode())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_json(path: str | os.PathLike, payload: dict) -> None:

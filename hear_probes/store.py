@@ -32,7 +32,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +41,7 @@ import h5py
 import numpy as np
 from filelock import FileLock, Timeout
 
+from hear_probes.atomic import atomic_path
 from hear_probes.errors import StoreError
 
 STORE_FORMAT = 1
@@ -326,18 +326,9 @@ class EmbeddingStore:
         folder.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:20]
         target = folder / f"batch-{digest}.npz"
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                extra = {f"layer_{int(k)}": np.asarray(v, np.float32) for k, v in (layers or {}).items()}
-                np.savez(fh, ids=np.array(ids, dtype=str), emb=np.asarray(embeddings, np.float32),
-                         **extra)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        extra = {f"layer_{int(k)}": np.asarray(v, np.float32) for k, v in (layers or {}).items()}
+        with atomic_path(target) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, ids=np.array(ids, dtype=str), emb=np.asarray(embeddings, np.float32), **extra)
 
     # -- writing ---------------------------------------------------------------------------
     @contextmanager
@@ -361,37 +352,25 @@ class EmbeddingStore:
         if len(set(item_ids)) != len(item_ids):
             raise StoreError(f"/{key}: duplicated item ids")
         with self.locked():
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name + ".", suffix=".tmp")
-            os.close(fd)
-            try:
-                from hear_probes.provenance import _default_mode
-
-                os.chmod(tmp, _default_mode())
-                with h5py.File(tmp, "w") as dst:
-                    if self.path.exists():
-                        with open_h5_readonly(self.path) as src:
-                            for k, v in src.attrs.items():
-                                dst.attrs[k] = v
-                            for p_name, p_grp in src.items():
-                                for s_name in p_grp:
-                                    if f"{p_name}/{s_name}" != key:
-                                        src.copy(p_grp[s_name], dst.require_group(p_name), name=s_name)
-                    dst.attrs["hear_probes_store"] = STORE_FORMAT
-                    if self.model_id is not None:
-                        dst.attrs["model"] = self.model_id
-                    grp = dst.require_group(probe).create_group(set_name)
-                    grp.create_dataset("embeddings", data=emb)
-                    grp.create_dataset("item_ids", data=np.array(item_ids, dtype=object), dtype=_STR)
-                    grp.attrs["created"] = datetime.now(UTC).isoformat(timespec="seconds")
-                    grp.attrs["n_items"] = len(item_ids)
-                    for k, v in attrs.items():
-                        grp.attrs[k] = v
-                with open(tmp, "rb+") as fh:
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            with atomic_path(self.path) as tmp, h5py.File(tmp, "w") as dst:
+                if self.path.exists():
+                    with open_h5_readonly(self.path) as src:
+                        for k, v in src.attrs.items():
+                            dst.attrs[k] = v
+                        for p_name, p_grp in src.items():
+                            for s_name in p_grp:
+                                if f"{p_name}/{s_name}" != key:
+                                    src.copy(p_grp[s_name], dst.require_group(p_name), name=s_name)
+                dst.attrs["hear_probes_store"] = STORE_FORMAT
+                if self.model_id is not None:
+                    dst.attrs["model"] = self.model_id
+                grp = dst.require_group(probe).create_group(set_name)
+                grp.create_dataset("embeddings", data=emb)
+                grp.create_dataset("item_ids", data=np.array(item_ids, dtype=object), dtype=_STR)
+                grp.attrs["created"] = datetime.now(UTC).isoformat(timespec="seconds")
+                grp.attrs["n_items"] = len(item_ids)
+                for k, v in attrs.items():
+                    grp.attrs[k] = v
             shutil.rmtree(self.parts_dir / f"{probe}__{set_name}", ignore_errors=True)
             self._remove_if_empty(self.parts_dir)
 

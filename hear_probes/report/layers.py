@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from hear_probes.atomic import save_figure
 from hear_probes.report.load import ModelResults
 from hear_probes.report.render import esc, image_html, table_html, table_markdown
 from hear_probes.report.tables import Cell, Table, _num
@@ -113,9 +114,7 @@ def plot_probe(probe: str, scores: dict[str, dict[str, list[tuple[int, float]]]]
     axes[0][0].legend(fontsize=7, loc="best")
     fig.suptitle(f"{PROBE_SCORES[probe][0]}: score against layer depth", fontsize=11)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def layer_table(curves: dict) -> Table | None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import urllib.request
 from dataclasses import dataclass
 from importlib import resources
@@ -292,18 +291,14 @@ def verify_timbre_dir(data_dir: str | os.PathLike, quiet: bool = True, name: str
 
 
 def _install_file(src_read, target: Path, sha256: str, label: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
+    from hear_probes.atomic import atomic_path
+
+    with atomic_path(target, suffix=".part") as tmp:
+        with open(tmp, "wb") as out:
             src_read(out)
         got = sha256_file(tmp)
         if got != sha256:
             raise DatasetError(f"{label}: sha256 {got[:12]}… does not match the manifest ({sha256[:12]}…)")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def fetch_timbre(dest: str | os.PathLike | None = None, source_dir: str | os.PathLike | None = None,

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hear_probes.atomic import atomic_path, save_figure
+
 __all__ = ["plot_isomap_grid", "plot_knn_boxplot", "write_isomap_html", "colour_values"]
 
 #: Red-white-blue colour map: blue = low, white = middle, red = high factor values (as the paper).
@@ -26,11 +28,6 @@ def colour_values(values: np.ndarray, scale: str = "linear") -> np.ndarray:
     """Values used for colouring: the factor on its analysis scale (log factors: log10)."""
     v = np.asarray(values, dtype=np.float64)
     return np.log10(v) if scale == "log" else v
-
-
-def _atomic_target(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(f".{path.stem}.tmp{path.suffix}")
 
 
 def plot_isomap_grid(
@@ -95,11 +92,7 @@ def plot_isomap_grid(
                           va="center", ha="center", fontsize=12)
             fig.colorbar(sc, ax=ax, shrink=0.55, pad=0.02, label=_LABELS.get(fname, fname))
     fig.tight_layout()
-    tmp = _atomic_target(out_png)
-    fig.savefig(tmp, dpi=dpi, format="png")
-    plt.close(fig)
-    tmp.replace(out_png)
-    return out_png
+    return save_figure(fig, out_png, dpi=dpi)
 
 
 def _equal_axes(ax, coords: np.ndarray) -> None:
@@ -157,11 +150,7 @@ def plot_knn_boxplot(
         ax.set_title(f"{_LABELS.get(fname, fname)}: estimate / true")
         ax.invert_yaxis()
     fig.tight_layout()
-    tmp = _atomic_target(out_png)
-    fig.savefig(tmp, dpi=dpi, format="png")
-    plt.close(fig)
-    tmp.replace(out_png)
-    return out_png
+    return save_figure(fig, out_png, dpi=dpi)
 
 
 def write_isomap_html(
@@ -226,7 +215,6 @@ def write_isomap_html(
         scene={"aspectmode": "data"},
         margin={"l": 0, "r": 0, "t": 60, "b": 0},
     )
-    tmp = _atomic_target(out_html)
-    fig.write_html(tmp, include_plotlyjs=True, full_html=True)
-    tmp.replace(out_html)
-    return out_html
+    with atomic_path(out_html, suffix=".html") as tmp:
+        fig.write_html(tmp, include_plotlyjs=True, full_html=True)
+    return Path(out_html)

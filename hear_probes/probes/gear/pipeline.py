@@ -331,8 +331,9 @@ def write_isomap_file(path: Path, ana: GearAnalysis, item_ids: list[str], model:
     """
     import json
 
-    tmp = path.with_name(f".{path.name}.tmp")
-    with h5py.File(tmp, "w") as f:
+    from hear_probes.atomic import atomic_path
+
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         f.attrs["model"] = model
         f.attrs["scales"] = json.dumps(ana.scales)
         f.attrs["factor_order"] = json.dumps(list(ana.factors))
@@ -345,7 +346,6 @@ def write_isomap_file(path: Path, ana: GearAnalysis, item_ids: list[str], model:
             g = f.create_group(group)
             for k, v in data.items():
                 g.create_dataset(k, data=np.asarray(v, dtype=np.float64))
-    tmp.replace(path)
 
 
 def read_isomap_file(path: str | Path) -> dict:

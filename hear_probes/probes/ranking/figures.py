@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hear_probes.atomic import save_figure
 from hear_probes.stimuli.sines import F_MAX, F_MIN, L_MAX, L_MIN
 
 __all__ = [
@@ -92,10 +93,7 @@ def plot_pitch_curves(
         ax.axis("off")
     axes.flat[0].legend(fontsize=8, title=f"target, {level:g} dB", title_fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_heatmaps(
@@ -132,7 +130,4 @@ def plot_heatmaps(
     for ax in list(axes.flat)[len(maps):]:
         ax.axis("off")
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)

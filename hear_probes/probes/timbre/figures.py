@@ -25,11 +25,9 @@ def _ordered(names) -> list[str]:
 
 
 def _save(fig, out_png: str | Path) -> Path:
-    out = Path(out_png)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120, bbox_inches="tight")
-    _plt().close(fig)
-    return out
+    from hear_probes.atomic import save_figure
+
+    return save_figure(fig, out_png, dpi=120, bbox_inches="tight")
 
 
 def plot_explained_variance(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -172,27 +170,21 @@ def write_weights(path: str | Path, results: Sequence[StudyResult]) -> Path:
     """Learned weights, one group per study: ``/<Dataset>/weights`` [dim] and ``active``."""
     import h5py
 
+    from hear_probes.atomic import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["description"] = (
-                "timbre probe: learned weights w of d_w^2 = sum_k (x_ik - x_jk)^2 / w_k^2; "
-                "constant (inactive) dimensions hold w_max"
-            )
-            for r in results:
-                g = f.create_group(r.study.name)
-                g.create_dataset("weights", data=r.full.weights)
-                g.create_dataset("active", data=r.study.active)
-                g.create_dataset("item_ids", data=np.array(r.study.item_ids, dtype=object),
-                                 dtype=h5py.string_dtype("utf-8"))
-                g.attrs["explained_variance"] = r.explained_variance
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["description"] = (
+            "timbre probe: learned weights w of d_w^2 = sum_k (x_ik - x_jk)^2 / w_k^2; "
+            "constant (inactive) dimensions hold w_max"
+        )
+        for r in results:
+            g = f.create_group(r.study.name)
+            g.create_dataset("weights", data=r.full.weights)
+            g.create_dataset("active", data=r.study.active)
+            g.create_dataset("item_ids", data=np.array(r.study.item_ids, dtype=object),
+                             dtype=h5py.string_dtype("utf-8"))
+            g.attrs["explained_variance"] = r.explained_variance
     return path
 
 
