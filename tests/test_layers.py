@@ -153,3 +153,16 @@ def test_layer_curves_from_synthetic_results(tmp_path):
     assert out.read_text().count("score against layer</figcaption>") == 3
     assert split_layer("hf:org/x@rev@layer-12") == ("hf:org/x@rev", 12)
     shutil.rmtree(folders[0])
+
+
+def test_probe_commands_take_layers(tmp_path):
+    cache = str(tmp_path / "cache")
+    out = tmp_path / "p"
+    assert main(["probe", "gear", "--module", "toy_layers", "--layers", "1,last", "--quick",
+                 "--out", str(out), "--cache", cache, "-q"]) == 0
+    assert main(["probe", "ranking", "--module", "toy_layers", "--layers", "1,3", "--quick",
+                 "--no-figures", "--out", str(out), "--cache", cache, "-q"]) == 0
+    for k in (1, 3):
+        assert {p.name for p in (out / f"layer-{k}").glob("*.json")} == {"gear.json", "ranking.json"}
+    assert main(["probe", "gear", "--module", "toy_good", "--layers", "all", "--quick",
+                 "--out", str(out), "--cache", cache]) == 2
