@@ -182,3 +182,24 @@ def test_registry_hf_prefix(saved):
     report = check_module(loaded)
     assert report.scene_embedding_size == 16 and loaded.weights_id.startswith("sha256-tree:")
     assert loaded.model_path == str(saved["data2vec"])
+
+
+def test_evaluate_layers_through_cli(saved, tmp_path):
+    """``evaluate --model hf:<dir> --layers all``: per-layer folders, stores and report curves."""
+    import h5py
+
+    from hear_probes.cli import main
+
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    code = main(["evaluate", "--model", f"hf:{saved['wavlm']}", "--layers", "all", "--quick",
+                 "--probes", "gear", "--out", str(out), "--cache", str(cache), "-q"])
+    assert code == 0
+    assert sorted(p.name for p in out.glob("layer-*")) == ["layer-0", "layer-1", "layer-2"]
+    stores = sorted((cache / "embeddings").glob("*@layer-*.h5"))
+    assert len(stores) == 3
+    with h5py.File(stores[1]) as f:
+        grp = f["gear/tones-n400"]  # --quick: 400 tones
+        assert grp["embeddings"].shape[1] == 16 and grp.attrs["layer"] == 1
+    assert "## Layers" in (out / "report.md").read_text()
+    assert main(["evaluate", "--model", f"hf:{saved['wavlm']}", "--layers", "3", "--quick",
+                 "--out", str(out), "--cache", str(cache)]) == 2
