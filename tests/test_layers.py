@@ -166,3 +166,17 @@ def test_probe_commands_take_layers(tmp_path):
         assert {p.name for p in (out / f"layer-{k}").glob("*.json")} == {"gear.json", "ranking.json"}
     assert main(["probe", "gear", "--module", "toy_good", "--layers", "all", "--quick",
                  "--out", str(out), "--cache", cache]) == 2
+
+
+def test_embed_command_layers(tmp_path, timbre_dir, monkeypatch):
+    passes = tmp_path / "passes.txt"
+    monkeypatch.setenv("TOY_LAYER_PASSES", str(passes))
+    cache = tmp_path / "cache"
+    args = ["embed", "--module", "toy_layers", "--layers", "all", "--data", str(timbre_dir),
+            "--datasets", "Grey1977", "--cache", str(cache), "-q"]
+    assert main(args) == 0
+    n_passes = len(passes.read_text().split())
+    for k in range(4):
+        with h5py.File(cache / "embeddings" / f"toy_layers@layer-{k}.h5") as f:
+            assert f["timbre/Grey1977/embeddings"].shape == (16, 8)
+    assert main(args) == 0 and len(passes.read_text().split()) == n_passes  # all cached
