@@ -22,3 +22,6 @@ hear-probes probe ranking --distance all --trials 1000 --seed 0 --out results/di
 hear-probes evaluate --model crepe --probes gear,timbre --robustness --reference results/stft --data "$DATA" --out results/crepe --quiet
 hear-probes probe ranking --model crepe --trials 300 --duration 1.0 --curve-points 60 --heatmap-cells 16 --out results/crepe --quiet
 hear-probes report results/stft results/logmel results/crepe results/crepe-classifier-input results/distances -o results/report.html
+# per-layer curves (docs/layers.md): CREPE's six conv blocks, all probes for crepe-tiny
+# (about 1 h on 2 cores); results/crepe-tiny-layers/report.md holds the layer table
+hear-probes evaluate --model crepe-tiny --layers all --probes gear,ranking,timbre --data "$DATA" --out results/crepe-tiny-layers --quiet
