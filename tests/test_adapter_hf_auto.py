@@ -203,3 +203,31 @@ def test_evaluate_layers_through_cli(saved, tmp_path):
     assert "## Layers" in (out / "report.md").read_text()
     assert main(["evaluate", "--model", f"hf:{saved['wavlm']}", "--layers", "3", "--quick",
                  "--out", str(out), "--cache", str(cache)]) == 2
+
+
+def test_hub_id_from_local_cache(saved, tmp_path, monkeypatch):
+    """``hf:org/name[@commit]`` loads offline from a Hugging Face cache snapshot."""
+    import shutil
+
+    import huggingface_hub.constants
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "models--hear-probes--tiny-hubert"
+    shutil.copytree(saved["hubert"], repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    model = hf_auto.load_model("hear-probes/tiny-hubert")
+    assert model.weights_id == f"hf:hear-probes/tiny-hubert@{commit}" and model.n_layers == 3
+    pinned = hf_auto.load_model(f"hear-probes/tiny-hubert@{commit}")
+    assert pinned.weights_id == model.weights_id
+
+
+@pytest.mark.skipif(not __import__("hear_probes.contract").contract.hearvalidator_available(),
+                    reason="hearvalidator/tensorflow not installed")
+def test_hearvalidator(saved):
+    from hear_probes.contract import run_hearvalidator
+
+    run_hearvalidator("hear_probes_adapters.hf_auto", str(saved["wav2vec2"]))
