@@ -125,7 +125,7 @@ def _client(scheduler: str | None, workers: int, processes: bool):
         raise HearProbesError("hear-probes sweep needs Dask: pip install 'hear-probes[sweep]'") from exc
     if scheduler:
         try:
-            return Client(scheduler, timeout="20s"), None
+            return Client(scheduler, timeout="10s"), None
         except OSError as exc:
             raise HearProbesError(f"--scheduler {scheduler}: cannot connect ({exc})") from exc
     # worker processes talk over loopback TCP; threads in this process use inproc://

@@ -33,4 +33,7 @@ with open('results/stft-released-order/erratum.csv', 'w', newline='') as f:
     w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
 "
 rm -f results/stft-released-order/*.png
+# per-layer curves (docs/layers.md): CREPE's six conv blocks, all probes for crepe-tiny
+# (about 1 h on 2 cores); results/crepe-tiny-layers/report.md holds the layer table
+hear-probes evaluate --model crepe-tiny --layers all --probes gear,ranking,timbre --data "$DATA" --out results/crepe-tiny-layers --quiet
 hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/distances -o results/report.html

@@ -182,3 +182,52 @@ def test_registry_hf_prefix(saved):
     report = check_module(loaded)
     assert report.scene_embedding_size == 16 and loaded.weights_id.startswith("sha256-tree:")
     assert loaded.model_path == str(saved["data2vec"])
+
+
+def test_evaluate_layers_through_cli(saved, tmp_path):
+    """``evaluate --model hf:<dir> --layers all``: per-layer folders, stores and report curves."""
+    import h5py
+
+    from hear_probes.cli import main
+
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    code = main(["evaluate", "--model", f"hf:{saved['wavlm']}", "--layers", "all", "--quick",
+                 "--probes", "gear", "--out", str(out), "--cache", str(cache), "-q"])
+    assert code == 0
+    assert sorted(p.name for p in out.glob("layer-*")) == ["layer-0", "layer-1", "layer-2"]
+    stores = sorted((cache / "embeddings").glob("*@layer-*.h5"))
+    assert len(stores) == 3
+    with h5py.File(stores[1]) as f:
+        grp = f["gear/tones-n400"]  # --quick: 400 tones
+        assert grp["embeddings"].shape[1] == 16 and grp.attrs["layer"] == 1
+    assert "## Layers" in (out / "report.md").read_text()
+    assert main(["evaluate", "--model", f"hf:{saved['wavlm']}", "--layers", "3", "--quick",
+                 "--out", str(out), "--cache", str(cache)]) == 2
+
+
+def test_hub_id_from_local_cache(saved, tmp_path, monkeypatch):
+    """``hf:org/name[@commit]`` loads offline from a Hugging Face cache snapshot."""
+    import shutil
+
+    import huggingface_hub.constants
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "models--hear-probes--tiny-hubert"
+    shutil.copytree(saved["hubert"], repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    model = hf_auto.load_model("hear-probes/tiny-hubert")
+    assert model.weights_id == f"hf:hear-probes/tiny-hubert@{commit}" and model.n_layers == 3
+    pinned = hf_auto.load_model(f"hear-probes/tiny-hubert@{commit}")
+    assert pinned.weights_id == model.weights_id
+
+
+@pytest.mark.skipif(not __import__("hear_probes.contract").contract.hearvalidator_available(),
+                    reason="hearvalidator/tensorflow not installed")
+def test_hearvalidator(saved):
+    from hear_probes.contract import run_hearvalidator
+
+    run_hearvalidator("hear_probes_adapters.hf_auto", str(saved["wav2vec2"]))

@@ -153,3 +153,32 @@ def test_layer_curves_from_synthetic_results(tmp_path):
     assert out.read_text().count("score against layer</figcaption>") == 3
     assert split_layer("hf:org/x@rev@layer-12") == ("hf:org/x@rev", 12)
     shutil.rmtree(folders[0])
+
+
+def test_probe_commands_take_layers(tmp_path):
+    cache = str(tmp_path / "cache")
+    out = tmp_path / "p"
+    assert main(["probe", "gear", "--module", "toy_layers", "--layers", "1,last", "--quick",
+                 "--out", str(out), "--cache", cache, "-q"]) == 0
+    assert main(["probe", "ranking", "--module", "toy_layers", "--layers", "1,3", "--quick",
+                 "--no-figures", "--out", str(out), "--cache", cache, "-q"]) == 0
+    for k in (1, 3):
+        assert {p.name for p in (out / f"layer-{k}").glob("*.json")} == {"gear.json", "ranking.json"}
+    assert main(["probe", "gear", "--module", "toy_good", "--layers", "all", "--quick",
+                 "--out", str(out), "--cache", cache]) == 2
+
+
+def test_embed_command_layers(tmp_path, timbre_dir, monkeypatch):
+    passes = tmp_path / "passes.txt"
+    monkeypatch.setenv("TOY_LAYER_PASSES", str(passes))
+    cache = tmp_path / "cache"
+    args = ["embed", "--module", "toy_layers", "--layers", "all", "--data", str(timbre_dir),
+            "--datasets", "Grey1977", "--cache", str(cache), "-q"]
+    assert main(args) == 0
+    n_passes = len(passes.read_text().split())
+    for k in range(4):
+        with h5py.File(cache / "embeddings" / f"toy_layers@layer-{k}.h5") as f:
+            assert f["timbre/Grey1977/embeddings"].shape == (16, 8)
+    assert main(args) == 0
+    # only the contract check's two calls ran again: every layer's set was cached
+    assert len(passes.read_text().split()) == n_passes + 2

@@ -46,3 +46,22 @@ def test_sweep_fails_one_task_and_resumes(tmp_path, monkeypatch, toy_env):
 def test_sweep_cli_usage_errors(tmp_path):
     assert main(["sweep", "--models", "stft", "--probes", "nope", "--out", str(tmp_path)]) == 2
     assert main(["sweep", "--models", " ", "--out", str(tmp_path)]) == 2
+
+
+def test_sweep_cli_on_given_scheduler(tmp_path, monkeypatch):
+    from distributed import LocalCluster
+
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    out = tmp_path / "out"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        args = ["sweep", "--models", "module:toy_layers", "--layers", "last", "--probes", "gear",
+                "--quick", "--scheduler", cluster.scheduler_address, "--out", str(out),
+                "--cache", str(tmp_path / "cache"), "-q"]
+        assert main(args) == 0
+        assert (out / "toy_layers" / "layer-3" / ".done-gear").is_file()
+        assert json.loads((out / "toy_layers" / "layers.json").read_text()) == {"last": [3]}
+        assert main(args) == 0  # resumed: nothing to run
+        assert json.loads((out / "sweep.json").read_text())["skipped"] == ["module:toy_layers [last] gear"]
+    assert main(["sweep", "--models", "stft", "--scheduler", "tcp://127.0.0.1:1", "--probes",
+                 "gear", "--out", str(out)]) == 2

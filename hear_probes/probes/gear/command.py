@@ -10,6 +10,7 @@ import typer
 
 from hear_probes.cli_common import (
     CacheOpt,
+    LayersOpt,
     ModelOpt,
     ModelPathOpt,
     ModuleOpt,
@@ -54,6 +55,7 @@ def command(
     out: OutOpt = None,
     cache: CacheOpt = None,
     seed: SeedOpt = 0,
+    layers: LayersOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """GEAR: Isomap, kNN regression and disentanglement of f1, alpha, r (writes gear.json)."""
@@ -69,14 +71,23 @@ def command(
         out_dir = default_out(embeddings.stem, out)
         payload = evaluate_embeddings_file(embeddings, out_dir, set_name=set_name, seed=seed)
     else:
-        from hear_probes.cli_common import open_store, resolve_loaded
+        from hear_probes.cli_common import open_store, resolve_views
+        from hear_probes.layers import layer_out_dir
 
-        loaded = resolve_loaded(model, module, model_path)
-        store = open_store(loaded, cache)
+        loaded, views = resolve_views(model, module, model_path, layers, cache)
         out_dir = default_out(loaded, out)
+        for view in views[:-1]:  # --layers: every layer but the last (printed below)
+            where = layer_out_dir(out_dir, view.layer)
+            evaluate(view, open_store(view, cache), where, quick=quick, seed=seed, quiet=quiet,
+                     variant=variant, notebook=notebook, n_tones=n_tones)
+            if not quiet:
+                typer.echo(f"gear: {where / 'gear.json'}")
+        last = views[-1]
+        if last.layer is not None:
+            out_dir = layer_out_dir(out_dir, last.layer)
         payload = evaluate(
-            loaded, store, out_dir, quick=quick, seed=seed, quiet=quiet, variant=variant,
-            notebook=notebook, n_tones=n_tones,
+            last, open_store(last, cache), out_dir, quick=quick, seed=seed, quiet=quiet,
+            variant=variant, notebook=notebook, n_tones=n_tones,
         )
     if not quiet:
         for name, res in payload["factors"].items():

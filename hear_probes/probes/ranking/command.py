@@ -9,6 +9,7 @@ import typer
 
 from hear_probes.cli_common import (
     CacheOpt,
+    LayersOpt,
     ModelOpt,
     ModelPathOpt,
     ModuleOpt,
@@ -17,7 +18,6 @@ from hear_probes.cli_common import (
     SeedOpt,
     default_out,
     open_store,
-    resolve_loaded,
 )
 from hear_probes.errors import HearProbesError
 
@@ -52,6 +52,7 @@ def command(
     ] = None,
     cache: CacheOpt = None,
     quick: Annotated[bool, typer.Option(help="Few trials and short stimuli.")] = False,
+    layers: LayersOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Pitch/level ranking accuracy (Turian & Henry 2020) of a model or spectral distances."""
@@ -76,18 +77,23 @@ def command(
                            curve_points=curve_points or (60 if quick else 200),
                            heatmap_cells=heatmap_cells or (16 if quick else 40))
     else:
+        from hear_probes.cli_common import resolve_views
+        from hear_probes.layers import layer_out_dir
         from hear_probes.probes.ranking.probe import evaluate_module
 
-        loaded = resolve_loaded(model, module, model_path)
-        store = open_store(loaded, cache)
+        loaded, views = resolve_views(model, module, model_path, layers, cache)
         out_dir = default_out(loaded, out)
-        try:
-            evaluate_module(loaded, store, Path(out_dir), n_trials=trials, seed=seed,
-                            duration=duration, metric=metric, figures=figures,
-                            batch_size=max(batch_size, 16), quiet=quiet,
-                            curve_points=curve_points or (40 if quick else 120),
-                            heatmap_cells=heatmap_cells or (12 if quick else 32))
-        except ValueError as exc:
-            raise HearProbesError(str(exc)) from exc
+        for view in views:  # --layers: one pass embeds every layer, one folder per layer
+            where = Path(out_dir) if view.layer is None else layer_out_dir(out_dir, view.layer)
+            try:
+                evaluate_module(view, open_store(view, cache), where, n_trials=trials, seed=seed,
+                                duration=duration, metric=metric, figures=figures,
+                                batch_size=max(batch_size, 16), quiet=quiet,
+                                curve_points=curve_points or (40 if quick else 120),
+                                heatmap_cells=heatmap_cells or (12 if quick else 32))
+            except ValueError as exc:
+                raise HearProbesError(str(exc)) from exc
+            if not quiet and view.layer is not None:
+                typer.echo(f"ranking: {where / 'ranking.json'}")
     if not quiet:
         typer.echo(f"ranking: {Path(out_dir) / 'ranking.json'}")
