@@ -273,7 +273,19 @@ def load_manifest(name: str = "timbre") -> dict:
     """
     if name not in DATASET_MANIFESTS:
         raise DatasetError(f"unknown dataset {name!r}; available: {', '.join(DATASET_MANIFESTS)}")
-    text = resources.files("hear_probes.manifests").joinpath(f"{name}.json").read_text("utf-8")
+    try:
+        text = resources.files("hear_probes.manifests").joinpath(f"{name}.json").read_text("utf-8")
+    except ModuleNotFoundError:
+        # running from a source checkout (e.g. ``python -m hear_probes.cli`` in the repository
+        # root, which puts the source folder first on sys.path ahead of an installed copy): the
+        # manifests are in the repository's datasets/ folder, not yet mapped into the package
+        source = Path(__file__).resolve().parents[2] / "datasets" / f"{name}.json"
+        if not source.is_file():
+            raise DatasetError(
+                f"dataset manifest {name}.json not found: neither the installed "
+                f"hear_probes.manifests nor {source}; reinstall hear-probes (pip install .)"
+            ) from None
+        text = source.read_text("utf-8")
     return json.loads(text)
 
 
