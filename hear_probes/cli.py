@@ -179,6 +179,11 @@ def evaluate(
     if report_mod is not None and folders:
         path = report_mod.write_report(folders, out_dir / "report.html")
         _echo(f"report: {path}", quiet)
+        if layers is not None:
+            from hear_probes.report.layers import write_layer_figures
+
+            for png in write_layer_figures(folders, out_dir):
+                _echo(f"layer curve: {png}", quiet)
 
 
 def run_probes(loaded, store, out_dir: Path, wanted: list[str], *, quick: bool, seed: int,
