@@ -113,7 +113,8 @@ def embed(
         out = embed_timbre(loaded, store, data, names, batch_size=batch_size, quiet=quiet)
         for name, emb in out.items():
             state = "cached" if f"timbre/{name}" in before else "computed"
-            _echo(f"{loaded.model_id} timbre/{name}: {emb.shape[0]} x {emb.shape[1]} ({state})", quiet)
+            who = f"{loaded.model_id} " if loaded.layer is not None else ""
+            _echo(f"{who}timbre/{name}: {emb.shape[0]} x {emb.shape[1]} ({state})", quiet)
         _echo(f"{len(out)} sets in {store.path} ({time.perf_counter() - t0:.1f} s)", quiet)
 
 
