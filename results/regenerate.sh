@@ -25,3 +25,6 @@ hear-probes report results/stft results/logmel results/crepe results/crepe-class
 # per-layer curves (docs/layers.md): CREPE's six conv blocks, all probes for crepe-tiny
 # (about 1 h on 2 cores); results/crepe-tiny-layers/report.md holds the layer table
 hear-probes evaluate --model crepe-tiny --layers all --probes gear,ranking,timbre --data "$DATA" --out results/crepe-tiny-layers --quiet
+# CREPE full by layer: GEAR and 300-trial ranking (about 45 min on 2 cores)
+hear-probes probe gear --model crepe --layers all --out results/crepe-layers --quiet
+hear-probes probe ranking --model crepe --layers all --trials 300 --no-figures --out results/crepe-layers --quiet
