@@ -113,7 +113,8 @@ def embed(
         out = embed_timbre(loaded, store, data, names, batch_size=batch_size, quiet=quiet)
         for name, emb in out.items():
             state = "cached" if f"timbre/{name}" in before else "computed"
-            _echo(f"{loaded.model_id} timbre/{name}: {emb.shape[0]} x {emb.shape[1]} ({state})", quiet)
+            who = f"{loaded.model_id} " if loaded.layer is not None else ""
+            _echo(f"{who}timbre/{name}: {emb.shape[0]} x {emb.shape[1]} ({state})", quiet)
         _echo(f"{len(out)} sets in {store.path} ({time.perf_counter() - t0:.1f} s)", quiet)
 
 
@@ -179,6 +180,11 @@ def evaluate(
     if report_mod is not None and folders:
         path = report_mod.write_report(folders, out_dir / "report.html")
         _echo(f"report: {path}", quiet)
+        if layers is not None:
+            from hear_probes.report.layers import write_layer_figures
+
+            for png in write_layer_figures(folders, out_dir):
+                _echo(f"layer curve: {png}", quiet)
 
 
 def run_probes(loaded, store, out_dir: Path, wanted: list[str], *, quick: bool, seed: int,

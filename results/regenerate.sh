@@ -14,7 +14,7 @@ hear-probes evaluate --model stft --probes ranking,gear,timbre --robustness --re
 hear-probes evaluate --model logmel --probes ranking,gear,timbre --robustness --reference results/stft --data "$DATA" --out results/logmel --quiet
 hear-probes probe ranking --distance all --trials 1000 --seed 0 --out results/distances --quiet
 # crepe (real PyPI weights): GEAR and timbre (+ robustness against stft); ranking on 300 trials
-# of 0.5-s stimuli (the full 1000-trial, 1-s table through full CREPE takes hours on 2 cores)
+# of 1-s stimuli (about 12 min; the full 1000-trial table takes about 40 min on 2 cores)
 # crepe = the HEAR 2021 baseline (hearbaseline.torchcrepe); results/crepe-classifier-input holds
 # the earlier classifier-input variant (not regenerated here: about 1 h more on this machine)
 hear-probes evaluate --model crepe --probes gear,timbre --robustness --reference results/stft --data "$DATA" --out results/crepe --quiet
@@ -36,4 +36,7 @@ rm -f results/stft-released-order/*.png
 # per-layer curves (docs/layers.md): CREPE's six conv blocks, all probes for crepe-tiny
 # (about 1 h on 2 cores); results/crepe-tiny-layers/report.md holds the layer table
 hear-probes evaluate --model crepe-tiny --layers all --probes gear,ranking,timbre --data "$DATA" --out results/crepe-tiny-layers --quiet
+# CREPE full by layer: GEAR and 300-trial ranking (about 45 min on 2 cores)
+hear-probes probe gear --model crepe --layers all --out results/crepe-layers --quiet
+hear-probes probe ranking --model crepe --layers all --trials 300 --no-figures --out results/crepe-layers --quiet
 hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/distances -o results/report.html

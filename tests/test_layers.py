@@ -113,6 +113,7 @@ def test_cli_evaluate_layers_and_report(tmp_path, toy_env):
     md = (out / "report.md").read_text()
     assert "## Layers" in md and "| toy_layers | 2 |" in md
     assert 'id="layers"' in (out / "report.html").read_text()
+    assert {p.name for p in out.glob("layers_*.png")} == {"layers_gear.png", "layers_ranking.png"}
     code = main(["evaluate", "--module", "toy_layers", "--layers", "9", "--quick", "--out", str(out)])
     assert code == 2
 

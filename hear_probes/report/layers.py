@@ -138,6 +138,16 @@ def layer_table(curves: dict) -> Table | None:
     return table
 
 
+def write_layer_figures(folders, out_dir: str | Path) -> list[Path]:
+    """``<out_dir>/layers_<probe>.png`` (score against layer) for the layer result folders."""
+    from hear_probes.report.load import collect_results
+
+    curves = layer_curves(collect_results(folders))
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    return [plot_probe(p, curves[p], Path(out_dir) / f"layers_{p}.png") for p in PROBE_SCORES
+            if p in curves]
+
+
 def layer_section(results: list[ModelResults], images: str = "compact") -> tuple[str, str]:
     """HTML and Markdown of the "Layers" report section ("" when no result is a layer)."""
     curves = layer_curves(results)
