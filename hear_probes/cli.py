@@ -27,7 +27,6 @@ from hear_probes.cli_common import (
 )
 from hear_probes.errors import HearProbesError
 
-PROBES = ("ranking", "gear", "timbre")
 STIMULI = ("timbre",)
 
 app = typer.Typer(
@@ -117,22 +116,19 @@ def embed(
         _echo(f"{len(out)} sets in {store.path} ({time.perf_counter() - t0:.1f} s)", quiet)
 
 
-def _probe_module(name: str):
-    try:
-        return importlib.import_module(f"hear_probes.probes.{name}")
-    except ImportError:
-        return None
-
-
 def _register_probe_commands() -> None:
-    for name in PROBES:
-        try:
-            cmd = importlib.import_module(f"hear_probes.probes.{name}.command").command
-        except ImportError:
-            def cmd(name: str = name) -> None:  # placeholder until the probe lands
-                typer.echo(f"probe {name}: not built yet")
-                raise typer.Exit(3)
-        probe_app.command(name)(cmd)
+    """``hear-probes probe <name>`` for every registered probe that declares a command."""
+    from hear_probes.probes.registry import probes
+
+    for name, probe in probes().items():
+        if probe.command is not None:
+            probe_app.command(name)(probe.command)
+
+
+def _all_probes() -> str:
+    from hear_probes.probes.registry import probe_names
+
+    return ",".join(probe_names())
 
 
 @app.command()
@@ -140,7 +136,8 @@ def evaluate(
     model: ModelOpt = None,
     module: ModuleOpt = None,
     model_path: ModelPathOpt = None,
-    probes: Annotated[str, typer.Option(help="Comma-separated probes to run.")] = ",".join(PROBES),
+    probes: Annotated[str | None, typer.Option(
+        help="Comma-separated probes to run (default: every registered probe).")] = None,
     out: OutOpt = None,
     quick: Annotated[bool, typer.Option(help="Small stimulus sets and few trials (minutes → seconds).")] = False,
     data: DataOpt = None,
@@ -159,10 +156,12 @@ def evaluate(
     With ``--layers``, every probe runs on every selected layer (``<out>/layer-K/``); all
     layers are embedded in one forward pass, and the report adds score-versus-depth curves.
     """
-    wanted = [p.strip() for p in probes.split(",") if p.strip()]
-    unknown = [p for p in wanted if p not in PROBES]
-    if unknown:
-        raise HearProbesError(f"unknown probe(s) {', '.join(unknown)}; choose from {', '.join(PROBES)}")
+    from hear_probes.evaluation import run_probes
+    from hear_probes.probes.registry import RunOptions, parse_probe_names
+
+    wanted = parse_probe_names(probes or _all_probes())
+    options = RunOptions(quick=quick, seed=seed, quiet=quiet, data=data, robustness=robustness,
+                         reference=reference)
     loaded, views = resolve_views(model, module, model_path, layers, cache)
     out_dir = default_out(loaded, out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -172,8 +171,7 @@ def evaluate(
     for view in views:
         folder = out_dir if view.layer is None else layer_out_dir(out_dir, view.layer)
         folder.mkdir(parents=True, exist_ok=True)
-        if run_probes(view, open_store(view, cache), folder, wanted, quick=quick, seed=seed,
-                      quiet=quiet, data=data, robustness=robustness, reference=reference):
+        if run_probes(view, open_store(view, cache), folder, wanted, options):
             folders.append(folder)
     report_mod = _probe_report()
     if report_mod is not None and folders:
@@ -181,38 +179,12 @@ def evaluate(
         _echo(f"report: {path}", quiet)
 
 
-def run_probes(loaded, store, out_dir: Path, wanted: list[str], *, quick: bool, seed: int,
-               quiet: bool, data: Path | None = None, robustness: bool = False,
-               reference: str | None = None) -> list[str]:
-    """Run the ``wanted`` probes on one loaded model (or layer view); the names that ran.
-
-    Timbre is skipped (with a line) when its datasets are missing.
-    """
-    ran = []
-    for name in wanted:
-        mod = _probe_module(name)
-        if mod is None or not hasattr(mod, "evaluate"):
-            _echo(f"probe {name}: not built yet, skipped", quiet)
-            continue
-        opts = {"data_dir": data, "robustness": robustness, "reference": reference} if name == "timbre" else {}
-        try:
-            t0 = time.perf_counter()
-            mod.evaluate(loaded, store, out_dir, quick=quick, seed=seed, quiet=quiet, **opts)
-            _echo(f"probe {name}: done in {time.perf_counter() - t0:.1f} s → {out_dir / (name + '.json')}", quiet)
-            ran.append(name)
-        except HearProbesError as exc:
-            if name == "timbre" and "no timbre datasets" in str(exc):
-                _echo(f"probe timbre: skipped ({exc})", quiet)
-                continue
-            raise
-    return ran
-
-
 @app.command()
 def sweep(
     models: Annotated[str, typer.Option("--models", help="Comma-separated models: built-in names, "
                                         "hf:<repo_id>[@rev], module:<dotted HEAR module>.")],
-    probes: Annotated[str, typer.Option(help="Comma-separated probes to run.")] = ",".join(PROBES),
+    probes: Annotated[str | None, typer.Option(
+        help="Comma-separated probes to run (default: every registered probe).")] = None,
     layers: LayersOpt = None,
     out: OutOpt = None,
     scheduler: Annotated[str | None, typer.Option(
@@ -233,10 +205,9 @@ def sweep(
     names = [m.strip() for m in models.split(",") if m.strip()]
     if not names:
         raise HearProbesError("--models: give at least one model")
-    wanted = [p.strip() for p in probes.split(",") if p.strip()]
-    unknown = [p for p in wanted if p not in PROBES]
-    if unknown:
-        raise HearProbesError(f"unknown probe(s) {', '.join(unknown)}; choose from {', '.join(PROBES)}")
+    from hear_probes.probes.registry import parse_probe_names
+
+    wanted = parse_probe_names(probes or _all_probes())
     res = run_sweep(names, wanted, out or Path("hear-probes-sweep"), layers=layers,
                     scheduler=scheduler, workers=workers, cache=cache, quick=quick, seed=seed,
                     data=data, quiet=quiet)

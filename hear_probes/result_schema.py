@@ -128,6 +128,26 @@ class ResultSchema:
                 out.extend(check(payload))
         return out
 
+    def validate(self, payload: Any, path: str | Path | None = None) -> None:
+        """Raise :class:`ResultSchemaError` when ``payload`` does not match this schema.
+
+        Parameters
+        ----------
+        payload : object
+            The parsed JSON.
+        path : path-like, optional
+            The file, for the message.
+        """
+        problems = self.problems(payload)
+        if problems:
+            where = str(path) if path is not None else self.filename
+            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            raise ResultSchemaError(
+                f"{where}: does not match the {self.probe} result schema: "
+                f"{'; '.join(problems[:3])}{more}. "
+                f"Rerun the probe to rewrite it (layout: {self.doc})"
+            )
+
 
 def _show(v: Any) -> str:
     if isinstance(v, str):
@@ -298,12 +318,4 @@ def validate_result(probe: str, payload: Any, path: str | Path | None = None) ->
         One line: the file, up to three offending keys with the expected type and the value
         found, and how to fix it.
     """
-    schema = SCHEMAS[probe]
-    problems = schema.problems(payload)
-    if problems:
-        where = str(path) if path is not None else schema.filename
-        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-        raise ResultSchemaError(
-            f"{where}: does not match the {probe} result schema: {'; '.join(problems[:3])}{more}. "
-            f"Rerun the probe to rewrite it (layout: {schema.doc})"
-        )
+    SCHEMAS[probe].validate(payload, path)

@@ -62,9 +62,10 @@ def run_task(task: SweepTask, out: str, cache: str | None, quick: bool, seed: in
     """
     t0 = time.perf_counter()
     try:
-        from hear_probes.cli import run_probes
         from hear_probes.cli_common import open_store
+        from hear_probes.evaluation import run_probes
         from hear_probes.layers import layer_out_dir, layer_views
+        from hear_probes.probes.registry import RunOptions
 
         loaded = _load(task.model)
         views = [loaded] if task.layers is None else layer_views(loaded, task.layers, cache)
@@ -76,8 +77,9 @@ def run_task(task: SweepTask, out: str, cache: str | None, quick: bool, seed: in
             if marker.is_file():
                 continue
             folder.mkdir(parents=True, exist_ok=True)
-            ran = run_probes(view, open_store(view, cache), folder, [task.probe], quick=quick,
-                             seed=seed, quiet=True, data=Path(data) if data else None)
+            options = RunOptions(quick=quick, seed=seed, quiet=True,
+                                 data=Path(data) if data else None)
+            ran = run_probes(view, open_store(view, cache), folder, [task.probe], options)
             marker.write_text(json.dumps({"ran": ran, "finished": datetime.now(UTC).isoformat()}))
             done.append(view.layer)
         return {"status": "ok", "layers": done, "all_layers": [v.layer for v in views],
@@ -217,10 +219,10 @@ def sweep(models: list[str], probes: list[str], out: Path, *, layers: str | None
 
 
 def _report(out: Path) -> str | None:
+    from hear_probes.probes.registry import probes
     from hear_probes.report import write_report
-    from hear_probes.report.load import PROBE_FILES
 
-    folders = sorted({p.parent for name in PROBE_FILES.values() for p in out.rglob(name)})
+    folders = sorted({p.parent for probe in probes().values() for p in out.rglob(probe.filename)})
     if not folders:
         return None
     return str(write_report(folders, out / "report.html"))

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from hear_probes.errors import DatasetError
+from hear_probes.errors import DatasetError, DatasetMissingError
 from hear_probes.hashing import sha256_file
 
 #: The studies in the order of Pascal & Lagrange (2024), Table I.
@@ -149,7 +149,7 @@ def find_timbre_dir(data_dir: str | os.PathLike | None = None) -> Path:
 
     Raises
     ------
-    DatasetError
+    DatasetMissingError
         When no folder with ``sounds/`` and ``ratings/`` is found, saying how to get one.
     """
     candidates = [Path(data_dir).expanduser()] if data_dir else [default_timbre_dir()]
@@ -157,7 +157,7 @@ def find_timbre_dir(data_dir: str | os.PathLike | None = None) -> Path:
         if (c / "sounds").is_dir() and (c / "ratings").is_dir():
             return c
     where = candidates[0]
-    raise DatasetError(
+    raise DatasetMissingError(
         f"no timbre datasets at {where} (expected sounds/ and ratings/ inside). Run "
         "'hear-probes datasets fetch timbre [--from DIR]' or pass --data DIR."
     )

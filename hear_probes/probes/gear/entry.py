@@ -1,0 +1,37 @@
+"""The GEAR probe's declaration in the probe registry (:mod:`hear_probes.probes.registry`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hear_probes.probes.gear import tables
+from hear_probes.probes.gear.command import command
+from hear_probes.probes.registry import Probe, ReportSection, RunOptions
+from hear_probes.result_schema import GEAR
+
+
+def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
+    """Run the GEAR probe with the ``evaluate`` options; the gear.json payload."""
+    from hear_probes.probes.gear.pipeline import evaluate
+
+    return evaluate(loaded, store, out_dir, quick=options.quick, seed=options.seed,
+                    quiet=options.quiet)
+
+
+PROBE = Probe(
+    name="gear",
+    run=run,
+    stimuli=("gear",),
+    schema=GEAR,
+    command=command,
+    report=ReportSection(
+        title="GEAR",
+        label="GEAR",
+        tables=tables.tables,
+        extra=tables.interactive_links,
+        summary=tables.summary,
+        layer_scores=tables.layer_scores,
+        missing="gear.json",
+        command="hear-probes probe gear --model NAME --out FOLDER",
+    ),
+)

@@ -1,0 +1,49 @@
+"""The timbre probe's declaration in the probe registry (:mod:`hear_probes.probes.registry`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hear_probes.errors import DatasetMissingError, ProbeSkipped
+from hear_probes.probes.registry import Probe, ReportSection, RunOptions
+from hear_probes.probes.timbre import tables
+from hear_probes.probes.timbre.command import command
+from hear_probes.result_schema import TIMBRE
+
+
+def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
+    """Run the timbre probe with the ``evaluate`` options; the timbre.json payload.
+
+    Raises
+    ------
+    ProbeSkipped
+        When the timbre datasets are not there (``evaluate`` goes on without timbre).
+    """
+    from hear_probes.probes.timbre.runner import evaluate
+
+    try:
+        return evaluate(loaded, store, out_dir, quick=options.quick, seed=options.seed,
+                        quiet=options.quiet, data_dir=options.data,
+                        robustness=options.robustness, reference=options.reference)
+    except DatasetMissingError as exc:
+        raise ProbeSkipped(str(exc)) from exc
+
+
+PROBE = Probe(
+    name="timbre",
+    run=run,
+    stimuli=("timbre",),
+    schema=TIMBRE,
+    command=command,
+    report=ReportSection(
+        title="Timbre",
+        tables=tables.tables,
+        extra=tables.robustness_heatmap,
+        summary=tables.summary,
+        layer_scores=tables.layer_scores,
+        missing="timbre.json with per-study results",
+        command="hear-probes probe timbre --model NAME --data DIR --out FOLDER",
+        missing_note=" The timbre probe needs the 17 rating datasets ('hear-probes datasets fetch "
+                     "timbre', or --data DIR); 'hear-probes evaluate' skips it when they are missing.",
+    ),
+)
