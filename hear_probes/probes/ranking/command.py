@@ -56,7 +56,7 @@ def command(
     quiet: QuietOpt = False,
 ) -> None:
     """Pitch/level ranking accuracy (Turian & Henry 2020) of a model or spectral distances."""
-    from hear_probes.probes.ranking.distances import parse_distance_names
+    from hear_probes.probes.ranking.catalogue import parse_distance_names
     from hear_probes.probes.ranking.probe import QUICK_TRIALS
 
     given = [x for x in (model, module, distance) if x]

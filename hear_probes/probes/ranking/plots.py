@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hear_probes.probes.ranking.distances import DISPLAY_NAMES, SpectralDistance
+from hear_probes.probes.ranking.catalogue import DISPLAY_NAMES
+from hear_probes.probes.ranking.distances import SpectralDistance
 from hear_probes.probes.ranking.figures import (
     CURVE_LEVEL,
     CURVE_TARGETS,

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from hear_probes.probes.ranking.accuracy import GRADIENT_TIE_RTOL, TIE_RTOL, summarise
-from hear_probes.probes.ranking.distances import DISPLAY_NAMES, get_distance
+from hear_probes.probes.ranking.catalogue import DISPLAY_NAMES, get_distance
 from hear_probes.probes.ranking.trials import (
     COLUMNS,
     DEFAULT_EPSILONS,
