@@ -27,8 +27,6 @@ from hear_probes.cli_common import (
 )
 from hear_probes.errors import HearProbesError
 
-STIMULI = ("timbre",)
-
 app = typer.Typer(
     name="hear-probes",
     help="Probe what an audio embedding model (HEAR API) hears: pitch/level ranking, GEAR, timbre.",
@@ -87,7 +85,8 @@ def validate(
 
 @app.command()
 def embed(
-    stimuli: Annotated[str, typer.Option("--stimuli", help=f"Stimulus set: {', '.join(STIMULI)}.")] = "timbre",
+    stimuli: Annotated[str, typer.Option(
+        "--stimuli", help="Stimulus set: a probe's name (ranking, gear, timbre).")] = "timbre",
     model: ModelOpt = None,
     module: ModuleOpt = None,
     model_path: ModelPathOpt = None,
@@ -96,24 +95,36 @@ def embed(
     cache: CacheOpt = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 8,
     layers: LayersOpt = None,
+    quick: Annotated[bool, typer.Option(help="The sets of a --quick run of the probe.")] = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Compute (or reuse) the embeddings of a stimulus set in the model's HDF5 store."""
-    if stimuli not in STIMULI:
-        raise HearProbesError(f"unknown stimulus set {stimuli!r}; choose one of: {', '.join(STIMULI)}")
-    from hear_probes.stimuli.timbre import embed_timbre
+    """Compute (or reuse) the embeddings of a probe's stimulus sets in the model's HDF5 store.
 
+    The sets are those of a default (or ``--quick``) run of the probe (``hear-probes probe
+    <name>``), so that the probe then finds them cached.
+    """
+    from hear_probes.embed import embed_stimulus_set
+    from hear_probes.probes.registry import RunOptions, probes
+
+    known = {n: p for n, p in probes().items() if p.stimulus_sets is not None}
+    if stimuli not in known:
+        raise HearProbesError(f"unknown stimulus set {stimuli!r}; choose one of: {', '.join(known)}")
     _, views = resolve_views(model, module, model_path, layers, cache)
-    names = [d.strip() for d in datasets.split(",")] if datasets else None
+    names = tuple(d.strip() for d in datasets.split(",")) if datasets else None
+    options = RunOptions(quick=quick, data=data, datasets=names, quiet=quiet)
+    sets = None
     for loaded in views:  # with --layers, the first view computes every layer in one pass
         store = open_store(loaded, cache)
         t0 = time.perf_counter()
-        before = set(store.sets())
-        out = embed_timbre(loaded, store, data, names, batch_size=batch_size, quiet=quiet)
-        for name, emb in out.items():
-            state = "cached" if f"timbre/{name}" in before else "computed"
-            _echo(f"{loaded.model_id} timbre/{name}: {emb.shape[0]} x {emb.shape[1]} ({state})", quiet)
-        _echo(f"{len(out)} sets in {store.path} ({time.perf_counter() - t0:.1f} s)", quiet)
+        before = set(store.sets())  # a damaged store fails here, before the stimuli are read
+        if sets is None:
+            sets = known[stimuli].stimulus_sets(options)
+        for sset in sets:
+            emb = embed_stimulus_set(loaded, store, sset, batch_size=batch_size, quiet=quiet)
+            key = f"{sset.group}/{sset.name}"
+            state = "cached" if key in before else "computed"
+            _echo(f"{loaded.model_id} {key}: {emb.shape[0]} x {emb.shape[1]} ({state})", quiet)
+        _echo(f"{len(sets)} sets in {store.path} ({time.perf_counter() - t0:.1f} s)", quiet)
 
 
 def _register_probe_commands() -> None:
@@ -156,12 +167,12 @@ def evaluate(
     With ``--layers``, every probe runs on every selected layer (``<out>/layer-K/``); all
     layers are embedded in one forward pass, and the report adds score-versus-depth curves.
     """
-    from hear_probes.evaluation import run_probes
+    from hear_probes.evaluation import model_loader, run_probes
     from hear_probes.probes.registry import RunOptions, parse_probe_names
 
     wanted = parse_probe_names(probes or _all_probes())
     options = RunOptions(quick=quick, seed=seed, quiet=quiet, data=data, robustness=robustness,
-                         reference=reference)
+                         reference=reference, load_model=model_loader(cache))
     loaded, views = resolve_views(model, module, model_path, layers, cache)
     out_dir = default_out(loaded, out)
     out_dir.mkdir(parents=True, exist_ok=True)

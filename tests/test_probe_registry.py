@@ -61,7 +61,6 @@ def toy_tables(results) -> list[Table | None]:
 TOY = Probe(
     name="loudness",
     run=toy_run,
-    stimuli=("loudness",),
     schema=TOY_SCHEMA,
     report=ReportSection(
         title="Loudness (toy)",
@@ -85,7 +84,7 @@ def test_builtin_probes_declared_once():
     for name, probe in probes.items():
         assert probe.name == name and probe.filename == f"{name}.json"
         assert probe.schema is not None and probe.schema.probe == name
-        assert probe.command is not None and probe.stimuli
+        assert probe.command is not None and probe.stimulus_sets is not None
         assert probe.report.title and probe.report.missing
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only
     from hear_probes.report.load import ModelResults
     from hear_probes.report.tables import Table
     from hear_probes.result_schema import ResultSchema
+    from hear_probes.stimuli.base import StimulusSet
 
 #: Entry modules of the built-in probes, in report order (one line per probe).
 BUILTIN: tuple[str, ...] = (
@@ -55,6 +56,11 @@ class RunOptions:
         Timbre: also run the robustness sweep.
     reference : str, optional
         Timbre: the reference of the relative robustness.
+    datasets : tuple of str, optional
+        Timbre: subset of studies (``hear-probes embed --datasets``).
+    load_model : callable, optional
+        ``load_model(name) -> (loaded, store)``: how ``evaluate`` lends a probe another
+        model (the timbre robustness reference); probes never load models themselves.
     """
 
     quick: bool = False
@@ -63,10 +69,14 @@ class RunOptions:
     data: Path | None = None
     robustness: bool = False
     reference: str | None = None
+    datasets: tuple[str, ...] | None = None
+    load_model: Callable[[str], tuple[Any, Any]] | None = None
 
 
 #: ``run(loaded, store, out_dir, options) -> payload`` (the dict written to ``<name>.json``).
 RunFn = Callable[[Any, Any, Path, RunOptions], dict]
+#: ``stimulus_sets(options) -> [StimulusSet, ...]``: what a default run embeds.
+StimuliFn = Callable[[RunOptions], list["StimulusSet"]]
 #: Tables of a report section, from every loaded result folder (None: no data).
 TablesFn = Callable[[list["ModelResults"]], list["Table | None"]]
 #: Extra HTML and Markdown of a section: ``(results, images, output) -> (html, md)``.
@@ -141,8 +151,10 @@ class Probe:
     name : str
         Probe name: the ``hear-probes probe <name>`` command, ``<name>.json``, the figures'
         prefix ``<name>*.png`` and the report anchor.
-    stimuli : tuple of str
-        Names of the stimulus sets it embeds (``hear-probes embed --stimuli``).
+    stimulus_sets : callable, optional
+        ``stimulus_sets(options) -> [StimulusSet, ...]``: the sets a run with these options
+        embeds (:mod:`hear_probes.stimuli.base`); ``hear-probes embed --stimuli <name>``
+        embeds them.
     run : callable
         ``run(loaded, store, out_dir, options: RunOptions) -> payload``; writes
         ``<out_dir>/<name>.json`` (and CSV/PNG). Raises
@@ -157,7 +169,7 @@ class Probe:
 
     name: str
     run: RunFn
-    stimuli: tuple[str, ...] = ()
+    stimulus_sets: StimuliFn | None = None
     schema: ResultSchema | None = None
     command: Callable[..., None] | None = None
     report: ReportSection = field(default_factory=lambda: ReportSection(title=""))

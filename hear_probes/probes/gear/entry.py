@@ -18,10 +18,18 @@ def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
                     quiet=options.quiet)
 
 
+def stimulus_sets(options: RunOptions) -> list:
+    """The tones of a default (or ``--quick``) GEAR run."""
+    from hear_probes.probes.gear.pipeline import gear_tones_for
+
+    tones, set_name = gear_tones_for("paper", options.quick, options.seed)
+    return [tones.stimulus_set(set_name)]
+
+
 PROBE = Probe(
     name="gear",
     run=run,
-    stimuli=("gear",),
+    stimulus_sets=stimulus_sets,
     schema=GEAR,
     command=command,
     report=ReportSection(

@@ -129,20 +129,13 @@ def evaluate(
     dict
         The payload written to ``gear.json``.
     """
-    from hear_probes.audio import resample
-    from hear_probes.embed import embed_set
+    from hear_probes.embed import embed_stimulus_set
 
     t0 = time.perf_counter()
     tones, set_name = gear_tones_for(variant, quick, seed, n_tones, notebook, **stimulus_options)
-    sr_in, sr_out = tones.sample_rate, int(loaded.sample_rate)
-
-    def load_items(ids):
-        return [resample(x, sr_in, sr_out, loaded.resample_method) for x in tones.synthesize(ids)]
-
-    emb = embed_set(
-        loaded, store, PROBE, set_name, tones.item_ids, load_items, tones.stimulus_hash(),
-        batch_size=batch_size, quiet=quiet,
-    )
+    sr_out = int(loaded.sample_rate)
+    emb = embed_stimulus_set(loaded, store, tones.stimulus_set(set_name), batch_size=batch_size,
+                             quiet=quiet)
     embed_s = time.perf_counter() - t0
     stimulus = _stimulus_info(tones, set_name)
     stimulus["model_sample_rate"] = sr_out

@@ -18,10 +18,19 @@ def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
                     quiet=options.quiet)
 
 
+def stimulus_sets(options: RunOptions) -> list:
+    """The sines of a default (or ``--quick``) ranking run."""
+    from hear_probes.probes.ranking.probe import QUICK_TRIALS, default_stimulus_sets
+
+    if options.quick:
+        return default_stimulus_sets(QUICK_TRIALS, options.seed, 0.5)
+    return default_stimulus_sets(seed=options.seed)
+
+
 PROBE = Probe(
     name="ranking",
     run=run,
-    stimuli=("ranking",),
+    stimulus_sets=stimulus_sets,
     schema=RANKING,
     command=command,
     report=ReportSection(

@@ -210,6 +210,22 @@ def evaluate_distances(
     return write_outputs(payload, out_dir)
 
 
+def ranking_stimulus_set(items, n_trials: int, seed: int, duration: float):
+    """The sines of a run's trials as one stimulus set (``/ranking/sines-n<N>-seed<S>-<D>s``)."""
+    from hear_probes.stimuli.sines import sines_stimulus_set
+
+    return sines_stimulus_set(items.item_ids, f"sines-n{n_trials}-seed{seed}-{duration:g}s",
+                              duration)
+
+
+def default_stimulus_sets(n_trials: int = 1000, seed: int = 0, duration: float = 1.0) -> list:
+    """The stimulus set a default ``ranking`` run embeds (``hear-probes embed --stimuli ranking``)."""
+    from hear_probes.probes.ranking.embedding import round_trials, trial_items
+
+    items = trial_items(round_trials(sample_trials(n_trials, seed=seed)), DEFAULT_EPSILONS)
+    return [ranking_stimulus_set(items, n_trials, seed, duration)]
+
+
 def evaluate_module(
     loaded,
     store,
@@ -227,7 +243,7 @@ def evaluate_module(
     quiet: bool = False,
 ) -> dict:
     """Ranking accuracy of a HEAR module's scene embeddings; writes the probe outputs."""
-    from hear_probes.embed import embed_set
+    from hear_probes.embed import embed_stimulus_set
     from hear_probes.probes.ranking.embedding import (
         METRICS,
         NotDifferentiable,
@@ -239,7 +255,6 @@ def evaluate_module(
         trial_items,
     )
     from hear_probes.provenance import provenance
-    from hear_probes.stimuli.sines import render_items, stimulus_hash
 
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(METRICS)}")
@@ -264,11 +279,8 @@ def evaluate_module(
                                    strict=True))
     timings["gradients"] = time.perf_counter() - t1
     t0 = time.perf_counter()
-    emb = embed_set(
-        loaded, store, "ranking", f"sines-n{n_trials}-seed{seed}-{duration:g}s", items.item_ids,
-        lambda ids: render_items(ids, sr, duration), stimulus_hash(sr, duration),
-        batch_size=batch_size, quiet=quiet, precomputed=precomputed,
-    )
+    emb = embed_stimulus_set(loaded, store, ranking_stimulus_set(items, n_trials, seed, duration),
+                             batch_size=batch_size, quiet=quiet, precomputed=precomputed)
     timings["embed"] = time.perf_counter() - t0
     warn: list[str] = []
     if is_constant(emb):

@@ -19,20 +19,33 @@ def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
     ProbeSkipped
         When the timbre datasets are not there (``evaluate`` goes on without timbre).
     """
+    from hear_probes.probes.timbre.probe import TimbreSettings
     from hear_probes.probes.timbre.runner import evaluate
+    from hear_probes.probes.timbre.settings import TimbreRun, robustness_config
 
+    sweep = robustness_config(options.seed, options.quick) if options.robustness else None
+    timbre_run = TimbreRun(settings=TimbreSettings(robustness=sweep), data_dir=options.data,
+                           datasets=options.datasets, quick=options.quick, seed=options.seed,
+                           quiet=options.quiet, reference=options.reference)
     try:
-        return evaluate(loaded, store, out_dir, quick=options.quick, seed=options.seed,
-                        quiet=options.quiet, data_dir=options.data,
-                        robustness=options.robustness, reference=options.reference)
+        return evaluate(loaded, store, out_dir, timbre_run, load_model=options.load_model)
     except DatasetMissingError as exc:
         raise ProbeSkipped(str(exc)) from exc
+
+
+def stimulus_sets(options: RunOptions) -> list:
+    """One set per timbre study: ``options.datasets``, else those a run would use."""
+    from hear_probes.probes.timbre.runner import select_datasets
+    from hear_probes.stimuli.timbre import find_timbre_dir, timbre_stimulus_sets
+
+    root = find_timbre_dir(options.data)
+    return timbre_stimulus_sets(root, select_datasets(root, options.datasets, options.quick))
 
 
 PROBE = Probe(
     name="timbre",
     run=run,
-    stimuli=("timbre",),
+    stimulus_sets=stimulus_sets,
     schema=TIMBRE,
     command=command,
     report=ReportSection(

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from hear_probes.errors import HearProbesError
 from hear_probes.probes.timbre import figures
-from hear_probes.probes.timbre.metric import FitOptions
 from hear_probes.probes.timbre.probe import (
     QUICK_DATASETS,
-    QUICK_ROBUSTNESS,
     TimbreSettings,
     load_studies,
     rows_from_file,
@@ -27,50 +27,13 @@ from hear_probes.probes.timbre.results import (
     reference_from_payload,
     write_weights,
 )
-from hear_probes.probes.timbre.robustness import RobustnessConfig
+from hear_probes.probes.timbre.settings import TimbreRun
+
+#: ``load_model(name) -> (loaded, store)``: how a caller lends the probe another model.
+ModelLoader = Callable[[str], tuple[Any, Any]]
 
 #: Default reference representation of the relative robustness (dB).
 DEFAULT_REFERENCE = "stft"
-
-
-def make_settings(
-    *,
-    quick: bool = False,
-    seed: int = 0,
-    robustness: bool = False,
-    loso: bool = True,
-    regularised: bool = True,
-    init: str = "exact",
-    ftol: float | None = None,
-    gtol: float | None = None,
-    maxiter: int | None = None,
-    maxls: int | None = None,
-    rating_norm: str = "none",
-    feature_norm: str = "none",
-    allow_identical: bool = False,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    deltas: Sequence[float] | None = None,
-    realisations: int | None = None,
-) -> TimbreSettings:
-    """Build :class:`TimbreSettings` from plain options (CLI and ``evaluate`` keywords)."""
-    base = FitOptions(init=init)
-    over = {k: v for k, v in {"ftol": ftol, "gtol": gtol, "maxiter": maxiter, "maxls": maxls}.items()
-            if v is not None}
-    options = FitOptions(**{**base.to_dict(), **over})
-    rcfg = None
-    if robustness:
-        kw: dict = {"seed": seed}
-        if quick:
-            kw.update(QUICK_ROBUSTNESS)
-        if deltas is not None:
-            kw["deltas"] = tuple(float(d) for d in deltas)
-        if realisations is not None:
-            kw["realisations"] = int(realisations)
-        rcfg = RobustnessConfig(**kw)
-    return TimbreSettings(options=options, loso=loso, regularised=regularised, robustness=rcfg, rating_norm=rating_norm,
-                          feature_norm=feature_norm, allow_identical=allow_identical,
-                          workers=workers, scheduler=scheduler)
 
 
 def select_datasets(data_dir: Path, datasets: Sequence[str] | None, quick: bool) -> list[str]:
@@ -208,12 +171,9 @@ def run_and_write(
     return payload
 
 
-def evaluate(loaded, store, out_dir: Path, *, quick: bool = False, seed: int = 0,
-             quiet: bool = False, data_dir: str | Path | None = None,
-             datasets: Sequence[str] | None = None, robustness: bool = False,
-             reference: str | None = None, compute_reference: bool = True,
-             **options) -> dict:
-    """Run the timbre probe on a loaded HEAR module (the probe contract).
+def evaluate(loaded, store, out_dir: Path, run: TimbreRun | None = None,
+             load_model: ModelLoader | None = None) -> dict:
+    """Run the timbre probe on a loaded HEAR module.
 
     Embeds the sounds of the studies through ``store`` (reusing what is cached), learns the
     metric on each study, and writes ``<out_dir>/timbre.json``, ``timbre.csv``,
@@ -224,90 +184,71 @@ def evaluate(loaded, store, out_dir: Path, *, quick: bool = False, seed: int = 0
     loaded : LoadedModule
     store : EmbeddingStore
     out_dir : Path
-    quick : bool
-        Four small studies, and a 3-level × 2-realisation robustness sweep.
-    seed : int
-        Seed of the robustness noise and of the random initialisation.
-    quiet : bool
-    data_dir : path, optional
-        Timbre datasets folder (default: the fetched copy).
-    datasets : sequence of str, optional
-        Subset of studies.
-    robustness : bool
-        Run the robustness sweep.
-    reference : str or None
-        Reference of the relative robustness (name, folder or timbre.json, or "none"). Default
-        (None): "stft", computed if missing, skipped with a message if it cannot be.
-    compute_reference : bool
-        Compute the reference's results (in ``<out_dir>/../<name>``) when they are missing.
-    **options
-        Passed to :func:`make_settings` (init, ftol, gtol, maxiter, maxls, loso, regularised,
-        rating_norm, feature_norm, allow_identical, workers, scheduler, deltas,
-        realisations).
+    run : TimbreRun, optional
+        The run's settings, whole (default: :class:`TimbreRun()`).
+    load_model : callable, optional
+        ``load_model(name) -> (loaded, store)``, given by the caller (``hear-probes
+        evaluate``, the timbre command): used to compute the robustness reference's results
+        (in ``<out_dir>/../<name>``) when they are missing. Without it, a missing reference
+        is reported as before (an error when named, a note for the default).
 
     Returns
     -------
     dict
         The timbre.json payload.
     """
-    from hear_probes.stimuli.timbre import embed_timbre, find_timbre_dir
+    from hear_probes.embed import embed_stimulus_sets
+    from hear_probes.stimuli.timbre import find_timbre_dir, timbre_stimulus_sets
 
-    root = find_timbre_dir(data_dir)
-    names = select_datasets(root, datasets, quick)
-    settings = make_settings(quick=quick, seed=seed, robustness=robustness, **options)
+    run = run or TimbreRun()
+    root = find_timbre_dir(run.data_dir)
+    names = select_datasets(root, run.datasets, run.quick)
     t0 = time.perf_counter()
-    emb = embed_timbre(loaded, store, root, names, quiet=quiet)
+    emb = embed_stimulus_sets(loaded, store, timbre_stimulus_sets(root, names), quiet=run.quiet)
     t_embed = time.perf_counter() - t0
-    studies = load_studies(root, names, lambda ds: emb[ds.name], settings)
+    studies = load_studies(root, names, lambda ds: emb[ds.name], run.settings)
+    compute = None
+    if load_model is not None:
+        ref_run = replace(run, data_dir=root, datasets=tuple(names))
 
-    def _compute(name: str, folder: Path) -> None:
-        from hear_probes.hear_module import load_hear_module
-        from hear_probes.store import EmbeddingStore
-
-        ref_loaded = load_hear_module(name=name)
-        cache = store.path.parent.parent if store is not None else None
-        ref_store = EmbeddingStore.for_model(ref_loaded, cache)
-        evaluate(ref_loaded, ref_store, folder, quick=quick, seed=seed, quiet=quiet,
-                 data_dir=root, datasets=names, robustness=True, reference=name, **options)
+        def compute(name: str, folder: Path) -> None:
+            ref_loaded, ref_store = load_model(name)
+            evaluate(ref_loaded, ref_store, folder, replace(ref_run, reference=name))
 
     return run_and_write(
-        studies, settings, loaded.describe(), Path(out_dir), seed=seed, quiet=quiet,
-        reference=reference, compute_reference=_compute if compute_reference else None,
-        timings={"embed": t_embed},
+        studies, run.settings, loaded.describe(), Path(out_dir), seed=run.seed, quiet=run.quiet,
+        reference=run.reference, compute_reference=compute, timings={"embed": t_embed},
     )
 
 
-def evaluate_embeddings(embeddings_file: str | Path, out_dir: Path, *, quick: bool = False,
-                        seed: int = 0, quiet: bool = False, data_dir: str | Path | None = None,
-                        datasets: Sequence[str] | None = None, robustness: bool = False,
-                        reference: str | None = None, model_id: str | None = None,
-                        **options) -> dict:
+def evaluate_embeddings(embeddings_file: str | Path, out_dir: Path, run: TimbreRun | None = None,
+                        model_id: str | None = None) -> dict:
     """Run the timbre probe on precomputed embeddings (HDF5 file in the store layout).
 
     Rows of ``/timbre/<Dataset>/embeddings`` are matched to the ratings by ``item_ids`` (the
     sound file names without extension), never by position; the ratings come from
-    ``data_dir``. A reference given by name must already have results (nothing can be
+    ``run.data_dir``. A reference given by name must already have results (nothing can be
     embedded from here).
     """
     from hear_probes.stimuli.timbre import find_timbre_dir
     from hear_probes.store import check_embeddings_file, list_sets_in_file
 
+    run = run or TimbreRun()
     path = check_embeddings_file(embeddings_file)  # before asking for --data
-    root = find_timbre_dir(data_dir)
-    if datasets:
-        names = select_datasets(root, datasets, quick)
+    root = find_timbre_dir(run.data_dir)
+    if run.datasets:
+        names = select_datasets(root, run.datasets, run.quick)
     else:
         in_file = set(list_sets_in_file(path, "timbre"))
         if not in_file:
             raise HearProbesError(f"{path}: no /timbre/<Dataset> groups (see docs/embedding-store.md)")
-        names = [d for d in select_datasets(root, None, quick) if d in in_file]
+        names = [d for d in select_datasets(root, None, run.quick) if d in in_file]
         if not names:
             raise HearProbesError(
                 f"{path}: its studies ({', '.join(sorted(in_file))}) are not in {root}"
             )
-    settings = make_settings(quick=quick, seed=seed, robustness=robustness, **options)
-    studies = load_studies(root, names, rows_from_file(path), settings)
+    studies = load_studies(root, names, rows_from_file(path), run.settings)
     model_info = {"model_id": model_id or path.stem, "embeddings_file": str(path.resolve()),
                   "weights_id": "", "adapter_version": "", "options": {}}
-    return run_and_write(studies, settings, model_info, Path(out_dir), seed=seed, quiet=quiet,
-                         reference=reference)
+    return run_and_write(studies, run.settings, model_info, Path(out_dir), seed=run.seed,
+                         quiet=run.quiet, reference=run.reference)
