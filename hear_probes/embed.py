@@ -85,7 +85,7 @@ def embed_timbre(loaded: LoadedModule, store: EmbeddingStore, data_dir=None,
                                batch_size=batch_size, quiet=quiet)
 
 
-def compute_set(
+def compute_set(  # noqa: C901  (one resumable pipeline: cached rows, precomputed rows, batches by length, checks)
     loaded: LoadedModule,
     store: EmbeddingStore,
     probe: str,
@@ -213,7 +213,7 @@ def _checked_scene(loaded: LoadedModule, batch: np.ndarray, ids: list[str]) -> n
     return out.astype(np.float32, copy=False)
 
 
-def _compute_layers(view: LoadedModule, store: EmbeddingStore, probe: str, set_name: str,
+def _compute_layers(view: LoadedModule, store: EmbeddingStore, probe: str, set_name: str,  # noqa: C901, PLR0912  (the --layers twin of compute_set: every layer's resume state in one pass)
                     ids: list[str], load_items, stim_key: str, batch_size: int, quiet: bool
                     ) -> np.ndarray:
     """Embed a set for every selected layer of ``view``'s model at once; return ``view``'s rows.
