@@ -167,7 +167,8 @@ def evaluate(
     With ``--layers``, every probe runs on every selected layer (``<out>/layer-K/``); all
     layers are embedded in one forward pass, and the report adds score-versus-depth curves.
     """
-    from hear_probes.evaluation import model_loader, run_probes
+    from hear_probes.cli_common import model_loader
+    from hear_probes.evaluation import run_probes
     from hear_probes.probes.registry import RunOptions, parse_probe_names
 
     wanted = parse_probe_names(probes or _all_probes())

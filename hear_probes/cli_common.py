@@ -61,3 +61,21 @@ def resolve_views(model: str | None, module: str | None, model_path: Path | None
     from hear_probes.layers import layer_views
 
     return loaded, layer_views(loaded, layers, cache)
+
+
+def model_loader(cache: Path | None = None):
+    """``load(name) -> (loaded, store)``: a built-in model and its store in ``cache``.
+
+    What ``evaluate`` and the probe commands lend a probe that needs another model's
+    results (:attr:`hear_probes.probes.registry.RunOptions.load_model`), so that no probe
+    loads a model itself.
+    """
+
+    def load(name: str):
+        from hear_probes.hear_module import load_hear_module
+        from hear_probes.store import EmbeddingStore
+
+        loaded = load_hear_module(name=name)
+        return loaded, EmbeddingStore.for_model(loaded, cache)
+
+    return load

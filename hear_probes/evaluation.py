@@ -56,19 +56,3 @@ def run_probes(loaded, store, out_dir: Path, wanted: list[str],
         ran.append(name)
     return ran
 
-
-def model_loader(cache: Path | None = None):
-    """``load(name) -> (loaded, store)``: a built-in model and its store in ``cache``.
-
-    What ``evaluate`` lends a probe that needs another model's results
-    (:attr:`RunOptions.load_model`), so that no probe loads a model itself.
-    """
-
-    def load(name: str):
-        from hear_probes.hear_module import load_hear_module
-        from hear_probes.store import EmbeddingStore
-
-        loaded = load_hear_module(name=name)
-        return loaded, EmbeddingStore.for_model(loaded, cache)
-
-    return load

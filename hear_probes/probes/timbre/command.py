@@ -106,7 +106,7 @@ def command(
         out_dir = default_out(embeddings.stem, out)
         payload = evaluate_embeddings(embeddings, Path(out_dir), run)
     else:
-        from hear_probes.evaluation import model_loader
+        from hear_probes.cli_common import model_loader
         from hear_probes.probes.timbre.runner import evaluate
 
         loaded = resolve_loaded(model, module, model_path)

@@ -101,13 +101,10 @@ def resolve_reference(
 
 def run_and_write(
     studies,
-    settings: TimbreSettings,
+    run: TimbreRun,
     model_info: dict,
     out_dir: Path,
     *,
-    seed: int = 0,
-    quiet: bool = False,
-    reference: str | None = None,
     compute_reference=None,
     timings: dict | None = None,
 ) -> dict:
@@ -117,7 +114,23 @@ def run_and_write(
     be computed; when they cannot, the run goes on without ``relative_area_db`` and says so
     (stderr, and ``robustness_reference.missing`` in timbre.json). An explicit ``reference``
     that cannot be resolved is an error. ``"none"`` skips the reference.
+
+    Parameters
+    ----------
+    studies : list of Study
+        Prepared studies (:func:`~hear_probes.probes.timbre.probe.load_studies`).
+    run : TimbreRun
+        The run's settings (fit settings, seed, quiet, reference).
+    model_info : dict
+        The ``model`` block of timbre.json.
+    out_dir : Path
+        Output folder.
+    compute_reference : callable, optional
+        ``compute_reference(name, folder)`` writes a missing reference's results.
+    timings : dict, optional
+        Timings so far (e.g. ``{"embed": s}``), merged into the provenance.
     """
+    settings, seed, quiet, reference = run.settings, run.seed, run.quiet, run.reference
     if reference is not None and reference.lower() == "none":
         reference, settings_ref_off = None, True
     else:
@@ -215,10 +228,8 @@ def evaluate(loaded, store, out_dir: Path, run: TimbreRun | None = None,
             ref_loaded, ref_store = load_model(name)
             evaluate(ref_loaded, ref_store, folder, replace(ref_run, reference=name))
 
-    return run_and_write(
-        studies, run.settings, loaded.describe(), Path(out_dir), seed=run.seed, quiet=run.quiet,
-        reference=run.reference, compute_reference=compute, timings={"embed": t_embed},
-    )
+    return run_and_write(studies, run, loaded.describe(), Path(out_dir),
+                         compute_reference=compute, timings={"embed": t_embed})
 
 
 def evaluate_embeddings(embeddings_file: str | Path, out_dir: Path, run: TimbreRun | None = None,
@@ -250,5 +261,4 @@ def evaluate_embeddings(embeddings_file: str | Path, out_dir: Path, run: TimbreR
     studies = load_studies(root, names, rows_from_file(path), run.settings)
     model_info = {"model_id": model_id or path.stem, "embeddings_file": str(path.resolve()),
                   "weights_id": "", "adapter_version": "", "options": {}}
-    return run_and_write(studies, run.settings, model_info, Path(out_dir), seed=run.seed,
-                         quiet=run.quiet, reference=run.reference)
+    return run_and_write(studies, run, model_info, Path(out_dir))
