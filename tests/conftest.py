@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# helpers shared by test modules (tests/tools/*.py: fakes, fault injection)
+sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
+
 REPO = Path(__file__).resolve().parents[1]
 TOY_DIR = Path(__file__).resolve().parent / "toy_modules"
 SHARED_TIMBRE = REPO.parent / "shared" / "data" / "timbre"

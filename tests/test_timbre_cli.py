@@ -8,9 +8,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from fake_timbre import fake_study
 
 from hear_probes.probes.timbre import plot_relative_db_heatmap
-from hear_probes.probes.timbre.metric import pair_differences
 
 NAMES = ["Grey1977", "Patil2012_A3"]
 
@@ -20,18 +20,7 @@ def _make_data(root: Path, seed: int = 0) -> dict[str, tuple[list[str], np.ndarr
     rng = np.random.default_rng(seed)
     out = {}
     for name, n in zip(NAMES, (8, 7), strict=True):
-        sdir = root / "sounds" / name
-        sdir.mkdir(parents=True)
-        ids = [f"{k:02d}_snd" for k in range(n)]
-        for i in ids:
-            (sdir / f"{i}.aiff").write_bytes(b"")
-        x = rng.normal(size=(n, 12))
-        D = pair_differences(x)
-        s = D[:, 0] + D[:, 3] + 0.1 * rng.normal(size=D.shape[0])
-        m = np.zeros((n, n))
-        m[np.triu_indices(n, 1)] = (s - s.min()) / (s.max() - s.min())
-        (root / "ratings").mkdir(exist_ok=True)
-        np.savetxt(root / "ratings" / f"{name}_dissimilarity_matrix.txt", m)
+        ids, x = fake_study(root, name, n, rng, dims=12, informative=(0, 3))
         out[name] = (ids, x)
     return out
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fake_timbre import fake_study
 
 from hear_probes.errors import DatasetError, HearProbesWarning
 from hear_probes.probes.timbre.erratum import write_embeddings_file
-from hear_probes.probes.timbre.metric import pair_differences
 from hear_probes.stimuli.timbre import (
     ALL_TIMBRE_DATASETS,
     EXTRA_TIMBRE_DATASETS,
@@ -28,24 +28,6 @@ from hear_probes.stimuli.timbre import (
 SHARED_EXTRA = Path(__file__).resolve().parents[2] / "shared" / "data" / "timbre-extra"
 
 
-def _fake_study(root: Path, name: str, n: int, rng, diagonal: float = 0.0) -> tuple[list[str], np.ndarray]:
-    """One fake study (empty sound files, ratings from two embedding dims) in ``root``."""
-    sdir = root / "sounds" / name
-    sdir.mkdir(parents=True)
-    ids = [f"{k:02d}_snd" for k in range(n)]
-    for i in ids:
-        (sdir / f"{i}.aiff").write_bytes(b"")
-    x = rng.normal(size=(n, 6))
-    D = pair_differences(x)
-    s = D[:, 0] + D[:, 2] + 0.1 * rng.normal(size=D.shape[0])
-    m = np.zeros((n, n))
-    m[np.triu_indices(n, 1)] = (s - s.min()) / (s.max() - s.min())
-    m[np.diag_indices(n)] = diagonal
-    (root / "ratings").mkdir(exist_ok=True)
-    np.savetxt(root / "ratings" / f"{name}_dissimilarity_matrix.txt", m)
-    return ids, x
-
-
 @pytest.fixture
 def two_folders(tmp_path):
     """``timbre/`` with two of the 17 and a sibling ``timbre-extra/`` with two extra studies,
@@ -53,10 +35,10 @@ def two_folders(tmp_path):
     rng = np.random.default_rng(0)
     main, extra = tmp_path / "timbre", tmp_path / "timbre-extra"
     data = {
-        "Patil2012_A3": _fake_study(main, "Patil2012_A3", 7, rng),
-        "Grey1977": _fake_study(main, "Grey1977", 8, rng),
-        "Vahidi2020": _fake_study(extra, "Vahidi2020", 6, rng),
-        "Saitis2020_e2set1_brightness": _fake_study(extra, "Saitis2020_e2set1_brightness", 7, rng,
+        "Patil2012_A3": fake_study(main, "Patil2012_A3", 7, rng),
+        "Grey1977": fake_study(main, "Grey1977", 8, rng),
+        "Vahidi2020": fake_study(extra, "Vahidi2020", 6, rng),
+        "Saitis2020_e2set1_brightness": fake_study(extra, "Saitis2020_e2set1_brightness", 7, rng,
                                                     diagonal=0.3),
     }
     return main, extra, data
