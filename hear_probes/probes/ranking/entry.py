@@ -6,6 +6,7 @@ from pathlib import Path
 
 from hear_probes.probes.ranking import tables
 from hear_probes.probes.ranking.command import command
+from hear_probes.probes.ranking.settings import RankingSettings
 from hear_probes.probes.registry import Probe, ReportSection, RunOptions
 from hear_probes.result_schema import RANKING
 
@@ -14,17 +15,21 @@ def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
     """Run the ranking probe with the ``evaluate`` options; the ranking.json payload."""
     from hear_probes.probes.ranking.probe import evaluate
 
-    return evaluate(loaded, store, out_dir, quick=options.quick, seed=options.seed,
-                    quiet=options.quiet)
+    return evaluate(loaded, store, out_dir, settings_for(options))
+
+
+def settings_for(options: RunOptions) -> RankingSettings:
+    """The ranking settings of an ``evaluate`` run (``--quick``: few trials, short stimuli)."""
+    settings = RankingSettings(seed=options.seed, quiet=options.quiet)
+    return settings.quick() if options.quick else settings
 
 
 def stimulus_sets(options: RunOptions) -> list:
     """The sines of a default (or ``--quick``) ranking run."""
-    from hear_probes.probes.ranking.probe import QUICK_TRIALS, default_stimulus_sets
+    from hear_probes.probes.ranking.probe import default_stimulus_sets
 
-    if options.quick:
-        return default_stimulus_sets(QUICK_TRIALS, options.seed, 0.5)
-    return default_stimulus_sets(seed=options.seed)
+    st = settings_for(options)
+    return default_stimulus_sets(st.n_trials, st.seed, st.duration)
 
 
 PROBE = Probe(

@@ -16,6 +16,7 @@ import numpy as np
 
 from hear_probes.probes.ranking.accuracy import GRADIENT_TIE_RTOL, TIE_RTOL, summarise
 from hear_probes.probes.ranking.catalogue import DISPLAY_NAMES, get_distance
+from hear_probes.probes.ranking.settings import DISTANCE_DEFAULTS, QUICK_TRIALS, RankingSettings
 from hear_probes.probes.ranking.trials import (
     COLUMNS,
     DEFAULT_EPSILONS,
@@ -33,7 +34,6 @@ __all__ = [
     "write_outputs",
 ]
 
-QUICK_TRIALS = 50
 #: Turian & Henry (2020), Table 1, fine and coarse columns (the eps column is held out).
 PUBLISHED = {
     "spectrogram": {"pitch": {"fine": 0.574, "coarse": 0.695},
@@ -151,21 +151,16 @@ def write_outputs(payload: dict, out_dir: Path) -> dict:
     return payload
 
 
-def evaluate_distances(
-    names: Sequence[str],
-    out_dir: Path,
-    *,
-    n_trials: int = 1000,
-    seed: int = 0,
-    duration: float = 1.0,
-    epsilons: dict | None = None,
-    figures: bool = True,
-    curve_points: int = 200,
-    heatmap_cells: int = 40,
-    batch_size: int = 10,
-    quiet: bool = False,
-) -> dict:
-    """Ranking accuracy of catalogue distances; writes ``ranking.json``/``.csv`` and figures."""
+def evaluate_distances(names: Sequence[str], out_dir: Path,
+                       settings: RankingSettings = DISTANCE_DEFAULTS) -> dict:
+    """Ranking accuracy of catalogue distances; writes ``ranking.json``/``.csv`` and figures.
+
+    ``settings.metric`` is not used (each distance is its own metric).
+    """
+    n_trials, seed, duration = settings.n_trials, settings.seed, settings.duration
+    batch_size, quiet = settings.batch_size, settings.quiet
+    epsilons, figures = settings.epsilons, settings.figures
+    curve_points, heatmap_cells = settings.curve_points, settings.heatmap_cells
     from tqdm import tqdm
 
     from hear_probes.probes.ranking.spectral import score_distances
@@ -226,23 +221,13 @@ def default_stimulus_sets(n_trials: int = 1000, seed: int = 0, duration: float =
     return [ranking_stimulus_set(items, n_trials, seed, duration)]
 
 
-def evaluate_module(
-    loaded,
-    store,
-    out_dir: Path,
-    *,
-    n_trials: int = 1000,
-    seed: int = 0,
-    duration: float = 1.0,
-    metric: str = "euclidean",
-    epsilons: dict | None = None,
-    figures: bool = True,
-    curve_points: int = 120,
-    heatmap_cells: int = 32,
-    batch_size: int = 16,
-    quiet: bool = False,
-) -> dict:
+def evaluate_module(loaded, store, out_dir: Path,
+                    settings: RankingSettings | None = None) -> dict:
     """Ranking accuracy of a HEAR module's scene embeddings; writes the probe outputs."""
+    st = settings or RankingSettings()
+    n_trials, seed, duration, metric = st.n_trials, st.seed, st.duration, st.metric
+    epsilons, figures, batch_size, quiet = st.epsilons, st.figures, st.batch_size, st.quiet
+    curve_points, heatmap_cells = st.curve_points, st.heatmap_cells
     from hear_probes.embed import embed_stimulus_set
     from hear_probes.probes.ranking.embedding import (
         METRICS,
@@ -323,8 +308,7 @@ def evaluate_module(
     return write_outputs(payload, out_dir)
 
 
-def evaluate(loaded, store, out_dir: Path, *, quick: bool = False, seed: int = 0,
-             quiet: bool = False, **probe_options) -> dict:
+def evaluate(loaded, store, out_dir: Path, settings: RankingSettings | None = None) -> dict:
     """Run the ranking probe on a loaded HEAR module; writes ``<out_dir>/ranking.json`` etc.
 
     Parameters
@@ -335,25 +319,13 @@ def evaluate(loaded, store, out_dir: Path, *, quick: bool = False, seed: int = 0
         Its embedding store (stimuli are embedded once and cached there).
     out_dir : Path
         Output folder.
-    quick : bool
-        Few trials, short stimuli and small figures (seconds instead of minutes).
-    seed : int
-        Seed of the trial sampler.
-    quiet : bool
-        No progress bars.
-    **probe_options
-        ``n_trials`` (1000), ``duration`` (1.0 s), ``metric`` ("euclidean", "cosine", "l1"),
-        ``figures`` (True), ``batch_size`` (16), ``epsilons``.
+    settings : RankingSettings, optional
+        The run (default: :class:`RankingSettings()`; ``RankingSettings().quick()`` for a
+        quick run).
 
     Returns
     -------
     dict
         The payload written to ``ranking.json``.
     """
-    opts = dict(probe_options)
-    if quick:
-        opts.setdefault("n_trials", QUICK_TRIALS)
-        opts.setdefault("duration", 0.5)
-        opts.setdefault("curve_points", 40)
-        opts.setdefault("heatmap_cells", 12)
-    return evaluate_module(loaded, store, Path(out_dir), seed=seed, quiet=quiet, **opts)
+    return evaluate_module(loaded, store, Path(out_dir), settings)
