@@ -6,6 +6,7 @@ from pathlib import Path
 
 from hear_probes.probes.gear import tables
 from hear_probes.probes.gear.command import command
+from hear_probes.probes.gear.settings import GearSettings
 from hear_probes.probes.registry import Probe, ReportSection, RunOptions
 from hear_probes.result_schema import GEAR
 
@@ -14,15 +15,20 @@ def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
     """Run the GEAR probe with the ``evaluate`` options; the gear.json payload."""
     from hear_probes.probes.gear.pipeline import evaluate
 
-    return evaluate(loaded, store, out_dir, quick=options.quick, seed=options.seed,
-                    quiet=options.quiet)
+    return evaluate(loaded, store, out_dir, settings_for(options))
+
+
+def settings_for(options: RunOptions) -> GearSettings:
+    """The GEAR settings of an ``evaluate`` run (paper design; ``--quick``: 400 tones)."""
+    return GearSettings(quick=options.quick, seed=options.seed, quiet=options.quiet)
 
 
 def stimulus_sets(options: RunOptions) -> list:
     """The tones of a default (or ``--quick``) GEAR run."""
     from hear_probes.probes.gear.pipeline import gear_tones_for
 
-    tones, set_name = gear_tones_for("paper", options.quick, options.seed)
+    st = settings_for(options)
+    tones, set_name = gear_tones_for(st.variant, st.quick, st.seed, st.n_tones, st.notebook)
     return [tones.stimulus_set(set_name)]
 
 
