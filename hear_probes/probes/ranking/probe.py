@@ -227,7 +227,6 @@ def evaluate_module(loaded, store, out_dir: Path,
     st = settings or RankingSettings()
     n_trials, seed, duration, metric = st.n_trials, st.seed, st.duration, st.metric
     epsilons, figures, batch_size, quiet = st.epsilons, st.figures, st.batch_size, st.quiet
-    curve_points, heatmap_cells = st.curve_points, st.heatmap_cells
     from hear_probes.embed import embed_stimulus_set
     from hear_probes.probes.ranking.embedding import (
         METRICS,
@@ -285,8 +284,7 @@ def evaluate_module(loaded, store, out_dir: Path,
         from hear_probes.probes.ranking.plots import module_figures
 
         t2 = time.perf_counter()
-        figure_paths = module_figures(loaded, store, out_dir, duration, metric, curve_points,
-                                      heatmap_cells, batch_size, quiet)
+        figure_paths = module_figures(loaded, store, out_dir, st)
         timings["figures"] = time.perf_counter() - t2
     payload = {
         "probe": "ranking",
