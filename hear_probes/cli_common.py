@@ -79,3 +79,26 @@ def model_loader(cache: Path | None = None):
         return loaded, EmbeddingStore.for_model(loaded, cache)
 
     return load
+
+
+def run_prerequisites(prerequisites, load_model) -> None:
+    """Compute each missing :class:`~hear_probes.probes.registry.Prerequisite`.
+
+    ``load_model(name) -> (loaded, store)`` (:func:`model_loader`) loads its model; a
+    failure stops the run when the prerequisite is required, else it is reported in one line
+    on stderr and the probe goes on without it.
+    """
+    from hear_probes.errors import HearProbesError
+
+    for pre in prerequisites:
+        if (pre.folder / pre.result).is_file():
+            continue
+        try:
+            loaded, store = load_model(pre.model)
+            pre.run(loaded, store, pre.folder)
+        except HearProbesError as exc:
+            if pre.required:
+                raise
+            import sys
+
+            print(f"{pre.model}: not computed ({exc})", file=sys.stderr, flush=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from hear_probes.cli_common import run_prerequisites
 from hear_probes.errors import ProbeSkipped
 from hear_probes.probes.registry import RunOptions, get_probe
 
@@ -39,7 +40,8 @@ def run_probes(loaded, store, out_dir: Path, wanted: list[str],
     -------
     list of str
         The probes that ran; a probe raising :class:`~hear_probes.errors.ProbeSkipped` is
-        skipped with one line.
+        skipped with one line. Before a probe runs, the results it needs from other models
+        (:attr:`Probe.prerequisites`) are computed with ``options.load_model``.
     """
     options = options or RunOptions()
     ran = []
@@ -47,6 +49,9 @@ def run_probes(loaded, store, out_dir: Path, wanted: list[str],
         probe = get_probe(name)
         t0 = time.perf_counter()
         try:
+            if options.load_model is not None:
+                run_prerequisites(probe.prerequisites(loaded.model_id, Path(out_dir), options),
+                                  options.load_model)
             probe.run(loaded, store, Path(out_dir), options)
         except ProbeSkipped as exc:
             _echo(f"probe {name}: skipped ({exc})", options.quiet)

@@ -132,3 +132,35 @@ def test_probe_skipped_is_a_typed_skip(toy_probe, tmp_path, cache_dir, capsys):
                      RunOptions(data=tmp_path / "missing"))
     assert ran == []
     assert "probe loudness: skipped (no loudness data at" in capsys.readouterr().out
+
+
+def test_evaluate_computes_the_timbre_reference_first(tmp_path, cache_dir, timbre_dir, capsys):
+    """--robustness: the missing default reference (stft) is computed by evaluate, beside."""
+    import json
+
+    out = tmp_path / "toy"
+    code = main(["evaluate", "--module", "toy_good", "--probes", "timbre", "--quick",
+                 "--robustness", "--data", str(timbre_dir), "--out", str(out), "--quiet"])
+    assert code == 0
+    ref = json.loads((tmp_path / "stft" / "timbre.json").read_text())
+    assert ref["model"]["model_id"] == "stft" and ref["robustness_reference"]["source"] == "self"
+    toy = json.loads((out / "timbre.json").read_text())
+    assert toy["robustness_reference"]["name"] == "stft"
+    assert toy["robustness_reference"]["source"].endswith("stft/timbre.json")
+    assert set(toy["relative_area_db"]) == set(ref["explained_variance"])
+
+
+def test_probe_timbre_command_computes_the_reference_with_its_settings(tmp_path, cache_dir,
+                                                                       timbre_dir):
+    """`probe timbre --robustness`: the reference runs first, with the command's settings."""
+    import json
+
+    out = tmp_path / "toy"
+    code = main(["probe", "timbre", "--module", "toy_good", "--quick", "--robustness",
+                 "--rating-norm", "max", "--no-loso", "--data", str(timbre_dir),
+                 "--out", str(out), "--workers", "1", "--quiet"])
+    assert code == 0
+    ref = json.loads((tmp_path / "stft" / "timbre.json").read_text())
+    assert ref["settings"]["rating_normalisation"] == "max" and not ref["settings"]["loso"]
+    toy = json.loads((out / "timbre.json").read_text())
+    assert toy["robustness_reference"]["source"].endswith("stft/timbre.json")

@@ -59,8 +59,8 @@ class RunOptions:
     datasets : tuple of str, optional
         Timbre: subset of studies (``hear-probes embed --datasets``).
     load_model : callable, optional
-        ``load_model(name) -> (loaded, store)``: how ``evaluate`` lends a probe another
-        model (the timbre robustness reference); probes never load models themselves.
+        ``load_model(name) -> (loaded, store)``: how ``evaluate`` loads the models of a
+        probe's :class:`Prerequisite` s (none: prerequisites are not computed).
     """
 
     quick: bool = False
@@ -71,6 +71,44 @@ class RunOptions:
     reference: str | None = None
     datasets: tuple[str, ...] | None = None
     load_model: Callable[[str], tuple[Any, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class Prerequisite:
+    """Another model's result that a probe run needs first (timbre: its robustness reference).
+
+    The probe declares it; the caller (``evaluate``, a probe command) loads ``model`` and
+    calls ``run`` when ``<folder>/<result>`` is missing, so that no probe loads a model
+    itself.
+
+    Attributes
+    ----------
+    model : str
+        Built-in model name.
+    folder : Path
+        Where its result goes.
+    result : str
+        The file that, when present in ``folder``, means nothing is to be done.
+    run : callable
+        ``run(loaded, store, folder) -> payload``.
+    required : bool
+        When computing it fails: True, the error stops the run; False, the probe goes on
+        without it (and says so).
+    """
+
+    model: str
+    folder: Path
+    result: str
+    run: Callable[[Any, Any, Path], dict]
+    required: bool = True
+
+
+#: ``prerequisites(model_id, out_dir, options) -> [Prerequisite, ...]``.
+PrerequisitesFn = Callable[[str, Path, "RunOptions"], list[Prerequisite]]
+
+
+def _no_prerequisites(model_id: str, out_dir: Path, options: RunOptions) -> list[Prerequisite]:
+    return []
 
 
 #: ``run(loaded, store, out_dir, options) -> payload`` (the dict written to ``<name>.json``).
@@ -165,6 +203,9 @@ class Probe:
         The typer command function of ``hear-probes probe <name>``.
     report : ReportSection
         Its report section.
+    prerequisites : callable
+        ``prerequisites(model_id, out_dir, options) -> [Prerequisite, ...]``: other models'
+        results to compute first (default: none).
     """
 
     name: str
@@ -173,6 +214,7 @@ class Probe:
     schema: ResultSchema | None = None
     command: Callable[..., None] | None = None
     report: ReportSection = field(default_factory=lambda: ReportSection(title=""))
+    prerequisites: PrerequisitesFn = _no_prerequisites
 
     @property
     def filename(self) -> str:

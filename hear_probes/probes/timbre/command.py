@@ -106,13 +106,15 @@ def command(
         out_dir = default_out(embeddings.stem, out)
         payload = evaluate_embeddings(embeddings, Path(out_dir), run)
     else:
-        from hear_probes.cli_common import model_loader
-        from hear_probes.probes.timbre.runner import evaluate
+        from hear_probes.cli_common import model_loader, run_prerequisites
+        from hear_probes.probes.timbre.runner import evaluate, reference_prerequisite
 
         loaded = resolve_loaded(model, module, model_path)
         store = open_store(loaded, cache)
         out_dir = default_out(loaded, out)
-        payload = evaluate(loaded, store, Path(out_dir), run, load_model=model_loader(cache))
+        run_prerequisites(reference_prerequisite(loaded.model_id, Path(out_dir), run),
+                          model_loader(cache))
+        payload = evaluate(loaded, store, Path(out_dir), run)
     if not quiet:
         typer.echo(summary_line(payload) + f" -> {Path(out_dir) / 'timbre.json'}")
 

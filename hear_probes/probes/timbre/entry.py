@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hear_probes.errors import DatasetMissingError, ProbeSkipped
-from hear_probes.probes.registry import Probe, ReportSection, RunOptions
+from hear_probes.probes.registry import Prerequisite, Probe, ReportSection, RunOptions
 from hear_probes.probes.timbre import tables
 from hear_probes.probes.timbre.command import command
 from hear_probes.result_schema import TIMBRE
@@ -19,18 +19,30 @@ def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
     ProbeSkipped
         When the timbre datasets are not there (``evaluate`` goes on without timbre).
     """
-    from hear_probes.probes.timbre.probe import TimbreSettings
     from hear_probes.probes.timbre.runner import evaluate
+
+    try:
+        return evaluate(loaded, store, out_dir, settings_for(options))
+    except DatasetMissingError as exc:
+        raise ProbeSkipped(str(exc)) from exc
+
+
+def settings_for(options: RunOptions):
+    """The :class:`~hear_probes.probes.timbre.settings.TimbreRun` of an ``evaluate`` run."""
+    from hear_probes.probes.timbre.probe import TimbreSettings
     from hear_probes.probes.timbre.settings import TimbreRun, robustness_config
 
     sweep = robustness_config(options.seed, options.quick) if options.robustness else None
-    timbre_run = TimbreRun(settings=TimbreSettings(robustness=sweep), data_dir=options.data,
-                           datasets=options.datasets, quick=options.quick, seed=options.seed,
-                           quiet=options.quiet, reference=options.reference)
-    try:
-        return evaluate(loaded, store, out_dir, timbre_run, load_model=options.load_model)
-    except DatasetMissingError as exc:
-        raise ProbeSkipped(str(exc)) from exc
+    return TimbreRun(settings=TimbreSettings(robustness=sweep), data_dir=options.data,
+                     datasets=options.datasets, quick=options.quick, seed=options.seed,
+                     quiet=options.quiet, reference=options.reference)
+
+
+def prerequisites(model_id: str, out_dir: Path, options: RunOptions) -> list[Prerequisite]:
+    """The robustness reference to compute first (``evaluate --robustness``), if missing."""
+    from hear_probes.probes.timbre.runner import reference_prerequisite
+
+    return reference_prerequisite(model_id, out_dir, settings_for(options))
 
 
 def stimulus_sets(options: RunOptions) -> list:
@@ -48,6 +60,7 @@ PROBE = Probe(
     stimulus_sets=stimulus_sets,
     schema=TIMBRE,
     command=command,
+    prerequisites=prerequisites,
     report=ReportSection(
         title="Timbre",
         tables=tables.tables,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from hear_probes.errors import HearProbesError
+from hear_probes.probes.registry import Prerequisite
 from hear_probes.probes.timbre import figures
 from hear_probes.probes.timbre.probe import (
     QUICK_DATASETS,
@@ -28,9 +28,6 @@ from hear_probes.probes.timbre.results import (
     write_weights,
 )
 from hear_probes.probes.timbre.settings import TimbreRun
-
-#: ``load_model(name) -> (loaded, store)``: how a caller lends the probe another model.
-ModelLoader = Callable[[str], tuple[Any, Any]]
 
 #: Default reference representation of the relative robustness (dB).
 DEFAULT_REFERENCE = "stft"
@@ -59,14 +56,12 @@ def resolve_reference(
     model_id: str,
     out_dir: Path,
     settings: TimbreSettings,
-    *,
-    compute=None,
 ) -> dict | None:
     """Reference areas for the relative robustness.
 
     ``reference`` may be a timbre.json file, a folder holding one, or a representation name.
     A name is looked up as ``<out_dir>/../<name>/timbre.json`` (the default result layout);
-    if absent and ``compute`` is given, ``compute(name)`` is called to produce it there. The
+    the caller computes it there beforehand when missing (:func:`reference_prerequisite`). The
     representation being evaluated can be its own reference (0 dB).
     """
     if reference is None or settings.robustness is None:
@@ -88,13 +83,11 @@ def resolve_reference(
         return reference_from_payload(payload, name, str(p), settings)
     sibling = out_dir.parent / safe_name(reference)
     if not (sibling / JSON_NAME).is_file():
-        if compute is None:
-            raise HearProbesError(
-                f"no timbre result for the reference {reference!r} at {sibling / JSON_NAME}; run "
-                f"'hear-probes probe timbre --model {reference} --robustness --out {sibling}' or "
-                "pass --reference PATH/timbre.json"
-            )
-        compute(reference, sibling)
+        raise HearProbesError(
+            f"no timbre result for the reference {reference!r} at {sibling / JSON_NAME}; run "
+            f"'hear-probes probe timbre --model {reference} --robustness --out {sibling}' or "
+            "pass --reference PATH/timbre.json"
+        )
     payload = read_result(sibling)
     return reference_from_payload(payload, reference, str(sibling / JSON_NAME), settings)
 
@@ -105,7 +98,6 @@ def run_and_write(
     model_info: dict,
     out_dir: Path,
     *,
-    compute_reference=None,
     timings: dict | None = None,
 ) -> dict:
     """Run the fits of ``studies`` and write timbre.json, timbre.csv, weights and figures.
@@ -125,8 +117,6 @@ def run_and_write(
         The ``model`` block of timbre.json.
     out_dir : Path
         Output folder.
-    compute_reference : callable, optional
-        ``compute_reference(name, folder)`` writes a missing reference's results.
     timings : dict, optional
         Timings so far (e.g. ``{"embed": s}``), merged into the provenance.
     """
@@ -144,8 +134,7 @@ def run_and_write(
     strict = reference is not None
     ref_name = reference if strict else DEFAULT_REFERENCE
     try:
-        ref = None if settings_ref_off else resolve_reference(ref_name, model_info.get("model_id", ""), out_dir, settings,
-                                compute=compute_reference)
+        ref = None if settings_ref_off else resolve_reference(ref_name, model_info.get("model_id", ""), out_dir, settings)
     except HearProbesError as exc:
         if strict:
             raise
@@ -184,8 +173,7 @@ def run_and_write(
     return payload
 
 
-def evaluate(loaded, store, out_dir: Path, run: TimbreRun | None = None,
-             load_model: ModelLoader | None = None) -> dict:
+def evaluate(loaded, store, out_dir: Path, run: TimbreRun | None = None) -> dict:
     """Run the timbre probe on a loaded HEAR module.
 
     Embeds the sounds of the studies through ``store`` (reusing what is cached), learns the
@@ -199,11 +187,8 @@ def evaluate(loaded, store, out_dir: Path, run: TimbreRun | None = None,
     out_dir : Path
     run : TimbreRun, optional
         The run's settings, whole (default: :class:`TimbreRun()`).
-    load_model : callable, optional
-        ``load_model(name) -> (loaded, store)``, given by the caller (``hear-probes
-        evaluate``, the timbre command): used to compute the robustness reference's results
-        (in ``<out_dir>/../<name>``) when they are missing. Without it, a missing reference
-        is reported as before (an error when named, a note for the default).
+        A reference given by name is read from ``<out_dir>/../<name>/timbre.json``; the
+        caller computes it first when missing (:func:`reference_prerequisite`).
 
     Returns
     -------
@@ -220,16 +205,34 @@ def evaluate(loaded, store, out_dir: Path, run: TimbreRun | None = None,
     emb = embed_stimulus_sets(loaded, store, timbre_stimulus_sets(root, names), quiet=run.quiet)
     t_embed = time.perf_counter() - t0
     studies = load_studies(root, names, lambda ds: emb[ds.name], run.settings)
-    compute = None
-    if load_model is not None:
-        ref_run = replace(run, data_dir=root, datasets=tuple(names))
-
-        def compute(name: str, folder: Path) -> None:
-            ref_loaded, ref_store = load_model(name)
-            evaluate(ref_loaded, ref_store, folder, replace(ref_run, reference=name))
-
     return run_and_write(studies, run, loaded.describe(), Path(out_dir),
-                         compute_reference=compute, timings={"embed": t_embed})
+                         timings={"embed": t_embed})
+
+
+def reference_prerequisite(model_id: str, out_dir: Path, run: TimbreRun) -> list[Prerequisite]:
+    """The robustness reference a run reads by name, to be computed first when missing.
+
+    Empty without ``--robustness``, with ``--reference none``, a path, or the model itself.
+    The reference runs with the same settings (``reference`` = itself) in
+    ``<out_dir>/../<name>``; the default reference (``stft``) is not required (the run goes
+    on without ``relative_area_db`` if it cannot be computed).
+    """
+    from hear_probes.store import safe_name
+
+    ref = run.reference
+    if run.settings.robustness is None or (ref is not None and ref.lower() == "none"):
+        return []
+    name = ref if ref is not None else DEFAULT_REFERENCE
+    p = Path(name).expanduser()
+    if name == model_id or p.suffix == ".json" or "/" in name or name.startswith((".", "~")) \
+            or p.is_dir():
+        return []
+
+    def compute(loaded, store, folder: Path) -> dict:
+        return evaluate(loaded, store, folder, replace(run, reference=name))
+
+    return [Prerequisite(name, Path(out_dir).parent / safe_name(name), JSON_NAME, compute,
+                         required=ref is not None)]
 
 
 def evaluate_embeddings(embeddings_file: str | Path, out_dir: Path, run: TimbreRun | None = None,
