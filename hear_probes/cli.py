@@ -212,6 +212,7 @@ def sweep(
 
     Exit status 1 when a task failed (the others still ran; see <out>/sweep.log).
     """
+    from hear_probes.sweep import SweepConfig
     from hear_probes.sweep import sweep as run_sweep
 
     names = [m.strip() for m in models.split(",") if m.strip()]
@@ -220,9 +221,9 @@ def sweep(
     from hear_probes.probes.registry import parse_probe_names
 
     wanted = parse_probe_names(probes or _all_probes())
-    res = run_sweep(names, wanted, out or Path("hear-probes-sweep"), layers=layers,
-                    scheduler=scheduler, workers=workers, cache=cache, quick=quick, seed=seed,
-                    data=data, quiet=quiet)
+    config = SweepConfig(layers=layers, scheduler=scheduler, workers=workers, cache=cache,
+                         quick=quick, seed=seed, data=data, quiet=quiet)
+    res = run_sweep(names, wanted, out or Path("hear-probes-sweep"), config)
     _echo(f"sweep: {len(res['ok'])} task(s) ran, {len(res['skipped'])} already done, "
           f"{len(res['failed'])} failed", quiet)
     if res["report"]:

@@ -18,6 +18,7 @@ from hear_probes.probes import registry
 from hear_probes.probes.registry import Probe, ReportSection, RunOptions
 from hear_probes.report.tables import Cell, Table
 from hear_probes.result_schema import COMMON, NUMBER_OR_NULL, Key, ResultSchema
+from hear_probes.stimuli.base import StimulusSet, fixed_hash
 
 # -- the toy probe: how loud does the model find a quiet and a loud tone? ------------------
 
@@ -31,18 +32,21 @@ def _tones(ids, sample_rate: int) -> list[np.ndarray]:
     return [(float(i.split("-")[1]) * np.sin(2 * np.pi * 440 * t)).astype(np.float32) for i in ids]
 
 
+def toy_stimuli(options: RunOptions) -> list[StimulusSet]:
+    """The toy probe's one stimulus set: a quiet and a loud tone."""
+    return [StimulusSet("loudness", "tones", ("amp-0.1", "amp-0.9"),
+                        lambda ids, sr, method: _tones(ids, sr), fixed_hash("toy-tones-v1"))]
+
+
 def toy_run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
     """Embed two tones, write loudness.json with the ratio of their embedding norms."""
-    from hear_probes.embed import embed_set
+    from hear_probes.embed import embed_stimulus_set
     from hear_probes.provenance import provenance, write_json
     from hear_probes.result_schema import SCHEMA_VERSION
 
     if options.data is not None and not Path(options.data).exists():
         raise ProbeSkipped(f"no loudness data at {options.data}")
-    ids = ["amp-0.1", "amp-0.9"]
-    emb = embed_set(loaded, store, "loudness", "tones", ids,
-                    lambda which: _tones(which, int(loaded.sample_rate)), "toy-tones-v1",
-                    quiet=options.quiet)
+    emb = embed_stimulus_set(loaded, store, toy_stimuli(options)[0], quiet=options.quiet)
     norms = np.linalg.norm(emb, axis=1)
     payload = {"probe": "loudness", "schema_version": SCHEMA_VERSION,
                "model": loaded.describe(), "provenance": provenance(seed=options.seed),
@@ -61,6 +65,7 @@ def toy_tables(results) -> list[Table | None]:
 TOY = Probe(
     name="loudness",
     run=toy_run,
+    stimulus_sets=toy_stimuli,
     schema=TOY_SCHEMA,
     report=ReportSection(
         title="Loudness (toy)",
@@ -104,6 +109,8 @@ def test_toy_probe_through_evaluate_and_report(toy_probe, tmp_path, cache_dir, c
     html = (out / "report.html").read_text("utf-8")
     assert 'id="loudness"' in html and "Loudness norm ratio" in html
     assert 'href="#loudness"' in html and "toy ratio" in html
+    # `embed --stimuli loudness` finds the toy's stimulus set through the registry
+    assert main(["embed", "--module", "toy_good", "--stimuli", "loudness", "--quiet"]) == 0
     md = (out / "report.md").read_text("utf-8")
     assert "## Loudness (toy)" in md
 
