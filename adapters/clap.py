@@ -32,6 +32,35 @@ from hear_probes_adapters._hf_utils import load_pretrained
 
 ADAPTER_VERSION = "1"
 SAMPLE_RATE = 48000
+
+#: The built-in models this module provides: read by :mod:`hear_probes.registry` from this
+#: source (``ast``, without importing it, so no model library is imported). Literals, or
+#: names of the literal constants above. Keys: the fields of ``ModelSpec`` but ``module``.
+BUILTIN_MODELS = (
+    {
+        "name": 'clap',
+        "backend": 'transformers',
+        "sample_rate": SAMPLE_RATE,
+        "scene_dim": 1024,
+        "timestamp_dim": 1024,
+        "weights": 'hf:laion/larger_clap_music',
+        "options": {'output': 'pooled'},
+        "requires": ('torch', 'transformers'),
+        "description": 'LAION CLAP (larger_clap_music): pooled audio embedding before projection, 10-s windows',
+    },
+    {
+        "name": 'clap-proj',
+        "backend": 'transformers',
+        "sample_rate": SAMPLE_RATE,
+        "scene_dim": 512,
+        "timestamp_dim": 512,
+        "weights": 'hf:laion/larger_clap_music',
+        "options": {'output': 'projected'},
+        "requires": ('torch', 'transformers'),
+        "description": 'LAION CLAP (larger_clap_music): L2-normalised 512-d joint-space audio embedding',
+    },
+)
+
 DEFAULT_CHECKPOINT = "laion/larger_clap_music"
 OUTPUTS = ("pooled", "projected")
 

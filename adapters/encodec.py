@@ -20,6 +20,23 @@ from hear_probes_adapters._hf_utils import load_pretrained
 
 ADAPTER_VERSION = "1"
 SAMPLE_RATE = 48000
+
+#: The built-in models this module provides: read by :mod:`hear_probes.registry` from this
+#: source (``ast``, without importing it, so no model library is imported). Literals, or
+#: names of the literal constants above. Keys: the fields of ``ModelSpec`` but ``module``.
+BUILTIN_MODELS = (
+    {
+        "name": 'encodec',
+        "backend": 'transformers',
+        "sample_rate": SAMPLE_RATE,
+        "scene_dim": 128,
+        "timestamp_dim": 128,
+        "weights": 'hf:facebook/encodec_24khz',
+        "requires": ('torch', 'transformers'),
+        "description": 'EnCodec 24 kHz: encoder latent before quantisation, 75-Hz frames (input 48 kHz -> 24 kHz)',
+    },
+)
+
 DEFAULT_CHECKPOINT = "facebook/encodec_24khz"
 
 

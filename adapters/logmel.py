@@ -22,6 +22,22 @@ N_FFT = 4096
 HOP = 2205  # 50 ms
 N_MELS = 256
 EMBEDDING_SIZE = 4096
+
+#: The built-in models this module provides: read by :mod:`hear_probes.registry` from this
+#: source (``ast``, without importing it, so no model library is imported). Literals, or
+#: names of the literal constants above. Keys: the fields of ``ModelSpec`` but ``module``.
+BUILTIN_MODELS = (
+    {
+        "name": 'logmel',
+        "backend": 'torch',
+        "sample_rate": SAMPLE_RATE,
+        "scene_dim": EMBEDDING_SIZE,
+        "timestamp_dim": EMBEDDING_SIZE,
+        "requires": ('torch',),
+        "description": 'log-mel (256 bands) + fixed random projection to 4096 (HEAR naive baseline idea)',
+    },
+)
+
 LOG_EPS = 1e-4
 SEED = 0
 

@@ -43,6 +43,35 @@ from hear_probes_adapters._ssl import conv_geometry, normalise, run_chunked
 
 ADAPTER_VERSION = "1"
 SAMPLE_RATE = 48000
+
+#: The built-in models this module provides: read by :mod:`hear_probes.registry` from this
+#: source (``ast``, without importing it, so no model library is imported). Literals, or
+#: names of the literal constants above. Keys: the fields of ``ModelSpec`` but ``module``.
+BUILTIN_MODELS = (
+    {
+        "name": 'mert',
+        "backend": 'transformers',
+        "sample_rate": SAMPLE_RATE,
+        "scene_dim": 768,
+        "timestamp_dim": 768,
+        "weights": 'hf:m-a-p/MERT-v1-95M (remote code, opt-in)',
+        "options": {'layers': 'mean'},
+        "requires": ('torch', 'transformers'),
+        "description": 'MERT-v1-95M: mean of the 13 hidden-state layers, 75-Hz frames (input 48 kHz -> 24 kHz)',
+    },
+    {
+        "name": 'mert-cat',
+        "backend": 'transformers',
+        "sample_rate": SAMPLE_RATE,
+        "scene_dim": 9984,
+        "timestamp_dim": 9984,
+        "weights": 'hf:m-a-p/MERT-v1-95M (remote code, opt-in)',
+        "options": {'layers': 'cat'},
+        "requires": ('torch', 'transformers'),
+        "description": 'MERT-v1-95M: the 13 hidden-state layers concatenated (13 x 768)',
+    },
+)
+
 DEFAULT_CHECKPOINT = "m-a-p/MERT-v1-95M"
 REVISION_ENV = "HEAR_PROBES_MERT_REVISION"
 FEATURE_DEFAULTS = {"do_normalize": True, "return_attention_mask": True, "sampling_rate": 24000}

@@ -57,6 +57,25 @@ from hear_probes.hashing import sha256_file
 from hear_probes.paths import cache_root
 
 ADAPTER_VERSION = "1"
+
+#: The built-in models this module provides: read by :mod:`hear_probes.registry` from this
+#: source (``ast``, without importing it, so no model library is imported). Literals, or
+#: names of the literal constants above. Keys: the fields of ``ModelSpec`` but ``module``.
+BUILTIN_MODELS = (
+    {
+        "name": 'openl3',
+        "backend": 'torch',
+        "sample_rate": 48000,
+        "scene_dim": 6144,
+        "timestamp_dim": 6144,
+        "weights": 'openl3_audio_mel256_music.h5 (openl3 v0.4.0 weights, sha256-checked)',
+        "options": {'content_type': 'music', 'input_repr': 'mel256', 'embedding_size': 6144},
+        "requires": ('torch', 'h5py'),
+        "description": 'OpenL3 music/mel256/6144 (torch port, Kapre front-end): 1-s windows, 0.1-s hop',
+        "weights_check": ('pypi:openl3/openl3_audio_mel256_music.h5', 'cache:openl3/openl3_audio_mel256_music.h5'),
+    },
+)
+
 HOP = 4800
 BACKENDS = ("torch", "openl3")
 WEIGHTS_URL = "https://github.com/marl/openl3/raw/models/openl3_audio_{repr}_{content}-v0_4_0.h5.gz"

@@ -22,6 +22,32 @@ from hear_probes_adapters._common import as_audio
 ADAPTER_VERSION = "2"
 #: Input rate of the released features (Pascal & Lagrange 2024): 16 kHz.
 SAMPLE_RATE = 16000
+
+#: The built-in models this module provides: read by :mod:`hear_probes.registry` from this
+#: source (``ast``, without importing it, so no model library is imported). Literals, or
+#: names of the literal constants above. Keys: the fields of ``ModelSpec`` but ``module``.
+BUILTIN_MODELS = (
+    {
+        "name": 'stft',
+        "backend": 'torch',
+        "sample_rate": SAMPLE_RATE,
+        "scene_dim": 513,
+        "timestamp_dim": 513,
+        "requires": ('torch',),
+        "description": 'magnitude STFT at 16 kHz (librosa-style soxr HQ resampling), Hann 1024, hop 512, time-averaged: the features released by Pascal & Lagrange (2024)',
+    },
+    {
+        "name": 'stft-44k',
+        "backend": 'torch',
+        "sample_rate": 44100,
+        "scene_dim": 513,
+        "timestamp_dim": 513,
+        "options": {'sample_rate': 44100},
+        "requires": ('torch',),
+        "description": "magnitude STFT of the 44.1 kHz audio, Hann 1024, hop 512, time-averaged (this project's stft before issue 12)",
+    },
+)
+
 #: Resampling of the released features: ``librosa.load(sr=16000)`` (soxr HQ, librosa's length).
 RESAMPLE_METHOD = "librosa_soxr_hq"
 N_FFT = 1024

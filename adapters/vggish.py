@@ -32,6 +32,23 @@ ADAPTER_VERSION = "1"
 HANDLE = "https://tfhub.dev/google/vggish/1"
 SAMPLE_RATE = 16000
 EMBEDDING_SIZE = 128
+
+#: The built-in models this module provides: read by :mod:`hear_probes.registry` from this
+#: source (``ast``, without importing it, so no model library is imported). Literals, or
+#: names of the literal constants above. Keys: the fields of ``ModelSpec`` but ``module``.
+BUILTIN_MODELS = (
+    {
+        "name": 'vggish',
+        "backend": 'tensorflow',
+        "sample_rate": SAMPLE_RATE,
+        "scene_dim": EMBEDDING_SIZE,
+        "timestamp_dim": EMBEDDING_SIZE,
+        "weights": 'tfhub:https://tfhub.dev/google/vggish/1',
+        "requires": ('tensorflow', 'tensorflow_hub'),
+        "description": 'VGGish (TF Hub): 128-d per 0.96-s example, short clips padded, time-averaged',
+    },
+)
+
 #: Samples of one example: 96 STFT hops of 160 plus the last 400-sample window minus one hop.
 EXAMPLE_SAMPLES = 95 * 160 + 400
 EXAMPLE_HOP = 96 * 160

@@ -24,6 +24,23 @@ from hear_probes_adapters._ssl import conv_geometry, normalise, run_chunked
 
 ADAPTER_VERSION = "1"
 SAMPLE_RATE = 16000
+
+#: The built-in models this module provides: read by :mod:`hear_probes.registry` from this
+#: source (``ast``, without importing it, so no model library is imported). Literals, or
+#: names of the literal constants above. Keys: the fields of ``ModelSpec`` but ``module``.
+BUILTIN_MODELS = (
+    {
+        "name": 'wav2vec2',
+        "backend": 'transformers',
+        "sample_rate": SAMPLE_RATE,
+        "scene_dim": 1024,
+        "timestamp_dim": 1024,
+        "weights": 'hf:facebook/wav2vec2-large-lv60',
+        "requires": ('torch', 'transformers'),
+        "description": 'wav2vec 2.0 large (LV-60k): final encoder output, 20-ms frames, time-averaged',
+    },
+)
+
 DEFAULT_CHECKPOINT = "facebook/wav2vec2-large-lv60"
 #: Preprocessing of the default checkpoint (used when a directory has no preprocessor config).
 FEATURE_DEFAULTS = {"do_normalize": True, "return_attention_mask": True}

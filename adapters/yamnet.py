@@ -35,6 +35,23 @@ ADAPTER_VERSION = "1"
 HANDLE = "https://tfhub.dev/google/yamnet/1"
 SAMPLE_RATE = 16000
 EMBEDDING_SIZE = 1024
+
+#: The built-in models this module provides: read by :mod:`hear_probes.registry` from this
+#: source (``ast``, without importing it, so no model library is imported). Literals, or
+#: names of the literal constants above. Keys: the fields of ``ModelSpec`` but ``module``.
+BUILTIN_MODELS = (
+    {
+        "name": 'yamnet',
+        "backend": 'tensorflow',
+        "sample_rate": SAMPLE_RATE,
+        "scene_dim": EMBEDDING_SIZE,
+        "timestamp_dim": EMBEDDING_SIZE,
+        "weights": 'tfhub:https://tfhub.dev/google/yamnet/1',
+        "requires": ('tensorflow', 'tensorflow_hub'),
+        "description": 'YAMNet (TF Hub): 1024-d per 0.96-s patch, 0.48-s hop, time-averaged',
+    },
+)
+
 N_CLASSES = 521
 PATCH_SAMPLES = 95 * 160 + 400
 PATCH_HOP = 48 * 160

@@ -33,6 +33,7 @@ def run(model: str, trials: int, duration: float, batch_size: int) -> dict:
     import hear_probes
     from hear_probes.hear_module import load_hear_module
     from hear_probes.probes.ranking.probe import evaluate_module
+    from hear_probes.probes.ranking.settings import RankingSettings
     from hear_probes.store import EmbeddingStore
 
     loaded = load_hear_module(name=model)
@@ -52,9 +53,9 @@ def run(model: str, trials: int, duration: float, batch_size: int) -> dict:
             store = EmbeddingStore.for_model(loaded, Path(tmp) / "cache")
             load0 = os.getloadavg()
             t0 = time.perf_counter()
-            payload = evaluate_module(loaded, store, Path(tmp) / "out", n_trials=trials,
-                                      duration=duration, figures=False, batch_size=batch_size,
-                                      quiet=True)
+            payload = evaluate_module(loaded, store, Path(tmp) / "out", RankingSettings(
+                n_trials=trials, duration=duration, figures=False, batch_size=batch_size,
+                quiet=True))
             wall = time.perf_counter() - t0
     finally:
         loaded.module.get_scene_embeddings = original

@@ -23,7 +23,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import torch  # noqa: E402
 import transformers  # noqa: E402
 
-from hear_probes.sweep import SweepTask, run_task, sweep  # noqa: E402
+from hear_probes.sweep import SweepConfig, SweepTask, run_task, sweep  # noqa: E402
 
 
 def _models(root: Path) -> list[str]:
@@ -67,9 +67,9 @@ def main() -> None:
         t_start = time.perf_counter() - t0
         try:
             t0 = time.perf_counter()
-            res = sweep(models, probes, root / "par", layers="all",
-                        scheduler=cluster.scheduler_address, cache=root / "cache-par", quick=True,
-                        quiet=True, report=False)
+            res = sweep(models, probes, root / "par", SweepConfig(
+                layers="all", scheduler=cluster.scheduler_address, cache=root / "cache-par",
+                quick=True, quiet=True, report=False))
             t_par = time.perf_counter() - t0
         finally:
             cluster.close()

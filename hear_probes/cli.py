@@ -27,9 +27,6 @@ from hear_probes.cli_common import (
 )
 from hear_probes.errors import HearProbesError
 
-PROBES = ("ranking", "gear", "timbre")
-STIMULI = ("timbre",)
-
 app = typer.Typer(
     name="hear-probes",
     help="Probe what an audio embedding model (HEAR API) hears: pitch/level ranking, GEAR, timbre.",
@@ -88,7 +85,8 @@ def validate(
 
 @app.command()
 def embed(
-    stimuli: Annotated[str, typer.Option("--stimuli", help=f"Stimulus set: {', '.join(STIMULI)}.")] = "timbre",
+    stimuli: Annotated[str, typer.Option(
+        "--stimuli", help="Stimulus set: a probe's name (ranking, gear, timbre).")] = "timbre",
     model: ModelOpt = None,
     module: ModuleOpt = None,
     model_path: ModelPathOpt = None,
@@ -97,43 +95,52 @@ def embed(
     cache: CacheOpt = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 8,
     layers: LayersOpt = None,
+    quick: Annotated[bool, typer.Option(help="The sets of a --quick run of the probe.")] = False,
     quiet: QuietOpt = False,
 ) -> None:
-    """Compute (or reuse) the embeddings of a stimulus set in the model's HDF5 store."""
-    if stimuli not in STIMULI:
-        raise HearProbesError(f"unknown stimulus set {stimuli!r}; choose one of: {', '.join(STIMULI)}")
-    from hear_probes.stimuli.timbre import embed_timbre
+    """Compute (or reuse) the embeddings of a probe's stimulus sets in the model's HDF5 store.
 
+    The sets are those of a default (or ``--quick``) run of the probe (``hear-probes probe
+    <name>``), so that the probe then finds them cached.
+    """
+    from hear_probes.embed import embed_stimulus_set
+    from hear_probes.probes.registry import RunOptions, probes
+
+    known = {n: p for n, p in probes().items() if p.stimulus_sets is not None}
+    if stimuli not in known:
+        raise HearProbesError(f"unknown stimulus set {stimuli!r}; choose one of: {', '.join(known)}")
     _, views = resolve_views(model, module, model_path, layers, cache)
-    names = [d.strip() for d in datasets.split(",")] if datasets else None
+    names = tuple(d.strip() for d in datasets.split(",")) if datasets else None
+    options = RunOptions(quick=quick, data=data, datasets=names, quiet=quiet)
+    sets = None
     for loaded in views:  # with --layers, the first view computes every layer in one pass
         store = open_store(loaded, cache)
         t0 = time.perf_counter()
-        before = set(store.sets())
-        out = embed_timbre(loaded, store, data, names, batch_size=batch_size, quiet=quiet)
-        for name, emb in out.items():
-            state = "cached" if f"timbre/{name}" in before else "computed"
+        before = set(store.sets())  # a damaged store fails here, before the stimuli are read
+        if sets is None:
+            sets = known[stimuli].stimulus_sets(options)
+        for sset in sets:
+            emb = embed_stimulus_set(loaded, store, sset, batch_size=batch_size, quiet=quiet)
+            key = f"{sset.group}/{sset.name}"
+            state = "cached" if key in before else "computed"
             who = f"{loaded.model_id} " if loaded.layer is not None else ""
-            _echo(f"{who}timbre/{name}: {emb.shape[0]} x {emb.shape[1]} ({state})", quiet)
-        _echo(f"{len(out)} sets in {store.path} ({time.perf_counter() - t0:.1f} s)", quiet)
-
-
-def _probe_module(name: str):
-    try:
-        return importlib.import_module(f"hear_probes.probes.{name}")
-    except ImportError:
-        return None
+            _echo(f"{who}{key}: {emb.shape[0]} x {emb.shape[1]} ({state})", quiet)
+        _echo(f"{len(sets)} sets in {store.path} ({time.perf_counter() - t0:.1f} s)", quiet)
 
 
 def _register_probe_commands() -> None:
-    for name in PROBES:
-        try:
-            cmd = importlib.import_module(f"hear_probes.probes.{name}.command").command
-        except ImportError:
-            def cmd(name: str = name) -> None:  # placeholder until the probe lands
-                typer.echo(f"probe {name}: not built yet")
-                raise typer.Exit(3)
-        probe_app.command(name)(cmd)
+    """``hear-probes probe <name>`` for every registered probe that declares a command."""
+    from hear_probes.probes.registry import probes
+
+    for name, probe in probes().items():
+        if probe.command is not None:
+            probe_app.command(name)(probe.command)
+
+
+def _all_probes() -> str:
+    from hear_probes.probes.registry import probe_names
+
+    return ",".join(probe_names())
 
 
 @app.command()
@@ -141,7 +148,8 @@ def evaluate(
     model: ModelOpt = None,
     module: ModuleOpt = None,
     model_path: ModelPathOpt = None,
-    probes: Annotated[str, typer.Option(help="Comma-separated probes to run.")] = ",".join(PROBES),
+    probes: Annotated[str | None, typer.Option(
+        help="Comma-separated probes to run (default: every registered probe).")] = None,
     out: OutOpt = None,
     quick: Annotated[bool, typer.Option(help="Small stimulus sets and few trials (minutes → seconds).")] = False,
     data: DataOpt = None,
@@ -160,10 +168,13 @@ def evaluate(
     With ``--layers``, every probe runs on every selected layer (``<out>/layer-K/``); all
     layers are embedded in one forward pass, and the report adds score-versus-depth curves.
     """
-    wanted = [p.strip() for p in probes.split(",") if p.strip()]
-    unknown = [p for p in wanted if p not in PROBES]
-    if unknown:
-        raise HearProbesError(f"unknown probe(s) {', '.join(unknown)}; choose from {', '.join(PROBES)}")
+    from hear_probes.cli_common import model_loader
+    from hear_probes.evaluation import run_probes
+    from hear_probes.probes.registry import RunOptions, parse_probe_names
+
+    wanted = parse_probe_names(probes or _all_probes())
+    options = RunOptions(quick=quick, seed=seed, quiet=quiet, data=data, robustness=robustness,
+                         reference=reference, load_model=model_loader(cache))
     loaded, views = resolve_views(model, module, model_path, layers, cache)
     out_dir = default_out(loaded, out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -173,8 +184,7 @@ def evaluate(
     for view in views:
         folder = out_dir if view.layer is None else layer_out_dir(out_dir, view.layer)
         folder.mkdir(parents=True, exist_ok=True)
-        if run_probes(view, open_store(view, cache), folder, wanted, quick=quick, seed=seed,
-                      quiet=quiet, data=data, robustness=robustness, reference=reference):
+        if run_probes(view, open_store(view, cache), folder, wanted, options):
             folders.append(folder)
     report_mod = _probe_report()
     if report_mod is not None and folders:
@@ -187,38 +197,12 @@ def evaluate(
                 _echo(f"layer curve: {png}", quiet)
 
 
-def run_probes(loaded, store, out_dir: Path, wanted: list[str], *, quick: bool, seed: int,
-               quiet: bool, data: Path | None = None, robustness: bool = False,
-               reference: str | None = None) -> list[str]:
-    """Run the ``wanted`` probes on one loaded model (or layer view); the names that ran.
-
-    Timbre is skipped (with a line) when its datasets are missing.
-    """
-    ran = []
-    for name in wanted:
-        mod = _probe_module(name)
-        if mod is None or not hasattr(mod, "evaluate"):
-            _echo(f"probe {name}: not built yet, skipped", quiet)
-            continue
-        opts = {"data_dir": data, "robustness": robustness, "reference": reference} if name == "timbre" else {}
-        try:
-            t0 = time.perf_counter()
-            mod.evaluate(loaded, store, out_dir, quick=quick, seed=seed, quiet=quiet, **opts)
-            _echo(f"probe {name}: done in {time.perf_counter() - t0:.1f} s → {out_dir / (name + '.json')}", quiet)
-            ran.append(name)
-        except HearProbesError as exc:
-            if name == "timbre" and "no timbre datasets" in str(exc):
-                _echo(f"probe timbre: skipped ({exc})", quiet)
-                continue
-            raise
-    return ran
-
-
 @app.command()
 def sweep(
     models: Annotated[str, typer.Option("--models", help="Comma-separated models: built-in names, "
                                         "hf:<repo_id>[@rev], module:<dotted HEAR module>.")],
-    probes: Annotated[str, typer.Option(help="Comma-separated probes to run.")] = ",".join(PROBES),
+    probes: Annotated[str | None, typer.Option(
+        help="Comma-separated probes to run (default: every registered probe).")] = None,
     layers: LayersOpt = None,
     out: OutOpt = None,
     scheduler: Annotated[str | None, typer.Option(
@@ -234,18 +218,18 @@ def sweep(
 
     Exit status 1 when a task failed (the others still ran; see <out>/sweep.log).
     """
+    from hear_probes.sweep import SweepConfig
     from hear_probes.sweep import sweep as run_sweep
 
     names = [m.strip() for m in models.split(",") if m.strip()]
     if not names:
         raise HearProbesError("--models: give at least one model")
-    wanted = [p.strip() for p in probes.split(",") if p.strip()]
-    unknown = [p for p in wanted if p not in PROBES]
-    if unknown:
-        raise HearProbesError(f"unknown probe(s) {', '.join(unknown)}; choose from {', '.join(PROBES)}")
-    res = run_sweep(names, wanted, out or Path("hear-probes-sweep"), layers=layers,
-                    scheduler=scheduler, workers=workers, cache=cache, quick=quick, seed=seed,
-                    data=data, quiet=quiet)
+    from hear_probes.probes.registry import parse_probe_names
+
+    wanted = parse_probe_names(probes or _all_probes())
+    config = SweepConfig(layers=layers, scheduler=scheduler, workers=workers, cache=cache,
+                         quick=quick, seed=seed, data=data, quiet=quiet)
+    res = run_sweep(names, wanted, out or Path("hear-probes-sweep"), config)
     _echo(f"sweep: {len(res['ok'])} task(s) ran, {len(res['skipped'])} already done, "
           f"{len(res['failed'])} failed", quiet)
     if res["report"]:

@@ -61,3 +61,44 @@ def resolve_views(model: str | None, module: str | None, model_path: Path | None
     from hear_probes.layers import layer_views
 
     return loaded, layer_views(loaded, layers, cache)
+
+
+def model_loader(cache: Path | None = None):
+    """``load(name) -> (loaded, store)``: a built-in model and its store in ``cache``.
+
+    What ``evaluate`` and the probe commands lend a probe that needs another model's
+    results (:attr:`hear_probes.probes.registry.RunOptions.load_model`), so that no probe
+    loads a model itself.
+    """
+
+    def load(name: str):
+        from hear_probes.hear_module import load_hear_module
+        from hear_probes.store import EmbeddingStore
+
+        loaded = load_hear_module(name=name)
+        return loaded, EmbeddingStore.for_model(loaded, cache)
+
+    return load
+
+
+def run_prerequisites(prerequisites, load_model) -> None:
+    """Compute each missing :class:`~hear_probes.probes.registry.Prerequisite`.
+
+    ``load_model(name) -> (loaded, store)`` (:func:`model_loader`) loads its model; a
+    failure stops the run when the prerequisite is required, else it is reported in one line
+    on stderr and the probe goes on without it.
+    """
+    from hear_probes.errors import HearProbesError
+
+    for pre in prerequisites:
+        if (pre.folder / pre.result).is_file():
+            continue
+        try:
+            loaded, store = load_model(pre.model)
+            pre.run(loaded, store, pre.folder)
+        except HearProbesError as exc:
+            if pre.required:
+                raise
+            import sys
+
+            print(f"{pre.model}: not computed ({exc})", file=sys.stderr, flush=True)

@@ -10,6 +10,7 @@ from tqdm.auto import tqdm
 from hear_probes.audio import DEFAULT_RESAMPLE_METHOD, RESAMPLE_QUALITY, group_by_length
 from hear_probes.errors import ContractError, StoreError
 from hear_probes.hear_module import LoadedModule
+from hear_probes.stimuli.base import StimulusSet
 from hear_probes.store import EmbeddingStore
 
 
@@ -36,7 +37,55 @@ def embed_set(
                            batch_size=batch_size, quiet=quiet, **kwargs)
 
 
-def compute_set(
+def embed_stimulus_set(loaded: LoadedModule, store: EmbeddingStore, stimuli: StimulusSet, *,
+                       batch_size: int = 16, quiet: bool = False,
+                       precomputed: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Scene embeddings of one :class:`~hear_probes.stimuli.base.StimulusSet` (cached).
+
+    The items are rendered at the model's sample rate with its resampling method; rows
+    follow ``stimuli.item_ids``. See :func:`embed_set` for caching and ``precomputed``.
+    """
+    sr, method = int(loaded.sample_rate), loaded.resample_method
+
+    def load_items(ids: Sequence[str]) -> list[np.ndarray]:
+        return stimuli.render(ids, sr, method)
+
+    return embed_set(loaded, store, stimuli.group, stimuli.name, list(stimuli.item_ids),
+                     load_items, stimuli.content_hash(sr), batch_size=batch_size, quiet=quiet,
+                     precomputed=precomputed)
+
+
+def embed_stimulus_sets(loaded: LoadedModule, store: EmbeddingStore,
+                        sets: Sequence[StimulusSet], *, batch_size: int = 8,
+                        quiet: bool = False) -> dict[str, np.ndarray]:
+    """Embeddings of several sets, ``{set name: [n_items, dim]}``, one progress bar over them."""
+    out: dict[str, np.ndarray] = {}
+    group = sets[0].group if sets else ""
+    for sset in tqdm(sets, desc=f"{loaded.model_id} {group}", unit="set", disable=quiet):
+        out[sset.name] = embed_stimulus_set(loaded, store, sset, batch_size=batch_size,
+                                            quiet=quiet)
+    return out
+
+
+def embed_timbre(loaded: LoadedModule, store: EmbeddingStore, data_dir=None,
+                 datasets: list[str] | None = None, batch_size: int = 8,
+                 quiet: bool = False) -> dict[str, np.ndarray]:
+    """Embed the sounds of the timbre studies through the store (``/timbre/<Dataset>``).
+
+    Each study is one set; finished studies are reused, an interrupted one resumes.
+
+    Returns
+    -------
+    dict
+        ``{dataset: embeddings [n_sounds, dim]}`` with rows in sorted sound order.
+    """
+    from hear_probes.stimuli.timbre import timbre_stimulus_sets
+
+    return embed_stimulus_sets(loaded, store, timbre_stimulus_sets(data_dir, datasets),
+                               batch_size=batch_size, quiet=quiet)
+
+
+def compute_set(  # noqa: C901  (one resumable pipeline: cached rows, precomputed rows, batches by length, checks)
     loaded: LoadedModule,
     store: EmbeddingStore,
     probe: str,
@@ -164,7 +213,7 @@ def _checked_scene(loaded: LoadedModule, batch: np.ndarray, ids: list[str]) -> n
     return out.astype(np.float32, copy=False)
 
 
-def _compute_layers(view: LoadedModule, store: EmbeddingStore, probe: str, set_name: str,
+def _compute_layers(view: LoadedModule, store: EmbeddingStore, probe: str, set_name: str,  # noqa: C901, PLR0912  (the --layers twin of compute_set: every layer's resume state in one pass)
                     ids: list[str], load_items, stim_key: str, batch_size: int, quiet: bool
                     ) -> np.ndarray:
     """Embed a set for every selected layer of ``view``'s model at once; return ``view``'s rows.

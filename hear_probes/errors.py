@@ -32,6 +32,18 @@ class DatasetError(HearProbesError):
     """A stimulus dataset is missing, incomplete or fails verification."""
 
 
+class DatasetMissingError(DatasetError):
+    """A stimulus dataset is not there at all (nothing to verify, nothing to run on)."""
+
+
+class ProbeSkipped(HearProbesError):
+    """A probe cannot run on this input for want of data; ``evaluate`` skips it with a line.
+
+    Raised by a probe's ``run`` (:class:`hear_probes.probes.registry.Probe`); ``hear-probes
+    probe <name>`` reports it as an error, ``hear-probes evaluate`` as a skipped probe.
+    """
+
+
 class HearProbesWarning(UserWarning):
     """Something suspicious but usable (silent or very short audio, ignored files).
 

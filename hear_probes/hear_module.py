@@ -224,7 +224,7 @@ def import_hear_module(dotted: str) -> types.ModuleType:
         ) from exc
 
 
-def load_hear_module(
+def load_hear_module(  # noqa: C901  (one branch per way of naming a model, each with its own one-line error)
     name: str | None = None,
     module: str | None = None,
     model_path: str | os.PathLike | None = None,

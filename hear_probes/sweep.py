@@ -62,9 +62,10 @@ def run_task(task: SweepTask, out: str, cache: str | None, quick: bool, seed: in
     """
     t0 = time.perf_counter()
     try:
-        from hear_probes.cli import run_probes
         from hear_probes.cli_common import open_store
+        from hear_probes.evaluation import run_probes
         from hear_probes.layers import layer_out_dir, layer_views
+        from hear_probes.probes.registry import RunOptions
 
         loaded = _load(task.model)
         views = [loaded] if task.layers is None else layer_views(loaded, task.layers, cache)
@@ -76,8 +77,9 @@ def run_task(task: SweepTask, out: str, cache: str | None, quick: bool, seed: in
             if marker.is_file():
                 continue
             folder.mkdir(parents=True, exist_ok=True)
-            ran = run_probes(view, open_store(view, cache), folder, [task.probe], quick=quick,
-                             seed=seed, quiet=True, data=Path(data) if data else None)
+            options = RunOptions(quick=quick, seed=seed, quiet=True,
+                                 data=Path(data) if data else None)
+            ran = run_probes(view, open_store(view, cache), folder, [task.probe], options)
             marker.write_text(json.dumps({"ran": ran, "finished": datetime.now(UTC).isoformat()}))
             done.append(view.layer)
         return {"status": "ok", "layers": done, "all_layers": [v.layer for v in views],
@@ -135,20 +137,12 @@ def _client(scheduler: str | None, workers: int, processes: bool):
     return Client(cluster), cluster
 
 
-def sweep(models: list[str], probes: list[str], out: Path, *, layers: str | None = None,
-          scheduler: str | None = None, workers: int = 2, processes: bool = True,
-          cache: Path | None = None, quick: bool = False, seed: int = 0,
-          data: Path | None = None, quiet: bool = False, report: bool = True) -> dict:
-    """Run the (model, layer set, probe) grid on Dask and write one report.
+@dataclass(frozen=True)
+class SweepConfig:
+    """How a sweep runs: layers, Dask cluster, cache and the ``evaluate`` options.
 
-    Parameters
+    Attributes
     ----------
-    models : list of str
-        Built-in names, ``hf:<repo_id>[@rev]`` or ``module:<dotted HEAR module>``.
-    probes : list of str
-        Probe names (``ranking``, ``gear``, ``timbre``).
-    out : Path
-        Output folder (``<out>/<model>/layer-K/``, ``sweep.log``, ``report.html``).
     layers : str, optional
         ``--layers`` for every model (``None``: each model's default embedding).
     scheduler : str, optional
@@ -159,6 +153,34 @@ def sweep(models: list[str], probes: list[str], out: Path, *, layers: str | None
         As for ``hear-probes evaluate``.
     report : bool
         Write ``<out>/report.html`` at the end.
+    """
+
+    layers: str | None = None
+    scheduler: str | None = None
+    workers: int = 2
+    processes: bool = True
+    cache: Path | None = None
+    quick: bool = False
+    seed: int = 0
+    data: Path | None = None
+    quiet: bool = False
+    report: bool = True
+
+
+def sweep(models: list[str], probes: list[str], out: Path,
+          config: SweepConfig | None = None) -> dict:
+    """Run the (model, layer set, probe) grid on Dask and write one report.
+
+    Parameters
+    ----------
+    models : list of str
+        Built-in names, ``hf:<repo_id>[@rev]`` or ``module:<dotted HEAR module>``.
+    probes : list of str
+        Probe names (``ranking``, ``gear``, ``timbre``).
+    out : Path
+        Output folder (``<out>/<model>/layer-K/``, ``sweep.log``, ``report.html``).
+    config : SweepConfig, optional
+        Layers, cluster, cache and run options (default: :class:`SweepConfig()`).
 
     Returns
     -------
@@ -167,6 +189,9 @@ def sweep(models: list[str], probes: list[str], out: Path, *, layers: str | None
     """
     from tqdm.auto import tqdm
 
+    cfg = config or SweepConfig()
+    layers, scheduler, workers, processes = cfg.layers, cfg.scheduler, cfg.workers, cfg.processes
+    cache, quick, seed, data, quiet = cfg.cache, cfg.quick, cfg.seed, cfg.data, cfg.quiet
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tasks = [SweepTask(m, layers, p) for m in models for p in probes]
@@ -209,7 +234,7 @@ def sweep(models: list[str], probes: list[str], out: Path, *, layers: str | None
             client.close()
             if cluster is not None:
                 cluster.close()
-    if report:
+    if cfg.report:
         summary["report"] = _report(out)
     (out / "sweep.json").write_text(json.dumps({**summary, "tasks": [asdict(t) for t in tasks]},
                                                indent=1))
@@ -217,10 +242,10 @@ def sweep(models: list[str], probes: list[str], out: Path, *, layers: str | None
 
 
 def _report(out: Path) -> str | None:
+    from hear_probes.probes.registry import probes
     from hear_probes.report import write_report
-    from hear_probes.report.load import PROBE_FILES
 
-    folders = sorted({p.parent for name in PROBE_FILES.values() for p in out.rglob(name)})
+    folders = sorted({p.parent for probe in probes().values() for p in out.rglob(probe.filename)})
     if not folders:
         return None
     return str(write_report(folders, out / "report.html"))

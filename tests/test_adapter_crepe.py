@@ -194,7 +194,7 @@ def test_real_tiny_contract():
 
 
 def test_timbre_end_to_end(timbre_dir, random_tiny, cache_dir):
-    from hear_probes.stimuli.timbre import embed_timbre
+    from hear_probes.embed import embed_timbre
     from hear_probes.store import EmbeddingStore
 
     loaded = load_hear_module(name="crepe-tiny", model_path=random_tiny)

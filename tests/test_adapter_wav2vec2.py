@@ -107,7 +107,7 @@ def test_offline_missing_weights_one_line(monkeypatch):
 
 
 def test_timbre_end_to_end(timbre_dir, tiny_dir, cache_dir):
-    from hear_probes.stimuli.timbre import embed_timbre
+    from hear_probes.embed import embed_timbre
     from hear_probes.store import EmbeddingStore
 
     loaded = load_hear_module(name="wav2vec2", model_path=tiny_dir)

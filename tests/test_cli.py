@@ -64,3 +64,26 @@ def test_cli_starts_without_heavy_imports():
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_embed_ranking_and_gear_sets(tmp_path):
+    """`embed --stimuli ranking|gear` fills the sets a --quick probe run then finds cached."""
+    for stimuli, group in (("ranking", "ranking"), ("gear", "gear")):
+        proc = _run("embed", "--model", "stft", "--stimuli", stimuli, "--quick",
+                    "--cache", str(tmp_path))
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.startswith(f"{group}/") and "(computed)" in proc.stdout
+        again = _run("embed", "--model", "stft", "--stimuli", stimuli, "--quick",
+                     "--cache", str(tmp_path))
+        assert again.returncode == 0 and "(cached)" in again.stdout
+    with h5py.File(tmp_path / "embeddings" / "stft.h5", "r") as f:
+        assert len(f["ranking"]) == 1 and len(f["gear"]) == 1
+        for group in ("ranking", "gear"):
+            (name,) = f[group]
+            assert f[f"{group}/{name}/embeddings"].shape[1] == 513
+    out = tmp_path / "out"
+    proc = _run("probe", "gear", "--model", "stft", "--quick", "--cache", str(tmp_path),
+                "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    with h5py.File(tmp_path / "embeddings" / "stft.h5", "r") as f:
+        assert len(f["gear"]) == 1  # the probe reused the set embed wrote

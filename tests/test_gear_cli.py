@@ -76,12 +76,12 @@ def test_cli_rejects_two_sources(tmp_path):
 
 def test_evaluate_through_the_store(tmp_path):
     from hear_probes.cli_common import open_store, resolve_loaded
-    from hear_probes.probes.gear import evaluate
+    from hear_probes.probes.gear import GearSettings, evaluate
 
     loaded = resolve_loaded("stft", None, None)
     store = open_store(loaded, tmp_path / "cache")
     out = tmp_path / "out"
-    payload = evaluate(loaded, store, out, quick=True, quiet=True, n_tones=120)
+    payload = evaluate(loaded, store, out, GearSettings(quick=True, quiet=True, n_tones=120))
     _check_outputs(out, 120)
     assert payload["stimulus"]["set_name"] == "tones-n120"
     assert payload["model"]["model_id"] == "stft" and payload["stimulus"]["model_sample_rate"] == 16000

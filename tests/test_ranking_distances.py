@@ -7,7 +7,7 @@ import pytest
 import scipy.stats
 import torch
 
-from hear_probes.probes.ranking.distances import DISTANCES, get_distance, parse_distance_names
+from hear_probes.probes.ranking.catalogue import DISTANCES, get_distance, parse_distance_names
 from hear_probes.probes.ranking.sot import wasserstein_1d
 from hear_probes.probes.ranking.transforms import dct_matrix, flattop_window, mel_filterbank
 from hear_probes.stimuli.sines import synth_sines

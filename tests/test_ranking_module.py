@@ -140,14 +140,14 @@ def test_trial_items_and_metrics():
 
 def _evaluate(module_name, tmp_path, **kw):
     from hear_probes.hear_module import load_hear_module
-    from hear_probes.probes.ranking import evaluate
+    from hear_probes.probes.ranking import RankingSettings, evaluate
     from hear_probes.store import EmbeddingStore
 
     loaded = load_hear_module(module=module_name)
     store = EmbeddingStore.for_model(loaded, tmp_path / "cache")
     out = tmp_path / "out"
-    payload = evaluate(loaded, store, out, quick=True, quiet=True, n_trials=20, duration=0.1,
-                       curve_points=10, heatmap_cells=4, **kw)
+    payload = evaluate(loaded, store, out, RankingSettings(
+        quiet=True, n_trials=20, duration=0.1, curve_points=10, heatmap_cells=4, **kw))
     return payload, out
 
 

@@ -14,7 +14,7 @@ from hear_probes.probes.ranking.accuracy import (
     summarise,
     wilson_interval,
 )
-from hear_probes.probes.ranking.distances import get_distance
+from hear_probes.probes.ranking.catalogue import get_distance
 from hear_probes.probes.ranking.spectral import full_autograd_gradients, score_distances
 from hear_probes.probes.ranking.trials import candidate_params
 from hear_probes.stimuli.sines import (

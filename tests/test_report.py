@@ -8,8 +8,10 @@ import pytest
 from report_fixtures import write_fixture_results
 
 from hear_probes.errors import HearProbesError
+from hear_probes.probes.gear.tables import gear_table
+from hear_probes.probes.ranking.tables import ranking_table
+from hear_probes.probes.timbre.tables import timbre_table
 from hear_probes.report import collect_results, write_report
-from hear_probes.report.tables import gear_table, ranking_table, timbre_table
 
 
 def test_tables_shapes(tmp_path):
@@ -37,7 +39,7 @@ def test_write_report_is_self_contained(tmp_path):
 
 
 def test_robustness_table_names_the_reference_and_heatmap_is_embedded(tmp_path):
-    from hear_probes.report.tables import robustness_table
+    from hear_probes.probes.timbre.tables import robustness_table
 
     dirs = write_fixture_results(tmp_path)
     table = robustness_table(collect_results(dirs))
@@ -132,7 +134,7 @@ def test_report_renders_in_headless_chromium(tmp_path):
 
 
 def test_accuracy_colours_follow_the_interval():
-    from hear_probes.report.tables import accuracy_class, ranking_cell
+    from hear_probes.probes.ranking.tables import accuracy_class, ranking_cell
 
     # 0.44 over 50 trials: the interval contains chance, so it is not painted "below chance"
     assert accuracy_class(0.44, (0.31, 0.58)) == "chance"

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("distributed", reason="sweep needs dask[distributed] (pip install 'hear-probes[sweep]')")
 
 from hear_probes.cli import main  # noqa: E402
-from hear_probes.sweep import SweepTask, is_done, sweep  # noqa: E402
+from hear_probes.sweep import SweepConfig, SweepTask, is_done, sweep  # noqa: E402
 
 
 def test_sweep_fails_one_task_and_resumes(tmp_path, monkeypatch, toy_env):
@@ -18,8 +18,8 @@ def test_sweep_fails_one_task_and_resumes(tmp_path, monkeypatch, toy_env):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     out, cache = tmp_path / "out", tmp_path / "cache"
     models = ["module:toy_layers", "module:no_such_toy_module"]
-    res = sweep(models, ["gear", "ranking"], out, layers="0,3", workers=2, cache=cache,
-                quick=True, quiet=True)
+    res = sweep(models, ["gear", "ranking"], out, SweepConfig(
+        layers="0,3", workers=2, cache=cache, quick=True, quiet=True))
     assert sorted(res["ok"]) == ["module:toy_layers [0,3] gear", "module:toy_layers [0,3] ranking"]
     assert set(res["failed"]) == {"module:no_such_toy_module [0,3] gear", "module:no_such_toy_module [0,3] ranking"}
     assert "cannot import HEAR module 'no_such_toy_module'" in res["failed"]["module:no_such_toy_module [0,3] gear"]
@@ -34,8 +34,8 @@ def test_sweep_fails_one_task_and_resumes(tmp_path, monkeypatch, toy_env):
     assert "## Layers" in md and "| toy_layers | 3 |" in md
     # resume: a rerun (threads this time) skips the finished tasks and retries only the failed
     stamp = os.stat(out / "toy_layers" / "layer-0" / "gear.json").st_mtime_ns
-    res2 = sweep(models, ["gear", "ranking"], out, layers="0,3", workers=1, processes=False,
-                 cache=cache, quick=True, quiet=True)
+    res2 = sweep(models, ["gear", "ranking"], out, SweepConfig(
+        layers="0,3", workers=1, processes=False, cache=cache, quick=True, quiet=True))
     assert sorted(res2["skipped"]) == sorted(res["ok"]) and res2["ok"] == []
     assert len(res2["failed"]) == 2
     assert os.stat(out / "toy_layers" / "layer-0" / "gear.json").st_mtime_ns == stamp

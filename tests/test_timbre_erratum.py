@@ -48,9 +48,13 @@ def test_published_column_reproduced_with_released_order(tmp_path, timbre_dir):
     order_path = timbre_dir / ORDER_FILE
     if not order_path.is_file():
         pytest.skip(f"{order_path} not found")
+    from hear_probes.embed import embed_timbre
     from hear_probes.hear_module import load_hear_module
+    from hear_probes.probes.timbre.metric import FitOptions
+    from hear_probes.probes.timbre.probe import TimbreSettings
     from hear_probes.probes.timbre.runner import evaluate_embeddings
-    from hear_probes.stimuli.timbre import embed_timbre, load_timbre_dataset
+    from hear_probes.probes.timbre.settings import TimbreRun
+    from hear_probes.stimuli.timbre import load_timbre_dataset
     from hear_probes.store import EmbeddingStore
 
     order = load_row_order(order_path)
@@ -62,9 +66,10 @@ def test_published_column_reproduced_with_released_order(tmp_path, timbre_dir):
     ids = {n: load_timbre_dataset(timbre_dir, n).item_ids for n in names}
     released = write_embeddings_file(tmp_path / "released.h5", released_order_sets(emb, ids, order))
     correct = write_embeddings_file(tmp_path / "correct.h5", {n: (ids[n], emb[n]) for n in names})
-    kw = dict(data_dir=timbre_dir, quiet=True, reference="none", loso=False, init="warm", workers=2)
-    rel = evaluate_embeddings(released, tmp_path / "rel", **kw)["explained_variance"]
-    cor = evaluate_embeddings(correct, tmp_path / "cor", **kw)["explained_variance"]
+    run = TimbreRun(settings=TimbreSettings(options=FitOptions(init="warm"), loso=False, workers=2),
+                    data_dir=timbre_dir, quiet=True, reference="none")
+    rel = evaluate_embeddings(released, tmp_path / "rel", run)["explained_variance"]
+    cor = evaluate_embeddings(correct, tmp_path / "cor", run)["explained_variance"]
     diff = {n: abs(rel[n] - PUBLISHED_STFT_EV[n]) for n in names}
     # Published values have 2 decimals (±0.005) and the warm start stops on an optimiser-path
     # dependent point; 0.03 is the criterion, measured: 15/17 within, all within 0.05.

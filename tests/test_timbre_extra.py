@@ -76,14 +76,17 @@ def test_filled_diagonal_is_ignored_with_a_warning(tmp_path):
 
 def test_probe_runs_all_studies_of_both_folders(two_folders, tmp_path):
     """Every study found runs by default; unknown raters: no δ̄ (null), not an error."""
+    from hear_probes.probes.timbre.probe import TimbreSettings
     from hear_probes.probes.timbre.runner import evaluate_embeddings
+    from hear_probes.probes.timbre.settings import TimbreRun, robustness_config
 
     main, _, data = two_folders
     h5 = write_embeddings_file(tmp_path / "e.h5", {k: v for k, v in data.items()})
     with pytest.warns(HearProbesWarning, match="diagonal entries are filled"):
-        payload = evaluate_embeddings(h5, tmp_path / "out", data_dir=main, quiet=True, workers=1,
-                                      reference="none", loso=False, robustness=True,
-                                      deltas=(0.1, 1.0), realisations=1)
+        sweep = robustness_config(0, deltas=(0.1, 1.0), realisations=1)
+        run = TimbreRun(settings=TimbreSettings(loso=False, robustness=sweep, workers=1),
+                        data_dir=main, quiet=True, reference="none")
+        payload = evaluate_embeddings(h5, tmp_path / "out", run)
     assert list(payload["explained_variance"]) == list_timbre_datasets(main)
     saved = json.loads((tmp_path / "out" / "timbre.json").read_text())
     assert saved["robustness"]["Vahidi2020"]["delta_bar"] is None

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hear_probes.probes.timbre import lbfgsb
-from hear_probes.probes.timbre.lbfgsb import minimize_lbfgsb
+from hear_probes.probes.timbre.lbfgsb import LbfgsbOptions, minimize_lbfgsb
 from hear_probes.probes.timbre.metric import (
     FitOptions,
     PearsonObjective,
@@ -32,8 +32,8 @@ def test_direct_driver_is_bit_identical_to_scipy(seed, maxiter, tol):
     out = {}
     for driver in ("direct", "scipy"):
         obj = PearsonObjective(D, s)
-        out[driver] = minimize_lbfgsb(obj.value_and_gradient, w0, 1.0, 1e15, maxiter=maxiter,
-                                      maxls=50, ftol=tol, gtol=tol, driver=driver)
+        out[driver] = minimize_lbfgsb(obj.value_and_gradient, w0, 1.0, 1e15, LbfgsbOptions(
+            maxiter=maxiter, maxls=50, ftol=tol, gtol=tol, driver=driver))
     direct, ref = out["direct"], out["scipy"]
     assert direct.driver == "direct" and ref.driver == "scipy"
     np.testing.assert_array_equal(direct.x, ref.x)
@@ -52,8 +52,8 @@ def test_direct_driver_stops_on_convergence_with_scipy_message():
         r = x - target
         return float(r @ r), 2 * r
 
-    res = minimize_lbfgsb(fg, np.ones(7) * 1.5, 1.0, 10.0, maxiter=1000, maxls=20,
-                          ftol=1e-12, gtol=1e-10, driver="direct")
+    res = minimize_lbfgsb(fg, np.ones(7) * 1.5, 1.0, 10.0, LbfgsbOptions(
+        maxiter=1000, maxls=20, ftol=1e-12, gtol=1e-10, driver="direct"))
     assert res.success and res.nit < 50
     assert res.message.startswith("CONVERGENCE")
     np.testing.assert_allclose(res.x, target, atol=1e-6)
@@ -63,8 +63,8 @@ def test_start_outside_the_box_is_clipped():
     def fg(x):
         return float(np.sum(x)), np.ones_like(x)
 
-    res = minimize_lbfgsb(fg, np.array([0.1, 50.0]), 1.0, 10.0, maxiter=100, maxls=20,
-                          ftol=1e-12, gtol=1e-12)
+    res = minimize_lbfgsb(fg, np.array([0.1, 50.0]), 1.0, 10.0, LbfgsbOptions(
+        maxiter=100, maxls=20, ftol=1e-12, gtol=1e-12))
     np.testing.assert_allclose(res.x, [1.0, 1.0])
 
 

@@ -1,4 +1,4 @@
-"""Assemble the report: summary cards, the three probe sections, provenance."""
+"""Assemble the report: summary cards, one section per registered probe, layers, provenance."""
 
 from __future__ import annotations
 
@@ -7,16 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hear_probes import __version__
+from hear_probes.probes.registry import Probe, probes
 from hear_probes.provenance import atomic_write_text
 from hear_probes.report.load import ModelResults, collect_results
 from hear_probes.report.render import CSS, esc, image_html, table_html, table_markdown
-from hear_probes.report.tables import (
-    gear_table,
-    ranking_table,
-    robustness_table,
-    summary_numbers,
-    timbre_tables,
-)
 
 
 def _cards(results: list[ModelResults]) -> tuple[str, str]:
@@ -32,28 +26,17 @@ def _cards(results: list[ModelResults]) -> tuple[str, str]:
     return '<div class="cards">' + "".join(html_parts) + "</div>" + note, "\n".join(md) + "\n"
 
 
+def summary_numbers(res: ModelResults) -> list[tuple[str, str, str]]:
+    """(label, value, explanation) triples for a model's summary card, probe after probe."""
+    return [t for probe in probes().values() for t in probe.report.summary(res)]
+
+
 def _figures(results: list[ModelResults], probe: str, images: str) -> str:
     out = []
     for r in results:
         for png in r.figures.get(probe, []):
             out.append(image_html(png, f"{r.name}: {png.name}", images))
     return "".join(out)
-
-
-def _robustness_heatmap(results: list[ModelResults], images: str) -> str:
-    """Studies x representations dB heatmap (Fig. 1b) when two or more results have a sweep."""
-    swept = {r.name: r.probes["timbre"] for r in results
-             if r.probes.get("timbre", {}).get("robustness")}
-    if len(swept) < 2:
-        return ""
-    import tempfile
-
-    from hear_probes.probes.timbre.figures import plot_relative_db_heatmap
-
-    with tempfile.TemporaryDirectory() as tmp:
-        png = plot_relative_db_heatmap(swept, Path(tmp) / "timbre_relative_db.png")
-        return image_html(png, "relative robustness (dB) across representations, Fig. 1b layout",
-                          images)
 
 
 def _provenance(results: list[ModelResults]) -> tuple[str, str]:
@@ -78,45 +61,27 @@ def _provenance(results: list[ModelResults]) -> tuple[str, str]:
     return html_table, "\n".join(md) + "\n"
 
 
-#: What each probe's section says when no result folder has that probe's file.
-_MISSING = {
-    "ranking": ("ranking.json", "hear-probes probe ranking --model NAME --out FOLDER", ""),
-    "gear": ("gear.json", "hear-probes probe gear --model NAME --out FOLDER", ""),
-    "timbre": ("timbre.json with per-study results",
-               "hear-probes probe timbre --model NAME --data DIR --out FOLDER",
-               " The timbre probe needs the 17 rating datasets ('hear-probes datasets fetch "
-               "timbre', or --data DIR); 'hear-probes evaluate' skips it when they are missing."),
-}
-
-
-def _missing_text(results: list[ModelResults], probe: str, headline: str) -> str:
+def _missing_text(results: list[ModelResults], probe: Probe, headline: str) -> str:
     """Why a section is empty (``headline``, e.g. "No timbre results given.") and what to run."""
-    what, cmd, extra = _MISSING[probe]
+    sec = probe.report
+    what, cmd = sec.missing or probe.filename, sec.command or f"hear-probes probe {probe.name} --out FOLDER"
     folders = ", ".join(str(r.folder) for r in results) or "none"
     return (f"{headline.rstrip('.')}: none of the result folders "
-            f"({folders}) holds {what}.{extra} Run '{cmd}' (or 'hear-probes evaluate') and pass "
-            "FOLDER to 'hear-probes report'.")
+            f"({folders}) holds {what}.{sec.missing_note} Run '{cmd}' (or 'hear-probes evaluate') "
+            "and pass FOLDER to 'hear-probes report'.")
 
 
-def _interactive_links(results: list[ModelResults], output: Path | None) -> tuple[str, str]:
-    """Links to the interactive 3-D Isomap views (``gear_isomap.html``, too big to embed)."""
-    html_items, md_items = [], []
-    for r in results:
-        page = r.folder / "gear_isomap.html"
-        if not page.is_file():
-            continue
-        href = (os.path.relpath(page.resolve(), output.resolve().parent) if output is not None
-                else str(page))
-        href = Path(href).as_posix()
-        size = page.stat().st_size / 1e6
-        html_items.append(f'<li><a href="{esc(href)}">{esc(r.name)}: interactive 3-D Isomap '
-                          f"(gear_isomap.html, {size:.1f} MB)</a></li>")
-        md_items.append(f"- [{r.name}: interactive 3-D Isomap (gear_isomap.html, {size:.1f} MB)]({href})")
-    if not html_items:
-        return "", ""
-    note = ('<p class="note">Interactive views (separate files next to the results; they open in '
-            "the browser and need the result folder alongside this report):</p>")
-    return note + "<ul>" + "".join(html_items) + "</ul>", "\n".join(md_items) + "\n"
+def _section(results: list[ModelResults], probe: Probe, images: str,
+             output: Path | None) -> tuple[str, str]:
+    """HTML and Markdown of one probe's section: tables, extra HTML, figures."""
+    title = probe.title
+    present = [t for t in probe.report.tables(results) if t is not None]
+    empty = _missing_text(results, probe, f"No {probe.label} results given.")
+    extra_html, extra_md = probe.report.extra(results, images, output)
+    body = "".join(table_html(t) for t in present) + extra_html + _figures(results, probe.name, images)
+    html = f'<section id="{probe.name}"><h2>{esc(title)}</h2>{body or f"<p>{esc(empty)}</p>"}</section>'
+    md_body = "\n".join(table_markdown(t) for t in present) + (("\n" + extra_md) if extra_md else "")
+    return html, f"## {title}\n\n" + (md_body.lstrip("\n") or f"{empty}\n")
 
 
 def build_report(results: list[ModelResults], images: str = "compact",
@@ -134,23 +99,10 @@ def build_report(results: list[ModelResults], images: str = "compact",
     """
     cards_html, cards_md = _cards(results)
     sections_html, sections_md = [], []
-
-    def section(title: str, anchor: str, tables, probe: str, empty: str, extra: str = "") -> None:
-        present = [t for t in tables if t is not None]
-        empty = _missing_text(results, probe, empty)
-        extra_md = ""
-        if probe == "gear":  # the interactive views are separate files: link them
-            links_html, extra_md = _interactive_links(results, output)
-            extra += links_html
-        body = "".join(table_html(t) for t in present) + extra + _figures(results, probe, images)
-        sections_html.append(f'<section id="{anchor}"><h2>{esc(title)}</h2>{body or f"<p>{esc(empty)}</p>"}</section>')
-        md_body = "\n".join(table_markdown(t) for t in present) + (("\n" + extra_md) if extra_md else "")
-        sections_md.append(f"## {title}\n\n" + (md_body.lstrip("\n") or f"{empty}\n"))
-
-    section("Pitch and level ranking", "ranking", [ranking_table(results)], "ranking", "No ranking results given.")
-    section("GEAR", "gear", [gear_table(results)], "gear", "No GEAR results given.")
-    section("Timbre", "timbre", [*timbre_tables(results), robustness_table(results)], "timbre", "No timbre results given.",
-            _robustness_heatmap(results, images))
+    for probe in probes().values():
+        html, md = _section(results, probe, images, output)
+        sections_html.append(html)
+        sections_md.append(md)
     from hear_probes.report.layers import layer_section
 
     layers_html, layers_md = layer_section(results, images)  # "" unless --layers results
@@ -163,8 +115,9 @@ def build_report(results: list[ModelResults], images: str = "compact",
     page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>hear-probes report: {esc(names)}</title>"
             f"<style>{CSS}</style></head><body><h1>hear-probes report</h1>"
             f'<p class="note">Models: {esc(names)}. Built {esc(created)} by hear-probes {esc(__version__)}.</p>'
-            f'<nav><a href="#summary">Summary</a> · <a href="#ranking">Ranking</a> · <a href="#gear">GEAR</a> · '
-            f'<a href="#timbre">Timbre</a> · ' + ('<a href="#layers">Layers</a> · ' if layers_html else "")
+            '<nav><a href="#summary">Summary</a> · '
+            + "".join(f'<a href="#{p.name}">{esc(p.label[:1].upper() + p.label[1:])}</a> · ' for p in probes().values())
+            + ('<a href="#layers">Layers</a> · ' if layers_html else "")
             + '<a href="#provenance">Provenance</a></nav>'
             f'<section id="summary"><h2>Summary</h2>{cards_html}</section>'
             + "".join(sections_html)

@@ -23,7 +23,7 @@ from pathlib import Path
 from hear_probes.atomic import save_figure
 from hear_probes.report.load import ModelResults
 from hear_probes.report.render import esc, image_html, table_html, table_markdown
-from hear_probes.report.tables import Cell, Table, _num
+from hear_probes.report.tables import Cell, Table
 
 _LAYER = re.compile(r"^(?P<base>.+)@layer-(?P<k>-?\d+)$")
 
@@ -38,52 +38,26 @@ def _model_id(res: ModelResults) -> str:
     return str(res.model.get("model_id") or res.name)
 
 
-def _ranking(payload: dict) -> dict[str, float | None]:
-    reps = payload.get("representations") or {}
-    if not reps:
-        return {}
-    acc = next(iter(reps.values())).get("accuracy", {})
-    return {f"{dim} accuracy (fine)": _num((acc.get(dim) or {}).get("fine")) for dim in ("pitch", "level")}
+def probe_scores() -> dict[str, tuple[str, Callable[[dict], dict[str, float | None]]]]:
+    """Probe → (section title, scores of one payload), from the probe registry."""
+    from hear_probes.probes.registry import probes
 
-
-def _gear(payload: dict) -> dict[str, float | None]:
-    factors = payload.get("factors") or {}
-    return {f"{f} kNN R²": _num((factors.get(f) or {}).get("knn_r2_k10"))
-            for f in ("f1", "alpha", "r") if f in factors}
-
-
-def _timbre(payload: dict) -> dict[str, float | None]:
-    out: dict[str, float | None] = {}
-    cos = (((payload.get("unlearned") or {}).get("cosine") or {}).get("median") or {})
-    if _num(cos.get("explained_variance")) is not None:
-        out["unlearned EV (cosine)"] = _num(cos.get("explained_variance"))
-    if _num(payload.get("loso_median")) is not None:
-        out["held-out EV (LOSO)"] = _num(payload.get("loso_median"))
-    if not out and _num(payload.get("median")) is not None:
-        out["learned EV"] = _num(payload.get("median"))
-    return out
-
-
-#: Probe → (title, scores of one result).
-PROBE_SCORES: dict[str, tuple[str, Callable[[dict], dict[str, float | None]]]] = {
-    "ranking": ("Pitch and level ranking", _ranking),
-    "gear": ("GEAR", _gear),
-    "timbre": ("Timbre", _timbre),
-}
+    return {name: (p.title, p.report.layer_scores) for name, p in probes().items()}
 
 
 def layer_curves(results: list[ModelResults]) -> dict[str, dict[str, dict[str, list[tuple[int, float]]]]]:
     """``{probe: {score: {model: [(layer, value), ...] sorted by layer}}}`` of layer results."""
     out: dict[str, dict[str, dict[str, list[tuple[int, float]]]]] = {}
+    scores_of = probe_scores()
     for res in results:
         parsed = split_layer(_model_id(res))
         if parsed is None:
             continue
         base, k = parsed
         for probe, payload in res.probes.items():
-            if probe not in PROBE_SCORES:
+            if probe not in scores_of:
                 continue
-            for score, value in PROBE_SCORES[probe][1](payload).items():
+            for score, value in scores_of[probe][1](payload).items():
                 if value is not None:
                     out.setdefault(probe, {}).setdefault(score, {}).setdefault(base, []).append((k, value))
     for scores in out.values():
@@ -112,14 +86,14 @@ def plot_probe(probe: str, scores: dict[str, dict[str, list[tuple[int, float]]]]
         if "accuracy" in score:
             ax.axhline(0.5, color="grey", lw=0.8, ls="--")
     axes[0][0].legend(fontsize=7, loc="best")
-    fig.suptitle(f"{PROBE_SCORES[probe][0]}: score against layer depth", fontsize=11)
+    fig.suptitle(f"{probe_scores()[probe][0]}: score against layer depth", fontsize=11)
     fig.tight_layout()
     return save_figure(fig, path, dpi=110)
 
 
 def layer_table(curves: dict) -> Table | None:
     """Model x layer rows, one column per (probe, score)."""
-    cols = [(p, s) for p in PROBE_SCORES if p in curves for s in curves[p]]
+    cols = [(p, s) for p in probe_scores() if p in curves for s in curves[p]]
     if not cols:
         return None
     rows: dict[tuple[str, int], dict[tuple[str, str], float]] = {}
@@ -144,7 +118,7 @@ def write_layer_figures(folders, out_dir: str | Path) -> list[Path]:
 
     curves = layer_curves(collect_results(folders))
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    return [plot_probe(p, curves[p], Path(out_dir) / f"layers_{p}.png") for p in PROBE_SCORES
+    return [plot_probe(p, curves[p], Path(out_dir) / f"layers_{p}.png") for p in probe_scores()
             if p in curves]
 
 
@@ -156,10 +130,10 @@ def layer_section(results: list[ModelResults], images: str = "compact") -> tuple
     table = layer_table(curves)
     figs = []
     with tempfile.TemporaryDirectory() as tmp:
-        for probe in PROBE_SCORES:
+        for probe, (title, _) in probe_scores().items():
             if probe in curves:
                 png = plot_probe(probe, curves[probe], Path(tmp) / f"layers_{probe}.png")
-                figs.append(image_html(png, f"{PROBE_SCORES[probe][0]}: score against layer", images))
+                figs.append(image_html(png, f"{title}: score against layer", images))
     html = (f'<section id="layers"><h2>{esc("Layers")}</h2>' + "".join(figs)
             + (table_html(table) if table else "") + "</section>")
     md = "## Layers\n\n" + (table_markdown(table) if table else "") + "\n"

@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hear_probes.errors import HearProbesError
-from hear_probes.result_schema import validate_result
-
-PROBE_FILES = {"ranking": "ranking.json", "gear": "gear.json", "timbre": "timbre.json"}
+from hear_probes.probes.registry import probes
 
 
 @dataclass
@@ -39,7 +37,7 @@ def _name_for(folder: Path, payloads: dict[str, dict]) -> str:
 
 
 def load_result_folder(folder: str | Path) -> ModelResults:
-    """Read ``ranking.json``, ``gear.json``, ``timbre.json`` and the PNGs of one folder.
+    """Read every registered probe's ``<name>.json`` and ``<name>*.png`` of one folder.
 
     Raises
     ------
@@ -52,17 +50,20 @@ def load_result_folder(folder: str | Path) -> ModelResults:
     if not folder.is_dir():
         raise HearProbesError(f"{folder}: no such result folder")
     payloads: dict[str, dict] = {}
-    for probe, fname in PROBE_FILES.items():
-        path = folder / fname
+    known = probes()
+    for name, probe in known.items():
+        path = folder / probe.filename
         if path.is_file():
             try:
-                payloads[probe] = json.loads(path.read_text("utf-8"))
+                payloads[name] = json.loads(path.read_text("utf-8"))
             except json.JSONDecodeError as exc:
                 raise HearProbesError(f"{path}: not valid JSON ({exc}); rerun the probe") from exc
-            validate_result(probe, payloads[probe], path)
+            if probe.schema is not None:
+                probe.schema.validate(payloads[name], path)
     if not payloads:
-        raise HearProbesError(f"{folder}: no ranking.json, gear.json or timbre.json inside")
-    figures = {probe: sorted(folder.glob(f"{probe}*.png")) for probe in PROBE_FILES}
+        files = [p.filename for p in known.values()]
+        raise HearProbesError(f"{folder}: no {', '.join(files[:-1])} or {files[-1]} inside")
+    figures = {name: sorted(folder.glob(f"{name}*.png")) for name in known}
     return ModelResults(_name_for(folder, payloads), folder, payloads, figures)
 
 

@@ -32,6 +32,8 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
+from hear_probes.stimuli.base import StimulusSet, fixed_hash
+
 __all__ = [
     "SYNTH_VERSION",
     "PaperConfig",
@@ -499,6 +501,21 @@ class GearTones:
     def load_items(self, item_ids: Sequence[str]) -> list[np.ndarray]:
         """Tones as a list of mono float32 arrays at :attr:`sample_rate`."""
         return list(self.synthesize(item_ids))
+
+    def stimulus_set(self, name: str) -> StimulusSet:
+        """These tones as a :class:`~hear_probes.stimuli.base.StimulusSet` (``/gear/<name>``).
+
+        Synthesised at :attr:`sample_rate`, then resampled to the model's rate.
+        """
+        from hear_probes.audio import resample
+
+        sr_in = self.sample_rate
+
+        def render(ids, sample_rate: int, resample_method: str) -> list[np.ndarray]:
+            return [resample(x, sr_in, sample_rate, resample_method) for x in self.synthesize(ids)]
+
+        return StimulusSet("gear", name, tuple(self.item_ids), render,
+                           fixed_hash(self.stimulus_hash()))
 
     def subset(self, n: int, seed: int = 0) -> GearTones:
         """A seeded random subset of ``n`` tones (same recipe and gain, ids in original order)."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from hear_probes.stimuli.base import StimulusSet
 from hear_probes.synth import sinusoid
 
 __all__ = [
@@ -229,3 +230,16 @@ def render_items(item_ids, sample_rate: int, duration: float) -> list[np.ndarray
     with torch.no_grad():
         audio = synth_sines(params[:, 0], params[:, 1], params[:, 2], sample_rate, duration)
     return list(audio.numpy())
+
+
+def sines_stimulus_set(item_ids, name: str, duration: float) -> StimulusSet:
+    """Sines named by their ids as a :class:`~hear_probes.stimuli.base.StimulusSet`.
+
+    Rendered directly at the model's sample rate (so the content hash depends on it).
+    """
+
+    def render(ids, sample_rate: int, resample_method: str) -> list[np.ndarray]:
+        return render_items(ids, sample_rate, duration)
+
+    return StimulusSet("ranking", name, tuple(item_ids), render,
+                       lambda sample_rate: stimulus_hash(sample_rate, duration))

@@ -26,8 +26,9 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from hear_probes.errors import DatasetError
+from hear_probes.errors import DatasetError, DatasetMissingError
 from hear_probes.hashing import sha256_file
+from hear_probes.stimuli.base import StimulusSet, fixed_hash
 
 #: The studies in the order of Pascal & Lagrange (2024), Table I.
 TIMBRE_DATASETS: list[str] = [
@@ -149,7 +150,7 @@ def find_timbre_dir(data_dir: str | os.PathLike | None = None) -> Path:
 
     Raises
     ------
-    DatasetError
+    DatasetMissingError
         When no folder with ``sounds/`` and ``ratings/`` is found, saying how to get one.
     """
     candidates = [Path(data_dir).expanduser()] if data_dir else [default_timbre_dir()]
@@ -157,7 +158,7 @@ def find_timbre_dir(data_dir: str | os.PathLike | None = None) -> Path:
         if (c / "sounds").is_dir() and (c / "ratings").is_dir():
             return c
     where = candidates[0]
-    raise DatasetError(
+    raise DatasetMissingError(
         f"no timbre datasets at {where} (expected sounds/ and ratings/ inside). Run "
         "'hear-probes datasets fetch timbre [--from DIR]' or pass --data DIR."
     )
@@ -381,31 +382,28 @@ def fetch_timbre(dest: str | os.PathLike | None = None, source_dir: str | os.Pat
     return dest
 
 
-def embed_timbre(loaded, store, data_dir: str | os.PathLike | None = None,
-                 datasets: list[str] | None = None, batch_size: int = 8,
-                 quiet: bool = False) -> dict[str, np.ndarray]:
-    """Embed the sounds of the timbre studies through the store (``/timbre/<Dataset>``).
+def timbre_stimulus_sets(data_dir: str | os.PathLike | None = None,
+                         datasets: list[str] | None = None) -> list[StimulusSet]:
+    """One :class:`~hear_probes.stimuli.base.StimulusSet` per study (``/timbre/<Dataset>``).
 
-    Each study is one set; finished studies are reused, an interrupted one resumes.
-
-    Returns
-    -------
-    dict
-        ``{dataset: embeddings [n_sounds, dim]}`` with rows in sorted sound order.
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        Timbre folder (default: the fetched copy; :func:`find_timbre_dir`).
+    datasets : list of str, optional
+        Studies (default: every study found).
     """
-    from hear_probes.audio import load_audio
-    from hear_probes.embed import embed_set
-
     root = find_timbre_dir(data_dir)
-    names = datasets or list_timbre_datasets(root)
-    out: dict[str, np.ndarray] = {}
-    for name in tqdm(names, desc=f"{loaded.model_id} timbre", unit="study", disable=quiet):
-        ds = load_timbre_dataset(root, name)
-        by_id = dict(zip(ds.item_ids, ds.sound_paths, strict=True))
+    return [_study_set(load_timbre_dataset(root, name))
+            for name in (datasets or list_timbre_datasets(root))]
 
-        def load_items(ids, by_id=by_id):
-            return [load_audio(by_id[i], loaded.sample_rate, loaded.resample_method) for i in ids]
 
-        out[name] = embed_set(loaded, store, "timbre", name, ds.item_ids, load_items,
-                              stimulus_hash(ds), batch_size=batch_size, quiet=quiet)
-    return out
+def _study_set(ds) -> StimulusSet:
+    from hear_probes.audio import load_audio
+
+    by_id = dict(zip(ds.item_ids, ds.sound_paths, strict=True))
+
+    def render(ids, sample_rate: int, resample_method: str) -> list[np.ndarray]:
+        return [load_audio(by_id[i], sample_rate, resample_method) for i in ids]
+
+    return StimulusSet("timbre", ds.name, tuple(ds.item_ids), render, fixed_hash(stimulus_hash(ds)))

@@ -60,16 +60,19 @@ def command(
 ) -> None:
     """GEAR: Isomap, kNN regression and disentanglement of f1, alpha, r (writes gear.json)."""
     from hear_probes.probes.gear.pipeline import evaluate, evaluate_embeddings_file
+    from hear_probes.probes.gear.settings import GearSettings
 
     given = [x is not None for x in (model, module, embeddings)]
     if sum(given) != 1:
         raise HearProbesError("give exactly one of --model NAME, --module MOD, --embeddings FILE.h5")
     if variant not in ("paper", "perceptual"):
         raise HearProbesError(f"--variant must be 'paper' or 'perceptual', not {variant!r}")
+    settings = GearSettings(variant=variant, notebook=notebook, quick=quick, n_tones=n_tones,
+                            seed=seed, quiet=quiet)
     t0 = time.perf_counter()
     if embeddings is not None:
         out_dir = default_out(embeddings.stem, out)
-        payload = evaluate_embeddings_file(embeddings, out_dir, set_name=set_name, seed=seed)
+        payload = evaluate_embeddings_file(embeddings, out_dir, set_name, settings)
     else:
         from hear_probes.cli_common import open_store, resolve_views
         from hear_probes.layers import layer_out_dir
@@ -78,17 +81,13 @@ def command(
         out_dir = default_out(loaded, out)
         for view in views[:-1]:  # --layers: every layer but the last (printed below)
             where = layer_out_dir(out_dir, view.layer)
-            evaluate(view, open_store(view, cache), where, quick=quick, seed=seed, quiet=quiet,
-                     variant=variant, notebook=notebook, n_tones=n_tones)
+            evaluate(view, open_store(view, cache), where, settings)
             if not quiet:
                 typer.echo(f"gear: {where / 'gear.json'}")
         last = views[-1]
         if last.layer is not None:
             out_dir = layer_out_dir(out_dir, last.layer)
-        payload = evaluate(
-            last, open_store(last, cache), out_dir, quick=quick, seed=seed, quiet=quiet,
-            variant=variant, notebook=notebook, n_tones=n_tones,
-        )
+        payload = evaluate(last, open_store(last, cache), out_dir, settings)
     if not quiet:
         for name, res in payload["factors"].items():
             typer.echo(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import h5py
@@ -10,6 +11,7 @@ import numpy as np
 
 from hear_probes.errors import HearProbesError
 from hear_probes.probes.gear.analysis import GearAnalysis, analyse
+from hear_probes.probes.gear.settings import GearSettings
 from hear_probes.stimuli.gear import (
     FACTOR_LABELS,
     GearTones,
@@ -78,23 +80,7 @@ def gear_tones_for(
     return tones, set_name
 
 
-def evaluate(
-    loaded,
-    store,
-    out_dir: Path,
-    *,
-    quick: bool = False,
-    seed: int = 0,
-    quiet: bool = False,
-    variant: str = "paper",
-    notebook: bool = False,
-    n_tones: int | None = None,
-    batch_size: int = 16,
-    isomap_neighbors: int = 100,
-    knn_k: int = 40,
-    tau: float = 0.05,
-    **stimulus_options,
-) -> dict:
+def evaluate(loaded, store, out_dir: Path, settings: GearSettings | None = None) -> dict:
     """Run the GEAR probe on a loaded HEAR module.
 
     Parameters
@@ -105,64 +91,32 @@ def evaluate(
         Its embedding store; tones are embedded only if the store lacks them.
     out_dir : Path
         Output folder (``gear.json``, ``gear_isomap.h5/.png/.html``, ``gear_knn.png``).
-    quick : bool
-        400 tones instead of 2500.
-    seed : int
-        Seed of the tone draws, the quick subset, the CV folds and pair sampling.
-    quiet : bool
-        No progress bar.
-    variant : {"paper", "perceptual"}
-        Stimulus design.
-    notebook : bool
-        Paper variant with the public notebook's deviations (see ``docs/gear.md``).
-    n_tones : int, optional
-        Explicit number of tones (seeded subset).
-    batch_size : int
-        Items per ``get_scene_embeddings`` call.
-    isomap_neighbors, knn_k, tau : int, int, float
-        Isomap K (100), kNN log-ratio K (40), sensitivity tolerance (0.05).
-    **stimulus_options
-        Overrides of the synthesis config fields.
+    settings : GearSettings, optional
+        The run, whole (default: :class:`GearSettings()`, the paper's design).
 
     Returns
     -------
     dict
         The payload written to ``gear.json``.
     """
-    from hear_probes.audio import resample
-    from hear_probes.embed import embed_set
+    from hear_probes.embed import embed_stimulus_set
 
+    st = settings or GearSettings()
     t0 = time.perf_counter()
-    tones, set_name = gear_tones_for(variant, quick, seed, n_tones, notebook, **stimulus_options)
-    sr_in, sr_out = tones.sample_rate, int(loaded.sample_rate)
-
-    def load_items(ids):
-        return [resample(x, sr_in, sr_out, loaded.resample_method) for x in tones.synthesize(ids)]
-
-    emb = embed_set(
-        loaded, store, PROBE, set_name, tones.item_ids, load_items, tones.stimulus_hash(),
-        batch_size=batch_size, quiet=quiet,
-    )
+    tones, set_name = gear_tones_for(st.variant, st.quick, st.seed, st.n_tones, st.notebook,
+                                     **st.stimulus_options)
+    sr_out = int(loaded.sample_rate)
+    emb = embed_stimulus_set(loaded, store, tones.stimulus_set(set_name),
+                             batch_size=st.batch_size, quiet=st.quiet)
     embed_s = time.perf_counter() - t0
     stimulus = _stimulus_info(tones, set_name)
     stimulus["model_sample_rate"] = sr_out
-    return analyse_and_write(
-        emb, tones.item_ids, Path(out_dir), loaded.describe(), stimulus=stimulus, seed=seed,
-        quick=quick, timings={"embed": embed_s}, isomap_neighbors=isomap_neighbors, knn_k=knn_k,
-        tau=tau,
-    )
+    return analyse_and_write(emb, tones.item_ids, Path(out_dir), loaded.describe(),
+                             stimulus=stimulus, settings=st, timings={"embed": embed_s})
 
 
-def evaluate_embeddings_file(
-    path: str | Path,
-    out_dir: Path,
-    *,
-    set_name: str | None = None,
-    seed: int = 0,
-    isomap_neighbors: int = 100,
-    knn_k: int = 40,
-    tau: float = 0.05,
-) -> dict:
+def evaluate_embeddings_file(path: str | Path, out_dir: Path, set_name: str | None = None,
+                             settings: GearSettings | None = None) -> dict:
     """Run the GEAR analyses on precomputed embeddings (``--embeddings FILE.h5``).
 
     The file holds ``/gear/<set>/embeddings`` (float32 ``[n, d]``) and ``/gear/<set>/item_ids``
@@ -176,8 +130,8 @@ def evaluate_embeddings_file(
         Output folder.
     set_name : str, optional
         Set under ``/gear``; default: ``tones`` if present, else the only set present.
-    seed, isomap_neighbors, knn_k, tau
-        As in :func:`evaluate`.
+    settings : GearSettings, optional
+        Its ``seed``, ``isomap_neighbors``, ``knn_k``, ``tau`` and ``figures`` are used.
 
     Returns
     -------
@@ -207,10 +161,9 @@ def evaluate_embeddings_file(
         "embeddings_file": str(path),
     }
     stimulus = {"set_name": set_name, "source": "embeddings file", "n_tones": len(stored.item_ids)}
-    return analyse_and_write(
-        stored.embeddings, stored.item_ids, Path(out_dir), model, stimulus=stimulus, seed=seed,
-        quick=False, timings={}, isomap_neighbors=isomap_neighbors, knn_k=knn_k, tau=tau,
-    )
+    st = replace(settings or GearSettings(), quick=False)
+    return analyse_and_write(stored.embeddings, stored.item_ids, Path(out_dir), model,
+                             stimulus=stimulus, settings=st, timings={})
 
 
 def _stimulus_info(tones: GearTones, set_name: str) -> dict:
@@ -235,13 +188,8 @@ def analyse_and_write(
     model: dict,
     *,
     stimulus: dict,
-    seed: int = 0,
-    quick: bool = False,
+    settings: GearSettings | None = None,
     timings: dict | None = None,
-    isomap_neighbors: int = 100,
-    knn_k: int = 40,
-    tau: float = 0.05,
-    figures: bool = True,
 ) -> dict:
     """Analyse embeddings whose ids encode GEAR factors and write every output.
 
@@ -252,20 +200,22 @@ def analyse_and_write(
     """
     from hear_probes.provenance import provenance, write_json
 
+    st = settings or GearSettings()
+    seed, quick, tau = st.seed, st.quick, st.tau
     factors = parse_item_ids(item_ids)
     if not factors or len(item_ids) < 20:
         raise HearProbesError(f"GEAR needs at least 20 tones with parseable ids; got {len(item_ids)}")
     scales = factor_scales(list(factors))
     n = len(item_ids)
     ana = analyse(
-        embeddings, factors, scales, isomap_neighbors=min(isomap_neighbors, n - 1),
-        knn_k=min(knn_k, n - 1), r2_ks=tuple(min(k, n - 1) for k in (10, 40)), tau=tau, seed=seed,
+        embeddings, factors, scales, isomap_neighbors=min(st.isomap_neighbors, n - 1),
+        knn_k=min(st.knn_k, n - 1), r2_ks=tuple(min(k, n - 1) for k in (10, 40)), tau=tau, seed=seed,
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     name = str(model.get("model_id", "model"))
     files = {k: FILES[k] for k in ("json", "isomap_h5")}
     write_isomap_file(out_dir / FILES["isomap_h5"], ana, item_ids, name)
-    if figures:
+    if st.figures:
         files.update({k: FILES[k] for k in _write_figures(ana, item_ids, out_dir, name)})
     all_timings = {**(timings or {}), **{f"analysis_{k}": v for k, v in ana.timings.items()}}
     payload = {

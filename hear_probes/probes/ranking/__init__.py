@@ -11,11 +11,12 @@ from hear_probes.lazy import lazy_attributes
 
 # Attributes are imported on first use (PEP 562), so that the CLI starts without torch.
 _LAZY = {
-    "DISTANCES": "hear_probes.probes.ranking.distances",
-    "get_distance": "hear_probes.probes.ranking.distances",
-    "parse_distance_names": "hear_probes.probes.ranking.distances",
+    "DISTANCES": "hear_probes.probes.ranking.catalogue",
+    "get_distance": "hear_probes.probes.ranking.catalogue",
+    "parse_distance_names": "hear_probes.probes.ranking.catalogue",
     "PUBLISHED": "hear_probes.probes.ranking.probe",
-    "QUICK_TRIALS": "hear_probes.probes.ranking.probe",
+    "QUICK_TRIALS": "hear_probes.probes.ranking.settings",
+    "RankingSettings": "hear_probes.probes.ranking.settings",
     "evaluate_distances": "hear_probes.probes.ranking.probe",
     "evaluate_module": "hear_probes.probes.ranking.probe",
     "evaluate": "hear_probes.probes.ranking.probe",

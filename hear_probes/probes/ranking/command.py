@@ -56,8 +56,8 @@ def command(
     quiet: QuietOpt = False,
 ) -> None:
     """Pitch/level ranking accuracy (Turian & Henry 2020) of a model or spectral distances."""
-    from hear_probes.probes.ranking.distances import parse_distance_names
-    from hear_probes.probes.ranking.probe import QUICK_TRIALS
+    from hear_probes.probes.ranking.catalogue import parse_distance_names
+    from hear_probes.probes.ranking.settings import QUICK_TRIALS, RankingSettings
 
     given = [x for x in (model, module, distance) if x]
     if len(given) != 1:
@@ -72,25 +72,27 @@ def command(
         except ValueError as exc:
             raise HearProbesError(str(exc)) from exc
         out_dir = default_out("spectral-distances", out)
-        evaluate_distances(names, Path(out_dir), n_trials=trials, seed=seed, duration=duration,
-                           figures=figures, batch_size=batch_size, quiet=quiet,
-                           curve_points=curve_points or (60 if quick else 200),
-                           heatmap_cells=heatmap_cells or (16 if quick else 40))
+        evaluate_distances(names, Path(out_dir), RankingSettings(
+            n_trials=trials, seed=seed, duration=duration, figures=figures,
+            batch_size=batch_size, quiet=quiet,
+            curve_points=curve_points or (60 if quick else 200),
+            heatmap_cells=heatmap_cells or (16 if quick else 40)))
     else:
         from hear_probes.cli_common import resolve_views
         from hear_probes.layers import layer_out_dir
         from hear_probes.probes.ranking.probe import evaluate_module
 
+        settings = RankingSettings(
+            n_trials=trials, seed=seed, duration=duration, metric=metric, figures=figures,
+            batch_size=max(batch_size, 16), quiet=quiet,
+            curve_points=curve_points or (40 if quick else 120),
+            heatmap_cells=heatmap_cells or (12 if quick else 32))
         loaded, views = resolve_views(model, module, model_path, layers, cache)
         out_dir = default_out(loaded, out)
         for view in views:  # --layers: one pass embeds every layer, one folder per layer
             where = Path(out_dir) if view.layer is None else layer_out_dir(out_dir, view.layer)
             try:
-                evaluate_module(view, open_store(view, cache), where, n_trials=trials, seed=seed,
-                                duration=duration, metric=metric, figures=figures,
-                                batch_size=max(batch_size, 16), quiet=quiet,
-                                curve_points=curve_points or (40 if quick else 120),
-                                heatmap_cells=heatmap_cells or (12 if quick else 32))
+                evaluate_module(view, open_store(view, cache), where, settings)
             except ValueError as exc:
                 raise HearProbesError(str(exc)) from exc
             if not quiet and view.layer is not None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hear_probes.probes.ranking.distances import DISPLAY_NAMES, SpectralDistance
+from hear_probes.probes.ranking.catalogue import DISPLAY_NAMES
+from hear_probes.probes.ranking.distances import SpectralDistance
 from hear_probes.probes.ranking.figures import (
     CURVE_LEVEL,
     CURVE_TARGETS,
@@ -17,6 +18,7 @@ from hear_probes.probes.ranking.figures import (
     plot_heatmaps,
     plot_pitch_curves,
 )
+from hear_probes.probes.ranking.settings import RankingSettings
 
 __all__ = ["spectral_figures", "module_figures"]
 
@@ -53,23 +55,18 @@ def spectral_figures(
     return [p.name for p in paths]
 
 
-def module_figures(
-    loaded,
-    store,
-    out_dir: Path,
-    duration: float = 1.0,
-    metric: str = "euclidean",
-    curve_points: int = 120,
-    heatmap_cells: int = 32,
-    batch_size: int = 16,
-    quiet: bool = False,
-) -> list[str]:
-    """The same figures from a HEAR module's scene embeddings (stimuli embedded via the store)."""
-    from hear_probes.embed import embed_set
-    from hear_probes.probes.ranking.embedding import embedding_distance
-    from hear_probes.stimuli.sines import render_items, sine_item_id, stimulus_hash
+def module_figures(loaded, store, out_dir: Path, settings: RankingSettings) -> list[str]:
+    """The same figures from a HEAR module's scene embeddings (stimuli embedded via the store).
 
-    sr = loaded.sample_rate
+    Uses ``duration``, ``metric``, ``curve_points``, ``heatmap_cells``, ``batch_size`` and
+    ``quiet`` of ``settings``.
+    """
+    from hear_probes.embed import embed_stimulus_set
+    from hear_probes.probes.ranking.embedding import embedding_distance
+    from hear_probes.stimuli.sines import sine_item_id, sines_stimulus_set
+
+    duration, metric = settings.duration, settings.metric
+    curve_points, heatmap_cells = settings.curve_points, settings.heatmap_cells
     freqs = pitch_sweep(curve_points)
     ff, ll = level_grid(heatmap_cells, heatmap_cells)
     targets = [(t, CURVE_LEVEL) for t in CURVE_TARGETS] + [HEATMAP_TARGET]
@@ -78,10 +75,10 @@ def module_figures(
               + [(f, lev, 0.0) for f, lev in zip(ff.ravel(), ll.ravel(), strict=True)])
     ids = list(dict.fromkeys(sine_item_id(*p) for p in params))
     row = {item: k for k, item in enumerate(ids)}
-    emb = embed_set(loaded, store, "ranking",
-                    f"sines-figures-{curve_points}-{heatmap_cells}-{duration:g}s", ids,
-                    lambda chunk: render_items(chunk, sr, duration), stimulus_hash(sr, duration),
-                    batch_size=batch_size, quiet=quiet).astype(np.float64)
+    sines = sines_stimulus_set(ids, f"sines-figures-{curve_points}-{heatmap_cells}-{duration:g}s",
+                               duration)
+    emb = embed_stimulus_set(loaded, store, sines, batch_size=settings.batch_size,
+                             quiet=settings.quiet).astype(np.float64)
 
     def rows(ps):
         return emb[[row[sine_item_id(*p)] for p in ps]]

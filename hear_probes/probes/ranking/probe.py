@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from hear_probes.probes.ranking.accuracy import GRADIENT_TIE_RTOL, TIE_RTOL, summarise
-from hear_probes.probes.ranking.distances import DISPLAY_NAMES, get_distance
+from hear_probes.probes.ranking.catalogue import DISPLAY_NAMES, get_distance
+from hear_probes.probes.ranking.settings import DISTANCE_DEFAULTS, QUICK_TRIALS, RankingSettings
 from hear_probes.probes.ranking.trials import (
     COLUMNS,
     DEFAULT_EPSILONS,
@@ -33,7 +34,6 @@ __all__ = [
     "write_outputs",
 ]
 
-QUICK_TRIALS = 50
 #: Turian & Henry (2020), Table 1, fine and coarse columns (the eps column is held out).
 PUBLISHED = {
     "spectrogram": {"pitch": {"fine": 0.574, "coarse": 0.695},
@@ -151,21 +151,16 @@ def write_outputs(payload: dict, out_dir: Path) -> dict:
     return payload
 
 
-def evaluate_distances(
-    names: Sequence[str],
-    out_dir: Path,
-    *,
-    n_trials: int = 1000,
-    seed: int = 0,
-    duration: float = 1.0,
-    epsilons: dict | None = None,
-    figures: bool = True,
-    curve_points: int = 200,
-    heatmap_cells: int = 40,
-    batch_size: int = 10,
-    quiet: bool = False,
-) -> dict:
-    """Ranking accuracy of catalogue distances; writes ``ranking.json``/``.csv`` and figures."""
+def evaluate_distances(names: Sequence[str], out_dir: Path,
+                       settings: RankingSettings = DISTANCE_DEFAULTS) -> dict:
+    """Ranking accuracy of catalogue distances; writes ``ranking.json``/``.csv`` and figures.
+
+    ``settings.metric`` is not used (each distance is its own metric).
+    """
+    n_trials, seed, duration = settings.n_trials, settings.seed, settings.duration
+    batch_size, quiet = settings.batch_size, settings.quiet
+    epsilons, figures = settings.epsilons, settings.figures
+    curve_points, heatmap_cells = settings.curve_points, settings.heatmap_cells
     from tqdm import tqdm
 
     from hear_probes.probes.ranking.spectral import score_distances
@@ -210,24 +205,29 @@ def evaluate_distances(
     return write_outputs(payload, out_dir)
 
 
-def evaluate_module(
-    loaded,
-    store,
-    out_dir: Path,
-    *,
-    n_trials: int = 1000,
-    seed: int = 0,
-    duration: float = 1.0,
-    metric: str = "euclidean",
-    epsilons: dict | None = None,
-    figures: bool = True,
-    curve_points: int = 120,
-    heatmap_cells: int = 32,
-    batch_size: int = 16,
-    quiet: bool = False,
-) -> dict:
+def ranking_stimulus_set(items, n_trials: int, seed: int, duration: float):
+    """The sines of a run's trials as one stimulus set (``/ranking/sines-n<N>-seed<S>-<D>s``)."""
+    from hear_probes.stimuli.sines import sines_stimulus_set
+
+    return sines_stimulus_set(items.item_ids, f"sines-n{n_trials}-seed{seed}-{duration:g}s",
+                              duration)
+
+
+def default_stimulus_sets(n_trials: int = 1000, seed: int = 0, duration: float = 1.0) -> list:
+    """The stimulus set a default ``ranking`` run embeds (``hear-probes embed --stimuli ranking``)."""
+    from hear_probes.probes.ranking.embedding import round_trials, trial_items
+
+    items = trial_items(round_trials(sample_trials(n_trials, seed=seed)), DEFAULT_EPSILONS)
+    return [ranking_stimulus_set(items, n_trials, seed, duration)]
+
+
+def evaluate_module(loaded, store, out_dir: Path,
+                    settings: RankingSettings | None = None) -> dict:
     """Ranking accuracy of a HEAR module's scene embeddings; writes the probe outputs."""
-    from hear_probes.embed import embed_set
+    st = settings or RankingSettings()
+    n_trials, seed, duration, metric = st.n_trials, st.seed, st.duration, st.metric
+    epsilons, figures, batch_size, quiet = st.epsilons, st.figures, st.batch_size, st.quiet
+    from hear_probes.embed import embed_stimulus_set
     from hear_probes.probes.ranking.embedding import (
         METRICS,
         NotDifferentiable,
@@ -239,7 +239,6 @@ def evaluate_module(
         trial_items,
     )
     from hear_probes.provenance import provenance
-    from hear_probes.stimuli.sines import render_items, stimulus_hash
 
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(METRICS)}")
@@ -264,11 +263,8 @@ def evaluate_module(
                                    strict=True))
     timings["gradients"] = time.perf_counter() - t1
     t0 = time.perf_counter()
-    emb = embed_set(
-        loaded, store, "ranking", f"sines-n{n_trials}-seed{seed}-{duration:g}s", items.item_ids,
-        lambda ids: render_items(ids, sr, duration), stimulus_hash(sr, duration),
-        batch_size=batch_size, quiet=quiet, precomputed=precomputed,
-    )
+    emb = embed_stimulus_set(loaded, store, ranking_stimulus_set(items, n_trials, seed, duration),
+                             batch_size=batch_size, quiet=quiet, precomputed=precomputed)
     timings["embed"] = time.perf_counter() - t0
     warn: list[str] = []
     if is_constant(emb):
@@ -288,8 +284,7 @@ def evaluate_module(
         from hear_probes.probes.ranking.plots import module_figures
 
         t2 = time.perf_counter()
-        figure_paths = module_figures(loaded, store, out_dir, duration, metric, curve_points,
-                                      heatmap_cells, batch_size, quiet)
+        figure_paths = module_figures(loaded, store, out_dir, st)
         timings["figures"] = time.perf_counter() - t2
     payload = {
         "probe": "ranking",
@@ -311,8 +306,7 @@ def evaluate_module(
     return write_outputs(payload, out_dir)
 
 
-def evaluate(loaded, store, out_dir: Path, *, quick: bool = False, seed: int = 0,
-             quiet: bool = False, **probe_options) -> dict:
+def evaluate(loaded, store, out_dir: Path, settings: RankingSettings | None = None) -> dict:
     """Run the ranking probe on a loaded HEAR module; writes ``<out_dir>/ranking.json`` etc.
 
     Parameters
@@ -323,25 +317,13 @@ def evaluate(loaded, store, out_dir: Path, *, quick: bool = False, seed: int = 0
         Its embedding store (stimuli are embedded once and cached there).
     out_dir : Path
         Output folder.
-    quick : bool
-        Few trials, short stimuli and small figures (seconds instead of minutes).
-    seed : int
-        Seed of the trial sampler.
-    quiet : bool
-        No progress bars.
-    **probe_options
-        ``n_trials`` (1000), ``duration`` (1.0 s), ``metric`` ("euclidean", "cosine", "l1"),
-        ``figures`` (True), ``batch_size`` (16), ``epsilons``.
+    settings : RankingSettings, optional
+        The run (default: :class:`RankingSettings()`; ``RankingSettings().quick()`` for a
+        quick run).
 
     Returns
     -------
     dict
         The payload written to ``ranking.json``.
     """
-    opts = dict(probe_options)
-    if quick:
-        opts.setdefault("n_trials", QUICK_TRIALS)
-        opts.setdefault("duration", 0.5)
-        opts.setdefault("curve_points", 40)
-        opts.setdefault("heatmap_cells", 12)
-    return evaluate_module(loaded, store, Path(out_dir), seed=seed, quiet=quiet, **opts)
+    return evaluate_module(loaded, store, Path(out_dir), settings)

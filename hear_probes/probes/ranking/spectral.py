@@ -68,7 +68,7 @@ def _scale(spectra: Sequence[torch.Tensor], gain: torch.Tensor) -> list[torch.Te
     return [s * g for s in spectra]
 
 
-def score_distances(
+def score_distances(  # noqa: C901, PLR0915  (the batched hot loop; shared STFTs stay in one scope)
     distances: Sequence[SpectralDistance],
     trials: Trials,
     duration: float = 1.0,

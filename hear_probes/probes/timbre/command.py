@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -85,27 +86,35 @@ def command(
         raise HearProbesError(f"--rating-norm {rating_norm!r}: choose {', '.join(RATING_NORMALISATIONS)}")
     if feature_norm not in FEATURE_NORMALISATIONS:
         raise HearProbesError(f"--feature-norm {feature_norm!r}: choose {', '.join(FEATURE_NORMALISATIONS)}")
+    from hear_probes.probes.timbre.metric import FitOptions
+    from hear_probes.probes.timbre.probe import TimbreSettings
+    from hear_probes.probes.timbre.settings import TimbreRun, robustness_config
+
     names = [d.strip() for d in datasets.split(",") if d.strip()] if datasets else None
-    ref = reference
-    opts = dict(loso=loso, regularised=regularised, init=init, ftol=ftol, gtol=gtol,
-                maxiter=maxiter, rating_norm=rating_norm, feature_norm=feature_norm,
-                workers=workers, scheduler=scheduler, allow_identical=allow_identical)
+    fit = {"ftol": ftol, "gtol": gtol, "maxiter": maxiter}
+    settings = TimbreSettings(
+        options=replace(FitOptions(init=init), **{k: v for k, v in fit.items() if v is not None}),
+        loso=loso, regularised=regularised,
+        robustness=robustness_config(seed, quick) if robustness else None,
+        rating_norm=rating_norm, feature_norm=feature_norm, allow_identical=allow_identical,
+        workers=workers, scheduler=scheduler)
+    run = TimbreRun(settings=settings, data_dir=data, datasets=tuple(names) if names else None,
+                    quick=quick, seed=seed, quiet=quiet, reference=reference)
     if embeddings is not None:
         from hear_probes.probes.timbre.runner import evaluate_embeddings
 
         out_dir = default_out(embeddings.stem, out)
-        payload = evaluate_embeddings(embeddings, Path(out_dir), quick=quick, seed=seed,
-                                      quiet=quiet, data_dir=data, datasets=names,
-                                      robustness=robustness, reference=ref, **opts)
+        payload = evaluate_embeddings(embeddings, Path(out_dir), run)
     else:
-        from hear_probes.probes.timbre.runner import evaluate
+        from hear_probes.cli_common import model_loader, run_prerequisites
+        from hear_probes.probes.timbre.runner import evaluate, reference_prerequisite
 
         loaded = resolve_loaded(model, module, model_path)
         store = open_store(loaded, cache)
         out_dir = default_out(loaded, out)
-        payload = evaluate(loaded, store, Path(out_dir), quick=quick, seed=seed, quiet=quiet,
-                           data_dir=data, datasets=names, robustness=robustness, reference=ref,
-                           **opts)
+        run_prerequisites(reference_prerequisite(loaded.model_id, Path(out_dir), run),
+                          model_loader(cache))
+        payload = evaluate(loaded, store, Path(out_dir), run)
     if not quiet:
         typer.echo(summary_line(payload) + f" -> {Path(out_dir) / 'timbre.json'}")
 

@@ -209,8 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     try:
+        from hear_probes.embed import embed_timbre
         from hear_probes.hear_module import load_hear_module
-        from hear_probes.stimuli.timbre import embed_timbre, find_timbre_dir, load_timbre_dataset
+        from hear_probes.stimuli.timbre import find_timbre_dir, load_timbre_dataset
         from hear_probes.store import EmbeddingStore
 
         root = find_timbre_dir(args.data)

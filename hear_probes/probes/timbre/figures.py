@@ -128,7 +128,7 @@ def plot_robustness_curves(
     return _save(fig, out_png)
 
 
-def plot_relative_db_heatmap(
+def plot_relative_db_heatmap(  # noqa: C901, PLR0912  (figure layout: one branch per optional annotation)
     results: Mapping[str, Mapping],
     out_png: str | Path,
     *,

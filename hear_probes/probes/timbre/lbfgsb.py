@@ -61,19 +61,39 @@ def _setulb():
     return getattr(_lbfgsb, "setulb", None)
 
 
+@dataclass(frozen=True)
+class LbfgsbOptions:
+    """Stopping rules and driver of one L-BFGS-B run (travel as one object).
+
+    Attributes
+    ----------
+    maxiter, maxls, ftol, gtol, maxcor, maxfun
+        As in ``scipy.optimize.minimize(method="L-BFGS-B", options=...)``.
+    driver : {"auto", "direct", "scipy"}
+        ``"direct"``: reverse communication with scipy's compiled routine (fast);
+        ``"scipy"``: ``scipy.optimize.minimize``; ``"auto"``: direct when available.
+    """
+
+    maxiter: int
+    maxls: int
+    ftol: float
+    gtol: float
+    maxcor: int = 10
+    maxfun: int = DEFAULT_MAXFUN
+    driver: str = "auto"
+
+    def scipy_options(self) -> dict:
+        """The ``options`` of ``scipy.optimize.minimize(method="L-BFGS-B")``."""
+        return {"maxiter": self.maxiter, "maxls": self.maxls, "ftol": self.ftol,
+                "gtol": self.gtol, "maxcor": self.maxcor, "maxfun": self.maxfun}
+
+
 def minimize_lbfgsb(
     fun_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
     x0: np.ndarray,
     lower: float,
     upper: float,
-    *,
-    maxiter: int,
-    maxls: int,
-    ftol: float,
-    gtol: float,
-    maxcor: int = 10,
-    maxfun: int = DEFAULT_MAXFUN,
-    driver: str = "auto",
+    options: LbfgsbOptions,
 ) -> LbfgsbResult:
     """Minimise ``fun_and_grad`` under the box ``lower <= x <= upper`` with L-BFGS-B.
 
@@ -85,46 +105,46 @@ def minimize_lbfgsb(
         Starting point (clipped into the box, as scipy does).
     lower, upper : float
         Bounds shared by every coordinate.
-    maxiter, maxls, ftol, gtol, maxcor, maxfun
-        As in ``scipy.optimize.minimize(method="L-BFGS-B", options=...)``.
-    driver : {"auto", "direct", "scipy"}
-        ``"direct"``: reverse communication with scipy's compiled routine (fast);
-        ``"scipy"``: ``scipy.optimize.minimize``; ``"auto"``: direct when available.
+    options : LbfgsbOptions
+        Stopping rules and driver.
 
     Returns
     -------
     LbfgsbResult
     """
+    driver = options.driver
     if driver not in DRIVERS:
         raise ValueError(f"driver must be one of {DRIVERS}, not {driver!r}")
     x0 = np.clip(np.asarray(x0, dtype=np.float64), lower, upper)
     setulb = _setulb() if driver != "scipy" else None
     if setulb is not None:
         try:
-            return _direct(setulb, fun_and_grad, x0, lower, upper, maxiter, maxls, ftol, gtol,
-                           maxcor, maxfun)
+            return _direct(setulb, fun_and_grad, x0, (lower, upper), options)
         except TypeError:  # another scipy's private signature
             if driver == "direct":
                 raise
     elif driver == "direct":
         raise RuntimeError("scipy.optimize._lbfgsb.setulb is not available in this scipy")
-    return _via_scipy(fun_and_grad, x0, lower, upper, maxiter, maxls, ftol, gtol, maxcor, maxfun)
+    return _via_scipy(fun_and_grad, x0, (lower, upper), options)
 
 
-def _via_scipy(fun_and_grad, x0, lower, upper, maxiter, maxls, ftol, gtol, maxcor, maxfun):
+def _via_scipy(fun_and_grad, x0: np.ndarray, box: tuple[float, float],
+               options: LbfgsbOptions) -> LbfgsbResult:
     res = minimize(
         fun_and_grad, x0, jac=True, method="L-BFGS-B",
-        bounds=[(lower, upper)] * x0.size,
-        options={"maxiter": maxiter, "maxls": maxls, "ftol": ftol, "gtol": gtol,
-                 "maxcor": maxcor, "maxfun": maxfun},
+        bounds=[box] * x0.size,
+        options=options.scipy_options(),
     )
     return LbfgsbResult(x=np.asarray(res.x, dtype=np.float64), fun=float(res.fun),
                         nit=int(res.nit), nfev=int(res.nfev), success=bool(res.success),
                         message=str(res.message), driver="scipy")
 
 
-def _direct(setulb, fun_and_grad, x0, lower, upper, maxiter, maxls, ftol, gtol, maxcor, maxfun):
-    n, m = x0.size, int(maxcor)
+def _direct(setulb, fun_and_grad, x0: np.ndarray, box: tuple[float, float],
+            options: LbfgsbOptions) -> LbfgsbResult:
+    lower, upper = box
+    maxiter, maxls, maxfun, gtol = options.maxiter, options.maxls, options.maxfun, options.gtol
+    n, m = x0.size, int(options.maxcor)
     x = x0.copy()
     low = np.full(n, lower, dtype=np.float64)
     up = np.full(n, upper, dtype=np.float64)
@@ -138,7 +158,7 @@ def _direct(setulb, fun_and_grad, x0, lower, upper, maxiter, maxls, ftol, gtol, 
     lsave = np.zeros(4, dtype=np.int32)
     isave = np.zeros(44, dtype=np.int32)
     dsave = np.zeros(29, dtype=np.float64)
-    factr = ftol / np.finfo(float).eps
+    factr = options.ftol / np.finfo(float).eps
     nit = nfev = 0
     last_x = None
     while True:

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy.optimize import nnls
 
-from hear_probes.probes.timbre.lbfgsb import DRIVERS, minimize_lbfgsb
+from hear_probes.probes.timbre.lbfgsb import DRIVERS, LbfgsbOptions, minimize_lbfgsb
 
 #: Paper settings (Sec. IV, "Optimization").
 PAPER_MAXITER = 10_000
@@ -101,6 +101,11 @@ class FitOptions:
             raise ValueError(f"FitOptions.driver must be one of {DRIVERS}, not {self.driver!r}")
         if self.maxiter < 1 or self.maxls < 1:
             raise ValueError("FitOptions.maxiter and maxls must be >= 1")
+
+    def lbfgsb(self) -> LbfgsbOptions:
+        """The L-BFGS-B part of these options, as one object."""
+        return LbfgsbOptions(maxiter=self.maxiter, maxls=self.maxls, ftol=self.ftol,
+                             gtol=self.gtol, maxcor=self.maxcor, driver=self.driver)
 
     @classmethod
     def paper(cls, **overrides) -> FitOptions:
@@ -394,11 +399,8 @@ def _fit_metric(D, s, options: FitOptions, seed: int | None, active) -> FitResul
     p0 = objective.pearson(w0)
     if options.init == "exact" and not options.polish:
         return _exact_result(w0, p0, active, options, n_eval=objective.n_eval, t0=t0)
-    res = minimize_lbfgsb(
-        objective.value_and_gradient, w0, options.w_min, options.w_max,
-        maxiter=options.maxiter, maxls=options.maxls, ftol=options.ftol, gtol=options.gtol,
-        maxcor=options.maxcor, driver=options.driver,
-    )
+    res = minimize_lbfgsb(objective.value_and_gradient, w0, options.w_min, options.w_max,
+                          options.lbfgsb())
     x = np.asarray(res.x, dtype=np.float64)
     w_active = np.clip(x, options.w_min, options.w_max)
     p = objective.pearson(w_active)

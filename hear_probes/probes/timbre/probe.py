@@ -131,7 +131,7 @@ def rows_from_file(path: str | Path) -> Callable[[object], np.ndarray]:
     return rows_for
 
 
-def run_studies(
+def run_studies(  # noqa: C901, PLR0912  (collects every task kind of a run: fit, LOSO, regularised, robustness)
     studies: Sequence[Study], settings: TimbreSettings, *, seed: int = 0, quiet: bool = False
 ) -> tuple[list[StudyResult], dict[str, float]]:
     """Run every fit of every study in one parallel batch and assemble the results.

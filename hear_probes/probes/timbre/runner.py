@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from hear_probes.errors import HearProbesError
+from hear_probes.probes.registry import Prerequisite
 from hear_probes.probes.timbre import figures
-from hear_probes.probes.timbre.metric import FitOptions
 from hear_probes.probes.timbre.probe import (
     QUICK_DATASETS,
-    QUICK_ROBUSTNESS,
     TimbreSettings,
     load_studies,
     rows_from_file,
@@ -27,50 +27,10 @@ from hear_probes.probes.timbre.results import (
     reference_from_payload,
     write_weights,
 )
-from hear_probes.probes.timbre.robustness import RobustnessConfig
+from hear_probes.probes.timbre.settings import TimbreRun
 
 #: Default reference representation of the relative robustness (dB).
 DEFAULT_REFERENCE = "stft"
-
-
-def make_settings(
-    *,
-    quick: bool = False,
-    seed: int = 0,
-    robustness: bool = False,
-    loso: bool = True,
-    regularised: bool = True,
-    init: str = "exact",
-    ftol: float | None = None,
-    gtol: float | None = None,
-    maxiter: int | None = None,
-    maxls: int | None = None,
-    rating_norm: str = "none",
-    feature_norm: str = "none",
-    allow_identical: bool = False,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    deltas: Sequence[float] | None = None,
-    realisations: int | None = None,
-) -> TimbreSettings:
-    """Build :class:`TimbreSettings` from plain options (CLI and ``evaluate`` keywords)."""
-    base = FitOptions(init=init)
-    over = {k: v for k, v in {"ftol": ftol, "gtol": gtol, "maxiter": maxiter, "maxls": maxls}.items()
-            if v is not None}
-    options = FitOptions(**{**base.to_dict(), **over})
-    rcfg = None
-    if robustness:
-        kw: dict = {"seed": seed}
-        if quick:
-            kw.update(QUICK_ROBUSTNESS)
-        if deltas is not None:
-            kw["deltas"] = tuple(float(d) for d in deltas)
-        if realisations is not None:
-            kw["realisations"] = int(realisations)
-        rcfg = RobustnessConfig(**kw)
-    return TimbreSettings(options=options, loso=loso, regularised=regularised, robustness=rcfg, rating_norm=rating_norm,
-                          feature_norm=feature_norm, allow_identical=allow_identical,
-                          workers=workers, scheduler=scheduler)
 
 
 def select_datasets(data_dir: Path, datasets: Sequence[str] | None, quick: bool) -> list[str]:
@@ -96,14 +56,12 @@ def resolve_reference(
     model_id: str,
     out_dir: Path,
     settings: TimbreSettings,
-    *,
-    compute=None,
 ) -> dict | None:
     """Reference areas for the relative robustness.
 
     ``reference`` may be a timbre.json file, a folder holding one, or a representation name.
     A name is looked up as ``<out_dir>/../<name>/timbre.json`` (the default result layout);
-    if absent and ``compute`` is given, ``compute(name)`` is called to produce it there. The
+    the caller computes it there beforehand when missing (:func:`reference_prerequisite`). The
     representation being evaluated can be its own reference (0 dB).
     """
     if reference is None or settings.robustness is None:
@@ -125,27 +83,21 @@ def resolve_reference(
         return reference_from_payload(payload, name, str(p), settings)
     sibling = out_dir.parent / safe_name(reference)
     if not (sibling / JSON_NAME).is_file():
-        if compute is None:
-            raise HearProbesError(
-                f"no timbre result for the reference {reference!r} at {sibling / JSON_NAME}; run "
-                f"'hear-probes probe timbre --model {reference} --robustness --out {sibling}' or "
-                "pass --reference PATH/timbre.json"
-            )
-        compute(reference, sibling)
+        raise HearProbesError(
+            f"no timbre result for the reference {reference!r} at {sibling / JSON_NAME}; run "
+            f"'hear-probes probe timbre --model {reference} --robustness --out {sibling}' or "
+            "pass --reference PATH/timbre.json"
+        )
     payload = read_result(sibling)
     return reference_from_payload(payload, reference, str(sibling / JSON_NAME), settings)
 
 
 def run_and_write(
     studies,
-    settings: TimbreSettings,
+    run: TimbreRun,
     model_info: dict,
     out_dir: Path,
     *,
-    seed: int = 0,
-    quiet: bool = False,
-    reference: str | None = None,
-    compute_reference=None,
     timings: dict | None = None,
 ) -> dict:
     """Run the fits of ``studies`` and write timbre.json, timbre.csv, weights and figures.
@@ -154,7 +106,21 @@ def run_and_write(
     be computed; when they cannot, the run goes on without ``relative_area_db`` and says so
     (stderr, and ``robustness_reference.missing`` in timbre.json). An explicit ``reference``
     that cannot be resolved is an error. ``"none"`` skips the reference.
+
+    Parameters
+    ----------
+    studies : list of Study
+        Prepared studies (:func:`~hear_probes.probes.timbre.probe.load_studies`).
+    run : TimbreRun
+        The run's settings (fit settings, seed, quiet, reference).
+    model_info : dict
+        The ``model`` block of timbre.json.
+    out_dir : Path
+        Output folder.
+    timings : dict, optional
+        Timings so far (e.g. ``{"embed": s}``), merged into the provenance.
     """
+    settings, seed, quiet, reference = run.settings, run.seed, run.quiet, run.reference
     if reference is not None and reference.lower() == "none":
         reference, settings_ref_off = None, True
     else:
@@ -168,8 +134,7 @@ def run_and_write(
     strict = reference is not None
     ref_name = reference if strict else DEFAULT_REFERENCE
     try:
-        ref = None if settings_ref_off else resolve_reference(ref_name, model_info.get("model_id", ""), out_dir, settings,
-                                compute=compute_reference)
+        ref = None if settings_ref_off else resolve_reference(ref_name, model_info.get("model_id", ""), out_dir, settings)
     except HearProbesError as exc:
         if strict:
             raise
@@ -208,12 +173,8 @@ def run_and_write(
     return payload
 
 
-def evaluate(loaded, store, out_dir: Path, *, quick: bool = False, seed: int = 0,
-             quiet: bool = False, data_dir: str | Path | None = None,
-             datasets: Sequence[str] | None = None, robustness: bool = False,
-             reference: str | None = None, compute_reference: bool = True,
-             **options) -> dict:
-    """Run the timbre probe on a loaded HEAR module (the probe contract).
+def evaluate(loaded, store, out_dir: Path, run: TimbreRun | None = None) -> dict:
+    """Run the timbre probe on a loaded HEAR module.
 
     Embeds the sounds of the studies through ``store`` (reusing what is cached), learns the
     metric on each study, and writes ``<out_dir>/timbre.json``, ``timbre.csv``,
@@ -224,90 +185,83 @@ def evaluate(loaded, store, out_dir: Path, *, quick: bool = False, seed: int = 0
     loaded : LoadedModule
     store : EmbeddingStore
     out_dir : Path
-    quick : bool
-        Four small studies, and a 3-level × 2-realisation robustness sweep.
-    seed : int
-        Seed of the robustness noise and of the random initialisation.
-    quiet : bool
-    data_dir : path, optional
-        Timbre datasets folder (default: the fetched copy).
-    datasets : sequence of str, optional
-        Subset of studies.
-    robustness : bool
-        Run the robustness sweep.
-    reference : str or None
-        Reference of the relative robustness (name, folder or timbre.json, or "none"). Default
-        (None): "stft", computed if missing, skipped with a message if it cannot be.
-    compute_reference : bool
-        Compute the reference's results (in ``<out_dir>/../<name>``) when they are missing.
-    **options
-        Passed to :func:`make_settings` (init, ftol, gtol, maxiter, maxls, loso, regularised,
-        rating_norm, feature_norm, allow_identical, workers, scheduler, deltas,
-        realisations).
+    run : TimbreRun, optional
+        The run's settings, whole (default: :class:`TimbreRun()`).
+        A reference given by name is read from ``<out_dir>/../<name>/timbre.json``; the
+        caller computes it first when missing (:func:`reference_prerequisite`).
 
     Returns
     -------
     dict
         The timbre.json payload.
     """
-    from hear_probes.stimuli.timbre import embed_timbre, find_timbre_dir
+    from hear_probes.embed import embed_stimulus_sets
+    from hear_probes.stimuli.timbre import find_timbre_dir, timbre_stimulus_sets
 
-    root = find_timbre_dir(data_dir)
-    names = select_datasets(root, datasets, quick)
-    settings = make_settings(quick=quick, seed=seed, robustness=robustness, **options)
+    run = run or TimbreRun()
+    root = find_timbre_dir(run.data_dir)
+    names = select_datasets(root, run.datasets, run.quick)
     t0 = time.perf_counter()
-    emb = embed_timbre(loaded, store, root, names, quiet=quiet)
+    emb = embed_stimulus_sets(loaded, store, timbre_stimulus_sets(root, names), quiet=run.quiet)
     t_embed = time.perf_counter() - t0
-    studies = load_studies(root, names, lambda ds: emb[ds.name], settings)
-
-    def _compute(name: str, folder: Path) -> None:
-        from hear_probes.hear_module import load_hear_module
-        from hear_probes.store import EmbeddingStore
-
-        ref_loaded = load_hear_module(name=name)
-        cache = store.path.parent.parent if store is not None else None
-        ref_store = EmbeddingStore.for_model(ref_loaded, cache)
-        evaluate(ref_loaded, ref_store, folder, quick=quick, seed=seed, quiet=quiet,
-                 data_dir=root, datasets=names, robustness=True, reference=name, **options)
-
-    return run_and_write(
-        studies, settings, loaded.describe(), Path(out_dir), seed=seed, quiet=quiet,
-        reference=reference, compute_reference=_compute if compute_reference else None,
-        timings={"embed": t_embed},
-    )
+    studies = load_studies(root, names, lambda ds: emb[ds.name], run.settings)
+    return run_and_write(studies, run, loaded.describe(), Path(out_dir),
+                         timings={"embed": t_embed})
 
 
-def evaluate_embeddings(embeddings_file: str | Path, out_dir: Path, *, quick: bool = False,
-                        seed: int = 0, quiet: bool = False, data_dir: str | Path | None = None,
-                        datasets: Sequence[str] | None = None, robustness: bool = False,
-                        reference: str | None = None, model_id: str | None = None,
-                        **options) -> dict:
+def reference_prerequisite(model_id: str, out_dir: Path, run: TimbreRun) -> list[Prerequisite]:
+    """The robustness reference a run reads by name, to be computed first when missing.
+
+    Empty without ``--robustness``, with ``--reference none``, a path, or the model itself.
+    The reference runs with the same settings (``reference`` = itself) in
+    ``<out_dir>/../<name>``; the default reference (``stft``) is not required (the run goes
+    on without ``relative_area_db`` if it cannot be computed).
+    """
+    from hear_probes.store import safe_name
+
+    ref = run.reference
+    if run.settings.robustness is None or (ref is not None and ref.lower() == "none"):
+        return []
+    name = ref if ref is not None else DEFAULT_REFERENCE
+    p = Path(name).expanduser()
+    if name == model_id or p.suffix == ".json" or "/" in name or name.startswith((".", "~")) \
+            or p.is_dir():
+        return []
+
+    def compute(loaded, store, folder: Path) -> dict:
+        return evaluate(loaded, store, folder, replace(run, reference=name))
+
+    return [Prerequisite(name, Path(out_dir).parent / safe_name(name), JSON_NAME, compute,
+                         required=ref is not None)]
+
+
+def evaluate_embeddings(embeddings_file: str | Path, out_dir: Path, run: TimbreRun | None = None,
+                        model_id: str | None = None) -> dict:
     """Run the timbre probe on precomputed embeddings (HDF5 file in the store layout).
 
     Rows of ``/timbre/<Dataset>/embeddings`` are matched to the ratings by ``item_ids`` (the
     sound file names without extension), never by position; the ratings come from
-    ``data_dir``. A reference given by name must already have results (nothing can be
+    ``run.data_dir``. A reference given by name must already have results (nothing can be
     embedded from here).
     """
     from hear_probes.stimuli.timbre import find_timbre_dir
     from hear_probes.store import check_embeddings_file, list_sets_in_file
 
+    run = run or TimbreRun()
     path = check_embeddings_file(embeddings_file)  # before asking for --data
-    root = find_timbre_dir(data_dir)
-    if datasets:
-        names = select_datasets(root, datasets, quick)
+    root = find_timbre_dir(run.data_dir)
+    if run.datasets:
+        names = select_datasets(root, run.datasets, run.quick)
     else:
         in_file = set(list_sets_in_file(path, "timbre"))
         if not in_file:
             raise HearProbesError(f"{path}: no /timbre/<Dataset> groups (see docs/embedding-store.md)")
-        names = [d for d in select_datasets(root, None, quick) if d in in_file]
+        names = [d for d in select_datasets(root, None, run.quick) if d in in_file]
         if not names:
             raise HearProbesError(
                 f"{path}: its studies ({', '.join(sorted(in_file))}) are not in {root}"
             )
-    settings = make_settings(quick=quick, seed=seed, robustness=robustness, **options)
-    studies = load_studies(root, names, rows_from_file(path), settings)
+    studies = load_studies(root, names, rows_from_file(path), run.settings)
     model_info = {"model_id": model_id or path.stem, "embeddings_file": str(path.resolve()),
                   "weights_id": "", "adapter_version": "", "options": {}}
-    return run_and_write(studies, settings, model_info, Path(out_dir), seed=seed, quiet=quiet,
-                         reference=reference)
+    return run_and_write(studies, run, model_info, Path(out_dir))

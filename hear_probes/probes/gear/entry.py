@@ -1,0 +1,51 @@
+"""The GEAR probe's declaration in the probe registry (:mod:`hear_probes.probes.registry`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hear_probes.probes.gear import tables
+from hear_probes.probes.gear.command import command
+from hear_probes.probes.gear.settings import GearSettings
+from hear_probes.probes.registry import Probe, ReportSection, RunOptions
+from hear_probes.result_schema import GEAR
+
+
+def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
+    """Run the GEAR probe with the ``evaluate`` options; the gear.json payload."""
+    from hear_probes.probes.gear.pipeline import evaluate
+
+    return evaluate(loaded, store, out_dir, settings_for(options))
+
+
+def settings_for(options: RunOptions) -> GearSettings:
+    """The GEAR settings of an ``evaluate`` run (paper design; ``--quick``: 400 tones)."""
+    return GearSettings(quick=options.quick, seed=options.seed, quiet=options.quiet)
+
+
+def stimulus_sets(options: RunOptions) -> list:
+    """The tones of a default (or ``--quick``) GEAR run."""
+    from hear_probes.probes.gear.pipeline import gear_tones_for
+
+    st = settings_for(options)
+    tones, set_name = gear_tones_for(st.variant, st.quick, st.seed, st.n_tones, st.notebook)
+    return [tones.stimulus_set(set_name)]
+
+
+PROBE = Probe(
+    name="gear",
+    run=run,
+    stimulus_sets=stimulus_sets,
+    schema=GEAR,
+    command=command,
+    report=ReportSection(
+        title="GEAR",
+        label="GEAR",
+        tables=tables.tables,
+        extra=tables.interactive_links,
+        summary=tables.summary,
+        layer_scores=tables.layer_scores,
+        missing="gear.json",
+        command="hear-probes probe gear --model NAME --out FOLDER",
+    ),
+)

@@ -1,0 +1,47 @@
+"""One settings object per GEAR run, built by the command line and passed whole."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class GearSettings:
+    """Everything that shapes a GEAR run.
+
+    Attributes
+    ----------
+    variant : {"paper", "perceptual"}
+        Stimulus design.
+    notebook : bool
+        Paper variant with the public notebook's deviations (see ``docs/gear.md``).
+    quick : bool
+        400 tones instead of 2500.
+    n_tones : int, optional
+        Explicit number of tones (seeded subset).
+    seed : int
+        Seed of the tone draws, the quick subset, the CV folds and pair sampling.
+    quiet : bool
+        No progress bar.
+    batch_size : int
+        Items per ``get_scene_embeddings`` call.
+    isomap_neighbors, knn_k, tau : int, int, float
+        Isomap K (100), kNN log-ratio K (40), sensitivity tolerance (0.05).
+    figures : bool
+        Write the PNG figures (and the HTML view).
+    stimulus_options : dict
+        Overrides of the synthesis config fields (:class:`~hear_probes.stimuli.gear.PaperConfig`).
+    """
+
+    variant: str = "paper"
+    notebook: bool = False
+    quick: bool = False
+    n_tones: int | None = None
+    seed: int = 0
+    quiet: bool = False
+    batch_size: int = 16
+    isomap_neighbors: int = 100
+    knn_k: int = 40
+    tau: float = 0.05
+    figures: bool = True
+    stimulus_options: dict = field(default_factory=dict)

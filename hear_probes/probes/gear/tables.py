@@ -1,0 +1,95 @@
+"""The GEAR probe's report section: its table, summary-card numbers, layer scores and links."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hear_probes.report.render import esc
+from hear_probes.report.tables import Cell, Table, num
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    from hear_probes.report.load import ModelResults
+
+GEAR_FACTORS = ("f1", "alpha", "r")
+GEAR_SCORES = [("knn_r2_k10", "kNN R² K=10"), ("knn_r2_k40", "kNN R² K=40"),
+               ("isomap_linear_r2", "Isomap linear R²"), ("sensitivity", "sensitivity ρ")]
+
+
+def _gear_score(block: dict, key: str) -> float | None:
+    return num(block.get(key))
+
+
+def gear_table(results: list[ModelResults]) -> Table | None:
+    """Disentanglement scores: one row per model and factor, one column per score."""
+    header = ["model", "factor"] + [label for _, label in GEAR_SCORES] + ["median |log ratio|"]
+    table = Table("table-gear", "GEAR disentanglement scores (1 = the factor is fully recoverable; ≈ 0 = not encoded)",
+                  header, note="kNN R²: leave-one-out kNN regression of the factor; Isomap linear R²: best "
+                               "linear map from the 3 Isomap coordinates; sensitivity: Spearman ρ between "
+                               "embedding distance and |Δ factor|; |log ratio|: kNN estimate vs truth, K = 40 "
+                               "(Lostanlen et al. Fig. 4). Definitions in docs/gear.md.")
+    for res in results:
+        factors = res.probes.get("gear", {}).get("factors", {})
+        for f in GEAR_FACTORS:
+            if f not in factors:
+                continue
+            block = factors[f]
+            row = [Cell(res.name), Cell(f)]
+            for key, _ in GEAR_SCORES:
+                v = _gear_score(block, key)
+                row.append(Cell("n/a" if v is None else f"{v:.2f}", v, css="na" if v is None else _score_class(v)))
+            lr = block.get("knn_log_ratio") if isinstance(block.get("knn_log_ratio"), dict) else {}
+            v = num(lr.get("mean_abs", lr.get("median_abs")))
+            row.append(Cell("n/a" if v is None else f"{v:.3f}", v))
+            table.rows.append(row)
+    return table if table.rows else None
+
+
+def _score_class(v: float) -> str:
+    return "good" if v >= 0.8 else ("chance" if v < 0.2 else "mid")
+
+
+def summary(res: ModelResults) -> list[tuple[str, str, str]]:
+    """Summary-card numbers: kNN R² (K=10) of each factor."""
+    out: list[tuple[str, str, str]] = []
+    gear = res.probes.get("gear", {}).get("factors", {})
+    for f in GEAR_FACTORS:
+        if f in gear:
+            v = _gear_score(gear[f], "knn_r2_k10")
+            out.append((f, "n/a" if v is None else f"{v:.2f}", "GEAR kNN R² (K=10)"))
+    return out
+
+
+def layer_scores(payload: dict) -> dict[str, float | None]:
+    """Scores plotted against layer depth: kNN R² (K=10) of each factor."""
+    factors = payload.get("factors") or {}
+    return {f"{f} kNN R²": num((factors.get(f) or {}).get("knn_r2_k10"))
+            for f in GEAR_FACTORS if f in factors}
+
+
+def tables(results: list[ModelResults]) -> list[Table | None]:
+    """The GEAR section's tables."""
+    return [gear_table(results)]
+
+
+def interactive_links(results: list[ModelResults], images: str,
+                      output: Path | None) -> tuple[str, str]:
+    """Links to the interactive 3-D Isomap views (``gear_isomap.html``, too big to embed)."""
+    html_items, md_items = [], []
+    for r in results:
+        page = r.folder / "gear_isomap.html"
+        if not page.is_file():
+            continue
+        href = (os.path.relpath(page.resolve(), output.resolve().parent) if output is not None
+                else str(page))
+        href = Path(href).as_posix()
+        size = page.stat().st_size / 1e6
+        html_items.append(f'<li><a href="{esc(href)}">{esc(r.name)}: interactive 3-D Isomap '
+                          f"(gear_isomap.html, {size:.1f} MB)</a></li>")
+        md_items.append(f"- [{r.name}: interactive 3-D Isomap (gear_isomap.html, {size:.1f} MB)]({href})")
+    if not html_items:
+        return "", ""
+    note = ('<p class="note">Interactive views (separate files next to the results; they open in '
+            "the browser and need the result folder alongside this report):</p>")
+    return note + "<ul>" + "".join(html_items) + "</ul>", "\n".join(md_items) + "\n"

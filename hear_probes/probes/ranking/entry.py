@@ -1,0 +1,49 @@
+"""The ranking probe's declaration in the probe registry (:mod:`hear_probes.probes.registry`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hear_probes.probes.ranking import tables
+from hear_probes.probes.ranking.command import command
+from hear_probes.probes.ranking.settings import RankingSettings
+from hear_probes.probes.registry import Probe, ReportSection, RunOptions
+from hear_probes.result_schema import RANKING
+
+
+def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
+    """Run the ranking probe with the ``evaluate`` options; the ranking.json payload."""
+    from hear_probes.probes.ranking.probe import evaluate
+
+    return evaluate(loaded, store, out_dir, settings_for(options))
+
+
+def settings_for(options: RunOptions) -> RankingSettings:
+    """The ranking settings of an ``evaluate`` run (``--quick``: few trials, short stimuli)."""
+    settings = RankingSettings(seed=options.seed, quiet=options.quiet)
+    return settings.quick() if options.quick else settings
+
+
+def stimulus_sets(options: RunOptions) -> list:
+    """The sines of a default (or ``--quick``) ranking run."""
+    from hear_probes.probes.ranking.probe import default_stimulus_sets
+
+    st = settings_for(options)
+    return default_stimulus_sets(st.n_trials, st.seed, st.duration)
+
+
+PROBE = Probe(
+    name="ranking",
+    run=run,
+    stimulus_sets=stimulus_sets,
+    schema=RANKING,
+    command=command,
+    report=ReportSection(
+        title="Pitch and level ranking",
+        tables=tables.tables,
+        summary=tables.summary,
+        layer_scores=tables.layer_scores,
+        missing="ranking.json",
+        command="hear-probes probe ranking --model NAME --out FOLDER",
+    ),
+)

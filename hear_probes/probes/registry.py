@@ -1,0 +1,306 @@
+"""The probe registry: every probe declared once, in the same shape.
+
+A probe package ``hear_probes/probes/<name>/`` has one entry module, ``entry.py``, that
+builds one :class:`Probe` named ``PROBE``: its name, its stimulus sets, how it runs on a
+loaded model, the schema of its result file, its ``hear-probes probe <name>`` command and
+its report section. The command line (``probe``, ``evaluate``, ``sweep``), the report
+(loading, validation, sections, summary cards, layer curves) loop over :func:`probes`.
+
+Adding a probe is one new package and one line in :data:`BUILTIN` (or one
+:func:`register` call, e.g. from a test or a plug-in). Entry modules import only light
+modules at import time (torch and friends are imported inside ``run``), so that the command
+line starts quickly.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hear_probes.errors import HearProbesError
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    from hear_probes.report.load import ModelResults
+    from hear_probes.report.tables import Table
+    from hear_probes.result_schema import ResultSchema
+    from hear_probes.stimuli.base import StimulusSet
+
+#: Entry modules of the built-in probes, in report order (one line per probe).
+BUILTIN: tuple[str, ...] = (
+    "hear_probes.probes.ranking.entry",
+    "hear_probes.probes.gear.entry",
+    "hear_probes.probes.timbre.entry",
+)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What ``hear-probes evaluate`` (and ``sweep``) passes to every probe, whole.
+
+    Each probe reads the fields it understands and ignores the others.
+
+    Attributes
+    ----------
+    quick : bool
+        Small stimulus sets and few trials.
+    seed : int
+        Seed of every random draw of the probe.
+    quiet : bool
+        No progress bars.
+    data : Path, optional
+        Folder of downloaded datasets (timbre).
+    robustness : bool
+        Timbre: also run the robustness sweep.
+    reference : str, optional
+        Timbre: the reference of the relative robustness.
+    datasets : tuple of str, optional
+        Timbre: subset of studies (``hear-probes embed --datasets``).
+    load_model : callable, optional
+        ``load_model(name) -> (loaded, store)``: how ``evaluate`` loads the models of a
+        probe's :class:`Prerequisite` s (none: prerequisites are not computed).
+    """
+
+    quick: bool = False
+    seed: int = 0
+    quiet: bool = False
+    data: Path | None = None
+    robustness: bool = False
+    reference: str | None = None
+    datasets: tuple[str, ...] | None = None
+    load_model: Callable[[str], tuple[Any, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class Prerequisite:
+    """Another model's result that a probe run needs first (timbre: its robustness reference).
+
+    The probe declares it; the caller (``evaluate``, a probe command) loads ``model`` and
+    calls ``run`` when ``<folder>/<result>`` is missing, so that no probe loads a model
+    itself.
+
+    Attributes
+    ----------
+    model : str
+        Built-in model name.
+    folder : Path
+        Where its result goes.
+    result : str
+        The file that, when present in ``folder``, means nothing is to be done.
+    run : callable
+        ``run(loaded, store, folder) -> payload``.
+    required : bool
+        When computing it fails: True, the error stops the run; False, the probe goes on
+        without it (and says so).
+    """
+
+    model: str
+    folder: Path
+    result: str
+    run: Callable[[Any, Any, Path], dict]
+    required: bool = True
+
+
+#: ``prerequisites(model_id, out_dir, options) -> [Prerequisite, ...]``.
+PrerequisitesFn = Callable[[str, Path, "RunOptions"], list[Prerequisite]]
+
+
+def _no_prerequisites(model_id: str, out_dir: Path, options: RunOptions) -> list[Prerequisite]:
+    return []
+
+
+#: ``run(loaded, store, out_dir, options) -> payload`` (the dict written to ``<name>.json``).
+RunFn = Callable[[Any, Any, Path, RunOptions], dict]
+#: ``stimulus_sets(options) -> [StimulusSet, ...]``: what a default run embeds.
+StimuliFn = Callable[[RunOptions], list["StimulusSet"]]
+#: Tables of a report section, from every loaded result folder (None: no data).
+TablesFn = Callable[[list["ModelResults"]], list["Table | None"]]
+#: Extra HTML and Markdown of a section: ``(results, images, output) -> (html, md)``.
+ExtraFn = Callable[[list["ModelResults"], str, "Path | None"], tuple[str, str]]
+#: ``(label, value, explanation)`` triples of one result folder's summary card.
+SummaryFn = Callable[["ModelResults"], list[tuple[str, str, str]]]
+#: Scores of one payload plotted against layer depth (``--layers`` results).
+LayerScoresFn = Callable[[dict], dict[str, "float | None"]]
+
+
+def _no_tables(results: list[ModelResults]) -> list[Table | None]:
+    return []
+
+
+def _no_extra(results: list[ModelResults], images: str, output: Path | None) -> tuple[str, str]:
+    return "", ""
+
+
+def _no_summary(res: ModelResults) -> list[tuple[str, str, str]]:
+    return []
+
+
+def _no_layer_scores(payload: dict) -> dict[str, float | None]:
+    return {}
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """How a probe appears in the report.
+
+    Attributes
+    ----------
+    title : str
+        Section heading.
+    label : str
+        Short name in running text and the navigation bar (default: the probe's name),
+        e.g. "GEAR" in "No GEAR results given.".
+    tables : callable
+        ``tables(results) -> [Table | None, ...]`` (:mod:`hear_probes.report.tables`).
+    extra : callable
+        ``extra(results, images, output) -> (html, md)``: figures across models, links.
+    summary : callable
+        ``summary(result) -> [(label, value, why), ...]`` for the summary cards.
+    layer_scores : callable
+        ``layer_scores(payload) -> {score: value}`` plotted against layer depth.
+    missing : str
+        What the section says is missing when no folder holds the probe's file, e.g.
+        "timbre.json with per-study results".
+    command : str
+        The command that writes the file (shown when it is missing).
+    missing_note : str
+        An extra sentence for the missing case (e.g. which data the probe needs).
+    """
+
+    title: str
+    label: str = ""
+    tables: TablesFn = _no_tables
+    extra: ExtraFn = _no_extra
+    summary: SummaryFn = _no_summary
+    layer_scores: LayerScoresFn = _no_layer_scores
+    missing: str = ""
+    command: str = ""
+    missing_note: str = ""
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One probe, declared once.
+
+    Attributes
+    ----------
+    name : str
+        Probe name: the ``hear-probes probe <name>`` command, ``<name>.json``, the figures'
+        prefix ``<name>*.png`` and the report anchor.
+    stimulus_sets : callable, optional
+        ``stimulus_sets(options) -> [StimulusSet, ...]``: the sets a run with these options
+        embeds (:mod:`hear_probes.stimuli.base`); ``hear-probes embed --stimuli <name>``
+        embeds them.
+    run : callable
+        ``run(loaded, store, out_dir, options: RunOptions) -> payload``; writes
+        ``<out_dir>/<name>.json`` (and CSV/PNG). Raises
+        :class:`~hear_probes.errors.ProbeSkipped` when its data are missing.
+    schema : ResultSchema, optional
+        Schema of ``<name>.json`` (:mod:`hear_probes.result_schema`), checked by the report.
+    command : callable, optional
+        The typer command function of ``hear-probes probe <name>``.
+    report : ReportSection
+        Its report section.
+    prerequisites : callable
+        ``prerequisites(model_id, out_dir, options) -> [Prerequisite, ...]``: other models'
+        results to compute first (default: none).
+    """
+
+    name: str
+    run: RunFn
+    stimulus_sets: StimuliFn | None = None
+    schema: ResultSchema | None = None
+    command: Callable[..., None] | None = None
+    report: ReportSection = field(default_factory=lambda: ReportSection(title=""))
+    prerequisites: PrerequisitesFn = _no_prerequisites
+
+    @property
+    def filename(self) -> str:
+        """The result file, ``<name>.json``."""
+        return f"{self.name}.json"
+
+    @property
+    def title(self) -> str:
+        """Section title (the name when the report section gives none)."""
+        return self.report.title or self.name
+
+    @property
+    def label(self) -> str:
+        """Short name in running text (the name when the report section gives none)."""
+        return self.report.label or self.name
+
+
+_PROBES: dict[str, Probe] = {}
+_loaded_builtins = False
+
+
+def register(probe: Probe) -> Probe:
+    """Add ``probe`` (or replace the one of the same name); returns it.
+
+    Parameters
+    ----------
+    probe : Probe
+        The declaration.
+    """
+    _load_builtins()
+    _PROBES[probe.name] = probe
+    return probe
+
+
+def unregister(name: str) -> None:
+    """Remove a probe (tests that register a toy probe clean up with this)."""
+    _load_builtins()
+    _PROBES.pop(name, None)
+
+
+def _load_builtins() -> None:
+    global _loaded_builtins
+    if _loaded_builtins:
+        return
+    _loaded_builtins = True
+    for module in BUILTIN:
+        probe = importlib.import_module(module).PROBE
+        _PROBES.setdefault(probe.name, probe)
+
+
+def probes() -> dict[str, Probe]:
+    """Every registered probe by name, the built-in ones first, in report order."""
+    _load_builtins()
+    return dict(_PROBES)
+
+
+def probe_names() -> tuple[str, ...]:
+    """Names of the registered probes."""
+    return tuple(probes())
+
+
+def get_probe(name: str) -> Probe:
+    """The probe called ``name``.
+
+    Raises
+    ------
+    HearProbesError
+        When no probe has that name (the message lists the known ones).
+    """
+    known = probes()
+    if name not in known:
+        raise HearProbesError(f"unknown probe {name!r}; choose from {', '.join(known)}")
+    return known[name]
+
+
+def parse_probe_names(text: str) -> list[str]:
+    """Comma-separated probe names, checked against the registry.
+
+    Raises
+    ------
+    HearProbesError
+        When a name is unknown.
+    """
+    wanted = [p.strip() for p in text.split(",") if p.strip()]
+    known = probes()
+    unknown = [p for p in wanted if p not in known]
+    if unknown:
+        raise HearProbesError(f"unknown probe(s) {', '.join(unknown)}; choose from {', '.join(known)}")
+    return wanted
