@@ -183,3 +183,23 @@ def test_embed_command_layers(tmp_path, timbre_dir, monkeypatch):
     assert main(args) == 0
     # only the contract check's two calls ran again: every layer's set was cached
     assert len(passes.read_text().split()) == n_passes + 2
+
+
+def test_probe_timbre_takes_layers(tmp_path, timbre_dir, monkeypatch):
+    passes = tmp_path / "passes.txt"
+    monkeypatch.setenv("TOY_LAYER_PASSES", str(passes))
+    out = tmp_path / "t"
+    args = ["probe", "timbre", "--module", "toy_layers", "--layers", "0,2", "--data", str(timbre_dir),
+            "--datasets", "Grey1977", "--reference", "none", "--no-regularised", "--workers", "1",
+            "--out", str(out), "--cache", str(tmp_path / "cache"), "-q"]
+    assert main(args) == 0
+    for k in (0, 2):
+        payload = json.loads((out / f"layer-{k}" / "timbre.json").read_text())
+        assert payload["model"]["model_id"] == f"toy_layers@layer-{k}"
+        assert set(payload["explained_variance"]) == {"Grey1977"}
+    assert not (out / "timbre.json").exists()
+    # the two layers came from one embedding pass over the study's sounds (plus contract checks)
+    n = len(passes.read_text().split())
+    assert main(args) == 0 and len(passes.read_text().split()) == n + 2
+    assert main(["probe", "timbre", "--embeddings", str(tmp_path / "x.h5"), "--layers", "all",
+                 "--out", str(out)]) == 2

@@ -62,17 +62,21 @@ class GearAnalysis:
     diagnostics: dict = field(default_factory=dict)
 
 
+#: Isomap output dimension: the paper's 3-D pictures.
+ISOMAP_COMPONENTS = 3
+#: Pairs per factor in the sensitivity score (seeded subsample above this).
+SENSITIVITY_MAX_PAIRS = 200_000
+
+
 def analyse(
     embeddings: np.ndarray,
     factors: dict[str, np.ndarray],
     scales: dict[str, str],
     *,
     isomap_neighbors: int = 100,
-    n_components: int = 3,
     knn_k: int = 40,
     r2_ks: tuple[int, ...] = (10, 40),
     tau: float = 0.05,
-    max_pairs: int = 200_000,
     seed: int = 0,
 ) -> GearAnalysis:
     """Run every GEAR analysis on one ``[n, d]`` embedding matrix.
@@ -85,16 +89,14 @@ def analyse(
         Factor values ``[n]`` in natural units.
     scales : dict of str to str
         "linear" or "log" per factor.
-    isomap_neighbors, n_components : int
-        Isomap K (paper: 100) and output dimension (paper: 3).
+    isomap_neighbors : int
+        Isomap K (paper: 100); the output has :data:`ISOMAP_COMPONENTS` (3) dimensions.
     knn_k : int
         K of the kNN log-ratio analysis (paper: 40).
     r2_ks : tuple of int
         Ks of the kNN-regression R2 scores.
     tau : float
         Tolerance defining "pairs that differ mainly in a factor" (fraction of range).
-    max_pairs : int
-        Pairs per factor in the sensitivity score.
     seed : int
         Seed of the CV folds and pair sampling.
 
@@ -111,7 +113,7 @@ def analyse(
     timings["distances"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    coords = isomap_coordinates(dist, isomap_neighbors, n_components)
+    coords = isomap_coordinates(dist, isomap_neighbors, ISOMAP_COMPONENTS)
     timings["isomap"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -132,7 +134,7 @@ def analyse(
     timings["knn_and_r2"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    sens = sensitivity(dist, on_scale, tau=tau, max_pairs=max_pairs, seed=seed)
+    sens = sensitivity(dist, on_scale, tau=tau, max_pairs=SENSITIVITY_MAX_PAIRS, seed=seed)
     for name in factors:
         per_factor[name]["sensitivity"] = sens[name]["rho"]
         per_factor[name]["sensitivity_n_pairs"] = sens[name]["n_pairs"]
@@ -143,12 +145,12 @@ def analyse(
 
     settings = {
         "isomap_neighbors": isomap_neighbors,
-        "n_components": n_components,
+        "n_components": ISOMAP_COMPONENTS,
         "knn_k": knn_k,
         "r2_ks": list(r2_ks),
         "sensitivity_tau": tau,
         "distance_effect_far": 0.5,
-        "sensitivity_max_pairs": max_pairs,
+        "sensitivity_max_pairs": SENSITIVITY_MAX_PAIRS,
         "linear_r2_folds": 5,
         "log": "natural",
         "metric": "euclidean",

@@ -31,7 +31,6 @@ __all__ = [
     "is_constant",
     "GradientPass",
     "module_gradient_pass",
-    "module_gradients",
     "gradient_pass_scores",
     "module_gradient_scores",
 ]
@@ -203,14 +202,12 @@ def module_gradient_pass(
     metric: str = "euclidean",
     batch_size: int = 16,
     quiet: bool = True,
-    target_embeddings: np.ndarray | None = None,
 ) -> GradientPass:
     """``dd/dlog2 w'`` and ``dd/dL'`` of ``d(emb(target), emb(prediction))`` by autograd.
 
-    One forward pass with the graph per prediction (and one without per target, unless
-    ``target_embeddings`` gives them), batched ``batch_size`` trials at a time; the embeddings
-    are returned so that the numeric columns do not compute them again. A progress bar counts
-    trials unless ``quiet``.
+    One forward pass with the graph per prediction and one without per target, batched
+    ``batch_size`` trials at a time; the embeddings are returned so that the numeric columns
+    do not compute them again. A progress bar counts trials unless ``quiet``.
 
     Raises
     ------
@@ -227,13 +224,10 @@ def module_gradient_pass(
     try:
         for start in range(0, n, batch_size):
             sl = slice(start, min(n, start + batch_size))
-            if target_embeddings is not None:
-                emb_t = torch.as_tensor(np.asarray(target_embeddings[sl]))
-            else:
-                with torch.no_grad():
-                    target = synth_sines(trials.target_freq[sl], trials.target_level[sl],
-                                         trials.target_phase[sl], sample_rate, duration)
-                    emb_t = _embed(fn, target, model)
+            with torch.no_grad():
+                target = synth_sines(trials.target_freq[sl], trials.target_level[sl],
+                                     trials.target_phase[sl], sample_rate, duration)
+                emb_t = _embed(fn, target, model)
             audio, log_f, lev = _exact_sines(trials.pred_freq[sl], trials.pred_level[sl],
                                              trials.pred_phase[sl], sample_rate, duration)
             emb_p = _embed(fn, audio, model)
@@ -260,22 +254,6 @@ def module_gradient_pass(
         e_t = e_p = np.empty((0, 0), dtype=np.float32)
     scale = embedding_magnitude(e_t, metric) + embedding_magnitude(e_p, metric) if n else dist
     return GradientPass(g_f, g_l, dist, scale, e_t, e_p)
-
-
-def module_gradients(
-    module,
-    model,
-    sample_rate: int,
-    trials: Trials,
-    duration: float = 1.0,
-    metric: str = "euclidean",
-    batch_size: int = 16,
-    quiet: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(dd/dlog2 w', dd/dL')`` per trial (see :func:`module_gradient_pass`)."""
-    res = module_gradient_pass(module, model, sample_rate, trials, duration, metric,
-                               batch_size, quiet)
-    return res.grad_pitch, res.grad_level
 
 
 def gradient_pass_scores(res: GradientPass, trials: Trials) -> dict[str, np.ndarray]:

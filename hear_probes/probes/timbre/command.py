@@ -11,6 +11,7 @@ import typer
 from hear_probes.cli_common import (
     CacheOpt,
     DataOpt,
+    LayersOpt,
     ModelOpt,
     ModelPathOpt,
     ModuleOpt,
@@ -19,7 +20,6 @@ from hear_probes.cli_common import (
     SeedOpt,
     default_out,
     open_store,
-    resolve_loaded,
 )
 from hear_probes.errors import HearProbesError
 
@@ -33,6 +33,7 @@ def command(
         "--embeddings", help="HDF5 file in the store layout: /timbre/<Dataset>/{embeddings,item_ids}."
     )] = None,
     model_path: ModelPathOpt = None,
+    layers: LayersOpt = None,
     data: DataOpt = None,
     datasets: Annotated[str | None, typer.Option(
         "--datasets", help="Comma-separated subset of studies (default: every study found, 17 + 4).")] = None,
@@ -80,6 +81,9 @@ def command(
     given = [x for x in (model, module, embeddings) if x]
     if len(given) != 1:
         raise HearProbesError("give exactly one of --model NAME, --module MOD or --embeddings FILE.h5")
+    if embeddings is not None and layers is not None:
+        raise HearProbesError("--layers selects layers of a model: use it with --model or --module, "
+                              "not with --embeddings (one HDF5 file is one representation)")
     if init not in ("exact", "warm", "random"):
         raise HearProbesError(f"--init {init!r}: choose exact (default), warm or random")
     if rating_norm not in RATING_NORMALISATIONS:
@@ -106,15 +110,21 @@ def command(
         out_dir = default_out(embeddings.stem, out)
         payload = evaluate_embeddings(embeddings, Path(out_dir), run)
     else:
-        from hear_probes.cli_common import model_loader, run_prerequisites
+        from hear_probes.cli_common import model_loader, resolve_views, run_prerequisites
+        from hear_probes.layers import layer_out_dir
         from hear_probes.probes.timbre.runner import evaluate, reference_prerequisite
 
-        loaded = resolve_loaded(model, module, model_path)
-        store = open_store(loaded, cache)
+        loaded, views = resolve_views(model, module, model_path, layers, cache)
         out_dir = default_out(loaded, out)
-        run_prerequisites(reference_prerequisite(loaded.model_id, Path(out_dir), run),
-                          model_loader(cache))
-        payload = evaluate(loaded, store, Path(out_dir), run)
+        for view in views:  # --layers: one pass embeds every layer, one folder per layer
+            where = Path(out_dir) if view.layer is None else layer_out_dir(out_dir, view.layer)
+            run_prerequisites(reference_prerequisite(view.model_id, where, run), model_loader(cache))
+            payload = evaluate(view, open_store(view, cache), where, run)
+            if not quiet and view.layer is not None:
+                typer.echo(f"layer {view.layer}: " + summary_line(payload)
+                           + f" -> {where / 'timbre.json'}")
+        if layers is not None:
+            return
     if not quiet:
         typer.echo(summary_line(payload) + f" -> {Path(out_dir) / 'timbre.json'}")
 
