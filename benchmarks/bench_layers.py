@@ -28,9 +28,10 @@ import numpy as np
 import torch
 import transformers
 
-from hear_probes.embed import embed_set
+from hear_probes.embed import embed_stimulus_set
 from hear_probes.hear_module import load_hear_module
 from hear_probes.layers import layer_views
+from hear_probes.stimuli.base import StimulusSet
 from hear_probes.store import EmbeddingStore
 
 
@@ -95,7 +96,8 @@ def main() -> None:
             cache = Path(tempfile.mkdtemp(dir=tmp))
             views = layer_views(loaded, "all", cache) if layered else [loaded]
             v = views[-1]
-            embed_set(v, EmbeddingStore.for_model(v, cache), "bench", "clips", ids, load, "s",
+            embed_stimulus_set(v, EmbeddingStore.for_model(v, cache),
+                StimulusSet.from_loader("bench", "clips", ids, load, "s"),
                       batch_size=args.batch, quiet=True)
 
         s_last = _timed(lambda: store_run(False), args.repeats)

@@ -349,16 +349,20 @@ def _usage_line(exc: Exception) -> str:
 
 
 def _one_line_warnings() -> None:
-    """Print hear-probes' own warnings as one ``warning: ...`` line (no source line)."""
+    """Print hear-probes' own warnings as one ``warning: ...`` line (no source line), each
+    text once per command (a study read again for every layer warns once)."""
     import warnings
 
     from hear_probes.errors import HearProbesWarning
 
     previous = warnings.showwarning
+    shown: set[str] = set()
 
     def show(message, category, filename, lineno, file=None, line=None):
         if issubclass(category, HearProbesWarning):
-            print(f"warning: {message}", file=file or sys.stderr, flush=True)
+            if str(message) not in shown:
+                shown.add(str(message))
+                print(f"warning: {message}", file=file or sys.stderr, flush=True)
         else:
             previous(message, category, filename, lineno, file, line)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -14,17 +14,11 @@ from hear_probes.stimuli.base import StimulusSet
 from hear_probes.store import EmbeddingStore
 
 
-def embed_set(
-    loaded: LoadedModule,
-    store: EmbeddingStore,
-    probe: str,
-    set_name: str,
-    *args,
-    batch_size: int = 16,
-    quiet: bool = False,
-    **kwargs,
-) -> np.ndarray:
-    """Scene embeddings of a stimulus set, computing only what the store lacks (concurrency-safe).
+def embed_stimulus_set(loaded: LoadedModule, store: EmbeddingStore, stimuli: StimulusSet, *,
+                       batch_size: int = 16, quiet: bool = False,
+                       precomputed: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Scene embeddings of one :class:`~hear_probes.stimuli.base.StimulusSet`, computing only
+    what the store lacks (concurrency-safe).
 
     Parameters and result as :func:`compute_set`, which does the work. This wrapper holds the
     store's per-set lock (:meth:`EmbeddingStore.computing`) around it, so a second process
@@ -32,27 +26,9 @@ def embed_set(
     keys the saved partial batches by ``batch_size`` (rows computed in batches of another size
     may differ in the last bits and are never mixed into one set).
     """
-    with store.computing(probe, set_name, quiet=quiet):
-        return compute_set(loaded, store.with_batch_size(batch_size), probe, set_name, *args,
-                           batch_size=batch_size, quiet=quiet, **kwargs)
-
-
-def embed_stimulus_set(loaded: LoadedModule, store: EmbeddingStore, stimuli: StimulusSet, *,
-                       batch_size: int = 16, quiet: bool = False,
-                       precomputed: dict[str, np.ndarray] | None = None) -> np.ndarray:
-    """Scene embeddings of one :class:`~hear_probes.stimuli.base.StimulusSet` (cached).
-
-    The items are rendered at the model's sample rate with its resampling method; rows
-    follow ``stimuli.item_ids``. See :func:`embed_set` for caching and ``precomputed``.
-    """
-    sr, method = int(loaded.sample_rate), loaded.resample_method
-
-    def load_items(ids: Sequence[str]) -> list[np.ndarray]:
-        return stimuli.render(ids, sr, method)
-
-    return embed_set(loaded, store, stimuli.group, stimuli.name, list(stimuli.item_ids),
-                     load_items, stimuli.content_hash(sr), batch_size=batch_size, quiet=quiet,
-                     precomputed=precomputed)
+    with store.computing(stimuli.group, stimuli.name, quiet=quiet):
+        return compute_set(loaded, store.with_batch_size(batch_size), stimuli,
+                           batch_size=batch_size, quiet=quiet, precomputed=precomputed)
 
 
 def embed_stimulus_sets(loaded: LoadedModule, store: EmbeddingStore,
@@ -88,11 +64,8 @@ def embed_timbre(loaded: LoadedModule, store: EmbeddingStore, data_dir=None,
 def compute_set(  # noqa: C901  (one resumable pipeline: cached rows, precomputed rows, batches by length, checks)
     loaded: LoadedModule,
     store: EmbeddingStore,
-    probe: str,
-    set_name: str,
-    item_ids: Sequence[str],
-    load_items: Callable[[Sequence[str]], list[np.ndarray]],
-    stimulus_hash: str,
+    stimuli: StimulusSet,
+    *,
     batch_size: int = 16,
     quiet: bool = False,
     precomputed: dict[str, np.ndarray] | None = None,
@@ -105,14 +78,11 @@ def compute_set(  # noqa: C901  (one resumable pipeline: cached rows, precompute
         The HEAR module.
     store : EmbeddingStore
         Its store.
-    probe, set_name : str
-        Where the set lives in the store (``/<probe>/<set_name>``).
-    item_ids : sequence of str
-        Unique ids, one per stimulus; rows of the result follow this order.
-    load_items : callable
-        ``load_items(ids) -> list of mono float32 arrays at loaded.sample_rate``.
-    stimulus_hash : str
-        Hash of the stimulus content (not of the model): part of the cache key.
+    stimuli : StimulusSet
+        The set: it lives in the store at ``/<stimuli.group>/<stimuli.name>``; its item ids
+        are unique and the rows of the result follow their order; its items are rendered at
+        ``loaded.sample_rate`` with the module's resampling method; its content hash (at that
+        rate) is part of the cache key.
     batch_size : int
         Items per call of ``get_scene_embeddings`` (and per saved partial batch). Items are
         batched only with items of equal length: no clip is padded with another's silence.
@@ -126,9 +96,10 @@ def compute_set(  # noqa: C901  (one resumable pipeline: cached rows, precompute
     Returns
     -------
     np.ndarray
-        float32 ``[len(item_ids), scene_embedding_size]``.
+        float32 ``[len(stimuli.item_ids), scene_embedding_size]``.
     """
-    ids = [str(i) for i in item_ids]
+    probe, set_name = stimuli.group, stimuli.name
+    ids = [str(i) for i in stimuli.item_ids]
     if len(set(ids)) != len(ids):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         raise StoreError(f"/{probe}/{set_name}: duplicated item ids: {', '.join(dup[:10])}")
@@ -136,8 +107,13 @@ def compute_set(  # noqa: C901  (one resumable pipeline: cached rows, precompute
         raise ValueError("batch_size must be >= 1")
     config_hash = loaded.key()
     method = getattr(loaded, "resample_method", DEFAULT_RESAMPLE_METHOD)
+    sr = int(loaded.sample_rate)
+
+    def load_items(chunk: Sequence[str]) -> list[np.ndarray]:
+        return stimuli.render(chunk, sr, method)
+
     # the default keeps its historical key (existing caches stay valid); others add their name
-    full_hash = f"{stimulus_hash}|{RESAMPLE_QUALITY if method == DEFAULT_RESAMPLE_METHOD else method}"
+    full_hash = f"{stimuli.content_hash(sr)}|{RESAMPLE_QUALITY if method == DEFAULT_RESAMPLE_METHOD else method}"
     import hashlib
 
     stim_key = hashlib.sha256(full_hash.encode()).hexdigest()

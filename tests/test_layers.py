@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 
 from hear_probes.cli import main
-from hear_probes.embed import embed_set
+from hear_probes.embed import embed_stimulus_set
 from hear_probes.errors import HearProbesError, ModelResolutionError
 from hear_probes.hear_module import load_hear_module
 from hear_probes.layers import layer_views, parse_layers
 from hear_probes.report.layers import layer_curves, split_layer
 from hear_probes.report.load import collect_results
+from hear_probes.stimuli.base import StimulusSet
 from hear_probes.store import EmbeddingStore
 
 
@@ -64,9 +65,13 @@ def test_one_pass_all_layers_and_store_layout(tmp_path, monkeypatch):
     assert [v.model_id for v in views] == [f"toy_layers@layer-{k}" for k in range(4)]
     ids, load, audio = _items()
     stores = [EmbeddingStore.for_model(v, tmp_path / "cache") for v in views]
-    first = embed_set(views[0], stores[0], "gear", "tones", ids, load, "stim", batch_size=4, quiet=True)
+    first = embed_stimulus_set(views[0], stores[0],
+        StimulusSet.from_loader("gear", "tones", ids, load, "stim"),
+        batch_size=4, quiet=True)
     assert len(passes.read_text().split()) == 2  # 6 items, batches of 4: two passes for 4 layers
-    rows = [embed_set(v, s, "gear", "tones", ids, load, "stim", batch_size=4, quiet=True)
+    rows = [embed_stimulus_set(v, s,
+        StimulusSet.from_loader("gear", "tones", ids, load, "stim"),
+        batch_size=4, quiet=True)
             for v, s in zip(views, stores, strict=True)]
     assert len(passes.read_text().split()) == 2  # the other layers were cached
     np.testing.assert_array_equal(rows[0], first)
@@ -96,9 +101,13 @@ def test_resume_after_partial_batches(tmp_path, monkeypatch):
 
     store = EmbeddingStore.for_model(views[1], tmp_path / "cache")
     with pytest.raises(KeyboardInterrupt):
-        embed_set(views[1], store, "gear", "tones", ids, failing, "stim", batch_size=4, quiet=True)
+        embed_stimulus_set(views[1], store,
+            StimulusSet.from_loader("gear", "tones", ids, failing, "stim"),
+            batch_size=4, quiet=True)
     assert len(passes.read_text().split()) == 1
-    embed_set(views[1], store, "gear", "tones", ids, load, "stim", batch_size=4, quiet=True)
+    embed_stimulus_set(views[1], store,
+        StimulusSet.from_loader("gear", "tones", ids, load, "stim"),
+        batch_size=4, quiet=True)
     assert passes.read_text().split() == ["4", "2"]
 
 

@@ -224,9 +224,10 @@ def test_cli_distances_and_bad_name(tmp_path):
 
 def test_eps_pass_embeddings_stand_for_the_store_rows(tiny_modules, tmp_path):
     """The eps pass embeds targets and predictions once; those rows equal a plain embedding."""
-    from hear_probes.embed import embed_set
+    from hear_probes.embed import embed_stimulus_set
     from hear_probes.hear_module import load_hear_module
     from hear_probes.probes.ranking.embedding import module_gradient_pass, round_trials
+    from hear_probes.stimuli.base import StimulusSet
     from hear_probes.stimuli.sines import render_items, stimulus_hash
     from hear_probes.store import EmbeddingStore
 
@@ -235,9 +236,9 @@ def test_eps_pass_embeddings_stand_for_the_store_rows(tiny_modules, tmp_path):
     items = trial_items(trials)
     grad = module_gradient_pass(loaded.module, loaded.model, 8000, trials, 0.1, batch_size=5)
     store = EmbeddingStore.for_model(loaded, tmp_path / "cache")
-    plain = embed_set(loaded, store, "ranking", "x", items.item_ids,
-                      lambda ids: render_items(ids, 8000, 0.1), stimulus_hash(8000, 0.1),
-                      batch_size=5, quiet=True)
+    plain = embed_stimulus_set(loaded, store, StimulusSet.from_loader(
+        "ranking", "x", items.item_ids, lambda ids: render_items(ids, 8000, 0.1),
+        stimulus_hash(8000, 0.1)), batch_size=5, quiet=True)
     np.testing.assert_array_equal(grad.target, plain[items.index["target"]])
     np.testing.assert_array_equal(grad.prediction, plain[items.index["prediction"]])
     calls = []
@@ -245,8 +246,9 @@ def test_eps_pass_embeddings_stand_for_the_store_rows(tiny_modules, tmp_path):
     pre = dict(zip((items.item_ids[i] for i in items.index["target"]), grad.target, strict=True))
     pre.update(zip((items.item_ids[i] for i in items.index["prediction"]), grad.prediction,
                    strict=True))
-    again = embed_set(loaded, EmbeddingStore.for_model(loaded, tmp_path / "c2"), "ranking", "x",
-                      items.item_ids, render, stimulus_hash(8000, 0.1), batch_size=100,
+    again = embed_stimulus_set(loaded, EmbeddingStore.for_model(loaded, tmp_path / "c2"),
+        StimulusSet.from_loader("ranking", "x", items.item_ids, render, stimulus_hash(8000, 0.1)),
+        batch_size=100,
                       quiet=True, precomputed=pre)
     assert calls == [4 * 12]  # only the four perturbed predictions per trial were rendered
     np.testing.assert_array_equal(again, plain)

@@ -4,9 +4,10 @@ import h5py
 import numpy as np
 import pytest
 
-from hear_probes.embed import embed_set
+from hear_probes.embed import embed_stimulus_set
 from hear_probes.errors import StoreError
 from hear_probes.hear_module import load_hear_module
+from hear_probes.stimuli.base import StimulusSet
 from hear_probes.store import EmbeddingStore, list_sets_in_file, read_embeddings_file
 
 
@@ -24,7 +25,9 @@ def toy():
 def test_round_trip_and_layout(tmp_path, toy):
     store = EmbeddingStore.for_model(toy, tmp_path)
     ids = [f"s{k}" for k in range(12)]
-    emb = embed_set(toy, store, "timbre", "Toy", ids, _audio, "stim-1", batch_size=5, quiet=True)
+    emb = embed_stimulus_set(toy, store,
+        StimulusSet.from_loader("timbre", "Toy", ids, _audio, "stim-1"),
+        batch_size=5, quiet=True)
     assert emb.shape == (12, 3) and emb.dtype == np.float32
     direct = np.concatenate([toy.scene_embeddings(a[None]) for a in _audio(ids)])
     np.testing.assert_allclose(emb, direct, rtol=1e-6)
@@ -51,14 +54,22 @@ def test_cache_hit_and_recompute_on_change(tmp_path, toy, monkeypatch):
         calls.append(list(batch))
         return _audio(batch)
 
-    embed_set(toy, store, "gear", "tones", ids, loader, "h1", quiet=True)
+    embed_stimulus_set(toy, store,
+        StimulusSet.from_loader("gear", "tones", ids, loader, "h1"),
+        quiet=True)
     assert len(calls) == 1
-    embed_set(toy, store, "gear", "tones", ids, loader, "h1", quiet=True)
+    embed_stimulus_set(toy, store,
+        StimulusSet.from_loader("gear", "tones", ids, loader, "h1"),
+        quiet=True)
     assert len(calls) == 1  # reused
-    embed_set(toy, store, "gear", "tones", ids, loader, "h2", quiet=True)
+    embed_stimulus_set(toy, store,
+        StimulusSet.from_loader("gear", "tones", ids, loader, "h2"),
+        quiet=True)
     assert len(calls) == 2  # stimulus changed
     toy.options = {"variant": "other"}
-    embed_set(toy, store, "gear", "tones", ids, loader, "h2", quiet=True)
+    embed_stimulus_set(toy, store,
+        StimulusSet.from_loader("gear", "tones", ids, loader, "h2"),
+        quiet=True)
     assert len(calls) == 3  # configuration changed
 
 
@@ -74,7 +85,9 @@ def test_partial_batches_resume(tmp_path, toy):
         return _audio(batch)
 
     with pytest.raises(KeyboardInterrupt):
-        embed_set(toy, store, "timbre", "T", ids, failing, "h", batch_size=4, quiet=True)
+        embed_stimulus_set(toy, store,
+            StimulusSet.from_loader("timbre", "T", ids, failing, "h"),
+            batch_size=4, quiet=True)
     assert store.sets() == []
     rest = []
 
@@ -82,7 +95,9 @@ def test_partial_batches_resume(tmp_path, toy):
         rest.extend(batch)
         return _audio(batch)
 
-    emb = embed_set(toy, store, "timbre", "T", ids, loader, "h", batch_size=4, quiet=True)
+    emb = embed_stimulus_set(toy, store,
+        StimulusSet.from_loader("timbre", "T", ids, loader, "h"),
+        batch_size=4, quiet=True)
     assert rest == ids[4:]
     assert emb.shape == (10, 3)
 
@@ -137,4 +152,6 @@ def test_concurrent_writers_do_not_corrupt(tmp_path):
 def test_duplicate_ids_rejected(tmp_path, toy):
     store = EmbeddingStore.for_model(toy, tmp_path)
     with pytest.raises(StoreError, match="duplicated"):
-        embed_set(toy, store, "timbre", "D", ["a", "a"], _audio, "h", quiet=True)
+        embed_stimulus_set(toy, store,
+            StimulusSet.from_loader("timbre", "D", ["a", "a"], _audio, "h"),
+                           quiet=True)

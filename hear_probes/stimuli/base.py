@@ -49,5 +49,18 @@ class StimulusSet:
     render: RenderFn
     content_hash: Callable[[int], str]
 
+    @classmethod
+    def from_loader(cls, group: str, name: str, item_ids: Sequence[str],
+                    load_items: Callable[[Sequence[str]], list[np.ndarray]],
+                    content_hash: str) -> StimulusSet:
+        """A set of items that exist at one sample rate only (recorded or pre-rendered audio).
+
+        ``load_items(ids)`` returns the audio at the model's sample rate (the caller's
+        responsibility); ``content_hash`` identifies that audio.
+        """
+        return cls(group, name, tuple(str(i) for i in item_ids),
+                   render=lambda ids, sample_rate, method: load_items(ids),
+                   content_hash=fixed_hash(content_hash))
+
     def __len__(self) -> int:
         return len(self.item_ids)
