@@ -33,10 +33,15 @@ with open('results/stft-released-order/erratum.csv', 'w', newline='') as f:
     w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
 "
 rm -f results/stft-released-order/*.png
-# per-layer curves (docs/layers.md): CREPE's six conv blocks, all probes for crepe-tiny
-# (about 1 h on 2 cores); results/crepe-tiny-layers/report.md holds the layer table
-hear-probes evaluate --model crepe-tiny --layers all --probes gear,ranking,timbre --data "$DATA" --out results/crepe-tiny-layers --quiet
-# CREPE full by layer: GEAR and 300-trial ranking (about 45 min on 2 cores)
-hear-probes probe gear --model crepe --layers all --out results/crepe-layers --quiet
-hear-probes probe ranking --model crepe --layers all --trials 300 --no-figures --out results/crepe-layers --quiet
-hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/distances -o results/report.html
+# per-layer curves (docs/layers.md): CREPE's six conv blocks, tiny and full, all three probes
+# (about 1 h 15 on 2 cores, most of it the full network's ranking); one embedding pass per probe
+# gives all six layers; each folder gets its layer figures and report.md
+for m in crepe-tiny crepe; do
+  o=results/$m-layers
+  hear-probes probe gear --model $m --layers all --out $o --quiet
+  hear-probes probe ranking --model $m --layers all --trials 300 --no-figures --out $o --quiet
+  hear-probes probe timbre --model $m --layers all --reference none --data "$DATA" --out $o --quiet
+  hear-probes report $o/layer-* -o $o/report.html
+  python -c "import glob, sys; from hear_probes.report.layers import write_layer_figures; write_layer_figures(sorted(glob.glob(sys.argv[1] + '/layer-*')), sys.argv[1])" $o
+done
+hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/distances results/crepe-layers/layer-* results/crepe-tiny-layers/layer-* -o results/report.html

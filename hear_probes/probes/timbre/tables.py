@@ -154,11 +154,14 @@ def summary(res: ModelResults) -> list[tuple[str, str, str]]:
 
 
 def layer_scores(payload: dict) -> dict[str, float | None]:
-    """Scores plotted against layer depth: unlearned (cosine) and held-out median EV."""
+    """Scores plotted against layer depth: unlearned (cosine), regularised held-out and held-out
+    (LOSO) median EV."""
     out: dict[str, float | None] = {}
     cos = (((payload.get("unlearned") or {}).get("cosine") or {}).get("median") or {})
     if num(cos.get("explained_variance")) is not None:
         out["unlearned EV (cosine)"] = num(cos.get("explained_variance"))
+    if num(payload.get("regularised_loso_median")) is not None:
+        out["held-out EV (regularised)"] = num(payload.get("regularised_loso_median"))
     if num(payload.get("loso_median")) is not None:
         out["held-out EV (LOSO)"] = num(payload.get("loso_median"))
     if not out and num(payload.get("median")) is not None:
