@@ -231,3 +231,28 @@ def test_hearvalidator(saved):
     from hear_probes.contract import run_hearvalidator
 
     run_hearvalidator("hear_probes_adapters.hf_auto", str(saved["wav2vec2"]))
+
+
+def test_wav2vec2_preset_and_hf_path_agree(saved):
+    """The built-in wav2vec2 adapter and ``hf:<dir>`` compute the same hidden states.
+
+    Layer K of both is ``hidden_states[K]``, for a short clip and for one long enough to be
+    chunked; the adapter's default ("final", after the encoder's last layer norm) is what it
+    adds over the generic loader (docs/layers.md, "Built-in adapters and hf:").
+    """
+    from hear_probes_adapters import wav2vec2
+
+    d = str(saved["wav2vec2"])
+    rng = np.random.default_rng(0)
+    for seconds in (0.5, 2.3):
+        x = torch.as_tensor(rng.standard_normal((2, int(16000 * seconds))).astype(np.float32))
+        for k in (0, 1, 2):
+            a = wav2vec2.load_model(d, layer=k, device="cpu", chunk_s=1.0)
+            b = hf_auto.load_model(d, layer=k, device="cpu", chunk_s=1.0)
+            with torch.no_grad():
+                ea, eb = wav2vec2.get_scene_embeddings(x, a), hf_auto.get_scene_embeddings(x, b)
+                ta, _ = wav2vec2.get_timestamp_embeddings(x, a)
+                tb, _ = hf_auto.get_timestamp_embeddings(x, b)
+            assert ta.shape == tb.shape
+            torch.testing.assert_close(ea, eb, rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(ta, tb, rtol=1e-4, atol=1e-5)
