@@ -135,6 +135,8 @@ def _family(tower: torch.nn.Module) -> str:
     if hasattr(cfg, "conv_kernel") and hasattr(cfg, "conv_stride") and "input_values" in _inputs(tower):
         return "waveform"
     name = type(tower).__name__.lower()
+    if name.startswith("clap"):
+        return "clap"
     if "whisper" in name:
         return "whisper"
     if name.startswith("ast"):
@@ -236,7 +238,11 @@ class HFAutoEmbedder(torch.nn.Module):
         if self.family == "waveform":
             return self._waveform_states(x, reduce_mean=False)
         out = self.tower(**self._fe_inputs(x), output_hidden_states=True)
-        states = list(out.hidden_states)
+        states = list(out.hidden_states or [])
+        if self.family == "clap" and states and states[0].ndim == 4:
+            # HTSAT: [n, channels, h, w] maps of the spectrogram folded into a square image;
+            # frames cannot be unfolded generically, so each layer is one frame (the mean map)
+            return [st.flatten(2).mean(dim=-1, keepdim=True).transpose(1, 2) for st in states]
         if not states or states[0].ndim != 3:
             raise ValueError(f"{type(self.tower).__name__}: hidden states are not [batch, time, "
                              "dim]; this architecture is not supported by hf_auto")
@@ -276,6 +282,8 @@ class HFAutoEmbedder(torch.nn.Module):
         limit = None
         if self.family == "whisper":
             limit = int(self.fe.n_samples)
+        elif self.family == "clap":  # longer clips would be cropped at random by the extractor
+            limit = int(getattr(self.fe, "nb_max_samples", 0)) or None
         elif self.family == "ast":
             limit = int(self.tower.config.max_length * 0.010 * self.model_rate)
         if limit is not None and n_samples > limit:

@@ -256,3 +256,36 @@ def test_wav2vec2_preset_and_hf_path_agree(saved):
             assert ta.shape == tb.shape
             torch.testing.assert_close(ea, eb, rtol=1e-4, atol=1e-5)
             torch.testing.assert_close(ta, tb, rtol=1e-4, atol=1e-5)
+
+
+def test_clap_audio_tower(tmp_path):
+    """``hf:`` on a dual encoder (CLAP): the audio tower's HTSAT maps, one frame per layer."""
+    torch.manual_seed(0)
+    audio = dict(spec_size=64, window_size=4, num_mel_bins=16, depths=[1, 1],
+                 num_attention_heads=[1, 2], patch_embeds_hidden_size=8, hidden_size=16,
+                 projection_hidden_size=16, enable_fusion=False)
+    text = dict(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                intermediate_size=16, projection_hidden_size=16)
+    clap = transformers.ClapModel(transformers.ClapConfig(audio_config=audio, text_config=text,
+                                                          projection_dim=8))
+    clap.save_pretrained(tmp_path)
+    fe = transformers.ClapFeatureExtractor(feature_size=16, max_length_s=1,
+                                           truncation="rand_trunc", padding="repeatpad")
+    fe.save_pretrained(tmp_path)
+    model = hf_auto.load_model(str(tmp_path), device="cpu")
+    assert model.family == "clap" and model.sample_rate == 48000
+    assert model.n_layers == 3 and model.layer_dims == [8, 16, 16] and model.layer == 2
+    x = np.random.default_rng(0).standard_normal((2, 36000)).astype(np.float32) * 0.1
+    feats = fe(list(x), sampling_rate=48000, return_tensors="pt")
+    with torch.no_grad():
+        ref = clap.eval().audio_model(input_features=feats["input_features"],
+                                      is_longer=feats["is_longer"], output_hidden_states=True)
+        states, ts = hf_auto.get_hidden_states(x, model)
+        scene = hf_auto.get_scene_embeddings(x, model)
+    for k in range(3):
+        want = ref.hidden_states[k].flatten(2).mean(-1)
+        torch.testing.assert_close(states[k][:, 0], want, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(scene, states[2][:, 0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ts.numpy(), [[375.0], [375.0]])  # one frame, at the centre
+    with pytest.raises(ValueError, match="longer than the 1.00 s"):
+        hf_auto.get_scene_embeddings(np.zeros((1, 60000), np.float32), model)
