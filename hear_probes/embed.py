@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -139,11 +139,7 @@ def compute_set(  # noqa: C901  (one resumable pipeline: cached rows, precompute
     bar = tqdm(total=len(ids), initial=len(ids) - len(missing), desc=f"{loaded.model_id} {probe}/{set_name}",
                unit="item", disable=quiet, leave=False)
     try:
-        for start in range(0, len(missing), batch_size):
-            chunk = missing[start : start + batch_size]
-            audio = load_items(chunk)
-            if len(audio) != len(chunk):
-                raise ValueError(f"load_items returned {len(audio)} signals for {len(chunk)} ids")
+        for chunk, audio in _loaded_batches(missing, batch_size, load_items):
             rows = np.empty((len(chunk), loaded.scene_embedding_size), dtype=np.float32)
             for length, idx in group_by_length(audio).items():
                 if length == 0:
@@ -171,6 +167,17 @@ def compute_set(  # noqa: C901  (one resumable pipeline: cached rows, precompute
         },
     )
     return emb
+
+
+def _loaded_batches(ids: list[str], batch_size: int, load_items
+                    ) -> Iterator[tuple[list[str], list[np.ndarray]]]:
+    """``(ids, audio)`` of consecutive batches of ``ids``, the audio checked to match."""
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
+        audio = load_items(chunk)
+        if len(audio) != len(chunk):
+            raise ValueError(f"load_items returned {len(audio)} signals for {len(chunk)} ids")
+        yield chunk, audio
 
 
 def _checked_scene(loaded: LoadedModule, batch: np.ndarray, ids: list[str]) -> np.ndarray:
@@ -218,11 +225,7 @@ def _compute_layers(view: LoadedModule, store: EmbeddingStore, probe: str, set_n
                desc=f"{view.model_id.rsplit('@layer-', 1)[0]} {len(todo)} layers {probe}/{set_name}",
                unit="item", disable=quiet, leave=False)
     try:
-        for start in range(0, len(missing), batch_size):
-            chunk = missing[start : start + batch_size]
-            audio = load_items(chunk)
-            if len(audio) != len(chunk):
-                raise ValueError(f"load_items returned {len(audio)} signals for {len(chunk)} ids")
+        for chunk, audio in _loaded_batches(missing, batch_size, load_items):
             rows = {k: np.empty((len(chunk), t[0].scene_embedding_size), np.float32)
                     for k, t in todo.items()}
             for length, idx in group_by_length(audio).items():

@@ -13,29 +13,18 @@ import torch
 transformers = pytest.importorskip("transformers")
 
 from hear_probes_adapters import clap  # noqa: E402
+from tiny_clap import save_tiny_clap, tiny_clap_extractor  # noqa: E402
 
 from hear_probes.contract import check_module, hearvalidator_available, run_hearvalidator  # noqa: E402
 from hear_probes.hear_module import load_hear_module  # noqa: E402
 
-
-def _extractor():
-    return transformers.ClapFeatureExtractor(feature_size=16, max_length_s=1,
-                                             truncation="rand_trunc", padding="repeatpad")
+_extractor = tiny_clap_extractor
 
 
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory):
-    torch.manual_seed(0)
     d = tmp_path_factory.mktemp("clap")
-    audio = dict(spec_size=64, window_size=4, num_mel_bins=16, depths=[1, 1],
-                 num_attention_heads=[1, 2], patch_embeds_hidden_size=8, hidden_size=16,
-                 projection_hidden_size=16, enable_fusion=False)
-    text = dict(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                intermediate_size=16, projection_hidden_size=16)
-    model = transformers.ClapModel(transformers.ClapConfig(audio_config=audio, text_config=text,
-                                                           projection_dim=8))
-    model.save_pretrained(d)
-    _extractor().save_pretrained(d)
+    save_tiny_clap(d)
     return d
 
 

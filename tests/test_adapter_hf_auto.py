@@ -260,18 +260,10 @@ def test_wav2vec2_preset_and_hf_path_agree(saved):
 
 def test_clap_audio_tower(tmp_path):
     """``hf:`` on a dual encoder (CLAP): the audio tower's HTSAT maps, one frame per layer."""
-    torch.manual_seed(0)
-    audio = dict(spec_size=64, window_size=4, num_mel_bins=16, depths=[1, 1],
-                 num_attention_heads=[1, 2], patch_embeds_hidden_size=8, hidden_size=16,
-                 projection_hidden_size=16, enable_fusion=False)
-    text = dict(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                intermediate_size=16, projection_hidden_size=16)
-    clap = transformers.ClapModel(transformers.ClapConfig(audio_config=audio, text_config=text,
-                                                          projection_dim=8))
-    clap.save_pretrained(tmp_path)
-    fe = transformers.ClapFeatureExtractor(feature_size=16, max_length_s=1,
-                                           truncation="rand_trunc", padding="repeatpad")
-    fe.save_pretrained(tmp_path)
+    from tiny_clap import save_tiny_clap, tiny_clap_extractor
+
+    clap = save_tiny_clap(tmp_path)
+    fe = tiny_clap_extractor()
     model = hf_auto.load_model(str(tmp_path), device="cpu")
     assert model.family == "clap" and model.sample_rate == 48000
     assert model.n_layers == 3 and model.layer_dims == [8, 16, 16] and model.layer == 2
