@@ -449,7 +449,6 @@ def load_model(
     hop_ms: float | None = None,
     scene_hop_ms: float | None = None,
     unbiased_std: bool | None = None,
-    frame_batch: int = 64,
 ) -> CrepeModel:
     """Load CREPE with pretrained weights.
 
@@ -474,13 +473,13 @@ def load_model(
     unbiased_std : bool, optional
         Frame normalisation (see :class:`CrepeModel`); default True for layer 5 (torchcrepe),
         False for layer 6 (original CREPE).
-    frame_batch : int
-        Frames per forward pass (bounds memory).
 
     Returns
     -------
     CrepeModel
         In eval mode, on the chosen device, with ``weights_id`` = variant, source and sha256.
+        Its ``frame_batch`` attribute (frames per forward pass, default 64) bounds memory and
+        may be set after loading; it does not change the embeddings.
     """
     layer = int(layer)
     if layer not in LAYER_DEFAULTS:
@@ -502,7 +501,7 @@ def load_model(
     net = CrepeNet(variant)
     net.load_state_dict(state, strict=True)
     weights_id = f"crepe-{variant}:{src}:sha256:{sha256_file(path)}"
-    model = CrepeModel(net, hop=hop, frame_batch=frame_batch, weights_id=weights_id,
+    model = CrepeModel(net, hop=hop, weights_id=weights_id,
                        layer=layer, scene_hop=scene_hop, unbiased_std=unbiased_std)
     return model.to(resolve_device(device)).eval()
 

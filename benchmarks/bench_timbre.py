@@ -81,7 +81,7 @@ def timed_fit(D, s, options: FitOptions, repeat: int = 3) -> tuple[float, float,
     return best, res.explained_variance, res.n_iter
 
 
-def main() -> None:
+def main() -> None:  # noqa: C901, PLR0915  (a benchmark script: one timed section after another, each optional)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--workers", type=int, default=2)

@@ -76,20 +76,9 @@ def command(
     quiet: QuietOpt = False,
 ) -> None:
     """Metric learning on human timbre dissimilarity ratings (Pascal & Lagrange 2024)."""
-    from hear_probes.probes.timbre.study import FEATURE_NORMALISATIONS, RATING_NORMALISATIONS
-
-    given = [x for x in (model, module, embeddings) if x]
-    if len(given) != 1:
-        raise HearProbesError("give exactly one of --model NAME, --module MOD or --embeddings FILE.h5")
-    if embeddings is not None and layers is not None:
-        raise HearProbesError("--layers selects layers of a model: use it with --model or --module, "
-                              "not with --embeddings (one HDF5 file is one representation)")
-    if init not in ("exact", "warm", "random"):
-        raise HearProbesError(f"--init {init!r}: choose exact (default), warm or random")
-    if rating_norm not in RATING_NORMALISATIONS:
-        raise HearProbesError(f"--rating-norm {rating_norm!r}: choose {', '.join(RATING_NORMALISATIONS)}")
-    if feature_norm not in FEATURE_NORMALISATIONS:
-        raise HearProbesError(f"--feature-norm {feature_norm!r}: choose {', '.join(FEATURE_NORMALISATIONS)}")
+    _check_flags(given=[x for x in (model, module, embeddings) if x], layers=layers,
+                 with_embeddings=embeddings is not None, init=init, rating_norm=rating_norm,
+                 feature_norm=feature_norm)
     from hear_probes.probes.timbre.metric import FitOptions
     from hear_probes.probes.timbre.probe import TimbreSettings
     from hear_probes.probes.timbre.settings import TimbreRun, robustness_config
@@ -127,6 +116,24 @@ def command(
             return
     if not quiet:
         typer.echo(summary_line(payload) + f" -> {Path(out_dir) / 'timbre.json'}")
+
+
+def _check_flags(*, given: list, layers: str | None, with_embeddings: bool, init: str,
+                 rating_norm: str, feature_norm: str) -> None:
+    """One-line errors for flag combinations typer cannot check on its own."""
+    from hear_probes.probes.timbre.study import FEATURE_NORMALISATIONS, RATING_NORMALISATIONS
+
+    if len(given) != 1:
+        raise HearProbesError("give exactly one of --model NAME, --module MOD or --embeddings FILE.h5")
+    if with_embeddings and layers is not None:
+        raise HearProbesError("--layers selects layers of a model: use it with --model or --module, "
+                              "not with --embeddings (one HDF5 file is one representation)")
+    if init not in ("exact", "warm", "random"):
+        raise HearProbesError(f"--init {init!r}: choose exact (default), warm or random")
+    if rating_norm not in RATING_NORMALISATIONS:
+        raise HearProbesError(f"--rating-norm {rating_norm!r}: choose {', '.join(RATING_NORMALISATIONS)}")
+    if feature_norm not in FEATURE_NORMALISATIONS:
+        raise HearProbesError(f"--feature-norm {feature_norm!r}: choose {', '.join(FEATURE_NORMALISATIONS)}")
 
 
 def summary_line(payload: dict) -> str:
