@@ -33,8 +33,19 @@ def run(model: str, trials: int, duration: float, batch_size: int) -> dict:
     import hear_probes
     from hear_probes.hear_module import load_hear_module
     from hear_probes.probes.ranking.probe import evaluate_module
-    from hear_probes.probes.ranking.settings import RankingSettings
     from hear_probes.store import EmbeddingStore
+
+    try:  # since issue 15 the probe takes one settings object
+        from hear_probes.probes.ranking.settings import RankingSettings
+
+        def evaluate(loaded, store, out):
+            return evaluate_module(loaded, store, out, RankingSettings(
+                n_trials=trials, duration=duration, figures=False, batch_size=batch_size,
+                quiet=True))
+    except ImportError:  # older source trees (PYTHONPATH=/tmp/before): keyword arguments
+        def evaluate(loaded, store, out):
+            return evaluate_module(loaded, store, out, n_trials=trials, duration=duration,
+                                   figures=False, batch_size=batch_size, quiet=True)
 
     loaded = load_hear_module(name=model)
     original = loaded.module.get_scene_embeddings
@@ -53,9 +64,7 @@ def run(model: str, trials: int, duration: float, batch_size: int) -> dict:
             store = EmbeddingStore.for_model(loaded, Path(tmp) / "cache")
             load0 = os.getloadavg()
             t0 = time.perf_counter()
-            payload = evaluate_module(loaded, store, Path(tmp) / "out", RankingSettings(
-                n_trials=trials, duration=duration, figures=False, batch_size=batch_size,
-                quiet=True))
+            payload = evaluate(loaded, store, Path(tmp) / "out")
             wall = time.perf_counter() - t0
     finally:
         loaded.module.get_scene_embeddings = original
