@@ -3,7 +3,7 @@
 # Usage: bash results/regenerate.sh [TIMBRE_DIR]   (default ../shared/data/timbre)
 # Heavy intermediate files (HDF5 weights/coordinates, interactive HTML, report.html) are written
 # but not committed (see .gitignore); JSON, CSV, PNG and report.md are.
-# Time on the 2-core CPU machine: about 1 h 30, most of it CREPE: its timbre embeddings and its
+# Time on the 2-core CPU machine: about 3 h, most of it CREPE: its timbre embeddings and its
 # 300-trial ranking through the HEAR module. The timbre fits themselves take seconds (exact
 # optimum by default, docs/timbre.md).
 set -euo pipefail
@@ -15,10 +15,12 @@ hear-probes evaluate --model logmel --probes ranking,gear,timbre --robustness --
 hear-probes probe ranking --distance all --trials 1000 --seed 0 --out results/distances --quiet
 # crepe (real PyPI weights): GEAR and timbre (+ robustness against stft); ranking on 300 trials
 # of 1-s stimuli (about 12 min; the full 1000-trial table takes about 40 min on 2 cores)
-# crepe = the HEAR 2021 baseline (hearbaseline.torchcrepe); results/crepe-classifier-input holds
-# the earlier classifier-input variant (not regenerated here: about 1 h more on this machine)
+# crepe = the HEAR 2021 baseline (hearbaseline.torchcrepe); crepe-classifier-input = the input of
+# CREPE's pitch classifier (10-ms frames: about 19 min for GEAR + timbre, about 70 min for ranking)
 hear-probes evaluate --model crepe --probes gear,timbre --robustness --reference results/stft --data "$DATA" --out results/crepe --quiet
 hear-probes probe ranking --model crepe --trials 300 --duration 1.0 --curve-points 60 --heatmap-cells 16 --out results/crepe --quiet
+hear-probes evaluate --model crepe-classifier-input --probes gear,timbre --robustness --reference results/stft --data "$DATA" --out results/crepe-classifier-input --quiet
+hear-probes probe ranking --model crepe-classifier-input --trials 300 --duration 1.0 --curve-points 60 --heatmap-cells 16 --out results/crepe-classifier-input --quiet
 # the published-table erratum (docs/timbre.md): stft rows in the order of the released features
 python -m hear_probes.probes.timbre.erratum --model stft --data "$DATA" --out /tmp/stft-released-order.h5 --quiet
 python -m hear_probes.probes.timbre.erratum --model stft --data "$DATA" --out /tmp/stft-correct-order.h5 --pairing correct --quiet
