@@ -227,3 +227,12 @@ def test_guard_catches_a_typed_result(pool):
     inside = f"<!-- results:x -->{typed}<!-- /results -->"
     assert not hand_typed_results(inside, "docs/timbre.md", pool)
     assert not hand_typed_results("the paper's 0.905", "docs/ranking.md", pool)
+
+
+def test_nothing_calls_our_agreement_scores_the_timbremetrics_metrics():
+    """Defect 4: triplet agreement and Kendall were called "the metrics of the timbremetrics package"."""
+    texts = [p.read_text() for p in docnumbers.doc_files(ROOT)]
+    texts += [p.read_text() for p in (ROOT / "hear_probes").rglob("*.py")]
+    for text in texts:
+        assert "metrics of the timbremetrics package" not in text
+        assert "timbremetrics' metric" not in text

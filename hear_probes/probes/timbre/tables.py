@@ -25,7 +25,8 @@ TIMBRE_TABLES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
      "Squared Pearson correlation between the Euclidean distance and the ratings."),
     ("table-timbre-triplets", ("unlearned", "cosine", "triplet_agreement"),
      "Unlearned triplet agreement (cosine distance; 0.5 = chance)",
-     "Fraction of anchored triplets whose order the distance keeps (timbremetrics' metric)."),
+     "Fraction of anchored triplets whose order the distance keeps, ties ½ (every triplet; not "
+     "the timbremetrics packages' radius/margin variant)."),
     ("table-timbre-regularised", ("regularised_loso_explained_variance",),
      "Held-out explained variance of the regularised learned metric (nested leave one sound out)",
      "Non-negative ridge on w⁻², strength chosen by inner leave-one-sound-out; scored on the "
