@@ -123,6 +123,18 @@ def _ablation(res: Results, *args: str) -> str:
     raise DocSourceError(f"distances/ablation_power_centring.txt: no row {' '.join(args[:3])}")
 
 
+@block("erratum")
+def _erratum_cell(res: Results, *args: str) -> str:
+    args, d = _digits(args)
+    _arity("erratum", args, 2, "STUDY COLUMN of results/stft-released-order/erratum.csv")
+    for row in src.erratum_rows(res):
+        if row["study"] == args[0]:
+            if args[1] not in row:
+                raise DocSourceError(f"stft-released-order/erratum.csv: no column {args[1]!r}")
+            return f3(float(row[args[1]]), d)
+    raise DocSourceError(f"stft-released-order/erratum.csv: no study {args[0]!r}")
+
+
 # ============================================================================ README / timbre
 def _two(res: Results, model: str, family: str) -> str:
     """``a (b)``: median over the 17 studies of Table I, over all 21 in brackets."""
