@@ -102,11 +102,21 @@ def test_item_ranking_textbook_excludes_anchor_and_perfect_is_one(dr):
     assert tm.triplet_agreement_radius(d, np.triu(d, 1)) == 1.0
 
 
-def test_package_triplets_count_lower_triangle_zeros_as_positives(dr):
-    """Raw upper-triangular ratings: the package's result changes when the same ratings are symmetric."""
+def test_ratings_read_from_the_upper_triangle_only(dr):
+    """Lower triangle and diagonal are ignored (NaN there, as in TimbreDataset, is fine)."""
     d, r = dr
-    assert tm.triplet_agreement_package(d, r) != pytest.approx(tm.triplet_agreement_package(d, r + r.T))
-    assert tm.triplet_agreement_radius(d, r) == pytest.approx(tm.triplet_agreement_radius(d, r + r.T))
+    with_nan = r + np.tril(np.full_like(r, np.nan))
+    assert tm.timbremetrics_scores(d, with_nan, n_permutations=20) == tm.timbremetrics_scores(d, r, n_permutations=20)
+    missing = r.copy()
+    missing[0, 1] = np.nan
+    with pytest.raises(ValueError, match="1 pair ratings are NaN"):
+        tm.timbremetrics_scores(d, missing, n_permutations=0)
+
+
+def test_package_triplets_differ_from_the_intended_definition(dr):
+    """The package's raw upper-triangular ratings make the anchor and the sounds before it positives."""
+    d, r = dr
+    assert tm.triplet_agreement_package(d, r) != pytest.approx(tm.triplet_agreement_radius(d, r))
 
 
 def test_kendall_items_equals_scipy_tau_b_per_anchor(dr):
@@ -137,6 +147,7 @@ def test_scores_dict_has_every_variant(dr):
         (np.zeros((3, 4)), np.zeros((3, 4)), "square"),
         (np.ones((4, 4)), np.ones((5, 5)), "differ in size"),
         (np.full((4, 4), np.nan), np.ones((4, 4)), "NaN"),
+        (np.ones((4, 4)), np.full((4, 4), np.nan), "pair ratings are NaN"),
     ],
 )
 def test_bad_input_one_line_error(d, r, match):

@@ -36,8 +36,9 @@ The departures (documented in ``docs/timbre.md``, "timbremetrics-compatible scor
    symmetrises and min-max normalises the ratings over the pairs and excludes the anchor.
 
 All functions take square ``[n, n]`` matrices: ``distances`` symmetric with a zero diagonal
-(the model's pairwise distances), ``ratings`` as in the rating files (the upper triangle is
-read; a symmetric matrix is fine too). Nothing loops over pairs or permutations in Python.
+(the model's pairwise distances), ``ratings`` whose strict upper triangle holds the mean
+rating of each pair (the rest is ignored and read as 0, as in the rating files; the NaN of
+``TimbreDataset.ratings`` are fine). Nothing loops over pairs or permutations in Python.
 """
 
 from __future__ import annotations
@@ -65,9 +66,27 @@ def _square(x: np.ndarray, name: str) -> np.ndarray:
     return a
 
 
+def _upper_ratings(ratings: np.ndarray) -> np.ndarray:
+    """The strict upper triangle of ``ratings``, zero elsewhere (as in the rating files).
+
+    Entries on and below the diagonal are ignored (they may be NaN, as in
+    :class:`hear_probes.stimuli.timbre.TimbreDataset`); a missing pair rating is an error.
+    """
+    a = np.asarray(ratings, dtype=np.float64)
+    if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] < 3:
+        raise ValueError(f"timbremetrics: ratings must be a square [n, n] matrix with n >= 3, not shape {a.shape}")
+    upper = a[np.triu_indices(a.shape[0], 1)]
+    if not np.all(np.isfinite(upper)):
+        raise ValueError(
+            f"timbremetrics: {int(np.sum(~np.isfinite(upper)))} pair ratings are NaN or infinite; "
+            "the timbremetrics scores need every pair rated"
+        )
+    return np.triu(np.nan_to_num(a, nan=0.0), 1)
+
+
 def _pair(distances: np.ndarray, ratings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     d = _square(distances, "distances")
-    r = _square(ratings, "ratings")
+    r = _upper_ratings(ratings)
     if d.shape != r.shape:
         raise ValueError(
             f"timbremetrics: distances {d.shape} and ratings {r.shape} differ in size; "
