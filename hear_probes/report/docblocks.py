@@ -302,6 +302,12 @@ def _gear_table(res: Results, *models: str) -> str:
     return _gear_rows(res, models)
 
 
+@block("gear-components")
+def _gear_components(res: Results, *args: str) -> str:
+    _arity("gear-components", args, 1, "MODEL")
+    return str(src.gear_components(res, args[0]))
+
+
 @block("gear-crepe-f1-effect")
 def _gear_crepe_f1_effect(res: Results) -> str:
     a = src.gear_score(res, "crepe", "f1", "distance_effect")
