@@ -161,8 +161,16 @@ def _timbre_pool(res: src.Results) -> set[float]:
 def _gear_pool(res: src.Results) -> set[float]:
     keys = ("knn_r2_k10", "knn_r2_k40", "isomap_linear_r2", "sensitivity", "distance_effect",
             "knn_log_ratio.median", "knn_log_ratio.iqr", "knn_log_ratio.mean_abs")
-    return {src.gear_score(res, str(path.parent.relative_to(ROOT / "results")), factor, key)
-            for path in (ROOT / "results").glob("**/gear.json") for factor in ("f1", "alpha", "r") for key in keys}
+    pool: set[float] = set()
+    for path in (ROOT / "results").glob("**/gear.json"):
+        model = str(path.parent.relative_to(ROOT / "results"))
+        for factor in ("f1", "alpha", "r"):
+            for key in keys:
+                try:
+                    pool.add(src.gear_score(res, model, factor, key))
+                except src.DocSourceError:  # a schema without this score: nothing to guard
+                    continue
+    return pool
 
 
 def _ranking_cell_values(res: src.Results, rel: str, rep: str) -> set[float]:
