@@ -5,7 +5,7 @@ transcribe, statement by statement and loop by loop, the code of
 
 * ``ben-hayes/timbre-dissimilarity-metrics`` ``timbremetrics/metrics.py`` (the version with
   ``ItemRankingAgreement``, ``TripletAgreement(positive_radius=0.3, margin=0.1)`` and
-  ``Mantel``): ``torch`` operations replaced by their numpy equivalents
+  ``Mantel``, ``MAE``, ``MSE``): ``torch`` operations replaced by their numpy equivalents
   (``torch.argsort`` -> ``np.argsort(kind="stable")``, ``torch.randperm`` -> the permutations
   drawn below, ``pearson_corrcoef`` -> ``np.corrcoef``);
 * ``tiianhk/timbremetrics`` ``timbremetrics/metrics.py`` + ``utils.py`` (``mask``,
@@ -119,6 +119,18 @@ def hayes_mantel(target, distances, method, permutations, seed):
     return r, float(np.sum(r <= np.array(values)) / permutations)
 
 
+def hayes_mae(target, distances_upper):
+    absolute_error = np.sum(np.abs(target - distances_upper))
+    count = np.sum(np.triu(np.ones_like(target), 1))
+    return absolute_error / count
+
+
+def hayes_mse(target, distances_upper):
+    squared_error = np.sum((target - distances_upper) ** 2)
+    count = np.sum(np.triu(np.ones_like(target), 1))
+    return squared_error / count
+
+
 # ----------------------------------------------------------------- tiianhk
 def tiianhk_prepare(x):
     masked = np.triu(np.ones_like(x), 1) * x
@@ -182,6 +194,8 @@ def main() -> int:
             "mantel_pearson_p": pearson_p,
             "mantel_spearman": spearman,
             "mantel_spearman_p": spearman_p,
+            "mae": hayes_mae(r, d_upper),
+            "mse": hayes_mse(r, d_upper),
         },
         "tiianhk": {
             "triplet_agreement": tiianhk_triplet_agreement(pred, true),

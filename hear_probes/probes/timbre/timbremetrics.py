@@ -44,6 +44,7 @@ rating of each pair (the rest is ignored and read as 0, as in the rating files; 
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial.distance import squareform
 from scipy.stats import rankdata
 
 #: Default positive radius and margin of the hayes triplet agreement.
@@ -85,7 +86,16 @@ def _upper_ratings(ratings: np.ndarray) -> np.ndarray:
 
 
 def _pair(distances: np.ndarray, ratings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    d = _square(distances, "distances")
+    d = np.asarray(distances, dtype=np.float64)
+    if d.ndim == 1:
+        n = int(round((1 + np.sqrt(1 + 8 * d.size)) / 2))
+        if n * (n - 1) // 2 != d.size:
+            raise ValueError(
+                f"timbremetrics: {d.size} condensed distances is not n(n-1)/2 for any n; pass the "
+                "pairs i < j in row-major order (scipy.spatial.distance.pdist) or a square matrix"
+            )
+        d = squareform(d)
+    d = _square(d, "distances")
     r = _upper_ratings(ratings)
     if d.shape != r.shape:
         raise ValueError(
@@ -353,6 +363,19 @@ def item_ranking_agreement(distances: np.ndarray, ratings: np.ndarray) -> float:
     return float(np.mean(sd == sr))
 
 
+def mean_error_package(distances: np.ndarray, ratings: np.ndarray, *, power: int = 1) -> float:
+    """The hayes ``MAE`` (``power=1``) / ``MSE`` (``power=2``): raw distances against raw ratings.
+
+    Mean over the pairs ``i < j`` of ``|s_ij - d_ij| ** power``, without any normalisation, so
+    it depends on the scales of the embedding and of the study's ratings: comparable only
+    between runs of the same model on the same study.
+    """
+    if power not in (1, 2):
+        raise ValueError(f"timbremetrics: power must be 1 (MAE) or 2 (MSE), not {power}")
+    d, r = _pair(distances, ratings)
+    return float(np.mean(np.abs(_condensed(r) - _condensed(d)) ** power))
+
+
 # ---------------------------------------------------------------------------- tiianhk
 def _tiianhk_rows(distances: np.ndarray, ratings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``min_max(mask(x))``, symmetrised, self-comparisons removed: ``[n, n-1]`` each."""
@@ -433,7 +456,8 @@ def timbremetrics_scores(
     Parameters
     ----------
     distances : np.ndarray
-        ``[n, n]`` symmetric model distances of the study's sounds (zero diagonal).
+        ``[n, n]`` symmetric model distances of the study's sounds (zero diagonal), or the
+        ``n(n-1)/2`` distances of the pairs ``i < j`` in row-major order (``pdist``).
     ratings : np.ndarray
         ``[n, n]`` mean dissimilarity ratings, upper triangle filled (as the rating files).
     n_permutations : int
@@ -449,8 +473,9 @@ def timbremetrics_scores(
         ``_p``), ``hayes_mantel_spearman_package`` (+ ``_p``), ``mantel_spearman_rho``
         (+ ``_p``), ``hayes_item_ranking_agreement_package``, ``item_ranking_agreement``
         (+ ``_chance``), ``tiianhk_triplet_agreement``, ``tiianhk_spearman_items``,
-        ``tiianhk_kendall_items``, ``tiianhk_mae``. Package p-values permute pairs; the
-        others permute sounds.
+        ``tiianhk_kendall_items``, ``tiianhk_mae``, ``hayes_mae_package``,
+        ``hayes_mse_package`` (raw scales). Package p-values permute pairs; the others
+        permute sounds.
     """
     d, r = _pair(distances, ratings)
     kw = {"n_permutations": n_permutations, "seed": seed}
@@ -475,4 +500,6 @@ def timbremetrics_scores(
         "tiianhk_spearman_items": spearman_items_tiianhk(d, r),
         "tiianhk_kendall_items": kendall_items_tiianhk(d, r),
         "tiianhk_mae": mae_tiianhk(d, r),
+        "hayes_mae_package": mean_error_package(d, r, power=1),
+        "hayes_mse_package": mean_error_package(d, r, power=2),
     }
