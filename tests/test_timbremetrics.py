@@ -3,7 +3,7 @@
 ``tests/fixtures/timbremetrics_reference.json`` was written by
 ``tests/tools/make_timbremetrics_fixture.py``: a loop-by-loop numpy transcription of
 ``ben-hayes/timbre-dissimilarity-metrics`` (``TripletAgreement``, ``ItemRankingAgreement``,
-``Mantel``, ``MAE``, ``MSE``) and ``tiianhk/timbremetrics`` (``triplet_agreement``, ``spearman_corr``,
+``Mantel``, ``TripletKNNAgreement``, ``MAE``, ``MSE``) and ``tiianhk/timbremetrics`` (``triplet_agreement``, ``spearman_corr``,
 ``kendall_corr``, ``mae``) run on a seeded 9-sound example. The packages are not on PyPI and
 need torch/torchmetrics, so the fixture stands for them: each function there keeps the
 package's statements (its ``argsort`` "ranks", its raw upper-triangular ratings, its pair
@@ -43,6 +43,7 @@ def test_hayes_package_variants_match_transcription(ref, dr):
         h["triplet_agreement_no_margin"], abs=1e-12
     )
     assert tm.item_ranking_agreement_package(d, r) == pytest.approx(h["item_ranking_agreement"], abs=1e-12)
+    assert tm.knn_triplet_agreement_package(d, r) == pytest.approx(h["knn_triplet_agreement"], abs=1e-12)
     assert tm.mean_error_package(d, r) == pytest.approx(h["mae"], abs=1e-12)
     assert tm.mean_error_package(d, r, power=2) == pytest.approx(h["mse"], abs=1e-12)
     n = ref["n_permutations"]

@@ -5,7 +5,7 @@ transcribe, statement by statement and loop by loop, the code of
 
 * ``ben-hayes/timbre-dissimilarity-metrics`` ``timbremetrics/metrics.py`` (the version with
   ``ItemRankingAgreement``, ``TripletAgreement(positive_radius=0.3, margin=0.1)`` and
-  ``Mantel``, ``MAE``, ``MSE``): ``torch`` operations replaced by their numpy equivalents
+  ``Mantel``, ``TripletKNNAgreement``, ``MAE``, ``MSE``): ``torch`` operations replaced by their numpy equivalents
   (``torch.argsort`` -> ``np.argsort(kind="stable")``, ``torch.randperm`` -> the permutations
   drawn below, ``pearson_corrcoef`` -> ``np.corrcoef``);
 * ``tiianhk/timbremetrics`` ``timbremetrics/metrics.py`` + ``utils.py`` (``mask``,
@@ -119,6 +119,20 @@ def hayes_mantel(target, distances, method, permutations, seed):
     return r, float(np.sum(r <= np.array(values)) / permutations)
 
 
+def hayes_knn_triplet_agreement(target, distances, k=5):
+    target = target + target.T
+    triplet_agreements = 0
+    total_triplets = 0
+    for anchor in range(target.shape[0]):
+        sorted_idxs = target[anchor].argsort(kind="stable")
+        idxs = sorted_idxs[sorted_idxs != anchor][:k]
+        i_j_idxs = np.stack([idxs[[i, j]] for i in range(len(idxs) - 1) for j in range(i + 1, len(idxs))])
+        i, j = i_j_idxs[:, 0], i_j_idxs[:, 1]
+        total_triplets += len(i)
+        triplet_agreements += np.sum(distances[anchor, i] < distances[anchor, j])
+    return triplet_agreements / total_triplets
+
+
 def hayes_mae(target, distances_upper):
     absolute_error = np.sum(np.abs(target - distances_upper))
     count = np.sum(np.triu(np.ones_like(target), 1))
@@ -194,6 +208,7 @@ def main() -> int:
             "mantel_pearson_p": pearson_p,
             "mantel_spearman": spearman,
             "mantel_spearman_p": spearman_p,
+            "knn_triplet_agreement": float(hayes_knn_triplet_agreement(r, d)),
             "mae": hayes_mae(r, d_upper),
             "mse": hayes_mse(r, d_upper),
         },

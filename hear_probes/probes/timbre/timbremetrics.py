@@ -363,6 +363,27 @@ def item_ranking_agreement(distances: np.ndarray, ratings: np.ndarray) -> float:
     return float(np.mean(sd == sr))
 
 
+def knn_triplet_agreement_package(distances: np.ndarray, ratings: np.ndarray, *, k: int = 5) -> float:
+    """The hayes ``TripletKNNAgreement``: order of each anchor's ``k`` nearest rated neighbours.
+
+    For each anchor, its ``k`` nearest sounds by rating (the anchor itself excluded; ties in
+    rating order broken by sound index) form ``k(k-1)/2`` pairs ``(i, j)`` with ``i`` rated
+    nearer; a pair agrees when ``d_ai < d_aj`` (a distance tie disagrees). Agreements are
+    pooled over anchors.
+    """
+    d, r = _pair(distances, ratings)
+    n = d.shape[0]
+    if not 2 <= k <= n - 1:
+        raise ValueError(f"timbremetrics: k must be between 2 and n - 1 = {n - 1}, not {k}")
+    rs = _symmetric_from_upper(r)
+    np.fill_diagonal(rs, -np.inf)  # the anchor sorts first and is dropped
+    nearest = np.argsort(rs, axis=1, kind="stable")[:, 1 : k + 1]
+    pi, pj = np.triu_indices(k, 1)
+    rows = np.arange(n)[:, None]
+    agree = d[rows, nearest[:, pi]] < d[rows, nearest[:, pj]]
+    return float(agree.mean())
+
+
 def mean_error_package(distances: np.ndarray, ratings: np.ndarray, *, power: int = 1) -> float:
     """The hayes ``MAE`` (``power=1``) / ``MSE`` (``power=2``): raw distances against raw ratings.
 
@@ -473,7 +494,8 @@ def timbremetrics_scores(
         ``_p``), ``hayes_mantel_spearman_package`` (+ ``_p``), ``mantel_spearman_rho``
         (+ ``_p``), ``hayes_item_ranking_agreement_package``, ``item_ranking_agreement``
         (+ ``_chance``), ``tiianhk_triplet_agreement``, ``tiianhk_spearman_items``,
-        ``tiianhk_kendall_items``, ``tiianhk_mae``, ``hayes_mae_package``,
+        ``tiianhk_kendall_items``, ``tiianhk_mae``, ``hayes_knn_triplet_agreement_package``,
+        ``hayes_mae_package``,
         ``hayes_mse_package`` (raw scales). Package p-values permute pairs; the others
         permute sounds.
     """
@@ -500,6 +522,7 @@ def timbremetrics_scores(
         "tiianhk_spearman_items": spearman_items_tiianhk(d, r),
         "tiianhk_kendall_items": kendall_items_tiianhk(d, r),
         "tiianhk_mae": mae_tiianhk(d, r),
+        "hayes_knn_triplet_agreement_package": knn_triplet_agreement_package(d, r),
         "hayes_mae_package": mean_error_package(d, r, power=1),
         "hayes_mse_package": mean_error_package(d, r, power=2),
     }
