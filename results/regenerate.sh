@@ -47,3 +47,5 @@ for m in crepe-tiny crepe; do
   python -c "import glob, sys; from hear_probes.report.layers import write_layer_figures; write_layer_figures(sorted(glob.glob(sys.argv[1] + '/layer-*')), sys.argv[1])" $o
 done
 hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/distances results/crepe-layers/layer-* results/crepe-tiny-layers/layer-* -o results/report.html
+# the result numbers quoted in README.md and docs/*.md (tests/test_docs_numbers.py checks them)
+python -m hear_probes.report.docnumbers --write

@@ -23,7 +23,7 @@ def _gear_score(block: dict, key: str) -> float | None:
 
 def gear_table(results: list[ModelResults]) -> Table | None:
     """Disentanglement scores: one row per model and factor, one column per score."""
-    header = ["model", "factor"] + [label for _, label in GEAR_SCORES] + ["median |log ratio|"]
+    header = ["model", "factor"] + [label for _, label in GEAR_SCORES] + ["mean |log ratio|"]
     table = Table("table-gear", "GEAR disentanglement scores (1 = the factor is fully recoverable; ≈ 0 = not encoded)",
                   header, note="kNN R²: leave-one-out kNN regression of the factor; Isomap linear R²: best "
                                "linear map from the 3 Isomap coordinates; sensitivity: Spearman ρ between "

@@ -10,8 +10,10 @@ distance of their embeddings, and it is compared with the mean human rating of t
   dissimilar sound farther (``d_aj > d_ak`` iff ``s_aj > s_ak``); distance ties count 1/2, so
   chance level is 0.5.
 
-These are the metrics of the timbremetrics package (Vahidi et al.), computed on the pairs
-``i < j`` of one study. Unlike the learned metric, they have no parameter fitted to the ratings,
+These are computed on the pairs ``i < j`` of one study. They are not the scores of the
+timbremetrics packages (which have no Kendall tau on pairs, and whose triplet agreement uses
+min-max-normalised distances with a radius and a margin): those are in
+:mod:`hear_probes.probes.timbre.timbremetrics`. Unlike the learned metric, they have no parameter fitted to the ratings,
 so they cannot over-fit: they are the first numbers to read.
 
 When every distance of a study is the same (e.g. identical embeddings), no agreement is

@@ -25,11 +25,13 @@ TIMBRE_TABLES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
      "Squared Pearson correlation between the Euclidean distance and the ratings."),
     ("table-timbre-triplets", ("unlearned", "cosine", "triplet_agreement"),
      "Unlearned triplet agreement (cosine distance; 0.5 = chance)",
-     "Fraction of anchored triplets whose order the distance keeps (timbremetrics' metric)."),
+     "Fraction of anchored triplets whose order the distance keeps, ties ½ (every triplet; not "
+     "the timbremetrics packages' radius/margin variant)."),
     ("table-timbre-regularised", ("regularised_loso_explained_variance",),
      "Held-out explained variance of the regularised learned metric (nested leave one sound out)",
-     "Non-negative ridge on w⁻², strength chosen by inner leave-one-sound-out; scored on the "
-     "outer held-out pairs."),
+     "Kernel ridge on the standardised squared per-dimension differences, shrunk toward the "
+     "calibrated Euclidean distance (signed weights), strength chosen by inner "
+     "leave-one-sound-out; scored on the outer held-out pairs."),
     ("table-timbre-loso", ("loso_explained_variance",),
      "Held-out explained variance of the learned metric (leave one sound out)",
      "Weights learned without the held-out sound, scored on its pairs."),
