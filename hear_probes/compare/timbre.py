@@ -42,6 +42,7 @@ from hear_probes.compare.records import PairedTest, Skipped
 from hear_probes.compare.settings import CompareSettings
 from hear_probes.probes.timbre.groups import group_studies
 from hear_probes.probes.timbre.pairs_file import StudyPairs
+from hear_probes.stats.batched import pearson_columns, spearman_columns
 from hear_probes.stats.paired import (
     bootstrap_p_value,
     hodges_lehmann,
@@ -53,11 +54,9 @@ from hear_probes.stats.resampling import (
     percentile_interval,
     signed_ev,
     sound_bootstrap_counts,
-    weighted_pearson,
-    weighted_spearman,
 )
 
-__all__ = ["TIMBRE_METRICS", "TimbreMetric", "compare_timbre", "score_replicates", "study_seed"]
+__all__ = ["TIMBRE_METRICS", "TimbreMetric", "compare_timbre", "study_replicates", "study_seed"]
 
 
 @dataclass(frozen=True)
@@ -98,33 +97,37 @@ def study_seed(seed: int, study: str) -> int:
     return int(np.random.SeedSequence([seed, zlib.crc32(study.encode())]).generate_state(1)[0])
 
 
-def _score(metric: TimbreMetric, rating: np.ndarray, pred: np.ndarray,
-           weights: np.ndarray | None) -> np.ndarray:
-    if metric.statistic == "spearman":
-        return weighted_spearman(rating, pred, weights)
-    return signed_ev(weighted_pearson(rating, pred, weights))
-
-
-def score_replicates(sp: StudyPairs, metric: TimbreMetric,
-                     weights: np.ndarray) -> tuple[float, np.ndarray]:
-    """A study's score on all its pairs and on each bootstrap resample.
+def study_replicates(studies: list[StudyPairs], metrics: list[TimbreMetric],
+                     weights: np.ndarray) -> list[dict[str, tuple[float, np.ndarray]]]:
+    """Scores of one study for several models, on all pairs and on each bootstrap resample.
 
     Parameters
     ----------
-    sp : StudyPairs
-        The study's pairs, ratings and predictors.
-    metric : TimbreMetric
+    studies : list of StudyPairs
+        The same study as seen by each model (same pairs and ratings).
+    metrics : list of TimbreMetric
     weights : np.ndarray
-        ``[B, n_pairs]`` resample weights (:func:`~hear_probes.stats.resampling.pair_weights`).
+        ``[B, n_pairs]`` resample weights (:func:`~hear_probes.stats.resampling.pair_weights`),
+        shared by every model: this is what makes the comparison paired.
 
     Returns
     -------
-    (observed, replicates) : tuple
-        The score (float) and its ``[B]`` replicates.
+    list of dict
+        Per model, ``{metric name: (observed score, [B] replicates)}``.
     """
-    pred = sp.predictors[metric.predictor]
-    observed = float(_score(metric, sp.rating, pred, None)[0])
-    return observed, _score(metric, sp.rating, pred, weights)
+    rating = np.asarray(studies[0].rating, dtype=np.float64)
+    out: list[dict] = [{} for _ in studies]
+    for statistic, corr in (("ev", pearson_columns), ("spearman", spearman_columns)):
+        ms = [m for m in metrics if m.statistic == statistic]
+        if not ms:
+            continue
+        ys = np.stack([sp.predictors[m.predictor] for sp in studies for m in ms])
+        observed, reps = corr(rating, ys)[:, 0], corr(rating, ys, weights)
+        if statistic == "ev":
+            observed, reps = signed_ev(observed), signed_ev(reps)
+        for row, (k, m) in enumerate((k, m) for k in range(len(studies)) for m in ms):
+            out[k][m.name] = (float(observed[row]), reps[row])
+    return out
 
 
 def _metrics_available(models: list[TimbrePairs]) -> tuple[list[TimbreMetric], dict[str, str]]:
@@ -151,12 +154,23 @@ def _replicates(models: list[TimbrePairs], metrics: list[TimbreMetric],
     for study, sp in ref.studies.items():
         counts = sound_bootstrap_counts(sp.n_sounds, settings.n_resamples,
                                         seed=study_seed(settings.seed, study))
-        weights = pair_weights(counts, sp.i, sp.j)
         n_sounds[study] = sp.n_sounds
-        for k, model in enumerate(models):
-            reps[k][study] = {m.name: score_replicates(model.studies[study], m, weights)
-                              for m in metrics}
+        scores = study_replicates([m.studies[study] for m in models], metrics,
+                                  pair_weights(counts, sp.i, sp.j))
+        for k, per_metric in enumerate(scores):
+            reps[k][study] = per_metric
     return reps, n_sounds
+
+
+#: Differences of scores (correlations, in [-1, 1]) this small are float rounding: two models
+#: with identical predictions must differ by exactly 0, or a bootstrap whose every replicate
+#: is +1e-17 would call them different.
+ROUNDING = 1e-12
+
+
+def _difference(b: np.ndarray | float, a: np.ndarray | float) -> np.ndarray:
+    d = np.asarray(b, dtype=np.float64) - np.asarray(a, dtype=np.float64)
+    return np.where(np.abs(d) <= ROUNDING, 0.0, d)
 
 
 def _per_study_tests(names: tuple[str, str], ra: dict, rb: dict, metric: TimbreMetric,
@@ -168,11 +182,11 @@ def _per_study_tests(names: tuple[str, str], ra: dict, rb: dict, metric: TimbreM
     out = []
     for study in ra:
         (sa, reps_a), (sb, reps_b) = ra[study][metric.name], rb[study][metric.name]
-        diff = reps_b - reps_a
+        diff = _difference(reps_b, reps_a)
         lo, hi = percentile_interval(diff, settings.level)
         out.append(PairedTest(
             probe="timbre", level="study", a=a, b=b, metric=metric.name, unit=study,
-            score_a=sa, score_b=sb, difference=sb - sa, difference_ci=[float(lo), float(hi)],
+            score_a=sa, score_b=sb, difference=float(_difference(sb, sa)), difference_ci=[float(lo), float(hi)],
             p=bootstrap_p_value(diff), test=test, family=f"timbre per study: {metric.name}, {b} - {a}",
             n=n_sounds[study], details={"n_valid_resamples": int(np.isfinite(diff).sum())}))
     return out
