@@ -72,9 +72,9 @@ def smallest_bootstrap_p(n_resamples: int) -> float:
 def wilcoxon_signed_rank(differences: np.ndarray) -> tuple[float, float, int]:
     """Two-sided Wilcoxon signed-rank test that the differences are centred on 0.
 
-    Zero differences are dropped (Wilcoxon's convention); the p-value is exact for fewer
-    than 51 non-zero differences without ties (scipy's ``method="auto"``), else from the
-    normal approximation. NaN differences are left out.
+    Zero differences are dropped (Wilcoxon's convention); the p-value is exact for up to
+    50 non-zero differences (a permutation test when some tie), else from the normal
+    approximation (scipy's ``method="auto"``). NaN differences are left out.
 
     Parameters
     ----------
