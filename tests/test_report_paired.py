@@ -23,6 +23,8 @@ def test_section_appears_with_two_pair_files_and_bolds_only_significant(tmp_path
     rows = [line for line in md.splitlines() if line.startswith("| logmel - stft")]
     assert len(rows) == 6 and all("**" in r for r in rows)  # all 6 scores significant here
     assert "#paired" in html  # linked from the navigation
+    # the fixtures' ranking.json has no per-trial outcomes: said, and no empty table
+    assert "per-trial outcomes not stored" in md and 'id="table-paired-other"' not in html
 
 
 def test_section_absent_with_one_pair_file_and_explains_unpairable_folders(tmp_path):

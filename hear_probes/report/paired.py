@@ -16,7 +16,7 @@ __all__ = ["paired_comparison", "paired_section", "paired_tables"]
 
 _NOTE = ("Difference = B - A. Across studies: Wilcoxon signed-rank over independent groups of "
          "studies (studies that share sounds, e.g. Zacharakis English/Greek or the three Iverson "
-         "views, are averaged into one group first: 21 studies give 11 groups); median difference "
+         "views, are averaged into one group first; the 21 studies make 11 groups); median difference "
          "over groups with its distribution-free 95 % interval, and the Hodges-Lehmann shift with "
          "the interval that goes with the test. Per study: paired bootstrap over sounds (the same "
          "resampled sounds for both models); the last column counts the studies where B is "
@@ -81,14 +81,15 @@ def paired_tables(cmp) -> list[Table]:
             Cell(f"{t.details['n_b_better']} / {t.details['n_a_better']} of {t.n}"),
             Cell(f"{t.p:.4f}"), Cell(f"{t.p_holm:.4f}", bold=t.significant),
             Cell(f"{up} / {down} of {len(studies)}")])
+    other = [t for t in cmp.tests if t.probe != "timbre"]
+    skipped = "; ".join(f"{s.probe}, {s.b} - {s.a}: {s.reason}" for s in cmp.skipped)
+    skipped_note = f"Not compared: {skipped}." if skipped else ""
+    timbre_note = " ".join([_NOTE, *cmp.notes] + ([] if other else [skipped_note])).strip()
     tables = [Table("table-paired-timbre", "Timbre: paired differences across studies",
                     ["B - A", "score", "median A", "median B", "median difference [95 %]",
                      "HL shift [95 %]", "groups B>A / A>B", "p (Wilcoxon)", "p (Holm)",
-                     "studies B higher / lower"], rows,
-                    note=_NOTE + " " + " ".join(cmp.notes))]
-    other = [t for t in cmp.tests if t.probe != "timbre"]
-    if other or cmp.skipped:
-        skipped = "; ".join(f"{s.probe}, {s.b} - {s.a}: {s.reason}" for s in cmp.skipped)
+                     "studies B higher / lower"], rows, note=timbre_note)]
+    if other:
         tables.append(Table(
             "table-paired-other", "Ranking and GEAR: paired differences",
             ["B - A", "probe", "score", "A", "B", "difference [95 %]", "n", "p", "p (Holm)"],
@@ -98,7 +99,7 @@ def paired_tables(cmp) -> list[Table]:
               Cell(str(t.n)), Cell(f"{t.p:.4f}"), Cell(f"{t.p_holm:.4f}", bold=t.significant)]
              for t in other],
             note=("Ranking: exact McNemar on the trials decided by both models; GEAR: paired t "
-                  "over seeds. " + (f"Not compared: {skipped}." if skipped else ""))))
+                  f"over seeds. {skipped_note}").strip()))
     return tables
 
 
