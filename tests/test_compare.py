@@ -66,6 +66,24 @@ def test_ratings_plus_small_noise_beat_pure_noise(folders):
     assert all(t.difference > 0 for t in per_study if t.significant)
 
 
+def test_predictions_equal_to_ratings_plus_small_noise_beat_pure_noise():
+    rng = np.random.default_rng(5)
+    sharp, noise = {}, {}
+    for study, n in STUDY_SIZES.items():
+        i, j = np.triu_indices(n, 1)
+        rating = rng.normal(size=i.size)
+        sounds = [f"{study}_{k}" for k in range(n)]
+        names = ("euclidean", "cosine", "loso", "regularised")
+        sharp[study] = StudyPairs(i, j, rating, {p: rating + 0.2 * rng.normal(size=i.size)
+                                                 for p in names}, sounds)
+        noise[study] = StudyPairs(i, j, rating, {p: rng.normal(size=i.size) for p in names}, sounds)
+    models = [TimbrePairs("noise", Path("n"), "noise", noise),
+              TimbrePairs("sharp", Path("s"), "sharp", sharp)]
+    tests, _ = compare_timbre(models, [(0, 1)], FAST)
+    apply_holm(tests)
+    assert all(t.significant and t.difference > 0.5 for t in tests)  # every study, every score
+
+
 def test_observed_scores_are_the_plain_signed_ev_and_spearman(folders):
     res = compare_folders([folders["noise"], folders["good"]], FAST)
     _, data = read_pairs(folders["good"] / PAIRS_NAME)
