@@ -28,9 +28,10 @@ def compare_command(
 ) -> None:
     """Paired tests of differences between models: which are significant after Holm.
 
-    Timbre: per study a paired bootstrap over sounds (the same resampled sounds for both
-    models); across studies a Wilcoxon signed-rank over groups of studies that share no sound.
-    Ranking: exact McNemar on the same trials; GEAR: paired t over seeds (when stored).
+    Timbre: a paired bootstrap over sounds per study (the same resampled sounds for both models), a Wilcoxon signed-rank over groups of studies that share no sound.
+
+    Ranking: exact McNemar on the same trials. GEAR: paired t over seeds (when stored).
+
     Differences are B - A (second folder minus first). See docs/compare.md.
     """
     from hear_probes.compare import (
