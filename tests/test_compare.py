@@ -323,10 +323,15 @@ def test_gear_compared_only_with_per_seed_values(tmp_path):
     res = compare_folders([a, b], QUICK)
     assert "per-seed values not stored" in [s.reason for s in res.skipped if s.probe == "gear"][0]
     seeds = [0, 1, 2, 3, 4]
-    (a / "gear.json").write_text(json.dumps({"settings": {"seeds": seeds}, "factors": {
+    (a / "gear.json").write_text(json.dumps({"seeds": {"seeds": seeds}, "factors": {
         "f1": {"knn_r2_k10_seeds": [0.50, 0.52, 0.49, 0.51, 0.50]}}}))
-    (b / "gear.json").write_text(json.dumps({"settings": {"seeds": seeds}, "factors": {
+    (b / "gear.json").write_text(json.dumps({"seeds": {"seeds": seeds}, "factors": {
         "f1": {"knn_r2_k10_seeds": [0.70, 0.71, 0.69, 0.72, 0.70]}}}))
     res = compare_folders([a, b], QUICK)
     (t,) = res.select("gear")
     assert t.difference == pytest.approx(0.2) and t.significant and t.n == 5
+    other = json.loads((b / "gear.json").read_text())
+    other["seeds"]["seeds"] = [5, 6, 7, 8, 9]
+    (b / "gear.json").write_text(json.dumps(other))
+    res = compare_folders([a, b], QUICK)
+    assert "different seeds" in [s.reason for s in res.skipped if s.probe == "gear"][0]

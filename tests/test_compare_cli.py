@@ -26,7 +26,7 @@ def test_compare_prints_which_differences_are_significant(pair_folders, tmp_path
     text = capsys.readouterr().out
     assert "logmel - stft" in text and "Wilcoxon signed-rank over 11 groups" in text
     assert "significant after Holm:" in text
-    assert "logmel > stft: timbre euclid EV all studies" in text
+    assert "timbre euclid EV (across studies): logmel higher than stft" in text
     assert "*" in text and "\033[1m" not in text  # marked, no ANSI codes when not a terminal
     payload = json.loads((out / "compare.json").read_text())
     assert payload["pairs"] == [["stft", "logmel"]]

@@ -1,7 +1,8 @@
 """Paired comparison of two models' GEAR scores over seeds.
 
 A GEAR seed fixes the random draws of a run (stimuli, folds, pair subsample); two models
-run with the same seeds are paired seed by seed. Each score with per-seed values
+run with the same seeds (``seeds.seeds`` of ``gear.json``) on the same stimulus variant are
+paired seed by seed. Each score with per-seed values
 (``factors.<factor>.<score>_seeds``) is compared by a paired Student t over seeds
 (:func:`hear_probes.stats.paired.paired_t`). Results without per-seed values, or with
 different seeds, are skipped with the reason.
@@ -26,7 +27,15 @@ def _values(values: list) -> np.ndarray:
 
 
 def _seeds(payload: dict):
+    """The run's seed list: ``seeds.seeds`` (or ``settings.seeds``); None when not recorded."""
+    block = payload.get("seeds")
+    if isinstance(block, dict) and block.get("seeds") is not None:
+        return block["seeds"]
     return (payload.get("settings") or {}).get("seeds")
+
+
+def _variant(payload: dict):
+    return (payload.get("stimulus") or {}).get("variant")
 
 
 def compare_gear(payload_a: dict, payload_b: dict, names: tuple[str, str],
@@ -39,9 +48,12 @@ def compare_gear(payload_a: dict, payload_b: dict, names: tuple[str, str],
         :class:`PairedTest` records, or one :class:`Skipped` saying why nothing is comparable.
     """
     a, b = names
+    if _variant(payload_a) != _variant(payload_b):
+        return [], [Skipped("gear", a, b, "not comparable: different stimulus variants "
+                            f"({_variant(payload_a)} vs {_variant(payload_b)})")]
     if _seeds(payload_a) != _seeds(payload_b):
         return [], [Skipped("gear", a, b, "not comparable: the runs used different seeds "
-                            f"({_seeds(payload_a)} vs {_seeds(payload_b)}); rerun with the same --seeds")]
+                            f"({_seeds(payload_a)} vs {_seeds(payload_b)}); rerun both with the same seeds")]
     tests = []
     fa, fb = payload_a.get("factors") or {}, payload_b.get("factors") or {}
     for factor in fa:

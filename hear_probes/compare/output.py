@@ -139,8 +139,10 @@ def significant_lines(res: Comparison) -> list[str]:
             continue
         better, worse = (t.b, t.a) if t.difference > 0 else (t.a, t.b)
         what = _LABELS.get(t.metric, t.metric)
-        out.append(f"{better} > {worse}: {t.probe} {what} {t.unit} (difference {_f(t.difference)} "
-                   f"[{_f(t.difference_ci[0])}, {_f(t.difference_ci[1])}], p Holm {_p(t.p_holm)})")
+        where = "across studies" if t.level == "across studies" else t.unit
+        out.append(f"{t.probe} {what} ({where}): {better} higher than {worse}, difference "
+                   f"{t.b} - {t.a} {_f(t.difference)} [{_f(t.difference_ci[0])}, "
+                   f"{_f(t.difference_ci[1])}], p Holm {_p(t.p_holm)}")
     for pair in res.pairs:
         rows = res.select("timbre", "study", pair)
         counts = {}
