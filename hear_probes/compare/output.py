@@ -173,8 +173,8 @@ def format_comparison(res: Comparison, bold: bool = False) -> str:
         lines += ["", f"{pair[1]} - {pair[0]}  (B = {pair[1]}, A = {pair[0]})"]
         lines += _across_block(res, pair, bold)
         lines += _study_block(res, pair, bold)
-        lines += [s_.reason and f"  timbre {s_.reason}" for s_ in res.skipped
-                  if s_.probe == "timbre" and (s_.a, s_.b) == pair]
+        lines += [f"  timbre {skip.reason}" for skip in res.skipped
+                  if skip.probe == "timbre" and (skip.a, skip.b) == pair]
         for probe in ("ranking", "gear"):
             lines += _other_block(res, pair, probe, bold)
     lines += ["", "significant after Holm:"] + [f"  {x}" for x in significant_lines(res)]

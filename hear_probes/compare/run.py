@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from hear_probes.compare.gear import compare_gear
-from hear_probes.compare.inputs import load_json, load_timbre_pairs, unique_names
+from hear_probes.compare.inputs import TimbrePairs, load_json, load_timbre_pairs, unique_names
 from hear_probes.compare.ranking import compare_ranking
 from hear_probes.compare.records import Comparison, ModelEntry, PairedTest
 from hear_probes.compare.settings import CompareSettings, model_pairs
@@ -64,8 +64,8 @@ def resolution_notes(tests: list[PairedTest], settings: CompareSettings) -> list
     return []
 
 
-def compare_loaded(folders: list[Path], names: list[str], timbre: list, settings: CompareSettings,
-                   ) -> Comparison:
+def compare_loaded(folders: list[Path], names: list[str], timbre: list[TimbrePairs],
+                   settings: CompareSettings) -> Comparison:
     """Compare already-loaded timbre pair files and the folders' other results.
 
     Parameters
