@@ -43,3 +43,15 @@ def test_identical_models_have_nothing_bold(tmp_path):
     _, md = paired_section(collect_results(folders))
     rows = [line for line in md.splitlines() if line.startswith("| logmel - stft")]
     assert len(rows) == 6 and not any("**" in r for r in rows)
+
+
+def test_layer_folders_are_left_out(tmp_path):
+    import json
+
+    folders = write_fixture_results(tmp_path, names=("crepe@layer-1", "crepe@layer-2"))
+    for k, f in enumerate(folders):
+        write_model(f, f.name, 0.3 * (k + 1), k)
+        for probe in ("ranking", "gear", "timbre"):
+            payload = json.loads((f / f"{probe}.json").read_text())
+            assert payload["model"]["model_id"] == f.name
+    assert paired_section(collect_results(folders)) == ("", "")

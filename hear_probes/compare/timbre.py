@@ -113,19 +113,21 @@ def study_replicates(studies: list[StudyPairs], metrics: list[TimbreMetric],
     Returns
     -------
     list of dict
-        Per model, ``{metric name: (observed score, [B] replicates)}``.
+        Per model, ``{metric name: (observed score, [B] replicates)}`` for the metrics whose
+        predictor the model's pair file holds.
     """
     rating = np.asarray(studies[0].rating, dtype=np.float64)
     out: list[dict] = [{} for _ in studies]
     for statistic, corr in (("ev", pearson_columns), ("spearman", spearman_columns)):
-        ms = [m for m in metrics if m.statistic == statistic]
-        if not ms:
+        rows = [(k, m) for k, sp in enumerate(studies) for m in metrics
+                if m.statistic == statistic and m.predictor in sp.predictors]
+        if not rows:
             continue
-        ys = np.stack([sp.predictors[m.predictor] for sp in studies for m in ms])
+        ys = np.stack([studies[k].predictors[m.predictor] for k, m in rows])
         observed, reps = corr(rating, ys)[:, 0], corr(rating, ys, weights)
         if statistic == "ev":
             observed, reps = signed_ev(observed), signed_ev(reps)
-        for row, (k, m) in enumerate((k, m) for k in range(len(studies)) for m in ms):
+        for row, (k, m) in enumerate(rows):
             out[k][m.name] = (float(observed[row]), reps[row])
     return out
 
@@ -251,14 +253,13 @@ def compare_timbre(models: list[TimbrePairs], pairs: list[tuple[int, int]],
     """
     for ia, ib in pairs:
         check_same_studies(models[ia], models[ib])
-    used = sorted({k for pair in pairs for k in pair})
-    metrics, why = _metrics_available([models[k] for k in used])
-    reps, n_sounds = _replicates(models, metrics, settings) if metrics else ({}, {})
+    reps, n_sounds = _replicates(models, list(TIMBRE_METRICS), settings)
     tests: list[PairedTest] = []
-    skipped = [Skipped("timbre", models[ia].name, models[ib].name, f"{name}: {reason}")
-               for ia, ib in pairs for name, reason in why.items()]
+    skipped: list[Skipped] = []
     for ia, ib in pairs:
         names = (models[ia].name, models[ib].name)
+        metrics, why = _metrics_available([models[ia], models[ib]])
+        skipped += [Skipped("timbre", *names, f"{name}: {reason}") for name, reason in why.items()]
         for m in metrics:
             per_study = _per_study_tests(names, reps[ia], reps[ib], m, n_sounds, settings)
             tests += per_study

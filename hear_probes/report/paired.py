@@ -22,13 +22,16 @@ _NOTE = ("Difference = B - A. Across studies: Wilcoxon signed-rank over independ
          "resampled sounds for both models); the last column counts the studies where B is "
          "significantly higher / lower after Holm over the studies. Bold: significant after Holm "
          "over every score and pair (alpha 0.05). The in-sample fit is not compared (it "
-         "interpolates the ratings when dimensions outnumber pairs). See docs/compare.md.")
+         "interpolates the ratings when dimensions outnumber pairs). Single-layer folders are not "
+         "compared here (use hear-probes compare). See docs/compare.md.")
 
 
 def paired_comparison(results: list[ModelResults], settings=None):
     """The :class:`~hear_probes.compare.Comparison` of the folders holding pair files.
 
-    Returns None when fewer than two folders hold ``timbre_pairs.h5``.
+    Folders of single layers (model id ``model@layer-K``) are left out: comparing every layer
+    with every other is the layer curves' job. Returns None when fewer than two folders hold
+    ``timbre_pairs.h5``.
 
     Raises
     ------
@@ -38,8 +41,12 @@ def paired_comparison(results: list[ModelResults], settings=None):
     from hear_probes.compare import CompareSettings, compare_loaded
     from hear_probes.compare.inputs import load_timbre_pairs
     from hear_probes.probes.timbre.pairs_file import PAIRS_NAME
+    from hear_probes.report.layers import split_layer
 
-    with_pairs = [r for r in results if (r.folder / PAIRS_NAME).is_file()]
+    # layer views (model@layer-K) are compared with `hear-probes compare` on purpose, not
+    # pairwise among every folder of a report
+    with_pairs = [r for r in results if (r.folder / PAIRS_NAME).is_file()
+                  and split_layer(str(r.model.get("model_id", r.name))) is None]
     if len(with_pairs) < 2:
         return None
     timbre = [load_timbre_pairs(r.folder) for r in with_pairs]
