@@ -272,6 +272,13 @@ def report(
     typer.echo(str(mod.write_report(folders, output, images=images)))
 
 
+def _register_compare() -> None:
+    """``hear-probes compare``: paired tests between result folders (hear_probes/compare)."""
+    from hear_probes.compare.command import compare_command
+
+    app.command("compare")(compare_command)
+
+
 @datasets_app.command("fetch")
 def datasets_fetch(
     name: Annotated[str, typer.Argument(help="Dataset name: timbre (17 studies) or timbre-extra (4 more).")],
@@ -313,6 +320,7 @@ def datasets_verify(
 
 
 _register_probe_commands()
+_register_compare()
 
 
 def _click_exception_type() -> type[Exception]:

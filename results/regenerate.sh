@@ -46,6 +46,9 @@ for m in crepe-tiny crepe; do
   hear-probes report $o/layer-* -o $o/report.html
   python -c "import glob, sys; from hear_probes.report.layers import write_layer_figures; write_layer_figures(sorted(glob.glob(sys.argv[1] + '/layer-*')), sys.argv[1])" $o
 done
+# paired comparisons against the stft baseline (docs/compare.md): compare.json/csv
+mkdir -p results/compare
+hear-probes compare results/stft results/logmel results/crepe results/crepe-classifier-input --baseline --out results/compare > results/compare/compare.txt
 hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/distances results/crepe-layers/layer-* results/crepe-tiny-layers/layer-* -o results/report.html
 # the result numbers quoted in README.md and docs/*.md (tests/test_docs_numbers.py checks them)
 python -m hear_probes.report.docnumbers --write

@@ -109,6 +109,12 @@ def build_report(results: list[ModelResults], images: str = "compact",
     if layers_html:
         sections_html.append(layers_html)
         sections_md.append(layers_md)
+    from hear_probes.report.paired import paired_section
+
+    paired_html, paired_md = paired_section(results)  # "" unless 2+ folders with pair files
+    if paired_html:
+        sections_html.append(paired_html)
+        sections_md.append(paired_md)
     prov_html, prov_md = _provenance(results)
     created = datetime.now(UTC).isoformat(timespec="seconds")
     names = ", ".join(r.name for r in results)
@@ -118,6 +124,7 @@ def build_report(results: list[ModelResults], images: str = "compact",
             '<nav><a href="#summary">Summary</a> · '
             + "".join(f'<a href="#{p.name}">{esc(p.label[:1].upper() + p.label[1:])}</a> · ' for p in probes().values())
             + ('<a href="#layers">Layers</a> · ' if layers_html else "")
+            + ('<a href="#paired">Paired comparisons</a> · ' if paired_html else "")
             + '<a href="#provenance">Provenance</a></nav>'
             f'<section id="summary"><h2>Summary</h2>{cards_html}</section>'
             + "".join(sections_html)
