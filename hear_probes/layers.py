@@ -120,7 +120,7 @@ def layer_views(loaded: LoadedModule, spec: str, cache: str | Path | None = None
     if not is_layered(loaded):
         raise HearProbesError(
             f"model {loaded.model_id!r} does not expose layers (--layers); layered models: any "
-            "hf:<repo_id>, mert, crepe, crepe-tiny, or a HEAR module with layer_ids, with_layer "
+            "hf:<repo_id>, mert, crepe (every size), fcn-929/993/1953, or a HEAR module with layer_ids, with_layer "
             "and get_layer_scene_embeddings (docs/layers.md)")
     from hear_probes.store import EmbeddingStore
 
