@@ -299,6 +299,8 @@ class CrepeModel(torch.nn.Module):
         self.scene_embedding_size = self.timestamp_embedding_size = net.block_size(self.layer)
         #: Layers (``--layers``): the six conv blocks, 1..6 (:meth:`with_layer`).
         self.layer_ids = list(range(1, 7))
+        #: Names of the layers (``--layers conv3``): the Keras layer names of the blocks.
+        self.layer_names = [f"conv{k}" for k in self.layer_ids]
         self.layer_dims = net.layer_dims()
         self.block: int | None = None
 

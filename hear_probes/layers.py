@@ -1,7 +1,8 @@
 """Layer by layer: ``--layers all | 0,4,8 | last`` for models that expose their layers.
 
 A HEAR module is *layered* when its model has ``layer_ids`` (the valid layer indices),
-``layer_dims`` (their sizes, same order) and ``with_layer(k)`` (a view sharing the weights whose
+``layer_dims`` (their sizes, same order), optionally ``layer_names`` (names that ``--layers``
+accepts in place of the indices, same order) and ``with_layer(k)`` (a view sharing the weights whose
 HEAR functions embed with layer ``k``), and the module has
 ``get_layer_scene_embeddings(audio, model) -> list`` giving the scene embedding of every layer
 (``layer_ids`` order) from **one** forward pass. ``hf_auto``, ``mert`` and ``crepe`` are.
@@ -35,25 +36,33 @@ def is_layered(loaded: LoadedModule) -> bool:
             and hasattr(loaded.module, "get_layer_scene_embeddings"))
 
 
-def parse_layers(spec: str, layer_ids: list[int], model: str = "model") -> list[int]:
+def parse_layers(spec: str, layer_ids: list[int], model: str = "model",
+                 names: list[str] | None = None) -> list[int]:
     """Layer indices selected by ``--layers``.
 
     Parameters
     ----------
     spec : str
-        ``all``, ``last``, ``first`` or comma-separated indices (negative count from the end).
+        ``all``, ``last``, ``first`` or comma-separated indices (negative count from the end)
+        or, for a model with layer names, names (``conv3,classifier``).
     layer_ids : list of int
         The model's valid indices, in depth order.
     model : str
         Name used in error messages.
+    names : list of str, optional
+        The model's layer names (``layer_names``, same order as ``layer_ids``).
 
     Raises
     ------
     HearProbesError
-        An empty, unknown or out-of-range entry; the message gives the valid range.
+        An empty, unknown or out-of-range entry; the message gives the valid range (and names).
     """
     ids = list(layer_ids)
-    valid = f"valid layers of {model}: {ids[0]}..{ids[-1]}, or all, first, last"
+    by_name = {str(n).lower(): k for n, k in zip(names or [], ids, strict=False)}
+    valid = f"valid layers of {model}: {ids[0]}..{ids[-1]}"
+    if by_name:
+        valid += " (" + ", ".join(f"{k} = {n}" for n, k in by_name.items()) + ")"
+    valid += ", or all, first, last"
     text = str(spec).strip().lower()
     if text == "all":
         return ids
@@ -64,11 +73,14 @@ def parse_layers(spec: str, layer_ids: list[int], model: str = "model") -> list[
             k = ids[-1]
         elif part == "first":
             k = ids[0]
+        elif part in by_name:
+            k = by_name[part]
         else:
             try:
                 k = int(part)
             except ValueError:
-                raise HearProbesError(f"--layers: {part!r} is not a layer index; {valid}") from None
+                what = "a layer index or name" if by_name else "a layer index"
+                raise HearProbesError(f"--layers: {part!r} is not {what}; {valid}") from None
             if k < 0 and -len(ids) <= k:
                 k = ids[k]
             if k not in ids:
@@ -124,7 +136,8 @@ def layer_views(loaded: LoadedModule, spec: str, cache: str | Path | None = None
             "and get_layer_scene_embeddings (docs/layers.md)")
     from hear_probes.store import EmbeddingStore
 
-    ids = parse_layers(spec, list(loaded.model.layer_ids), loaded.model_id)
+    ids = parse_layers(spec, list(loaded.model.layer_ids), loaded.model_id,
+                       getattr(loaded.model, "layer_names", None))
     group = LayerGroup(loaded, ids)
     for k in ids:
         view = dataclasses.replace(

@@ -145,8 +145,12 @@ def test_layers_option_lists_valid_layers(random_993):
     loaded = load_hear_module(name="fcn-993", model_path=random_993)
     views = layer_views(loaded, "1,last")
     assert [v.layer for v in views] == [1, 7]
-    with pytest.raises(HearProbesError, match=r"layer 9 out of range; valid layers of fcn-993: 1..7"):
+    assert [v.layer for v in layer_views(loaded, "conv6,classifier")] == [6, 7]
+    with pytest.raises(HearProbesError, match=r"layer 9 out of range; valid layers of fcn-993: "
+                       r"1\.\.7 \(1 = conv1, .*, 7 = classifier\)"):
         layer_views(loaded, "9")
+    with pytest.raises(HearProbesError, match=r"'conv7' is not a layer index or name"):
+        layer_views(loaded, "conv7")
 
 
 def _numpy_sliding_norm(x: np.ndarray, window: int) -> np.ndarray:
