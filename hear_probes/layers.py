@@ -68,28 +68,29 @@ def parse_layers(spec: str, layer_ids: list[int], model: str = "model",
         return ids
     out: list[int] = []
     for part in text.split(","):
-        part = part.strip()
-        if part == "last":
-            k = ids[-1]
-        elif part == "first":
-            k = ids[0]
-        elif part in by_name:
-            k = by_name[part]
-        else:
-            try:
-                k = int(part)
-            except ValueError:
-                what = "a layer index or name" if by_name else "a layer index"
-                raise HearProbesError(f"--layers: {part!r} is not {what}; {valid}") from None
-            if k < 0 and -len(ids) <= k:
-                k = ids[k]
-            if k not in ids:
-                raise HearProbesError(f"--layers: layer {k} out of range; {valid}")
+        k = _one_layer(part.strip(), ids, by_name, valid)
         if k not in out:
             out.append(k)
     if not out:
         raise HearProbesError(f"--layers: no layer given; {valid}")
     return out
+
+
+def _one_layer(part: str, ids: list[int], by_name: dict[str, int], valid: str) -> int:
+    """The index named by one entry of ``--layers`` (see :func:`parse_layers`)."""
+    named = {"last": ids[-1], "first": ids[0], **by_name}
+    if part in named:
+        return named[part]
+    try:
+        k = int(part)
+    except ValueError:
+        what = "a layer index or name" if by_name else "a layer index"
+        raise HearProbesError(f"--layers: {part!r} is not {what}; {valid}") from None
+    if k < 0 and -len(ids) <= k:
+        k = ids[k]
+    if k not in ids:
+        raise HearProbesError(f"--layers: layer {k} out of range; {valid}")
+    return k
 
 
 @dataclass

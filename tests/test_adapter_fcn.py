@@ -101,9 +101,14 @@ def test_layers_one_pass_chunking_and_gradients(random_993):
             assert view.scene_embedding_size == m.layer_dims[k - 1] and view.net is small.net
             torch.testing.assert_close(fcn.get_scene_embeddings(x, view), scenes[k - 1],
                                        rtol=1e-5, atol=1e-6)
-        # the scene is the mean of every native (1-ms) frame
-        frames = m.frame_layers(m.to_model_rate(x), [3])[3]
-        torch.testing.assert_close(frames.mean(1), scenes[2])
+            torch.testing.assert_close(fcn.get_timestamp_embeddings(x, view)[0],
+                                       fcn.get_timestamp_embeddings(x, m.with_layer(k))[0],
+                                       rtol=1e-5, atol=1e-6)
+        # the scene (a coverage-weighted sum over each map) is the mean of every native frame
+        for k in (1, 3, 6, 7):
+            frames = m.frame_layers(m.to_model_rate(x), [k])[k]
+            assert frames.shape[1] == 1 + 3000 // 8
+            torch.testing.assert_close(frames.mean(1), scenes[k - 1], rtol=1e-5, atol=1e-6)
         # the classifier layer's frame embedding is the salience itself
         sal = m.net.maps(m.prepare(m.to_model_rate(x))[0])[-1].transpose(1, 2)
         torch.testing.assert_close(m.frame_layers(m.to_model_rate(x), [7])[7], sal)
