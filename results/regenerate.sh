@@ -47,3 +47,6 @@ for m in crepe-tiny crepe; do
   python -c "import glob, sys; from hear_probes.report.layers import write_layer_figures; write_layer_figures(sorted(glob.glob(sys.argv[1] + '/layer-*')), sys.argv[1])" $o
 done
 hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/distances results/crepe-layers/layer-* results/crepe-tiny-layers/layer-* -o results/report.html
+# zoo embedding throughput (docs/adapters.md; needs pip install '.[zoo]'; a few minutes; the CPU
+# was shared with other jobs when the committed file was written, so its numbers are lower bounds)
+PYTHONPATH=. python benchmarks/bench_zoo.py --n 2 --seconds 1.0 --repeats 3 --out results/benchmarks/zoo-throughput.json
