@@ -268,7 +268,8 @@ class FcnModel(torch.nn.Module):
         Identity of the weights.
     frames_per_chunk : int
         Output frames computed per forward pass (bounds memory: the first block's map has
-        256 channels at half the model rate; 2000 frames of FCN-993 is about 8 MB per clip).
+        256 channels at the model rate before its pool, about 16 MB per clip for 2000 frames
+        of FCN-993); it does not change the embeddings.
     """
 
     sample_rate = SAMPLE_RATE
