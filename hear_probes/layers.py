@@ -5,7 +5,7 @@ A HEAR module is *layered* when its model has ``layer_ids`` (the valid layer ind
 accepts in place of the indices, same order) and ``with_layer(k)`` (a view sharing the weights whose
 HEAR functions embed with layer ``k``), and the module has
 ``get_layer_scene_embeddings(audio, model) -> list`` giving the scene embedding of every layer
-(``layer_ids`` order) from **one** forward pass. ``hf_auto``, ``mert`` and ``crepe`` are.
+(``layer_ids`` order) from **one** forward pass. ``hf_auto``, ``mert``, ``crepe`` and ``fcn`` are.
 
 :func:`layer_views` turns a loaded model into one :class:`~hear_probes.hear_module.LoadedModule`
 per selected layer, with model id ``<model>@layer-K`` and its own store
