@@ -247,9 +247,10 @@ def sliding_normalise(x: torch.Tensor, window: int) -> torch.Tensor:
     c1 = torch.cat([zero, xp.cumsum(-1)], dim=-1)
     c2 = torch.cat([zero, (xp * xp).cumsum(-1)], dim=-1)
     mean = (c1[:, window:] - c1[:, :-window]) / window
-    var = ((c2[:, window:] - c2[:, :-window]) / window - mean * mean).clamp_min(0.0)
-    std = var.sqrt()
-    std = torch.where(std < 1e-10, torch.ones_like(std), std)
+    var = (c2[:, window:] - c2[:, :-window]) / window - mean * mean
+    silent = var < 1e-20
+    # sqrt of a clamped variance: finite gradients where a window is silent (sqrt'(0) = inf)
+    std = torch.where(silent, torch.ones_like(var), var.clamp_min(1e-20).sqrt())
     return ((xd - mean) / std).to(x.dtype)
 
 

@@ -118,6 +118,11 @@ def test_layers_one_pass_chunking_and_gradients(random_993):
     assert torch.isfinite(xg.grad).all() and xg.grad.abs().sum() > 0
     silent = fcn.get_scene_embeddings(torch.zeros(1, 2000), m)
     assert torch.isfinite(silent).all()
+    # a clip with silence (the windows there have zero variance) keeps finite gradients
+    gap = torch.cat([torch.randn(1, 1000), torch.zeros(1, 6000), torch.randn(1, 1000)], dim=1)
+    gap.requires_grad_(True)
+    fcn.get_scene_embeddings(gap, m).sum().backward()
+    assert torch.isfinite(gap.grad).all() and gap.grad.abs().sum() > 0
 
 
 def test_block_pooling_is_the_frame_receptive_field():
