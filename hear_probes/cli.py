@@ -59,7 +59,7 @@ def models() -> None:
     for r in rows:
         typer.echo("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=False)) + "  " + r[5])
     typer.echo("hf:<repo_id>[@revision] or hf:<dir>: any transformers audio encoder; --layers "
-               "all|last|0,4,8 for hf:, mert, crepe, crepe-tiny (docs/layers.md)")
+               "all|last|0,4,8 for hf:, mert, crepe*, fcn-* (docs/layers.md)")
 
 
 @app.command()

@@ -1,10 +1,11 @@
 """Layer by layer: ``--layers all | 0,4,8 | last`` for models that expose their layers.
 
 A HEAR module is *layered* when its model has ``layer_ids`` (the valid layer indices),
-``layer_dims`` (their sizes, same order) and ``with_layer(k)`` (a view sharing the weights whose
+``layer_dims`` (their sizes, same order), optionally ``layer_names`` (names that ``--layers``
+accepts in place of the indices, same order) and ``with_layer(k)`` (a view sharing the weights whose
 HEAR functions embed with layer ``k``), and the module has
 ``get_layer_scene_embeddings(audio, model) -> list`` giving the scene embedding of every layer
-(``layer_ids`` order) from **one** forward pass. ``hf_auto``, ``mert`` and ``crepe`` are.
+(``layer_ids`` order) from **one** forward pass. ``hf_auto``, ``mert``, ``crepe`` and ``fcn`` are.
 
 :func:`layer_views` turns a loaded model into one :class:`~hear_probes.hear_module.LoadedModule`
 per selected layer, with model id ``<model>@layer-K`` and its own store
@@ -35,49 +36,61 @@ def is_layered(loaded: LoadedModule) -> bool:
             and hasattr(loaded.module, "get_layer_scene_embeddings"))
 
 
-def parse_layers(spec: str, layer_ids: list[int], model: str = "model") -> list[int]:
+def parse_layers(spec: str, layer_ids: list[int], model: str = "model",
+                 names: list[str] | None = None) -> list[int]:
     """Layer indices selected by ``--layers``.
 
     Parameters
     ----------
     spec : str
-        ``all``, ``last``, ``first`` or comma-separated indices (negative count from the end).
+        ``all``, ``last``, ``first`` or comma-separated indices (negative count from the end)
+        or, for a model with layer names, names (``conv3,classifier``).
     layer_ids : list of int
         The model's valid indices, in depth order.
     model : str
         Name used in error messages.
+    names : list of str, optional
+        The model's layer names (``layer_names``, same order as ``layer_ids``).
 
     Raises
     ------
     HearProbesError
-        An empty, unknown or out-of-range entry; the message gives the valid range.
+        An empty, unknown or out-of-range entry; the message gives the valid range (and names).
     """
     ids = list(layer_ids)
-    valid = f"valid layers of {model}: {ids[0]}..{ids[-1]}, or all, first, last"
+    by_name = {str(n).lower(): k for n, k in zip(names or [], ids, strict=False)}
+    valid = f"valid layers of {model}: {ids[0]}..{ids[-1]}"
+    if by_name:
+        valid += " (" + ", ".join(f"{k} = {n}" for n, k in by_name.items()) + ")"
+    valid += ", or all, first, last"
     text = str(spec).strip().lower()
     if text == "all":
         return ids
     out: list[int] = []
     for part in text.split(","):
-        part = part.strip()
-        if part == "last":
-            k = ids[-1]
-        elif part == "first":
-            k = ids[0]
-        else:
-            try:
-                k = int(part)
-            except ValueError:
-                raise HearProbesError(f"--layers: {part!r} is not a layer index; {valid}") from None
-            if k < 0 and -len(ids) <= k:
-                k = ids[k]
-            if k not in ids:
-                raise HearProbesError(f"--layers: layer {k} out of range; {valid}")
+        k = _one_layer(part.strip(), ids, by_name, valid)
         if k not in out:
             out.append(k)
     if not out:
         raise HearProbesError(f"--layers: no layer given; {valid}")
     return out
+
+
+def _one_layer(part: str, ids: list[int], by_name: dict[str, int], valid: str) -> int:
+    """The index named by one entry of ``--layers`` (see :func:`parse_layers`)."""
+    named = {"last": ids[-1], "first": ids[0], **by_name}
+    if part in named:
+        return named[part]
+    try:
+        k = int(part)
+    except ValueError:
+        what = "a layer index or name" if by_name else "a layer index"
+        raise HearProbesError(f"--layers: {part!r} is not {what}; {valid}") from None
+    if k < 0 and -len(ids) <= k:
+        k = ids[k]
+    if k not in ids:
+        raise HearProbesError(f"--layers: layer {k} out of range; {valid}")
+    return k
 
 
 @dataclass
@@ -120,11 +133,12 @@ def layer_views(loaded: LoadedModule, spec: str, cache: str | Path | None = None
     if not is_layered(loaded):
         raise HearProbesError(
             f"model {loaded.model_id!r} does not expose layers (--layers); layered models: any "
-            "hf:<repo_id>, mert, crepe, crepe-tiny, or a HEAR module with layer_ids, with_layer "
+            "hf:<repo_id>, mert, crepe (every size), fcn-929/993/1953, or a HEAR module with layer_ids, with_layer "
             "and get_layer_scene_embeddings (docs/layers.md)")
     from hear_probes.store import EmbeddingStore
 
-    ids = parse_layers(spec, list(loaded.model.layer_ids), loaded.model_id)
+    ids = parse_layers(spec, list(loaded.model.layer_ids), loaded.model_id,
+                       getattr(loaded.model, "layer_names", None))
     group = LayerGroup(loaded, ids)
     for k in ids:
         view = dataclasses.replace(

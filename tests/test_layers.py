@@ -39,6 +39,17 @@ def test_parse_layers():
         parse_layers("0", [1, 2, 3, 4, 5, 6])
 
 
+def test_parse_layers_by_name():
+    ids, names = [1, 2, 3], ["conv1", "conv2", "classifier"]
+    assert parse_layers("conv2,Classifier,1", ids, "m", names) == [2, 3, 1]
+    assert parse_layers("last", ids, "m", names) == [3]
+    with pytest.raises(HearProbesError, match=r"'conv9' is not a layer index or name; valid "
+                       r"layers of m: 1\.\.3 \(1 = conv1, 2 = conv2, 3 = classifier\)"):
+        parse_layers("conv9", ids, "m", names)
+    with pytest.raises(HearProbesError, match=r"layer 4 out of range.*3 = classifier"):
+        parse_layers("4", ids, "m", names)
+
+
 def test_not_layered_model_is_a_clear_error():
     loaded = load_hear_module(module="toy_good")
     with pytest.raises(HearProbesError, match="does not expose layers"):
