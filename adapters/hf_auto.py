@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import torch
 from hear_probes_adapters._common import HalfbandDecimator, as_audio, timestamps_ms
-from hear_probes_adapters._hf_utils import check_remote_code, load_pretrained
+from hear_probes_adapters._hf_utils import check_remote_code, load_pretrained, require_hub
 from hear_probes_adapters._ssl import conv_geometry, normalise, run_chunked
 
 ADAPTER_VERSION = "1"
@@ -369,6 +369,8 @@ def load_model(
     local = Path(repo).is_dir()
     if Path(repo).exists() and not local:
         raise ValueError(f"{repo} is a file; hf_auto needs a save_pretrained directory or a repo id")
+    if not local:
+        require_hub(repo, rev)  # offline and not cached: one line now, not ~50 s of retries
     cfg = _config_json(repo, rev)
     remote = "auto_map" in cfg
     allow = check_remote_code(repo, rev, trust_remote_code) if remote else False

@@ -80,6 +80,33 @@ def parse_layers(spec: str, layer_ids: list[int], model: str = "model") -> list[
     return out
 
 
+def check_layers_spec(spec: str) -> str:
+    """Check the form of ``--layers`` without a model (before a sweep starts).
+
+    Whether the indices exist is known only once the model is loaded (:func:`parse_layers`).
+
+    Raises
+    ------
+    HearProbesError
+        An empty spec or an entry that is neither an integer nor all, first or last.
+    """
+    text = str(spec).strip().lower()
+    parts = [p.strip() for p in text.split(",")]
+    if text == "all":
+        return text
+    if not text or not any(parts):
+        raise HearProbesError("--layers: no layer given; use all, first, last or indices such as 0,4,8")
+    for part in parts:
+        if part in ("first", "last"):
+            continue
+        try:
+            int(part)
+        except ValueError:
+            raise HearProbesError(f"--layers: {part!r} is not a layer index; use all, first, last "
+                                  "or comma-separated indices such as 0,4,8") from None
+    return text
+
+
 @dataclass
 class LayerGroup:
     """The selected layers of one model: shared forward pass, one store per layer."""

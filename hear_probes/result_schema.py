@@ -59,6 +59,12 @@ NUMBER = ValueType("a finite number", _is_number)
 NUMBER_OR_NULL = ValueType("a number or null", lambda v: v is None or _is_number(v))
 FRACTION_OR_NA = ValueType('a number in [0, 1], null or "n/a"',
                            lambda v: v is None or v == "n/a" or (_is_number(v) and 0 <= v <= 1))
+#: Explained variance (signed, sign(r) r², so in [-1, 1]; float rounding of 1e-9 allowed).
+EV_TOLERANCE = 1e-9
+EV_OR_NULL = ValueType("a number or null in [-1, 1] (signed explained variance)",
+                       lambda v: v is None or (_is_number(v) and abs(v) <= 1 + EV_TOLERANCE))
+EV_SPREAD_OR_NULL = ValueType("a number or null in [0, 2] (spread of explained variances)",
+                              lambda v: v is None or (_is_number(v) and -EV_TOLERANCE <= v <= 2 + EV_TOLERANCE))
 INTERVAL_OR_NULL = ValueType("a list [low, high] of two numbers, or null",
                              lambda v: v is None or (isinstance(v, list) and len(v) == 2
                                                      and all(NUMBER_OR_NULL(x) for x in v)))
@@ -262,26 +268,26 @@ GEAR = ResultSchema("gear", "gear.json", COMMON + (
 
 TIMBRE = ResultSchema("timbre", "timbre.json", COMMON + (
     Key("explained_variance", MAPPING, required=True),
-    Key("explained_variance.*", NUMBER_OR_NULL),
-    Key("median", NUMBER_OR_NULL, required=True),
-    Key("iqr", NUMBER_OR_NULL),
+    Key("explained_variance.*", EV_OR_NULL),
+    Key("median", EV_OR_NULL, required=True),
+    Key("iqr", EV_SPREAD_OR_NULL),
     Key("explained_variance_max", MAPPING),
-    Key("explained_variance_max.*", NUMBER_OR_NULL),
+    Key("explained_variance_max.*", EV_OR_NULL),
     Key("loso_explained_variance", MAPPING),
-    Key("loso_explained_variance.*", NUMBER_OR_NULL),
-    Key("loso_median", NUMBER_OR_NULL),
-    Key("loso_iqr", NUMBER_OR_NULL),
+    Key("loso_explained_variance.*", EV_OR_NULL),
+    Key("loso_median", EV_OR_NULL),
+    Key("loso_iqr", EV_SPREAD_OR_NULL),
     Key("regularised_loso_explained_variance", MAPPING),
-    Key("regularised_loso_explained_variance.*", NUMBER_OR_NULL),
-    Key("regularised_loso_median", NUMBER_OR_NULL),
-    Key("regularised_loso_iqr", NUMBER_OR_NULL),
+    Key("regularised_loso_explained_variance.*", EV_OR_NULL),
+    Key("regularised_loso_median", EV_OR_NULL),
+    Key("regularised_loso_iqr", EV_SPREAD_OR_NULL),
     Key("unlearned", MAPPING),
     Key("unlearned.*", MAPPING),
     Key("unlearned.*.*", MAPPING),
     Key("unlearned.*.*.*", NUMBER_OR_NULL),
     Key("explained_variance_kind", STRING),
     Key("published_stft_explained_variance", MAPPING),
-    Key("published_stft_explained_variance.*", NUMBER_OR_NULL),
+    Key("published_stft_explained_variance.*", EV_OR_NULL),
     Key("studies", MAPPING),
     Key("studies.*", MAPPING),
     Key("relative_area_db", MAPPING),

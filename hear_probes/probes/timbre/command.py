@@ -79,6 +79,9 @@ def command(
     _check_flags(given=[x for x in (model, module, embeddings) if x], layers=layers,
                  with_embeddings=embeddings is not None, init=init, rating_norm=rating_norm,
                  feature_norm=feature_norm)
+    from hear_probes.checks import check_scheduler
+
+    check_scheduler(scheduler)  # its form, instantly, before anything is computed
     from hear_probes.probes.timbre.metric import FitOptions
     from hear_probes.probes.timbre.probe import TimbreSettings
     from hear_probes.probes.timbre.settings import TimbreRun, robustness_config
