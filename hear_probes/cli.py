@@ -22,6 +22,7 @@ from hear_probes.cli_common import (
     SeedOpt,
     default_out,
     open_store,
+    parse_datasets,
     resolve_loaded,
     resolve_views,
 )
@@ -73,7 +74,7 @@ def validate(
     from hear_probes.contract import check_module, hearvalidator_available, run_hearvalidator
 
     loaded = resolve_loaded(model, module, model_path, check=False)
-    report = check_module(loaded)
+    report = check_module(loaded, layers=True)  # every layer of a layered module too
     typer.echo(report.summary())
     if hearvalidator:
         if hearvalidator_available():
@@ -109,7 +110,7 @@ def embed(
     known = {n: p for n, p in probes().items() if p.stimulus_sets is not None}
     if stimuli not in known:
         raise HearProbesError(f"unknown stimulus set {stimuli!r}; choose one of: {', '.join(known)}")
-    names = _dataset_names(datasets)
+    names = parse_datasets(datasets)
     _, views = resolve_views(model, module, model_path, layers, cache)
     options = RunOptions(quick=quick, data=data, datasets=names, quiet=quiet)
     sets = None
@@ -130,17 +131,6 @@ def embed(
             who = f"{loaded.model_id} " if loaded.layer is not None else ""
             _echo(f"{who}{key}: {emb.shape[0]} x {emb.shape[1]} ({state})", quiet)
         _echo(f"{len(sets)} sets in {store.path} ({time.perf_counter() - t0:.1f} s)", quiet)
-
-
-def _dataset_names(datasets: str | None) -> tuple[str, ...] | None:
-    """``--datasets a,b``: the names; None when not given; an empty list is an error."""
-    if datasets is None:
-        return None
-    names = tuple(d.strip() for d in datasets.split(",") if d.strip())
-    if not names:
-        raise HearProbesError(f"--datasets {datasets!r}: no study named; give comma-separated "
-                              "study names (e.g. Grey1977,Grey1978) or leave the option out for all")
-    return names
 
 
 def _register_probe_commands() -> None:

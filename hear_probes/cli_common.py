@@ -24,6 +24,26 @@ LayersOpt = Annotated[str | None, typer.Option(
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Folder of the timbre datasets (sounds/, ratings/); a sibling timbre-extra/ folder is used too.")]
 
 
+def parse_datasets(datasets: str | None) -> tuple[str, ...] | None:
+    """``--datasets a,b``: the study names; None when the option is not given.
+
+    Raises
+    ------
+    HearProbesError
+        When it is given but names no study (``--datasets ""``), which would otherwise
+        silently run every study.
+    """
+    if datasets is None:
+        return None
+    names = tuple(d.strip() for d in datasets.split(",") if d.strip())
+    if not names:
+        from hear_probes.errors import HearProbesError
+
+        raise HearProbesError(f"--datasets {datasets!r}: no study named; give comma-separated "
+                              "study names (e.g. Grey1977,Grey1978) or leave the option out for all")
+    return names
+
+
 def resolve_loaded(model: str | None, module: str | None, model_path: Path | None,
                    check: bool = True) -> LoadedModule:
     """Load ``--model`` or ``--module`` and (by default) run the contract checks on it."""

@@ -81,11 +81,22 @@ def read_state(path: Path, what: str) -> dict | None:
 
 
 def marker_done(marker: Path, model: str) -> bool:
-    """Whether ``marker`` is a valid done marker written for ``model`` (it names its model)."""
+    """Whether ``marker`` is a valid done marker written for ``model`` (it names its model).
+
+    A marker of an earlier version (no ``model`` key) counts only for a model whose folder
+    name is its id unchanged: no other id can have written it.
+    """
     if not marker.is_file():
         return False
     data = read_state(marker, "done marker")
-    return data is not None and data.get("model") == model
+    if data is None:
+        return False
+    if "model" not in data:
+        from hear_probes.store import safe_name
+
+        bare = model.removeprefix(MODULE_PREFIX)
+        return safe_name(bare) == bare
+    return data.get("model") == model
 
 
 def check_sweep(models: list[str], out: Path, config: SweepConfig) -> None:

@@ -196,6 +196,13 @@ def test_sweep_folders_are_unique_per_model_id_and_markers_name_their_model(tmp_
     assert not is_done(SweepTask(b, None, "gear"), tmp_path)
     (folder / ".done-gear").write_text(json.dumps({"model": b, "ran": ["gear"]}))
     assert is_done(SweepTask(b, None, "gear"), tmp_path)
+    # a marker of an earlier version (no model named) counts only where no other id can share
+    # the folder
+    (folder / ".done-gear").write_text(json.dumps({"ran": ["gear"]}))
+    assert not is_done(SweepTask(b, None, "gear"), tmp_path)
+    (tmp_path / "stft").mkdir()
+    (tmp_path / "stft" / ".done-gear").write_text(json.dumps({"ran": ["gear"]}))
+    assert is_done(SweepTask("stft", None, "gear"), tmp_path)
     # the marker a task writes names its model
     res = run_task(SweepTask("module:toy_layers", None, "gear"), str(tmp_path / "o"), str(tmp_path / "c"),
                    True, 0, None)
@@ -583,8 +590,13 @@ def test_layers_with_distance_is_an_error(tmp_path):
 
 
 @pytest.mark.parametrize("value", ["", " , "])
-def test_empty_datasets_is_an_error(tmp_path, timbre_dir, value):
-    proc = _embed(timbre_dir, tmp_path / "c", value)
+@pytest.mark.parametrize("command", ["embed", "probe timbre"])
+def test_empty_datasets_is_an_error(tmp_path, timbre_dir, value, command):
+    if command == "embed":
+        proc = _embed(timbre_dir, tmp_path / "c", value)
+    else:
+        proc = _run([*CLI, "probe", "timbre", "--model", "stft", "--data", str(timbre_dir), "--datasets",
+                     value, "--cache", str(tmp_path / "c"), "--out", str(tmp_path / "o"), "-q"])
     _one_line_error(proc, "--datasets")
     assert not (tmp_path / "c").exists()
 
