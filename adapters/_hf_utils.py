@@ -177,6 +177,7 @@ def load_pretrained(
         model = model_cls.from_pretrained(str(path), local_files_only=True, **kwargs)
         source, weights_id = str(path), f"sha256-tree:{sha256_tree(path)}"
     else:
+        require_hub(repo_id, revision)  # offline and not cached: one line at once, no retries
         try:
             model = model_cls.from_pretrained(repo_id, revision=revision, **kwargs)
         except OSError as exc:

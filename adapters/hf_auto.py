@@ -83,12 +83,19 @@ def parse_model_ref(ref: str) -> tuple[str, str | None]:
 
 
 def _config_json(source: str, revision: str | None) -> dict:
-    """``config.json`` of a local directory or a hub repo (``{}`` when it cannot be read)."""
+    """``config.json`` of a local directory or a hub repo (``{}`` when it cannot be read).
+
+    Raises
+    ------
+    WeightsNotFoundError
+        A hub id that is not cached while the hub is unreachable (:func:`require_hub`).
+    """
     local = Path(source) / "config.json"
     if local.is_file():
         return json.loads(local.read_text())
     if Path(source).exists():
         return {}
+    require_hub(source, revision)  # offline and not cached: one line now, not ~50 s of retries
     try:
         from huggingface_hub import hf_hub_download
 
@@ -369,8 +376,6 @@ def load_model(
     local = Path(repo).is_dir()
     if Path(repo).exists() and not local:
         raise ValueError(f"{repo} is a file; hf_auto needs a save_pretrained directory or a repo id")
-    if not local:
-        require_hub(repo, rev)  # offline and not cached: one line now, not ~50 s of retries
     cfg = _config_json(repo, rev)
     remote = "auto_map" in cfg
     allow = check_remote_code(repo, rev, trust_remote_code) if remote else False
