@@ -51,6 +51,60 @@ def hub_commit(repo_id: str, revision: str | None = None) -> str | None:
     return None
 
 
+def hub_cached(repo_id: str, revision: str | None = None) -> bool:
+    """Whether ``config.json`` of ``repo_id`` is in the local Hugging Face cache."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(repo_id, "config.json", revision=revision), str)
+    except Exception:
+        return False
+
+
+def hub_unreachable(timeout: float = 3.0) -> str | None:
+    """Why the Hugging Face hub cannot be reached now (None when it can, or when unsure).
+
+    One TCP connection to ``$HF_ENDPOINT`` (default huggingface.co:443), at most ``timeout``
+    seconds, instead of the hub client's retries with back-off (about 50 s offline). With a
+    proxy configured the check is left to the hub client.
+    """
+    import os
+    import socket
+    from urllib.parse import urlsplit
+
+    if env_flag("HF_HUB_OFFLINE"):
+        return "HF_HUB_OFFLINE is set"
+    if any(os.environ.get(k) for k in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return None
+    endpoint = os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
+    parts = urlsplit(endpoint)
+    host = parts.hostname or "huggingface.co"
+    port = parts.port or (80 if parts.scheme == "http" else 443)
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        return f"cannot reach {endpoint}: {exc.strerror or exc}"
+    return None
+
+
+def require_hub(repo_id: str, revision: str | None = None) -> None:
+    """Fail at once, in one line, when ``repo_id`` is not cached and the hub is unreachable.
+
+    Raises
+    ------
+    WeightsNotFoundError
+        Naming the repository, the cache folder and what to do.
+    """
+    if hub_cached(repo_id, revision):
+        return
+    why = hub_unreachable()
+    if why is not None:
+        raise WeightsNotFoundError(
+            f"{repo_id} is not in the Hugging Face cache ({hub_cache_dir()}) and the hub is "
+            f"unreachable ({why}): run `hf download {repo_id}` where there is network (then copy "
+            "the cache, or set HF_HOME), or pass a local save_pretrained directory")
+
+
 def needs_remote_code(path: str | Path) -> bool:
     """Whether a local model directory's ``config.json`` maps to code shipped with it."""
     cfg = Path(path) / "config.json"
@@ -123,6 +177,7 @@ def load_pretrained(
         model = model_cls.from_pretrained(str(path), local_files_only=True, **kwargs)
         source, weights_id = str(path), f"sha256-tree:{sha256_tree(path)}"
     else:
+        require_hub(repo_id, revision)  # offline and not cached: one line at once, no retries
         try:
             model = model_cls.from_pretrained(repo_id, revision=revision, **kwargs)
         except OSError as exc:

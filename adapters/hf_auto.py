@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import torch
 from hear_probes_adapters._common import HalfbandDecimator, as_audio, timestamps_ms
-from hear_probes_adapters._hf_utils import check_remote_code, load_pretrained
+from hear_probes_adapters._hf_utils import check_remote_code, load_pretrained, require_hub
 from hear_probes_adapters._ssl import conv_geometry, normalise, run_chunked
 
 ADAPTER_VERSION = "1"
@@ -83,12 +83,19 @@ def parse_model_ref(ref: str) -> tuple[str, str | None]:
 
 
 def _config_json(source: str, revision: str | None) -> dict:
-    """``config.json`` of a local directory or a hub repo (``{}`` when it cannot be read)."""
+    """``config.json`` of a local directory or a hub repo (``{}`` when it cannot be read).
+
+    Raises
+    ------
+    WeightsNotFoundError
+        A hub id that is not cached while the hub is unreachable (:func:`require_hub`).
+    """
     local = Path(source) / "config.json"
     if local.is_file():
         return json.loads(local.read_text())
     if Path(source).exists():
         return {}
+    require_hub(source, revision)  # offline and not cached: one line now, not ~50 s of retries
     try:
         from huggingface_hub import hf_hub_download
 

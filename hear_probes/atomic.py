@@ -4,7 +4,8 @@ Every writer of hear-probes (JSON/CSV results, HDF5 stores and weights, figures,
 dataset files) goes through :func:`atomic_path`: the content is written to a temporary file in
 the target's folder, flushed to disk (``fsync``), then renamed over the target with
 ``os.replace`` (atomic on POSIX and Windows). On any error, Ctrl-C included, the temporary file
-is removed and the target is untouched.
+is removed and the target is untouched; a disk-full, read-only or permission error becomes a
+one-line :class:`hear_probes.checks.WriteError`.
 """
 
 from __future__ import annotations
@@ -48,9 +49,16 @@ def atomic_path(path: str | os.PathLike, *, suffix: str = ".tmp") -> Iterator[Pa
     ...     with h5py.File(tmp, "w") as f:
     ...         f["w"] = w
     """
+    from hear_probes.checks import is_write_error, write_error
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    except OSError as exc:
+        if is_write_error(exc):
+            raise write_error(path, exc) from exc
+        raise
     os.close(fd)
     tmp = Path(name)
     try:
@@ -59,8 +67,11 @@ def atomic_path(path: str | os.PathLike, *, suffix: str = ".tmp") -> Iterator[Pa
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, Exception) and is_write_error(exc):
+            # disk full, read-only, no permission: one line; the target is untouched
+            raise write_error(path, exc) from exc
         raise
 
 

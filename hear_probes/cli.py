@@ -22,6 +22,7 @@ from hear_probes.cli_common import (
     SeedOpt,
     default_out,
     open_store,
+    parse_datasets,
     resolve_loaded,
     resolve_views,
 )
@@ -73,7 +74,7 @@ def validate(
     from hear_probes.contract import check_module, hearvalidator_available, run_hearvalidator
 
     loaded = resolve_loaded(model, module, model_path, check=False)
-    report = check_module(loaded)
+    report = check_module(loaded, layers=True)  # every layer of a layered module too
     typer.echo(report.summary())
     if hearvalidator:
         if hearvalidator_available():
@@ -109,8 +110,8 @@ def embed(
     known = {n: p for n, p in probes().items() if p.stimulus_sets is not None}
     if stimuli not in known:
         raise HearProbesError(f"unknown stimulus set {stimuli!r}; choose one of: {', '.join(known)}")
+    names = parse_datasets(datasets)
     _, views = resolve_views(model, module, model_path, layers, cache)
-    names = tuple(d.strip() for d in datasets.split(",")) if datasets else None
     options = RunOptions(quick=quick, data=data, datasets=names, quiet=quiet)
     sets = None
     for loaded in views:  # with --layers, the first view computes every layer in one pass
@@ -120,9 +121,13 @@ def embed(
         if sets is None:
             sets = known[stimuli].stimulus_sets(options)
         for sset in sets:
-            emb = embed_stimulus_set(loaded, store, sset, batch_size=batch_size, quiet=quiet)
+            status: dict = {}
+            emb = embed_stimulus_set(loaded, store, sset, batch_size=batch_size, quiet=quiet,
+                                     status=status)
             key = f"{sset.group}/{sset.name}"
-            state = "cached" if key in before else "computed"
+            # "cached" only when this model's own finished set was reused (not merely a set of
+            # that name, which another model id or configuration may have written)
+            state = "cached" if status.get("cached") and key in before else "computed"
             who = f"{loaded.model_id} " if loaded.layer is not None else ""
             _echo(f"{who}{key}: {emb.shape[0]} x {emb.shape[1]} ({state})", quiet)
         _echo(f"{len(sets)} sets in {store.path} ({time.perf_counter() - t0:.1f} s)", quiet)
@@ -176,7 +181,7 @@ def evaluate(
     options = RunOptions(quick=quick, seed=seed, quiet=quiet, data=data, robustness=robustness,
                          reference=reference, load_model=model_loader(cache))
     loaded, views = resolve_views(model, module, model_path, layers, cache)
-    out_dir = default_out(loaded, out)
+    out_dir = default_out(loaded, out)  # checked writable before any computing
     out_dir.mkdir(parents=True, exist_ok=True)
     from hear_probes.layers import layer_out_dir
 
@@ -225,11 +230,14 @@ def sweep(
     if not names:
         raise HearProbesError("--models: give at least one model")
     from hear_probes.probes.registry import parse_probe_names
+    from hear_probes.sweep import check_sweep
 
     wanted = parse_probe_names(probes or _all_probes())
     config = SweepConfig(layers=layers, scheduler=scheduler, workers=workers, cache=cache,
                          quick=quick, seed=seed, data=data, quiet=quiet)
-    res = run_sweep(names, wanted, out or Path("hear-probes-sweep"), config)
+    out = out or Path("hear-probes-sweep")
+    check_sweep(names, out, config)  # one line before any Dask cluster starts
+    res = run_sweep(names, wanted, out, config)
     _echo(f"sweep: {len(res['ok'])} task(s) ran, {len(res['skipped'])} already done, "
           f"{len(res['failed'])} failed", quiet)
     if res["report"]:
@@ -269,6 +277,10 @@ def report(
     folders = [p for p in result_dirs if not p.is_file()]
     if not folders:
         raise HearProbesError("no result folder given (only files); pass folders written by the probes")
+    from hear_probes.checks import check_out_file
+
+    check_out_file(output, "--output")
+    check_out_file(output.with_suffix(".md"), "--output (its Markdown twin)")
     typer.echo(str(mod.write_report(folders, output, images=images)))
 
 
@@ -399,6 +411,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(getattr(exc, "exit_code", 2) or 2)
     except BrokenPipeError:  # `hear-probes models | head`
         return 1
+    except OSError as exc:  # disk full, read-only, no permission: one line, not a traceback
+        from hear_probes.checks import is_write_error, write_error
+
+        if not is_write_error(exc):
+            raise
+        typer.echo(f"error: {write_error(exc.filename or 'a file', exc)}", err=True)
+        return 2
     code = rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
     if code == 130:  # typer turns KeyboardInterrupt into Exit(130)
         typer.echo("interrupted", err=True)

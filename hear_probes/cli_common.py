@@ -24,6 +24,26 @@ LayersOpt = Annotated[str | None, typer.Option(
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Folder of the timbre datasets (sounds/, ratings/); a sibling timbre-extra/ folder is used too.")]
 
 
+def parse_datasets(datasets: str | None) -> tuple[str, ...] | None:
+    """``--datasets a,b``: the study names; None when the option is not given.
+
+    Raises
+    ------
+    HearProbesError
+        When it is given but names no study (``--datasets ""``), which would otherwise
+        silently run every study.
+    """
+    if datasets is None:
+        return None
+    names = tuple(d.strip() for d in datasets.split(",") if d.strip())
+    if not names:
+        from hear_probes.errors import HearProbesError
+
+        raise HearProbesError(f"--datasets {datasets!r}: no study named; give comma-separated "
+                              "study names (e.g. Grey1977,Grey1978) or leave the option out for all")
+    return names
+
+
 def resolve_loaded(model: str | None, module: str | None, model_path: Path | None,
                    check: bool = True) -> LoadedModule:
     """Load ``--model`` or ``--module`` and (by default) run the contract checks on it."""
@@ -39,22 +59,37 @@ def resolve_loaded(model: str | None, module: str | None, model_path: Path | Non
 
 def open_store(loaded: LoadedModule, cache: Path | None) -> EmbeddingStore:
     """The embedding store of a loaded module."""
+    from hear_probes.checks import check_cache_dir
+
+    check_cache_dir(cache)
     return EmbeddingStore.for_model(loaded, cache)
 
 
 def default_out(loaded_or_name, out: Path | None) -> Path:
-    """``--out`` or ``hear-probes-results/<model id>`` in the current folder."""
+    """``--out`` or ``hear-probes-results/<model id>`` in the current folder.
+
+    Checked before any computing: it must be (or be creatable as) a writable folder, else a
+    one-line :class:`~hear_probes.errors.HearProbesError`.
+    """
+    from hear_probes.checks import check_out_dir
+
     if out is not None:
-        return out
+        return check_out_dir(out, "--out")
     name = loaded_or_name if isinstance(loaded_or_name, str) else loaded_or_name.model_id
     from hear_probes.store import safe_name
 
-    return Path("hear-probes-results") / safe_name(name)
+    return check_out_dir(Path("hear-probes-results") / safe_name(name), "output folder")
 
 
 def resolve_views(model: str | None, module: str | None, model_path: Path | None,
                   layers: str | None, cache: Path | None) -> tuple[LoadedModule, list[LoadedModule]]:
-    """The loaded model and, with ``--layers``, one view per selected layer (else ``[loaded]``)."""
+    """The loaded model and, with ``--layers``, one view per selected layer (else ``[loaded]``).
+
+    ``--cache`` is checked first (not a file, not a dangling link), before the model loads.
+    """
+    from hear_probes.checks import check_cache_dir
+
+    check_cache_dir(cache)
     loaded = resolve_loaded(model, module, model_path)
     if layers is None:
         return loaded, [loaded]

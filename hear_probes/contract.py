@@ -115,6 +115,40 @@ def check_timestamp_output(loaded: LoadedModule, out, n: int) -> tuple[int, floa
     return int(emb.shape[1]), step
 
 
+def check_layer_outputs(loaded: LoadedModule, audio: np.ndarray) -> None:
+    """For a layered module (``--layers``, docs/layers.md): every layer's scene embeddings
+    have the declared size and are finite, so that ``--layers all`` cannot fail later."""
+    from hear_probes.hear_module import to_numpy
+
+    model, name = loaded.model, loaded.module_name
+    fn = getattr(loaded.module, "get_layer_scene_embeddings", None)
+    if fn is None or not hasattr(model, "layer_ids") or not hasattr(model, "with_layer"):
+        return
+    ids = list(model.layer_ids)
+    dims = list(getattr(model, "layer_dims", [None] * len(ids)))
+    try:
+        if loaded.framework == "torch":
+            import torch
+
+            with torch.no_grad():
+                outs = fn(loaded.to_framework(audio), model)
+        else:
+            outs = fn(loaded.to_framework(audio), model)
+    except Exception as exc:
+        raise _fail(name, "layer call", f"get_layer_scene_embeddings raised {type(exc).__name__}: {exc}") from exc
+    if len(outs) != len(ids):
+        raise _fail(name, "layer count", f"get_layer_scene_embeddings returned {len(outs)} layers; "
+                    f"layer_ids has {len(ids)}")
+    for k, out, d in zip(ids, outs, dims, strict=True):
+        arr = to_numpy(out)
+        want = (audio.shape[0], d) if d is not None else None
+        if arr.ndim != 2 or arr.shape[0] != audio.shape[0] or (want and arr.shape != want):
+            raise _fail(name, "layer shape", f"layer {k}: got {arr.shape}, expected {want or '[n, d]'}")
+        bad = int(np.count_nonzero(~np.isfinite(arr)))
+        if bad:
+            raise _fail(name, "layer finite", f"layer {k}: {bad} of {arr.size} values are NaN/inf")
+
+
 def probe_signal(sample_rate: int, n: int = 2, seconds: float = 1.0, seed: int = 0) -> np.ndarray:
     """Deterministic test batch: a 440 Hz tone and low-level noise, ``[n, samples]`` float32."""
     t = np.arange(int(round(seconds * sample_rate))) / sample_rate
@@ -123,8 +157,12 @@ def probe_signal(sample_rate: int, n: int = 2, seconds: float = 1.0, seed: int =
     return np.stack(rows).astype(np.float32)
 
 
-def check_module(loaded: LoadedModule, n: int = 2, seconds: float = 1.0) -> ContractReport:
+def check_module(loaded: LoadedModule, n: int = 2, seconds: float = 1.0,
+                 layers: bool = False) -> ContractReport:
     """Run every contract check on a 1-s test batch.
+
+    ``layers=True`` (``hear-probes validate``) also checks every layer of a layered module
+    (:func:`check_layer_outputs`, one more forward pass).
 
     Raises
     ------
@@ -144,6 +182,8 @@ def check_module(loaded: LoadedModule, n: int = 2, seconds: float = 1.0) -> Cont
     except Exception as exc:
         raise _fail(name, "timestamp call", f"get_timestamp_embeddings raised {type(exc).__name__}: {exc}") from exc
     n_frames, step = check_timestamp_output(loaded, stamped, n)
+    if layers:
+        check_layer_outputs(loaded, audio)
     return ContractReport(
         module=name,
         sample_rate=loaded.sample_rate,

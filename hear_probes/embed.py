@@ -8,7 +8,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from hear_probes.audio import DEFAULT_RESAMPLE_METHOD, RESAMPLE_QUALITY, group_by_length
-from hear_probes.errors import ContractError, StoreError
+from hear_probes.errors import ContractError, HearProbesError, StoreError
 from hear_probes.hear_module import LoadedModule
 from hear_probes.stimuli.base import StimulusSet
 from hear_probes.store import EmbeddingStore
@@ -16,9 +16,13 @@ from hear_probes.store import EmbeddingStore
 
 def embed_stimulus_set(loaded: LoadedModule, store: EmbeddingStore, stimuli: StimulusSet, *,
                        batch_size: int = 16, quiet: bool = False,
-                       precomputed: dict[str, np.ndarray] | None = None) -> np.ndarray:
+                       precomputed: dict[str, np.ndarray] | None = None,
+                       status: dict | None = None) -> np.ndarray:
     """Scene embeddings of one :class:`~hear_probes.stimuli.base.StimulusSet`, computing only
     what the store lacks (concurrency-safe).
+
+    ``status``, when given, receives ``{"cached": bool}``: True only when the finished set
+    was found in the store for these stimuli and this exact model configuration.
 
     Parameters and result as :func:`compute_set`, which does the work. This wrapper holds the
     store's per-set lock (:meth:`EmbeddingStore.computing`) around it, so a second process
@@ -28,7 +32,8 @@ def embed_stimulus_set(loaded: LoadedModule, store: EmbeddingStore, stimuli: Sti
     """
     with store.computing(stimuli.group, stimuli.name, quiet=quiet):
         return compute_set(loaded, store.with_batch_size(batch_size), stimuli,
-                           batch_size=batch_size, quiet=quiet, precomputed=precomputed)
+                           batch_size=batch_size, quiet=quiet, precomputed=precomputed,
+                           status=status)
 
 
 def embed_stimulus_sets(loaded: LoadedModule, store: EmbeddingStore,
@@ -69,6 +74,7 @@ def compute_set(  # noqa: C901  (one resumable pipeline: cached rows, precompute
     batch_size: int = 16,
     quiet: bool = False,
     precomputed: dict[str, np.ndarray] | None = None,
+    status: dict | None = None,
 ) -> np.ndarray:
     """Scene embeddings of a stimulus set, computing only what the store lacks.
 
@@ -92,6 +98,8 @@ def compute_set(  # noqa: C901  (one resumable pipeline: cached rows, precompute
         ``{item_id: scene embedding}`` already computed by the caller with this module and
         these stimuli (e.g. a forward pass the ranking probe needed anyway); they are checked,
         saved like computed rows and not embedded again.
+    status : dict, optional
+        Receives ``{"cached": True}`` when the finished set was reused, else ``False``.
 
     Returns
     -------
@@ -118,8 +126,13 @@ def compute_set(  # noqa: C901  (one resumable pipeline: cached rows, precompute
 
     stim_key = hashlib.sha256(full_hash.encode()).hexdigest()
     hit = store.lookup(probe, set_name, stim_key, config_hash)
+    if status is not None:
+        status["cached"] = False
     if hit is not None and set(hit.item_ids) == set(ids):
+        if status is not None:
+            status["cached"] = True
         return hit.rows_for(ids)
+    store.check_writable(f"/{probe}/{set_name}")
     if getattr(loaded, "layer_group", None) is not None:
         return _compute_layers(loaded, store, probe, set_name, ids, load_items, stim_key,
                                batch_size, quiet)
@@ -180,8 +193,20 @@ def _loaded_batches(ids: list[str], batch_size: int, load_items
         yield chunk, audio
 
 
+def module_failure(loaded: LoadedModule, fn: str, exc: Exception, ids: list[str]) -> ContractError:
+    """One line for an exception raised inside a user's HEAR module while embedding ``ids``."""
+    shown = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+    msg = " ".join(str(exc).split())
+    return ContractError(
+        f"module {loaded.module_name!r}: {fn} raised {type(exc).__name__}: {msg} (batch of "
+        f"{len(ids)} item(s): {shown}); finished batches are saved, a rerun resumes after the fix")
+
+
 def _checked_scene(loaded: LoadedModule, batch: np.ndarray, ids: list[str]) -> np.ndarray:
-    out = loaded.scene_embeddings(batch)
+    try:
+        out = loaded.scene_embeddings(batch)
+    except Exception as exc:  # the user's code: one line, not its traceback
+        raise module_failure(loaded, "get_scene_embeddings", exc, ids) from exc
     want = (batch.shape[0], loaded.scene_embedding_size)
     if out.shape != want:
         raise ContractError(
@@ -232,7 +257,13 @@ def _compute_layers(view: LoadedModule, store: EmbeddingStore, probe: str, set_n
                 if length == 0:
                     raise ValueError(f"stimulus {chunk[idx[0]]!r} is empty")
                 batch = np.stack([audio[i] for i in idx]).astype(np.float32)
-                out = group.scene_all(batch)
+                try:
+                    out = group.scene_all(batch)
+                except HearProbesError:
+                    raise
+                except Exception as exc:  # the user's code: one line, not its traceback
+                    raise module_failure(view, "get_layer_scene_embeddings", exc,
+                                         [chunk[i] for i in idx]) from exc
                 for k in todo:
                     rows[k][idx] = _checked_rows(todo[k][0], out[k], [chunk[i] for i in idx])
             store.save_partial(probe, set_name, stim_key, view.key(), chunk, rows[view.layer],

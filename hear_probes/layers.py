@@ -17,6 +17,8 @@ sets, so the other layers find their sets cached (see :func:`hear_probes.embed.c
 
 from __future__ import annotations
 
+import re
+
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +93,38 @@ def _one_layer(part: str, ids: list[int], by_name: dict[str, int], valid: str) -
     if k not in ids:
         raise HearProbesError(f"--layers: layer {k} out of range; {valid}")
     return k
+
+
+_LAYER_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def check_layers_spec(spec: str) -> str:
+    """Check the form of ``--layers`` without a model (before a sweep starts).
+
+    Entries are integers, ``first``/``last`` or layer names (identifiers such as ``conv3``).
+    Whether the indices or names exist is known only once the model is loaded
+    (:func:`parse_layers`).
+
+    Raises
+    ------
+    HearProbesError
+        An empty spec or an entry that is neither an integer, first, last nor a name.
+    """
+    text = str(spec).strip().lower()
+    parts = [p.strip() for p in text.split(",")]
+    if text == "all":
+        return text
+    if not text or not any(parts):
+        raise HearProbesError("--layers: no layer given; use all, first, last or indices such as 0,4,8")
+    for part in parts:
+        if part in ("first", "last") or _LAYER_NAME.fullmatch(part):
+            continue
+        try:
+            int(part)
+        except ValueError:
+            raise HearProbesError(f"--layers: {part!r} is not a layer index or name; use all, "
+                                  "first, last or comma-separated indices or names such as 0,4,8") from None
+    return text
 
 
 @dataclass

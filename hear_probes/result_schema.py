@@ -59,6 +59,11 @@ NUMBER = ValueType("a finite number", _is_number)
 NUMBER_OR_NULL = ValueType("a number or null", lambda v: v is None or _is_number(v))
 FRACTION_OR_NA = ValueType('a number in [0, 1], null or "n/a"',
                            lambda v: v is None or v == "n/a" or (_is_number(v) and 0 <= v <= 1))
+#: Range of a signed explained variance, sign(r) r² (float rounding of 1e-9 allowed).
+EV_RANGE = (-1.0, 1.0, "a signed explained variance")
+#: Range of a spread (interquartile range) of explained variances.
+EV_SPREAD_RANGE = (0.0, 2.0, "a spread of explained variances")
+RANGE_TOLERANCE = 1e-9
 INTERVAL_OR_NULL = ValueType("a list [low, high] of two numbers, or null",
                              lambda v: v is None or (isinstance(v, list) and len(v) == 2
                                                      and all(NUMBER_OR_NULL(x) for x in v)))
@@ -78,6 +83,17 @@ class Key:
     type: ValueType
     required: bool = False
     doc: str = ""
+    #: ``(low, high, what)``: a number must lie in [low, high] (null passes).
+    bounds: tuple[float, float, str] | None = None
+
+    def out_of_range(self, value: Any) -> str | None:
+        """Why a number of the right type is out of :attr:`bounds` (None when in range)."""
+        if self.bounds is None or not _is_number(value):
+            return None
+        low, high, what = self.bounds
+        if low - RANGE_TOLERANCE <= value <= high + RANGE_TOLERANCE:
+            return None
+        return f"{value:g} is outside [{low:g}, {high:g}] ({what})"
 
 
 @dataclass(frozen=True)
@@ -117,6 +133,8 @@ class ResultSchema:
                         out.append(f"{where}: missing (expected {key.type.name})")
                 elif not key.type(value):
                     out.append(f"{where}: expected {key.type.name}, found {_show(value)}")
+                elif (why := key.out_of_range(value)) is not None:
+                    out.append(f"{where}: {why}")
         if not out:
             if payload.get("probe") not in (None, self.probe):
                 out.append(f"probe: expected {self.probe!r} in {self.filename}, found {_show(payload['probe'])}")
@@ -262,26 +280,26 @@ GEAR = ResultSchema("gear", "gear.json", COMMON + (
 
 TIMBRE = ResultSchema("timbre", "timbre.json", COMMON + (
     Key("explained_variance", MAPPING, required=True),
-    Key("explained_variance.*", NUMBER_OR_NULL),
-    Key("median", NUMBER_OR_NULL, required=True),
-    Key("iqr", NUMBER_OR_NULL),
+    Key("explained_variance.*", NUMBER_OR_NULL, bounds=EV_RANGE),
+    Key("median", NUMBER_OR_NULL, required=True, bounds=EV_RANGE),
+    Key("iqr", NUMBER_OR_NULL, bounds=EV_SPREAD_RANGE),
     Key("explained_variance_max", MAPPING),
-    Key("explained_variance_max.*", NUMBER_OR_NULL),
+    Key("explained_variance_max.*", NUMBER_OR_NULL, bounds=EV_RANGE),
     Key("loso_explained_variance", MAPPING),
-    Key("loso_explained_variance.*", NUMBER_OR_NULL),
-    Key("loso_median", NUMBER_OR_NULL),
-    Key("loso_iqr", NUMBER_OR_NULL),
+    Key("loso_explained_variance.*", NUMBER_OR_NULL, bounds=EV_RANGE),
+    Key("loso_median", NUMBER_OR_NULL, bounds=EV_RANGE),
+    Key("loso_iqr", NUMBER_OR_NULL, bounds=EV_SPREAD_RANGE),
     Key("regularised_loso_explained_variance", MAPPING),
-    Key("regularised_loso_explained_variance.*", NUMBER_OR_NULL),
-    Key("regularised_loso_median", NUMBER_OR_NULL),
-    Key("regularised_loso_iqr", NUMBER_OR_NULL),
+    Key("regularised_loso_explained_variance.*", NUMBER_OR_NULL, bounds=EV_RANGE),
+    Key("regularised_loso_median", NUMBER_OR_NULL, bounds=EV_RANGE),
+    Key("regularised_loso_iqr", NUMBER_OR_NULL, bounds=EV_SPREAD_RANGE),
     Key("unlearned", MAPPING),
     Key("unlearned.*", MAPPING),
     Key("unlearned.*.*", MAPPING),
     Key("unlearned.*.*.*", NUMBER_OR_NULL),
     Key("explained_variance_kind", STRING),
     Key("published_stft_explained_variance", MAPPING),
-    Key("published_stft_explained_variance.*", NUMBER_OR_NULL),
+    Key("published_stft_explained_variance.*", NUMBER_OR_NULL, bounds=EV_RANGE),
     Key("studies", MAPPING),
     Key("studies.*", MAPPING),
     Key("relative_area_db", MAPPING),

@@ -73,8 +73,18 @@ class StoredSet:
 
 
 def safe_name(name: str) -> str:
-    """File-system-safe version of a model id (``pkg.mod`` stays readable)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "model"
+    """File-system-safe name of a model id, unique per id (``pkg.mod`` stays as is).
+
+    An id made only of letters, digits, ``.``, ``_`` and ``-`` is kept unchanged; any other
+    id has its unsafe characters replaced by ``_`` and gets the first 8 hex digits of the
+    sha256 of the full id appended, so that two ids that differ only in unsafe characters
+    (``hf:/x/p/q`` and ``hf:/x/p_q``) never share a folder or a store file.
+    """
+    text = str(name)
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "model"
+    if clean == text:
+        return clean
+    return f"{clean}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
 
 
 def _check_set_name(probe: str, set_name: str) -> str:
@@ -293,6 +303,9 @@ class EmbeddingStore:
                 print(f"waiting for another hear-probes run that is embedding /{key} into "
                       f"{self.path} (lock {lock.lock_file}) ...", file=sys.stderr, flush=True)
             lock.acquire()
+        except OSError:  # a read-only cache whose lock folder exists: read without a lock
+            yield
+            return
         try:
             yield
         finally:
@@ -331,6 +344,22 @@ class EmbeddingStore:
             np.savez(fh, ids=np.array(ids, dtype=str), emb=np.asarray(embeddings, np.float32), **extra)
 
     # -- writing ---------------------------------------------------------------------------
+    def check_writable(self, what: str) -> None:
+        """Raise a one-line :class:`StoreError` unless the store's folder can be written.
+
+        Called before ``what`` (a set about to be computed) is embedded, so that a read-only
+        or misplaced cache fails before the model runs rather than when the result is saved.
+        A read-only cache that already holds every set is fine: nothing is written then.
+        """
+        from hear_probes.checks import check_writable_dir
+
+        try:
+            check_writable_dir(self.path.parent, "cache folder")
+        except StoreError:
+            raise
+        except Exception as exc:  # HearProbesError of the check: say what needed writing
+            raise StoreError(f"cannot compute {what} into {self.path}: {exc}") from exc
+
     @contextmanager
     def locked(self):
         """Hold the store's inter-process file lock."""

@@ -4,10 +4,16 @@ One Dask task per (model, layer set, probe): it loads the model on a worker, emb
 selected layer in one forward pass per batch (:mod:`hear_probes.layers`) and runs the probe on
 each layer, writing ``<out>/<model>/layer-K/<probe>.json`` (``<out>/<model>/`` without
 ``--layers``). A finished (model, layer, probe) leaves a done marker
-``<out>/<model>/layer-K/.done-<probe>``; a rerun skips what is marked, so a killed or partly
+``<out>/<model>/layer-K/.done-<probe>`` naming its model; a rerun skips what is marked for
+that model, so a killed or partly
 failed sweep resumes where it stopped. A task that fails logs its error (``<out>/sweep.log``
 and stderr) and the others go on. The scheduler is a ``LocalCluster`` (``--workers N``) unless
 ``--scheduler ADDRESS`` names a running one. One report over every result folder ends the run.
+
+State files (done markers, ``<model>/layers.json``, ``sweep.json``) are written atomically; a
+damaged one (e.g. truncated by a full disk) is reported in one warning line and the part it
+described is recomputed. Model folders are unique per model id (``hf:/x/p/q`` and
+``hf:/x/p_q`` never share one).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hear_probes.atomic import atomic_write_text
 from hear_probes.errors import HearProbesError
 
 DONE = ".done-{probe}"
@@ -40,10 +47,89 @@ class SweepTask:
 
 
 def model_folder(out: Path, model: str) -> Path:
-    """Result folder of a model in a sweep (``<out>/<safe model name>``)."""
+    """Result folder of a model in a sweep (``<out>/<safe model name>``), unique per model id
+    (:func:`hear_probes.store.safe_name`)."""
     from hear_probes.store import safe_name
 
     return Path(out) / safe_name(model.removeprefix(MODULE_PREFIX))
+
+
+def read_state(path: Path, what: str) -> dict | None:
+    """A sweep state file (``layers.json``, ``sweep.json``, a done marker) as a dict.
+
+    Returns None when it is absent; a damaged file (truncated, not JSON, not an object) is
+    reported in one ``warning:`` line and also gives None, so that the caller recomputes
+    what it described instead of crashing.
+    """
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        data, why = None, f"{type(exc).__name__}: {exc}"
+    else:
+        why = "" if isinstance(data, dict) else f"a JSON {type(data).__name__}, not an object"
+    if why:
+        import warnings
+
+        from hear_probes.errors import HearProbesWarning
+
+        warnings.warn(f"{path}: damaged {what} ({why}); ignored, that part is recomputed",
+                      HearProbesWarning, stacklevel=2)
+        return None
+    return data
+
+
+def marker_done(marker: Path, model: str) -> bool:
+    """Whether ``marker`` is a valid done marker written for ``model`` (it names its model).
+
+    A marker of an earlier version (no ``model`` key) counts only for a model whose folder
+    name is its id unchanged: no other id can have written it.
+    """
+    if not marker.is_file():
+        return False
+    data = read_state(marker, "done marker")
+    if data is None:
+        return False
+    if "model" not in data:
+        from hear_probes.store import safe_name
+
+        bare = model.removeprefix(MODULE_PREFIX)
+        return safe_name(bare) == bare
+    return data.get("model") == model
+
+
+def check_sweep(models: list[str], out: Path, config: SweepConfig) -> None:
+    """One-line errors before a sweep starts its Dask cluster.
+
+    Checks the scheduler address, ``--layers`` (its form), that every model is known
+    (built-in name, ``hf:<id>``, or an importable ``module:<dotted>``), and that ``out`` is
+    a writable folder.
+    """
+    import importlib.util
+
+    from hear_probes.checks import check_cache_dir, check_out_dir, check_scheduler
+    from hear_probes.errors import ModelResolutionError
+    from hear_probes.layers import check_layers_spec
+    from hear_probes.registry import get_spec
+
+    check_scheduler(config.scheduler)
+    if config.layers is not None:
+        check_layers_spec(config.layers)
+    for model in models:
+        if not model.startswith(MODULE_PREFIX):
+            get_spec(model)  # unknown names fail here, listing the known ones
+            continue
+        dotted = model[len(MODULE_PREFIX):]
+        try:
+            found = importlib.util.find_spec(dotted) if dotted else None
+        except (ImportError, ValueError):
+            found = None
+        if found is None:
+            raise ModelResolutionError(f"--models {model}: no module {dotted!r} on PYTHONPATH; "
+                                       "give module:<dotted path of an importable HEAR module>")
+    check_out_dir(out, "--out")
+    check_cache_dir(config.cache)
 
 
 def _load(model: str):
@@ -74,13 +160,15 @@ def run_task(task: SweepTask, out: str, cache: str | None, quick: bool, seed: in
         for view in views:
             folder = base if view.layer is None else layer_out_dir(base, view.layer)
             marker = folder / DONE.format(probe=task.probe)
-            if marker.is_file():
+            if marker_done(marker, task.model):
                 continue
             folder.mkdir(parents=True, exist_ok=True)
             options = RunOptions(quick=quick, seed=seed, quiet=True,
                                  data=Path(data) if data else None)
             ran = run_probes(view, open_store(view, cache), folder, [task.probe], options)
-            marker.write_text(json.dumps({"ran": ran, "finished": datetime.now(UTC).isoformat()}))
+            atomic_write_text(marker, json.dumps({"model": task.model, "probe": task.probe,
+                                                  "layer": view.layer, "ran": ran,
+                                                  "finished": datetime.now(UTC).isoformat()}))
             done.append(view.layer)
         return {"status": "ok", "layers": done, "all_layers": [v.layer for v in views],
                 "seconds": time.perf_counter() - t0}
@@ -101,12 +189,11 @@ def is_done(task: SweepTask, out: Path) -> bool:
     base = model_folder(out, task.model)
     marker = DONE.format(probe=task.probe)
     if task.layers is None:
-        return (base / marker).is_file()
-    index = base / "layers.json"
-    if not index.is_file():
+        return marker_done(base / marker, task.model)
+    layers = (read_state(base / "layers.json", "layer index") or {}).get(task.layers)
+    if not isinstance(layers, list) or not all(isinstance(k, int) for k in layers):
         return False
-    layers = json.loads(index.read_text()).get(task.layers)
-    return bool(layers) and all((base / f"layer-{k}" / marker).is_file() for k in layers)
+    return bool(layers) and all(marker_done(base / f"layer-{k}" / marker, task.model) for k in layers)
 
 
 def _record_layers(task: SweepTask, out: Path, layers: list) -> None:
@@ -114,10 +201,9 @@ def _record_layers(task: SweepTask, out: Path, layers: list) -> None:
     if task.layers is None or not layers:
         return
     index = model_folder(out, task.model) / "layers.json"
-    data = json.loads(index.read_text()) if index.is_file() else {}
+    data = read_state(index, "layer index") or {}
     data[task.layers] = [int(k) for k in layers]
-    index.parent.mkdir(parents=True, exist_ok=True)
-    index.write_text(json.dumps(data))
+    atomic_write_text(index, json.dumps(data))
 
 
 def _client(scheduler: str | None, workers: int, processes: bool):
@@ -128,7 +214,7 @@ def _client(scheduler: str | None, workers: int, processes: bool):
     if scheduler:
         try:
             return Client(scheduler, timeout="10s"), None
-        except OSError as exc:
+        except (OSError, ValueError, TypeError) as exc:
             raise HearProbesError(f"--scheduler {scheduler}: cannot connect ({exc})") from exc
     # worker processes talk over loopback TCP; threads in this process use inproc://
     where = {"host": "127.0.0.1"} if processes else {}
@@ -236,8 +322,8 @@ def sweep(models: list[str], probes: list[str], out: Path,
                 cluster.close()
     if cfg.report:
         summary["report"] = _report(out)
-    (out / "sweep.json").write_text(json.dumps({**summary, "tasks": [asdict(t) for t in tasks]},
-                                               indent=1))
+    atomic_write_text(out / "sweep.json", json.dumps({**summary, "tasks": [asdict(t) for t in tasks]},
+                                                     indent=1))
     return summary
 
 

@@ -10,7 +10,15 @@ from hear_probes import __version__
 from hear_probes.probes.registry import Probe, probes
 from hear_probes.provenance import atomic_write_text
 from hear_probes.report.load import ModelResults, collect_results
-from hear_probes.report.render import CSS, esc, image_html, table_html, table_markdown
+from hear_probes.report.render import (
+    CSS,
+    esc,
+    image_html,
+    md_code,
+    md_text,
+    table_html,
+    table_markdown,
+)
 
 
 def _cards(results: list[ModelResults]) -> tuple[str, str]:
@@ -19,7 +27,7 @@ def _cards(results: list[ModelResults]) -> tuple[str, str]:
         nums = summary_numbers(r)
         dl = "".join(f'<dt title="{esc(why)}">{esc(label)}</dt><dd>{esc(v)}</dd>' for label, v, why in nums)
         html_parts.append(f'<div class="card"><h3>{esc(r.name)}</h3><dl>{dl}</dl></div>')
-        md.append(f"- **{r.name}**: " + ", ".join(f"{label} {v}" for label, v, _ in nums))
+        md.append(f"- **{md_text(r.name)}**: " + ", ".join(f"{md_text(label)} {md_text(v)}" for label, v, _ in nums))
     note = ('<p class="note">pitch/level: ranking accuracy at the fine scale (0.5 = chance); '
             "f1/alpha/r: GEAR kNN R² (1 = fully recoverable); timbre: median explained variance, nothing fitted (unlearned), learned and held out, and "
             "learned in-sample (an upper bound, not a score).</p>")
@@ -52,8 +60,9 @@ def _provenance(results: list[ModelResults]) -> tuple[str, str]:
             rows.append(f"<tr><td>{esc(r.name)}</td><td>{esc(probe)}</td><td class=\"cmd\"><code>{esc(prov.get('command', '?'))}</code></td>"
                         f"<td>{esc(prov.get('seed'))}</td><td>{esc(timings)}</td><td class=\"weights\">{esc(weights)}</td>"
                         f"<td>{esc(prov.get('created', '?'))}</td><td class=\"versions\">{esc(versions)}</td></tr>")
-            md.append(f"- {r.name} / {probe}: `{prov.get('command', '?')}`, seed {prov.get('seed')}, "
-                      f"{timings or 'no timings'}; weights: {weights}; {versions}")
+            md.append(f"- {md_text(r.name)} / {md_text(probe)}: {md_code(prov.get('command', '?'))}, "
+                      f"seed {md_text(prov.get('seed'))}, {md_text(timings or 'no timings')}; "
+                      f"weights: {md_text(weights)}; {md_text(versions)}")
     head = "".join(f"<th>{h}</th>" for h in ("model", "probe", "command", "seed", "timings", "weights", "created", "versions"))
     # long commands and version lists wrap inside their cells; the box scrolls, not the page
     html_table = (f'<div class="scroll"><table id="table-provenance"><thead><tr>{head}</tr></thead>'
@@ -129,7 +138,7 @@ def build_report(results: list[ModelResults], images: str = "compact",
             f'<section id="summary"><h2>Summary</h2>{cards_html}</section>'
             + "".join(sections_html)
             + f'<section id="provenance"><h2>Provenance</h2>{prov_html}</section></body></html>\n')
-    md = (f"# hear-probes report\n\nModels: {names}. Built {created} by hear-probes {__version__}.\n\n"
+    md = (f"# hear-probes report\n\nModels: {md_text(names)}. Built {created} by hear-probes {__version__}.\n\n"
           + cards_md + "\n" + "\n".join(sections_md) + "\n" + prov_md)
     return page, md
 

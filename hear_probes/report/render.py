@@ -79,9 +79,45 @@ def table_html(t: Table) -> str:
             f"<tbody>{body}</tbody>" + (f"<tfoot>{foot}</tfoot>" if foot else "") + f"</table></div>{fn}{note}")
 
 
+def relative_href(target: Path, page: Path | None) -> str:
+    """A link from the page ``page`` to the file ``target``: relative, percent-encoded.
+
+    The path is relative to the page's folder and always starts with ``./`` or ``../``, and
+    every character outside the unreserved set is percent-encoded, so that no folder name
+    (``javascript:alert(1)``, ``a b#c``, ``x"onclick=...``) can turn the link into a script
+    URL, another scheme, a fragment or a broken attribute.
+    """
+    import os
+    from urllib.parse import quote
+
+    base = Path(page).resolve().parent if page is not None else Path.cwd()
+    rel = Path(os.path.relpath(Path(target).resolve(), base)).as_posix()
+    encoded = "/".join(quote(part, safe="") for part in rel.split("/"))
+    return encoded if encoded.startswith("../") else f"./{encoded}"
+
+
+def md_text(text) -> str:
+    """Text made safe for Markdown: raw HTML cannot pass (``<``, ``>``, ``&`` become entities,
+    which Markdown renders as the characters themselves); line breaks flattened."""
+    out = " ".join(str(text).split())
+    return out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def md_code(text) -> str:
+    """``text`` as a Markdown code span (inside one nothing is HTML), however many backticks
+    it holds."""
+    import re
+
+    flat = " ".join(str(text).split())
+    longest = max((len(m) for m in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {flat} {fence}" if longest else f"{fence}{flat}{fence}"
+
+
 def md_cell(text: str) -> str:
-    """Text made safe for a Markdown table cell: ``|`` escaped, line breaks flattened."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """Text made safe for a Markdown table cell: raw HTML escaped (:func:`md_text`), ``|``
+    escaped, line breaks flattened."""
+    return md_text(text).replace("|", "\\|")
 
 
 def table_markdown(t: Table) -> str:
@@ -96,14 +132,14 @@ def table_markdown(t: Table) -> str:
             text += f" ({notes[c.title]})"
         return text
 
-    lines = [f"### {t.title}", "", "| " + " | ".join(md_cell(h) for h in t.header) + " |",
+    lines = [f"### {md_text(t.title)}", "", "| " + " | ".join(md_cell(h) for h in t.header) + " |",
              "|" + "|".join(["---"] + ["---:"] * (len(t.header) - 1)) + "|"]
     for r in t.rows + t.footer:
         lines.append("| " + " | ".join(cell(c) for c in r) + " |")
     if notes:
         lines += [""] + [f"({k}) n/a: {md_cell(why)}  " for why, k in notes.items()]
     if t.note:
-        lines += ["", f"_{t.note}_"]
+        lines += ["", f"_{md_text(t.note)}_"]
     return "\n".join(lines) + "\n"
 
 

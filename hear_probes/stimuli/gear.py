@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
+from hear_probes.errors import HearProbesError
 from hear_probes.stimuli.base import StimulusSet, fixed_hash
 
 __all__ = [
@@ -243,10 +244,26 @@ def parse_item_ids(item_ids: Sequence[str]) -> dict[str, np.ndarray]:
     values = np.empty((len(item_ids), len(names)))
     for i, item in enumerate(item_ids):
         pairs = [kv.split("=", 1) for kv in str(item).split("_")]
-        if [p[0] for p in pairs] != names or any(len(p) != 2 for p in pairs):
-            raise ValueError(f"GEAR item id {item!r} does not match the factors {names}")
-        values[i] = [float(p[1]) for p in pairs]
+        if any(len(p) != 2 or not p[0] for p in pairs) or [p[0] for p in pairs] != names:
+            raise ItemIdError(f"GEAR item id {item!r} (row {i}) does not encode the factors "
+                              f"{', '.join(names)} like the first id {str(item_ids[0])!r}; {_ID_FORMAT}")
+        try:
+            values[i] = [float(p[1]) for p in pairs]
+        except ValueError:
+            raise ItemIdError(f"GEAR item id {item!r} (row {i}): a factor value is not a number; "
+                              f"{_ID_FORMAT}") from None
+        if not np.isfinite(values[i]).all():
+            raise ItemIdError(f"GEAR item id {item!r} (row {i}): a factor value is NaN or infinite; "
+                              "every factor needs a finite value")
     return {name: values[:, k] for k, name in enumerate(names)}
+
+
+_ID_FORMAT = ("item ids must be name=value pairs joined by '_', e.g. f1=17_alpha=0.04_r=0.96 "
+              "(docs/gear.md)")
+
+
+class ItemIdError(HearProbesError, ValueError):
+    """GEAR item ids that do not encode finite factor values (one line, exit 2 in the CLI)."""
 
 
 def factor_scales(names: Sequence[str]) -> dict[str, str]:

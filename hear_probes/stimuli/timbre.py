@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import urllib.request
 from dataclasses import dataclass
 from importlib import resources
@@ -71,6 +72,8 @@ PUBLISHED_STFT_EV: dict[str, float] = {
 }
 
 AUDIO_SUFFIXES = (".aiff", ".aif", ".wav", ".flac")
+#: Name of a study's rating matrix: ``ratings/<study>`` + this suffix.
+RATINGS_SUFFIX = "_dissimilarity_matrix.txt"
 
 
 @dataclass
@@ -170,9 +173,23 @@ def list_timbre_datasets(data_dir: str | os.PathLike) -> list[str]:
     Order: the 17 in Table I order, then the four extra studies, then unknown ones sorted.
     """
     present: set[str] = set()
+    rated: set[str] = set()
     for r in timbre_roots(data_dir):
         if (r / "sounds").is_dir():
             present |= {p.name for p in (r / "sounds").iterdir() if p.is_dir() and not p.name.startswith(".")}
+        if (r / "ratings").is_dir():
+            rated |= {p.name[: -len(RATINGS_SUFFIX)] for p in (r / "ratings").iterdir()
+                      if p.name.endswith(RATINGS_SUFFIX) and not p.name.startswith(".")}
+    orphans = table_order(rated - present)
+    if orphans:  # a study with ratings but no sounds would silently drop out of the run
+        import warnings
+
+        from hear_probes.errors import HearProbesWarning
+
+        warnings.warn(f"{data_dir}: {len(orphans)} study(ies) have a rating matrix but no sounds "
+                      f"folder and are left out: {', '.join(orphans)} (restore sounds/<study>/, e.g. "
+                      "'hear-probes datasets fetch', or check with 'hear-probes datasets verify')",
+                      HearProbesWarning, stacklevel=2)
     return table_order(present)
 
 
@@ -291,16 +308,40 @@ def load_manifest(name: str = "timbre") -> dict:
 
 
 def verify_timbre_dir(data_dir: str | os.PathLike, quiet: bool = True, name: str = "timbre") -> list[str]:
-    """Files of manifest ``name`` that are missing or fail their sha256 (empty = all good)."""
+    """Problems of a dataset folder against manifest ``name`` (empty = all good).
+
+    Each entry names a file: ``(missing)``, ``(sha256 mismatch)``, or ``(not in the
+    manifest)`` for an extra sound file in a study folder of the manifest (the probe reads
+    every sound there, so an extra one breaks the match with the rating matrix). Hidden
+    files (``._*``, ``.DS_Store``) are ignored, as the probe ignores them.
+    """
     root = Path(data_dir)
+    files = load_manifest(name)["files"]
     bad = []
-    for f in tqdm(load_manifest(name)["files"], desc=f"verify {name}", unit="file", disable=quiet):
+    for f in tqdm(files, desc=f"verify {name}", unit="file", disable=quiet):
         p = root / f["path"]
         if not p.is_file():
             bad.append(f"{f['path']} (missing)")
         elif sha256_file(p) != f["sha256"]:
             bad.append(f"{f['path']} (sha256 mismatch)")
-    return bad
+    return bad + extra_files(root, files)
+
+
+def extra_files(root: Path, files: list[dict]) -> list[str]:
+    """Sound files in the manifest's study folders that the manifest does not list."""
+    listed = {f["path"] for f in files}
+    studies = sorted({f["path"].split("/")[1] for f in files if f["path"].startswith("sounds/")})
+    out = []
+    for study in studies:
+        folder = root / "sounds" / study
+        if not folder.is_dir():
+            continue
+        for p in sorted(folder.iterdir()):
+            rel = f"sounds/{study}/{p.name}"
+            if (p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith(".")
+                    and rel not in listed):
+                out.append(f"{rel} (not in the manifest)")
+    return out
 
 
 def _install_file(src_read, target: Path, sha256: str, label: str) -> None:
@@ -323,7 +364,8 @@ def fetch_timbre(dest: str | os.PathLike | None = None, source_dir: str | os.Pat
     default next to the 17, where :func:`timbre_roots` finds them).
 
     Files already present with the right checksum are kept; every new file is written to a
-    temporary name, verified, then renamed, so an interrupted fetch resumes cleanly.
+    staging folder next to ``dest`` and verified; only when every checksum matches are the
+    files moved into ``dest``, so a failed or interrupted fetch leaves ``dest`` untouched.
 
     Parameters
     ----------
@@ -353,8 +395,39 @@ def fetch_timbre(dest: str | os.PathLike | None = None, source_dir: str | os.Pat
     rev = revision or manifest["source"]["revision"]
     todo = [f for f in manifest["files"]
             if not ((dest / f["path"]).is_file() and sha256_file(dest / f["path"]) == f["sha256"])]
-    for f in tqdm(todo, desc=f"fetch {name}", unit="file", disable=quiet):
+    if not todo:
+        return dest
+    from hear_probes.checks import check_writable_dir
+
+    check_writable_dir(dest, "--dest")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    # every file goes to a staging folder next to dest; only when all checksums match are
+    # they moved into place, so a failed or interrupted fetch leaves dest as it was
+    staging = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.fetch-"))
+    try:
+        _fetch_files(todo, staging, src_root, manifest, rev, name, quiet, timeout)
+        _move_into_place(staging, dest, todo)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return dest
+
+
+def _move_into_place(staging: Path, dest: Path, todo: list[dict]) -> None:
+    """Move verified files from ``staging`` to ``dest`` (a new ``dest``: one rename)."""
+    if not os.path.lexists(dest):
+        os.replace(staging, dest)
+        return
+    for f in todo:
         target = dest / f["path"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / f["path"], target)
+
+
+def _fetch_files(todo: list[dict], staging: Path, src_root: Path | None, manifest: dict,
+                 rev: str, name: str, quiet: bool, timeout: float) -> None:
+    """Copy or download ``todo`` into ``staging``, each file checked against its sha256."""
+    for f in tqdm(todo, desc=f"fetch {name}", unit="file", disable=quiet):
+        target = staging / f["path"]
         if src_root is not None:
             src = src_root / f["path"]
             if not src.is_file():
@@ -379,7 +452,6 @@ def fetch_timbre(dest: str | os.PathLike | None = None, source_dir: str | os.Pat
                     ) from exc
 
             _install_file(_read, target, f["sha256"], url)
-    return dest
 
 
 def timbre_stimulus_sets(data_dir: str | os.PathLike | None = None,

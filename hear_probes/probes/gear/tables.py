@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hear_probes.report.render import esc
+from hear_probes.report.render import esc, md_text, relative_href
 from hear_probes.report.tables import Cell, Table, num
 
 if TYPE_CHECKING:  # pragma: no cover - types only
@@ -81,13 +80,12 @@ def interactive_links(results: list[ModelResults], images: str,
         page = r.folder / "gear_isomap.html"
         if not page.is_file():
             continue
-        href = (os.path.relpath(page.resolve(), output.resolve().parent) if output is not None
-                else str(page))
-        href = Path(href).as_posix()
+        href = relative_href(page, output)  # ./…, percent-encoded: never a script URL
         size = page.stat().st_size / 1e6
         html_items.append(f'<li><a href="{esc(href)}">{esc(r.name)}: interactive 3-D Isomap '
                           f"(gear_isomap.html, {size:.1f} MB)</a></li>")
-        md_items.append(f"- [{r.name}: interactive 3-D Isomap (gear_isomap.html, {size:.1f} MB)]({href})")
+        label = md_text(r.name).replace("[", "\\[").replace("]", "\\]")
+        md_items.append(f"- [{label}: interactive 3-D Isomap (gear_isomap.html, {size:.1f} MB)]({href})")
     if not html_items:
         return "", ""
     note = ('<p class="note">Interactive views (separate files next to the results; they open in '

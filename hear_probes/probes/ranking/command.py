@@ -64,6 +64,9 @@ def command(
         raise HearProbesError("give exactly one of --model NAME, --module MOD or --distance NAME")
     if quick:
         trials, duration = min(trials, QUICK_TRIALS), min(duration, 0.5)
+    if distance and layers is not None:
+        raise HearProbesError("--layers selects layers of a model: use it with --model or --module, "
+                              "not with --distance (spectral distances have no layers)")
     if distance:
         from hear_probes.probes.ranking.probe import evaluate_distances
 

@@ -79,11 +79,15 @@ def command(
     _check_flags(given=[x for x in (model, module, embeddings) if x], layers=layers,
                  with_embeddings=embeddings is not None, init=init, rating_norm=rating_norm,
                  feature_norm=feature_norm)
+    from hear_probes.checks import check_scheduler
+
+    check_scheduler(scheduler)  # its form, instantly, before anything is computed
+    from hear_probes.cli_common import parse_datasets
     from hear_probes.probes.timbre.metric import FitOptions
     from hear_probes.probes.timbre.probe import TimbreSettings
     from hear_probes.probes.timbre.settings import TimbreRun, robustness_config
 
-    names = [d.strip() for d in datasets.split(",") if d.strip()] if datasets else None
+    names = parse_datasets(datasets)
     fit = {"ftol": ftol, "gtol": gtol, "maxiter": maxiter}
     settings = TimbreSettings(
         options=replace(FitOptions(init=init), **{k: v for k, v in fit.items() if v is not None}),

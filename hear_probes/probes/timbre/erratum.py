@@ -64,7 +64,11 @@ def load_row_order(path: str | os.PathLike) -> dict[str, list[str]]:
             f"{p}: no such file; it ships with the timbre data (../shared/data/timbre/{ORDER_FILE}). "
             "Pass --order FILE"
         )
-    doc = json.loads(p.read_text("utf-8"))
+    try:
+        doc = json.loads(p.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise HearProbesError(f"{p}: not a row order file ({type(exc).__name__}: {exc}); pass the "
+                              f"{ORDER_FILE} that ships with the timbre data as --order") from None
     order = doc.get("order") if isinstance(doc, dict) else None
     if not isinstance(order, dict) or not all(isinstance(v, list) for v in order.values()):
         raise HearProbesError(f"{p}: expected {{'order': {{<Dataset>: [file names]}}}}")
@@ -129,9 +133,10 @@ def write_embeddings_file(
     """
     import h5py
 
+    from hear_probes.atomic import atomic_path
+
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    with h5py.File(p, "w") as f:
+    with atomic_path(p, suffix=".h5") as tmp, h5py.File(tmp, "w") as f:  # never half-written
         for k, v in (attrs or {}).items():
             f.attrs[k] = v
         for name, (ids, emb) in sets.items():
@@ -209,32 +214,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     try:
-        from hear_probes.embed import embed_timbre
-        from hear_probes.hear_module import load_hear_module
-        from hear_probes.stimuli.timbre import find_timbre_dir, load_timbre_dataset
-        from hear_probes.store import EmbeddingStore
-
-        root = find_timbre_dir(args.data)
-        order = load_row_order(args.order or root / ORDER_FILE)
-        names = [n for n in order if (root / "sounds" / n).is_dir()]
-        if not names:
-            raise HearProbesError(f"{root}: none of the studies of the order file is here")
-        loaded = load_hear_module(name=args.model)
-        store = EmbeddingStore.for_model(loaded, args.cache)
-        emb = embed_timbre(loaded, store, root, names, quiet=args.quiet)
-        ids = {n: load_timbre_dataset(root, n).item_ids for n in names}
-        if args.pairing == "released":
-            sets = released_order_sets(emb, ids, order)
-        else:
-            sets = {n: (ids[n], emb[n]) for n in names}
-        write_embeddings_file(args.out, sets, {
-            "model": loaded.model_id, "pairing": args.pairing,
-            "note": "rows of sorted sound k hold the embedding of released row k"
-            if args.pairing == "released" else "sorted file-name order (correct pairing)",
-        })
+        return _run(args)
     except HearProbesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The work of :func:`main` (errors are turned into exit codes there)."""
+    from hear_probes.checks import check_cache_dir, check_out_file
+
+    check_out_file(args.out, "--out")  # before anything is computed
+    check_cache_dir(args.cache)
+    from hear_probes.embed import embed_timbre
+    from hear_probes.hear_module import load_hear_module
+    from hear_probes.stimuli.timbre import find_timbre_dir, load_timbre_dataset
+    from hear_probes.store import EmbeddingStore
+
+    root = find_timbre_dir(args.data)
+    order = load_row_order(args.order or root / ORDER_FILE)
+    names = [n for n in order if (root / "sounds" / n).is_dir()]
+    if not names:
+        raise HearProbesError(f"{root}: none of the studies of the order file is here")
+    loaded = load_hear_module(name=args.model)
+    store = EmbeddingStore.for_model(loaded, args.cache)
+    emb = embed_timbre(loaded, store, root, names, quiet=args.quiet)
+    ids = {n: load_timbre_dataset(root, n).item_ids for n in names}
+    if args.pairing == "released":
+        sets = released_order_sets(emb, ids, order)
+    else:
+        sets = {n: (ids[n], emb[n]) for n in names}
+    write_embeddings_file(args.out, sets, {
+        "model": loaded.model_id, "pairing": args.pairing,
+        "note": "rows of sorted sound k hold the embedding of released row k"
+        if args.pairing == "released" else "sorted file-name order (correct pairing)",
+    })
     if not args.quiet:
         print(f"{args.out}: {len(sets)} studies, {args.pairing} pairing, model {args.model}")
     return 0

@@ -164,7 +164,7 @@ def _run_dask(tasks: list[FitTask], scheduler: str, bar: Any, func: Callable,
         ) from exc
     try:
         client = Client(scheduler, timeout=f"{connect_timeout}s", set_as_default=False)
-    except OSError as exc:
+    except (OSError, ValueError, TypeError) as exc:  # unreachable, or an address Dask rejects
         raise HearProbesError(
             f"cannot reach the Dask scheduler at {scheduler} ({exc}); start one with "
             "'dask scheduler' and workers with 'dask worker ADDRESS', or drop --scheduler"
