@@ -17,9 +17,8 @@ sets, so the other layers find their sets cached (see :func:`hear_probes.embed.c
 
 from __future__ import annotations
 
-import re
-
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
