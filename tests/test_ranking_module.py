@@ -146,6 +146,7 @@ def _evaluate(module_name, tmp_path, **kw):
     loaded = load_hear_module(module=module_name)
     store = EmbeddingStore.for_model(loaded, tmp_path / "cache")
     out = tmp_path / "out"
+    kw.setdefault("min_decided", 1)  # 20 trials: below the default minimum of decided trials
     payload = evaluate(loaded, store, out, RankingSettings(
         quiet=True, n_trials=20, duration=0.1, curve_points=10, heatmap_cells=4, **kw))
     return payload, out
