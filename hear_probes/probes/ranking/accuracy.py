@@ -69,7 +69,7 @@ class TieRule:
     @classmethod
     def scaled(cls, rule: str = "tolerance", rtol: float = TIE_RTOL) -> TieRule:
         """A rule with tolerance ``rtol`` and the gradient tolerance scaled with it."""
-        return cls(rule, rtol, rtol * GRADIENT_TIE_RTOL / TIE_RTOL)
+        return cls(rule, rtol, float(f"{rtol * GRADIENT_TIE_RTOL / TIE_RTOL:.6g}"))
 
     def describe(self) -> str:
         """One line for ``ranking.json["settings"]["ties"]``."""

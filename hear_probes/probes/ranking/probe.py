@@ -23,6 +23,7 @@ from hear_probes.probes.ranking.accuracy import (
 )
 from hear_probes.probes.ranking.catalogue import DISPLAY_NAMES, get_distance
 from hear_probes.probes.ranking.intervals import accuracy_by_interval, pitch_interval_semitones
+from hear_probes.probes.ranking.sensitivity import tie_sensitivity
 from hear_probes.probes.ranking.settings import DISTANCE_DEFAULTS, QUICK_TRIALS, RankingSettings
 from hear_probes.probes.ranking.trials import (
     COLUMNS,
@@ -226,6 +227,8 @@ def evaluate_distances(names: Sequence[str], out_dir: Path,
         res = cell_results(per_trial[dist.name], seed, min_decided=settings.min_decided)
         res["by_pitch_interval"] = accuracy_by_interval(per_trial[dist.name],
                                                         pitch_interval_semitones(trials))
+        res["tie_sensitivity"] = tie_sensitivity(
+            lambda rule, r=scores[dist.name]: scores_from_raw(r, away, eps, rule))
         res["display_name"] = DISPLAY_NAMES.get(dist.name, dist.name)
         res["hyperparameters"] = {k: v for k, v in dist.describe().items()}
         if dist.name in PUBLISHED:
@@ -328,6 +331,15 @@ def evaluate_module(loaded, store, out_dir: Path,
         scores[dim]["eps"] = eps_scores[dim] if eps_scores is not None else None
     res = cell_results(scores, seed, na_reason=reason, min_decided=st.min_decided)
     res["by_pitch_interval"] = accuracy_by_interval(scores, pitch_interval_semitones(trials))
+
+    def rescore(rule):
+        out = score_embeddings(emb, items, metric, eps, rule, st.precision)
+        g = gradient_pass_scores(grad, trials, rule) if grad is not None else None
+        for dim in ("pitch", "level"):
+            out[dim]["eps"] = g[dim] if g is not None else None
+        return out
+
+    res["tie_sensitivity"] = tie_sensitivity(rescore)
     res["display_name"] = loaded.model_id
     res["metric"] = metric
     figure_paths: list[str] = []
