@@ -156,3 +156,11 @@ def test_report_cell_reads_na_with_count_and_new_interval_key():
     del res["ci95"]  # the convention's key alone is enough
     entries = _ranking_entries({"representations": {"x": res}})["x"]
     assert ranking_cell(entries["pitch"]["fine"]).text.startswith("1.000 [")
+
+
+def test_holm_adjust():
+    from hear_probes.probes.ranking.accuracy import holm_adjust
+
+    # Holm: sorted p times (m - rank), running maximum, clipped at 1
+    got = holm_adjust(np.array([0.01, 0.04, 0.03, 0.5]))
+    assert got.tolist() == pytest.approx([0.04, 0.09, 0.09, 0.5])

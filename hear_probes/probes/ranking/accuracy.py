@@ -9,7 +9,7 @@ import numpy as np
 
 __all__ = ["TIE_RTOL", "GRADIENT_TIE_RTOL", "TIE_RULES", "TieRule", "DEFAULT_TIES", "MIN_DECIDED", "CHANCE", "INTERVAL_METHOD",
            "rank_scores", "gradient_scores", "wilson_interval", "wilson_intervals",
-           "binomial_p", "chance_verdict", "summarise"]
+           "binomial_p", "holm_adjust", "chance_verdict", "summarise"]
 
 #: How ties are treated. ``"tolerance"`` (default): distances equal within ``rtol`` of their
 #: rounding scale are ties, counted and left out of the accuracy. ``"strict"``: the paper's
@@ -201,6 +201,17 @@ def binomial_p(successes: int, n: int, chance: float = CHANCE) -> float:
     from scipy.stats import binomtest
 
     return float(binomtest(int(successes), int(n), chance).pvalue)
+
+
+def holm_adjust(pvalues: np.ndarray) -> np.ndarray:
+    """Holm-Bonferroni adjusted p-values (family-wise error control over ``pvalues``)."""
+    p = np.asarray(pvalues, dtype=np.float64)
+    m = p.size
+    order = np.argsort(p)
+    adjusted = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out = np.empty(m)
+    out[order] = np.minimum(adjusted, 1.0)
+    return out
 
 
 def chance_verdict(ci: tuple[float, float] | list | None, chance: float = CHANCE) -> str:

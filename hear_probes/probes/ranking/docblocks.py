@@ -20,7 +20,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from hear_probes.probes.ranking.accuracy import CHANCE, chance_verdict
+import numpy as np
+
+from hear_probes.probes.ranking.accuracy import (
+    CHANCE,
+    binomial_p,
+    chance_verdict,
+    holm_adjust,
+    wilson_interval,
+)
 
 __all__ = ["BLOCKS", "fmt_cell", "verdict", "render", "fill", "check", "main"]
 
@@ -54,10 +62,24 @@ def fmt_cell(rep: dict, dim: str, scale: str, ties: bool = True) -> str:
             m = rep.get("n_trials", 0) - n_ties
         return f"n/a ({m} decided)" if m else f"n/a ({n_ties} ties)" if n_ties else "n/a"
     ci = _get(rep, "accuracy_ci", dim, scale) or _get(rep, "ci95", dim, scale)
-    text = f"{acc:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else f"{acc:.3f}"
+    text = f"{acc:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else f"{acc:.3f}"
     if ties and n_ties:
         text += f" [{n_ties} ties]"
     return text
+
+
+def p_value(rep: dict, dim: str, scale: str) -> float | None:
+    """The stored binomial p, or the one its accuracy and decided trials give (older files)."""
+    stored = _get(rep, "accuracy_p", dim, scale)
+    if isinstance(stored, (int, float)):
+        return float(stored)
+    acc = _get(rep, "accuracy", dim, scale)
+    if not isinstance(acc, (int, float)):
+        return None
+    m = _get(rep, "n_decided", dim, scale)
+    if m is None:
+        m = rep.get("n_trials", 0) - (_get(rep, "n_ties", dim, scale) or 0)
+    return binomial_p(round(acc * m), m)
 
 
 def verdict(rep: dict, dim: str, scale: str) -> str:
@@ -190,6 +212,11 @@ def tie_sensitivity(root: Path) -> str:
     return "\n".join(lines)
 
 
+def _half_width(n: int) -> str:
+    lo, hi = wilson_interval(n / 2, n)
+    return f"95 % interval ±{(hi - lo) / 2:.3f} at 0.5"
+
+
 def _module_row(root: Path, folder: str) -> tuple[str, dict, dict] | None:
     payload = _load(root, f"results/{folder}/ranking.json")
     if payload is None:
@@ -212,7 +239,7 @@ def crepe(root: Path) -> str:
                      + " | ".join(fmt_cell(rep, d, s) for d, s, _ in COLUMNS) + " |")
         v = _verdicts(rep)
         said = [f"{k}: {', '.join(cols)}" for k, cols in v.items() if cols and k != "n/a"]
-        notes.append(f"- {rep['display_name']}, {n} trials: " + "; ".join(said)
+        notes.append(f"- {rep['display_name']}, {n} trials ({_half_width(n)}): " + "; ".join(said)
                      + (f"; n/a: {', '.join(v['n/a'])}" if v["n/a"] else "") + ".")
     return "\n".join(lines + [""] + notes)
 
@@ -223,6 +250,7 @@ def layers_ranking(root: Path) -> str:
     lines = ["| block | tiny trials | tiny pitch ε / ±30 c / ±600 c | full trials | "
              "full pitch ε / ±30 c / ±600 c |", "|---:|---:|---|---:|---|"]
     away: list[str] = []
+    tested: list[tuple[str, float]] = []
     for k in range(1, 7):
         cells = []
         for model in ("crepe-tiny-layers", "crepe-layers"):
@@ -235,18 +263,32 @@ def layers_ranking(root: Path) -> str:
                       " / ".join(fmt_cell(rep, "pitch", s, ties=False)
                                  for s in ("eps", "fine", "coarse"))]
             for dim, scale, label in COLUMNS:
+                p = p_value(rep, dim, scale)
+                if p is not None:
+                    tested.append((f"{model.removesuffix('-layers')} block {k} {label}", p))
                 v = verdict(rep, dim, scale)
                 if v in ("above chance", "below chance"):
                     away.append(f"{model.removesuffix('-layers')} block {k} {label} "
                                 f"({fmt_cell(rep, dim, scale, ties=False)}, {v})")
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    counts = sorted({int(c) for row in lines[2:] for c in row.split(" | ")[1::2]
+                     if c.strip().isdigit()})
     lines.append("")
+    lines.append("Trials per block: " + ", ".join(f"{n} ({_half_width(n)})" for n in counts) + ".")
     if away:
         lines.append(f"Cells whose 95 % interval excludes chance ({CHANCE:g}): "
                      + "; ".join(away) + ". Every other pitch cell's interval contains "
                      f"{CHANCE:g}.")
     else:
         lines.append(f"Every pitch cell's 95 % interval contains chance ({CHANCE:g}).")
+    if tested:
+        adj = holm_adjust(np.array([p for _, p in tested]))
+        kept = [name for (name, _), q in zip(tested, adj, strict=True) if q < 0.05]
+        lines.append(
+            f"Of the {len(tested)} cells tested (exact binomial test against {CHANCE:g}), about "
+            f"{0.05 * len(tested):.1f} would exclude chance at the 5 % level by chance alone; "
+            "after Holm's correction over them, "
+            + (f"{len(kept)} remain: {', '.join(kept)}." if kept else "none remains."))
     return "\n".join(lines)
 
 
