@@ -173,6 +173,12 @@ def test_evaluate_writes_outputs(tiny_modules, tmp_path):
                       "level_10dB")
     assert (out / "ranking_pitch_curves.png").stat().st_size > 0
     assert (out / "ranking_heatmap.png").stat().st_size > 0
+    assert (out / "ranking_pitch_curves_zoom.png").stat().st_size > 0
+    assert (out / "ranking_accuracy_by_interval.png").stat().st_size > 0
+    bins = res["by_pitch_interval"]
+    assert sum(bins["n_trials"]) == 20 and bins["accuracy_chance"] == 0.5
+    assert sum(bins["pitch"]["coarse"]["n_decided"]) == 20 - res["n_ties"]["pitch"]["coarse"]
+    assert set(res["tie_sensitivity"]["strict"]["accuracy"]["pitch"]) == {"eps", "fine", "coarse"}
 
 
 def test_evaluate_numpy_module_reports_na(tiny_modules, tmp_path):
