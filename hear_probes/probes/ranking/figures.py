@@ -206,7 +206,7 @@ def plot_accuracy_by_interval(by_interval: Mapping[str, dict], path: str | Path)
     fig.tight_layout(rect=(0, 0, 1, 0.92))
     fig.legend(list(handles.values()), list(handles), loc="upper center", ncol=6, fontsize=8,
                title="column (bands: Wilson 95 % interval; dotted: chance)", title_fontsize=8)
-    return save_figure(fig, path, dpi=110)
+    return save_figure(fig, path, dpi=72)
 
 
 def plot_heatmaps(
