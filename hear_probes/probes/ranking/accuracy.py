@@ -245,8 +245,9 @@ def summarise(scores: np.ndarray, min_decided: int = 1) -> dict:
     acc = float(decided.mean()) if enough else float("nan")
     lo, hi = wilson_interval(float(k), m) if enough else (float("nan"), float("nan"))
     p = binomial_p(k, m) if enough else float("nan")
-    # ties as coin flips: the figure a float32 implementation with a strict "<" reports, where
-    # rounding decides tied trials at random (the published tables were computed that way)
+    # ties as coin flips: what a float32 implementation with a strict "<" reports where rounding
+    # decides tied trials at random (exact equalities would be errors instead; the comparison
+    # with the paper's Table 1 is in docs/ranking.md, "The strict '<'")
     half = float(scores.mean()) if n else float("nan")
     return {"accuracy": acc, "ci95": [lo, hi], "p": p, "n_trials": n, "n_ties": int(ties.sum()),
             "n_decided": m, "n_correct": k, "accuracy_ties_as_half": half}

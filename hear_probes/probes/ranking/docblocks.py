@@ -169,20 +169,25 @@ def ties_strict(root: Path) -> str:
             pub = _published(rep, dim, scale)
             row.append("" if pub is None else f"{pub:.3f}")
             lines.append("| " + " | ".join(row) + " |")
-    counts = {"ties left out": 0, "ties as ½": 0, "strict, float32": 0, "strict, float64": 0}
+    readings = {"ties left out": [], "ties as ½": [], "strict, float32": [], "strict, float64": []}
     for name, rep, dim, scale, pub in _paper_cells(reps32):
-        acc = _get(rep, "accuracy", dim, scale)
-        counts["ties left out"] += isinstance(acc, (int, float)) and abs(acc - pub) <= WITHIN
-        counts["ties as ½"] += abs(_get(rep, "accuracy_ties_as_half", dim, scale) - pub) <= WITHIN
-        s32 = _get(rep["tie_sensitivity"]["strict"], "accuracy", dim, scale)
-        counts["strict, float32"] += abs(s32 - pub) <= WITHIN
+        label = f"{rep['display_name']} {dim} {scale}"
+        values = {"ties left out": _get(rep, "accuracy", dim, scale),
+                  "ties as ½": _get(rep, "accuracy_ties_as_half", dim, scale),
+                  "strict, float32": _get(rep["tie_sensitivity"]["strict"], "accuracy", dim, scale)}
         if name in reps64:
-            s64 = _get(reps64[name]["tie_sensitivity"]["strict"], "accuracy", dim, scale)
-            counts["strict, float64"] += abs(s64 - pub) <= WITHIN
+            values["strict, float64"] = _get(reps64[name]["tie_sensitivity"]["strict"],
+                                             "accuracy", dim, scale)
+        for reading, v in values.items():
+            if not isinstance(v, (int, float)) or abs(v - pub) > WITHIN:
+                shown = f"{v:.3f}" if isinstance(v, (int, float)) else "n/a"
+                readings[reading].append(f"{label} {shown} vs {pub:.3f}")
     if not reps64:
-        counts.pop("strict, float64")
+        readings.pop("strict, float64")
     lines += ["", f"Cells of Table 1 within {WITHIN} of the paper (28 fine/coarse cells of its "
-              "seven rows): " + ", ".join(f"{k} **{v}**" for k, v in counts.items()) + "."]
+              "seven rows), per reading, and the cells off:", ""]
+    lines += [f"- {k}: **{28 - len(off)}** of 28" + (f"; off: {'; '.join(off)}" if off else "")
+              for k, off in readings.items()]
     return "\n".join(lines)
 
 
@@ -204,11 +209,13 @@ def tie_sensitivity(root: Path) -> str:
                 stable += 1
                 continue
             accs = _get(sens, "accuracy", dim, scale)
-            cells = [("n/a" if a is None else f"{a:.3f}") + f" ({t})"
+            n, least = rep["n_trials"], rep.get("min_decided", 1)
+            cells = [("n/a" if a is None or n - t < least else f"{a:.3f}") + f" ({t})"
                      for a, t in zip(accs, ties, strict=True)]
             lines.append(f"| {rep['display_name']} | {label} | " + " | ".join(cells) + " |")
-    lines += ["", f"Cells are `accuracy (ties)`; the other {stable} cells have the same tie "
-              "count, hence the same accuracy, at every tolerance."]
+    lines += ["", f"Cells are `accuracy (ties)`, n/a where fewer than the minimum of decided "
+              f"trials remain; the other {stable} cells have the same tie count, hence the same "
+              "accuracy, at every tolerance."]
     return "\n".join(lines)
 
 
