@@ -36,13 +36,13 @@ def test_generated_chance_statements_follow_the_intervals(tmp_path):
     from a file in the old layout (ci95 only, no chance_verdict)."""
     _module_result(tmp_path, "crepe", [0.510, 0.622])
     text = docblocks.render("ranking-crepe", tmp_path)
-    assert "above chance: pitch ε" in text and "0.566 [0.51, 0.62]" in text
+    assert "above chance: pitch ε" in text and "0.566 [0.510, 0.622]" in text
     assert "n/a (300 ties)" in text
     for k in range(1, 7):
         _module_result(tmp_path, f"crepe-tiny-layers/layer-{k}",
                        [0.37, 0.48] if k == 4 else [0.45, 0.55])
     text = docblocks.render("layers-ranking", tmp_path)
-    assert "crepe-tiny block 4 pitch ε (0.425 [0.37, 0.48], below chance)" in text
+    assert "crepe-tiny block 4 pitch ε (0.425 [0.370, 0.480], below chance)" in text
     assert "not run" in text  # no crepe-layers folder here
 
 

@@ -252,10 +252,31 @@ def crepe(root: Path) -> str:
 
 
 # -- docs/layers.md ----------------------------------------------------------------------------
+def near_far(rep: dict, dim: str = "pitch", scale: str = "fine", octave: float = 12.0) -> str:
+    """Accuracy within the first ``|Δpitch|`` bin and pooled beyond an octave, with intervals."""
+    table = rep.get("by_pitch_interval")
+    cell = ((table or {}).get(dim) or {}).get(scale)
+    if not cell:
+        return "n/a"
+    edges = table["edges_semitones"]
+    m, k = np.array(cell["n_decided"]), np.array(cell["n_correct"])
+    far = np.array(edges[:-1]) >= octave
+    out = []
+    for mm, kk in ((m[0], k[0]), (m[far].sum(), k[far].sum())):
+        if mm == 0:
+            out.append("n/a")
+            continue
+        lo, hi = wilson_interval(float(kk), int(mm))
+        out.append(f"{kk / mm:.2f} [{lo:.2f}, {hi:.2f}] (n {mm})")
+    return " / ".join(out)
+
+
 def layers_ranking(root: Path) -> str:
     """Per CREPE block, the three pitch columns with intervals, tiny and full."""
-    lines = ["| block | tiny trials | tiny pitch ε / ±30 c / ±600 c | full trials | "
-             "full pitch ε / ±30 c / ±600 c |", "|---:|---:|---|---:|---|"]
+    lines = ["| block | tiny trials | tiny pitch ε / ±30 c / ±600 c | tiny ±30 c within a "
+             "semitone / beyond an octave | full trials | full pitch ε / ±30 c / ±600 c | "
+             "full ±30 c within a semitone / beyond an octave |",
+             "|---:|---:|---|---|---:|---|---|"]
     away: list[str] = []
     tested: list[tuple[str, float]] = []
     for k in range(1, 7):
@@ -263,12 +284,13 @@ def layers_ranking(root: Path) -> str:
         for model in ("crepe-tiny-layers", "crepe-layers"):
             payload = _load(root, f"results/{model}/layer-{k}/ranking.json")
             if payload is None:
-                cells += ["", "not run"]
+                cells += ["", "not run", ""]
                 continue
             rep = _rep(payload)
             cells += [str(payload["settings"]["n_trials"]),
                       " / ".join(fmt_cell(rep, "pitch", s, ties=False)
-                                 for s in ("eps", "fine", "coarse"))]
+                                 for s in ("eps", "fine", "coarse")),
+                      near_far(rep) if rep.get("by_pitch_interval") else "not in this file"]
             for dim, scale, label in COLUMNS:
                 p = p_value(rep, dim, scale)
                 if p is not None:
@@ -278,7 +300,7 @@ def layers_ranking(root: Path) -> str:
                     away.append(f"{model.removesuffix('-layers')} block {k} {label} "
                                 f"({fmt_cell(rep, dim, scale, ties=False)}, {v})")
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
-    counts = sorted({int(c) for row in lines[2:] for c in row.split(" | ")[1::2]
+    counts = sorted({int(c) for row in lines[2:] for c in row.split(" | ")[1:]
                      if c.strip().isdigit()})
     lines.append("")
     lines.append("Trials per block: " + ", ".join(f"{n} ({_half_width(n)})" for n in counts) + ".")
