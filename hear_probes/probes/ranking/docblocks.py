@@ -317,7 +317,8 @@ def layers_ranking(root: Path) -> str:
             f"Of the {len(tested)} cells tested (exact binomial test against {CHANCE:g}), about "
             f"{0.05 * len(tested):.1f} would exclude chance at the 5 % level by chance alone; "
             "after Holm's correction over them, "
-            + (f"{len(kept)} remain: {', '.join(kept)}." if kept else "none remains."))
+            + (f"{len(kept)} {'remains' if len(kept) == 1 else 'remain'}: {', '.join(kept)}."
+               if kept else "none remains."))
     return "\n".join(lines)
 
 
