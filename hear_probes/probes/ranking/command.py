@@ -24,6 +24,19 @@ from hear_probes.errors import HearProbesError
 __all__ = ["command"]
 
 
+def _scoring(tie_rule: str, tie_rtol: float | None, precision: str | None,
+             min_decided: int) -> dict:
+    """The scoring fields of :class:`RankingSettings` from the command-line options."""
+    from hear_probes.probes.ranking.accuracy import TIE_RTOL, TIE_RULES, TieRule
+
+    if tie_rule not in TIE_RULES:
+        raise HearProbesError(f"--tie-rule {tie_rule!r} is not one of: {', '.join(TIE_RULES)}")
+    if precision not in (None, "float32", "float64"):
+        raise HearProbesError(f"--precision {precision!r} is not one of: float32, float64")
+    return {"ties": TieRule.scaled(tie_rule, TIE_RTOL if tie_rtol is None else tie_rtol),
+            "precision": precision, "min_decided": min_decided}
+
+
 def command(
     model: ModelOpt = None,
     module: ModuleOpt = None,
@@ -68,16 +81,10 @@ def command(
     quiet: QuietOpt = False,
 ) -> None:
     """Pitch/level ranking accuracy (Turian & Henry 2020) of a model or spectral distances."""
-    from hear_probes.probes.ranking.accuracy import TIE_RTOL, TIE_RULES, TieRule
     from hear_probes.probes.ranking.catalogue import parse_distance_names
     from hear_probes.probes.ranking.settings import QUICK_TRIALS, RankingSettings
 
-    if tie_rule not in TIE_RULES:
-        raise HearProbesError(f"--tie-rule {tie_rule!r} is not one of: {', '.join(TIE_RULES)}")
-    if precision not in (None, "float32", "float64"):
-        raise HearProbesError(f"--precision {precision!r} is not one of: float32, float64")
-    scoring = {"ties": TieRule.scaled(tie_rule, TIE_RTOL if tie_rtol is None else tie_rtol),
-               "precision": precision, "min_decided": min_decided}
+    scoring = _scoring(tie_rule, tie_rtol, precision, min_decided)
     given = [x for x in (model, module, distance) if x]
     if len(given) != 1:
         raise HearProbesError("give exactly one of --model NAME, --module MOD or --distance NAME")

@@ -142,6 +142,26 @@ def _paper_cells(reps: dict):
                 yield name, rep, dim, scale, rep["published"][dim][scale]
 
 
+def _readings(reps32: dict, reps64: dict) -> dict[str, list[str]]:
+    """Per reading of ties, the Table 1 cells more than ``WITHIN`` from the paper."""
+    readings = {"ties left out": [], "ties as ½": [], "strict, float32": [], "strict, float64": []}
+    for name, rep, dim, scale, pub in _paper_cells(reps32):
+        label = f"{rep['display_name']} {dim} {scale}"
+        values = {"ties left out": _get(rep, "accuracy", dim, scale),
+                  "ties as ½": _get(rep, "accuracy_ties_as_half", dim, scale),
+                  "strict, float32": _get(rep["tie_sensitivity"]["strict"], "accuracy", dim, scale)}
+        if name in reps64:
+            values["strict, float64"] = _get(reps64[name]["tie_sensitivity"]["strict"],
+                                             "accuracy", dim, scale)
+        for reading, v in values.items():
+            if not isinstance(v, (int, float)) or abs(v - pub) > WITHIN:
+                shown = f"{v:.3f}" if isinstance(v, (int, float)) else "n/a"
+                readings[reading].append(f"{label} {shown} vs {pub:.3f}")
+    if not reps64:
+        readings.pop("strict, float64")
+    return readings
+
+
 def ties_strict(root: Path) -> str:
     """Default rule against the strict ``<`` (float32 and float64) and ties as coin flips."""
     p32 = _load(root, "results/distances/ranking.json")
@@ -169,21 +189,7 @@ def ties_strict(root: Path) -> str:
             pub = _published(rep, dim, scale)
             row.append("" if pub is None else f"{pub:.3f}")
             lines.append("| " + " | ".join(row) + " |")
-    readings = {"ties left out": [], "ties as ½": [], "strict, float32": [], "strict, float64": []}
-    for name, rep, dim, scale, pub in _paper_cells(reps32):
-        label = f"{rep['display_name']} {dim} {scale}"
-        values = {"ties left out": _get(rep, "accuracy", dim, scale),
-                  "ties as ½": _get(rep, "accuracy_ties_as_half", dim, scale),
-                  "strict, float32": _get(rep["tie_sensitivity"]["strict"], "accuracy", dim, scale)}
-        if name in reps64:
-            values["strict, float64"] = _get(reps64[name]["tie_sensitivity"]["strict"],
-                                             "accuracy", dim, scale)
-        for reading, v in values.items():
-            if not isinstance(v, (int, float)) or abs(v - pub) > WITHIN:
-                shown = f"{v:.3f}" if isinstance(v, (int, float)) else "n/a"
-                readings[reading].append(f"{label} {shown} vs {pub:.3f}")
-    if not reps64:
-        readings.pop("strict, float64")
+    readings = _readings(reps32, reps64)
     lines += ["", f"Cells of Table 1 within {WITHIN} of the paper (28 fine/coarse cells of its "
               "seven rows), per reading, and the cells off:", ""]
     lines += [f"- {k}: **{28 - len(off)}** of 28" + (f"; off: {'; '.join(off)}" if off else "")

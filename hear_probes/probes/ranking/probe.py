@@ -274,6 +274,21 @@ def default_stimulus_sets(n_trials: int = 1000, seed: int = 0, duration: float =
     return [ranking_stimulus_set(items, n_trials, seed, duration)]
 
 
+def _module_tie_sensitivity(emb, items, grad, trials: Trials, st: RankingSettings,
+                            eps: dict) -> dict:
+    """:func:`tie_sensitivity` of a module run: its embeddings and gradients rescored."""
+    from hear_probes.probes.ranking.embedding import gradient_pass_scores, score_embeddings
+
+    def rescore(rule):
+        out = score_embeddings(emb, items, st.metric, eps, rule, st.precision)
+        g = gradient_pass_scores(grad, trials, rule) if grad is not None else None
+        for dim in ("pitch", "level"):
+            out[dim]["eps"] = g[dim] if g is not None else None
+        return out
+
+    return tie_sensitivity(rescore)
+
+
 def evaluate_module(loaded, store, out_dir: Path,
                     settings: RankingSettings | None = None) -> dict:
     """Ranking accuracy of a HEAR module's scene embeddings; writes the probe outputs."""
@@ -331,15 +346,7 @@ def evaluate_module(loaded, store, out_dir: Path,
         scores[dim]["eps"] = eps_scores[dim] if eps_scores is not None else None
     res = cell_results(scores, seed, na_reason=reason, min_decided=st.min_decided)
     res["by_pitch_interval"] = accuracy_by_interval(scores, pitch_interval_semitones(trials))
-
-    def rescore(rule):
-        out = score_embeddings(emb, items, metric, eps, rule, st.precision)
-        g = gradient_pass_scores(grad, trials, rule) if grad is not None else None
-        for dim in ("pitch", "level"):
-            out[dim]["eps"] = g[dim] if g is not None else None
-        return out
-
-    res["tie_sensitivity"] = tie_sensitivity(rescore)
+    res["tie_sensitivity"] = _module_tie_sensitivity(emb, items, grad, trials, st, eps)
     res["display_name"] = loaded.model_id
     res["metric"] = metric
     figure_paths: list[str] = []
