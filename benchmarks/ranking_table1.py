@@ -6,8 +6,9 @@ Usage::
 
 Prints, for the 28 published fine/coarse cells of the seven rows of Table 1, the accuracy with
 ties left out (``accuracy``, this project's headline) and with ties counted as coin flips
-(``accuracy_ties_as_half``: what a float32 implementation with a strict ``<`` reports, since
-rounding then decides tied trials), whether each is within 0.05 of the paper, and the counts.
+(``accuracy_ties_as_half``: what a float32 implementation with a strict ``<`` reports when
+rounding decides tied trials at random; the strict ``<`` itself is in ``tie_sensitivity``,
+docs/ranking.md "The strict ``<``"), whether each is within 0.05 of the paper, and the counts.
 Without ``accuracy_ties_as_half`` in the file (results older than issue 13), it is derived
 from ``accuracy`` and ``n_ties``.
 """

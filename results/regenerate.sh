@@ -13,12 +13,15 @@ DATA="${1:-../shared/data/timbre}"
 hear-probes evaluate --model stft --probes ranking,gear,timbre --robustness --reference stft --data "$DATA" --out results/stft --quiet
 hear-probes evaluate --model logmel --probes ranking,gear,timbre --robustness --reference results/stft --data "$DATA" --out results/logmel --quiet
 hear-probes probe ranking --distance all --trials 1000 --seed 0 --out results/distances --quiet
-# crepe (real PyPI weights): GEAR and timbre (+ robustness against stft); ranking on 300 trials
-# of 1-s stimuli (about 12 min; the full 1000-trial table takes about 40 min on 2 cores)
+# the same trials computed in double precision (docs/ranking.md, "The strict '<'"); its
+# tie_sensitivity block holds the strict '<' in float64
+hear-probes probe ranking --distance all --trials 1000 --seed 0 --precision float64 --no-figures --out results/distances-float64 --quiet
+# crepe (real PyPI weights): GEAR and timbre (+ robustness against stft); ranking on 1000 trials
+# of 1-s stimuli (about 40 min on 2 idle cores; 300 trials took 11.5 min)
 # crepe = the HEAR 2021 baseline (hearbaseline.torchcrepe); crepe-classifier-input = the input of
 # CREPE's pitch classifier (10-ms frames: about 19 min for GEAR + timbre, about 70 min for ranking)
 hear-probes evaluate --model crepe --probes gear,timbre --robustness --reference results/stft --data "$DATA" --out results/crepe --quiet
-hear-probes probe ranking --model crepe --trials 300 --duration 1.0 --curve-points 60 --heatmap-cells 16 --out results/crepe --quiet
+hear-probes probe ranking --model crepe --trials 1000 --duration 1.0 --curve-points 60 --heatmap-cells 16 --out results/crepe --quiet
 hear-probes evaluate --model crepe-classifier-input --probes gear,timbre --robustness --reference results/stft --data "$DATA" --out results/crepe-classifier-input --quiet
 hear-probes probe ranking --model crepe-classifier-input --trials 300 --duration 1.0 --curve-points 60 --heatmap-cells 16 --out results/crepe-classifier-input --quiet
 # the published-table erratum (docs/timbre.md): stft rows in the order of the released features
@@ -41,7 +44,7 @@ rm -f results/stft-released-order/*.png
 for m in crepe-tiny crepe; do
   o=results/$m-layers
   hear-probes probe gear --model $m --layers all --out $o --quiet
-  hear-probes probe ranking --model $m --layers all --trials 300 --no-figures --out $o --quiet
+  hear-probes probe ranking --model $m --layers all --trials 1000 --no-figures --out $o --quiet
   hear-probes probe timbre --model $m --layers all --reference none --data "$DATA" --out $o --quiet
   hear-probes report $o/layer-* -o $o/report.html
   python -c "import glob, sys; from hear_probes.report.layers import write_layer_figures; write_layer_figures(sorted(glob.glob(sys.argv[1] + '/layer-*')), sys.argv[1])" $o
@@ -49,6 +52,8 @@ done
 # paired comparisons against the stft baseline (docs/compare.md): compare.json/csv
 mkdir -p results/compare
 hear-probes compare results/stft results/logmel results/crepe results/crepe-classifier-input --baseline --out results/compare > results/compare/compare.txt
+# ranking numbers of docs/ranking.md and docs/layers.md (marked blocks) from the results above
+python -m hear_probes.probes.ranking.docblocks
 hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/distances results/crepe-layers/layer-* results/crepe-tiny-layers/layer-* -o results/report.html
 # zoo embedding throughput (docs/adapters.md; needs pip install '.[zoo]'; a few minutes; the CPU
 # was shared with other jobs when the committed file was written, so its numbers are lower bounds)

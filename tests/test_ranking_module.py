@@ -146,6 +146,7 @@ def _evaluate(module_name, tmp_path, **kw):
     loaded = load_hear_module(module=module_name)
     store = EmbeddingStore.for_model(loaded, tmp_path / "cache")
     out = tmp_path / "out"
+    kw.setdefault("min_decided", 1)  # 20 trials: below the default minimum of decided trials
     payload = evaluate(loaded, store, out, RankingSettings(
         quiet=True, n_trials=20, duration=0.1, curve_points=10, heatmap_cells=4, **kw))
     return payload, out
@@ -172,6 +173,12 @@ def test_evaluate_writes_outputs(tiny_modules, tmp_path):
                       "level_10dB")
     assert (out / "ranking_pitch_curves.png").stat().st_size > 0
     assert (out / "ranking_heatmap.png").stat().st_size > 0
+    assert (out / "ranking_pitch_curves_zoom.png").stat().st_size > 0
+    assert (out / "ranking_accuracy_by_interval.png").stat().st_size > 0
+    bins = res["by_pitch_interval"]
+    assert sum(bins["n_trials"]) == 20 and bins["accuracy_chance"] == 0.5
+    assert sum(bins["pitch"]["coarse"]["n_decided"]) == 20 - res["n_ties"]["pitch"]["coarse"]
+    assert set(res["tie_sensitivity"]["strict"]["accuracy"]["pitch"]) == {"eps", "fine", "coarse"}
 
 
 def test_evaluate_numpy_module_reports_na(tiny_modules, tmp_path):

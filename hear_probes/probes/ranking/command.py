@@ -24,6 +24,19 @@ from hear_probes.errors import HearProbesError
 __all__ = ["command"]
 
 
+def _scoring(tie_rule: str, tie_rtol: float | None, precision: str | None,
+             min_decided: int) -> dict:
+    """The scoring fields of :class:`RankingSettings` from the command-line options."""
+    from hear_probes.probes.ranking.accuracy import TIE_RTOL, TIE_RULES, TieRule
+
+    if tie_rule not in TIE_RULES:
+        raise HearProbesError(f"--tie-rule {tie_rule!r} is not one of: {', '.join(TIE_RULES)}")
+    if precision not in (None, "float32", "float64"):
+        raise HearProbesError(f"--precision {precision!r} is not one of: float32, float64")
+    return {"ties": TieRule.scaled(tie_rule, TIE_RTOL if tie_rtol is None else tie_rtol),
+            "precision": precision, "min_decided": min_decided}
+
+
 def command(
     model: ModelOpt = None,
     module: ModuleOpt = None,
@@ -53,12 +66,25 @@ def command(
     cache: CacheOpt = None,
     quick: Annotated[bool, typer.Option(help="Few trials and short stimuli.")] = False,
     layers: LayersOpt = None,
+    tie_rule: Annotated[str, typer.Option(
+        "--tie-rule", help="'tolerance' (default: rounding-level differences are ties, left out) "
+        "or 'strict' (the paper's '<' as written).")] = "tolerance",
+    tie_rtol: Annotated[float | None, typer.Option(
+        "--tie-rtol", min=0.0, help="Tie tolerance relative to the rounding scale (default 1e-5; "
+        "the gradient tolerance is scaled with it).")] = None,
+    precision: Annotated[str | None, typer.Option(
+        "--precision", help="float32 or float64: stimuli and distances (spectral; default "
+        "float32), distances between embeddings (modules; default float64).")] = None,
+    min_decided: Annotated[int, typer.Option(
+        "--min-decided", min=1, help="Fewest decided trials for an accuracy (else n/a).")
+    ] = 30,
     quiet: QuietOpt = False,
 ) -> None:
     """Pitch/level ranking accuracy (Turian & Henry 2020) of a model or spectral distances."""
     from hear_probes.probes.ranking.catalogue import parse_distance_names
     from hear_probes.probes.ranking.settings import QUICK_TRIALS, RankingSettings
 
+    scoring = _scoring(tie_rule, tie_rtol, precision, min_decided)
     given = [x for x in (model, module, distance) if x]
     if len(given) != 1:
         raise HearProbesError("give exactly one of --model NAME, --module MOD or --distance NAME")
@@ -79,7 +105,7 @@ def command(
             n_trials=trials, seed=seed, duration=duration, figures=figures,
             batch_size=batch_size, quiet=quiet,
             curve_points=curve_points or (60 if quick else 200),
-            heatmap_cells=heatmap_cells or (16 if quick else 40)))
+            heatmap_cells=heatmap_cells or (16 if quick else 40), **scoring))
     else:
         from hear_probes.cli_common import resolve_views
         from hear_probes.layers import layer_out_dir
@@ -89,7 +115,7 @@ def command(
             n_trials=trials, seed=seed, duration=duration, metric=metric, figures=figures,
             batch_size=max(batch_size, 16), quiet=quiet,
             curve_points=curve_points or (40 if quick else 120),
-            heatmap_cells=heatmap_cells or (12 if quick else 32))
+            heatmap_cells=heatmap_cells or (12 if quick else 32), **scoring)
         loaded, views = resolve_views(model, module, model_path, layers, cache)
         out_dir = default_out(loaded, out)
         for view in views:  # --layers: one pass embeds every layer, one folder per layer

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from hear_probes.probes.ranking.accuracy import gradient_scores, rank_scores
+from hear_probes.probes.ranking.accuracy import DEFAULT_TIES, TieRule, gradient_scores, rank_scores
 from hear_probes.probes.ranking.trials import DEFAULT_EPSILONS, away_directions, candidate_params
 from hear_probes.stimuli.sines import Trials, parse_sine_item_id, sine_item_id, synth_sines
 
@@ -109,10 +109,19 @@ def score_embeddings(
     items: TrialItems,
     metric: str = "euclidean",
     epsilons: dict | None = None,
+    ties: TieRule = DEFAULT_TIES,
+    precision: str | None = None,
 ) -> dict[str, dict[str, np.ndarray]]:
-    """Per-trial scores of the numeric columns from embeddings ``[n_items, d]``."""
+    """Per-trial scores of the numeric columns from embeddings ``[n_items, d]``.
+
+    ``precision`` (``"float64"``, the default, or ``"float32"``) is the dtype the distances
+    between embeddings are computed and compared in; ``ties`` the tie rule.
+    """
     eps = epsilons or DEFAULT_EPSILONS
-    emb = np.asarray(embeddings, dtype=np.float64)
+    dtypes = {None: np.float64, "float64": np.float64, "float32": np.float32}
+    if precision not in dtypes:
+        raise ValueError(f"unknown precision {precision!r}; valid: float32, float64")
+    emb = np.asarray(embeddings, dtype=dtypes[precision])
     mag = embedding_magnitude(emb, metric)
     target = emb[items.index["target"]]
     m_t = mag[items.index["target"]]
@@ -123,7 +132,8 @@ def score_embeddings(
         for scale in eps[dim]:
             rows = items.index[f"{dim}-{scale}"]
             d_pert = embedding_distance(target, emb[rows], metric)
-            out[dim][scale] = rank_scores(d_pred, d_pert, s_pred, m_t + mag[rows])
+            out[dim][scale] = rank_scores(d_pred, d_pert, s_pred, m_t + mag[rows], ties.rtol,
+                                          ties.rule)
     return out
 
 
@@ -256,11 +266,12 @@ def module_gradient_pass(
     return GradientPass(g_f, g_l, dist, scale, e_t, e_p)
 
 
-def gradient_pass_scores(res: GradientPass, trials: Trials) -> dict[str, np.ndarray]:
+def gradient_pass_scores(res: GradientPass, trials: Trials,
+                         ties: TieRule = DEFAULT_TIES) -> dict[str, np.ndarray]:
     """Scores of the ``eps`` columns from a gradient pass (ties: see :func:`gradient_scores`)."""
     away = away_directions(trials)
-    return {"pitch": gradient_scores(res.grad_pitch, away["pitch"], res.scale),
-            "level": gradient_scores(res.grad_level, away["level"], res.scale)}
+    return {dim: gradient_scores(g, away[dim], res.scale, ties.gradient_rtol, ties.rule)
+            for dim, g in (("pitch", res.grad_pitch), ("level", res.grad_level))}
 
 
 def module_gradient_scores(

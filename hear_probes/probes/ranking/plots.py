@@ -12,18 +12,36 @@ from hear_probes.probes.ranking.distances import SpectralDistance
 from hear_probes.probes.ranking.figures import (
     CURVE_LEVEL,
     CURVE_TARGETS,
+    DENSE_CENTS,
     HEATMAP_TARGET,
     level_grid,
-    pitch_sweep,
+    pitch_sweep_around,
+    plot_accuracy_by_interval,
     plot_heatmaps,
     plot_pitch_curves,
+    plot_pitch_zoom,
 )
 from hear_probes.probes.ranking.settings import RankingSettings
 
-__all__ = ["spectral_figures", "module_figures"]
+__all__ = ["spectral_figures", "module_figures", "interval_figure"]
 
 CURVES_PNG = "ranking_pitch_curves.png"
+ZOOM_PNG = "ranking_pitch_curves_zoom.png"
 HEATMAP_PNG = "ranking_heatmap.png"
+INTERVAL_PNG = "ranking_accuracy_by_interval.png"
+
+
+def interval_figure(results: dict[str, dict], out_dir: Path) -> str:
+    """Accuracy against ``|Δpitch|`` of each representation's ``by_pitch_interval``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tables = {res.get("display_name", name): res["by_pitch_interval"]
+              for name, res in results.items() if res.get("by_pitch_interval")}
+    return plot_accuracy_by_interval(tables, out_dir / INTERVAL_PNG).name
+
+
+def _curve_grids(curve_points: int) -> dict[float, np.ndarray]:
+    """Per curve target: the log grid plus a dense +/- 100-cent neighbourhood with the target."""
+    return {t: pitch_sweep_around(curve_points, t) for t in CURVE_TARGETS}
 
 
 def spectral_figures(
@@ -37,20 +55,20 @@ def spectral_figures(
     from hear_probes.probes.ranking.spectral import distance_curve
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    freqs = pitch_sweep(curve_points)
-    levels = np.full_like(freqs, CURVE_LEVEL)
+    grids = _curve_grids(curve_points)
     ff, ll = level_grid(heatmap_cells, heatmap_cells)
     curves, maps = {}, {}
     for dist in distances:
         label = DISPLAY_NAMES.get(dist.name, dist.name)
         curves[label] = {
-            t: (freqs, distance_curve(dist, (t, CURVE_LEVEL, 0.0), freqs, levels,
-                                      duration=duration))
-            for t in CURVE_TARGETS
+            t: (f, distance_curve(dist, (t, CURVE_LEVEL, 0.0), f, np.full_like(f, CURVE_LEVEL),
+                                  duration=duration))
+            for t, f in grids.items()
         }
         target = (HEATMAP_TARGET[0], HEATMAP_TARGET[1], 0.0)
         maps[label] = (ff, ll, distance_curve(dist, target, ff, ll, duration=duration))
     paths = [plot_pitch_curves(curves, out_dir / CURVES_PNG),
+             plot_pitch_zoom(curves, out_dir / ZOOM_PNG),
              plot_heatmaps(maps, out_dir / HEATMAP_PNG)]
     return [p.name for p in paths]
 
@@ -67,16 +85,17 @@ def module_figures(loaded, store, out_dir: Path, settings: RankingSettings) -> l
 
     duration, metric = settings.duration, settings.metric
     curve_points, heatmap_cells = settings.curve_points, settings.heatmap_cells
-    freqs = pitch_sweep(curve_points)
+    grids = _curve_grids(curve_points)
     ff, ll = level_grid(heatmap_cells, heatmap_cells)
     targets = [(t, CURVE_LEVEL) for t in CURVE_TARGETS] + [HEATMAP_TARGET]
     params = ([(t, lev, 0.0) for t, lev in targets]
-              + [(f, CURVE_LEVEL, 0.0) for f in freqs]
+              + [(f, CURVE_LEVEL, 0.0) for g in grids.values() for f in g]
               + [(f, lev, 0.0) for f, lev in zip(ff.ravel(), ll.ravel(), strict=True)])
     ids = list(dict.fromkeys(sine_item_id(*p) for p in params))
     row = {item: k for k, item in enumerate(ids)}
-    sines = sines_stimulus_set(ids, f"sines-figures-{curve_points}-{heatmap_cells}-{duration:g}s",
-                               duration)
+    sines = sines_stimulus_set(
+        ids, f"sines-figures-{curve_points}-dense{DENSE_CENTS:g}c-{heatmap_cells}-{duration:g}s",
+        duration)
     emb = embed_stimulus_set(loaded, store, sines, batch_size=settings.batch_size,
                              quiet=settings.quiet).astype(np.float64)
 
@@ -84,8 +103,8 @@ def module_figures(loaded, store, out_dir: Path, settings: RankingSettings) -> l
         return emb[[row[sine_item_id(*p)] for p in ps]]
 
     curves = {loaded.model_id: {}}
-    cand = rows([(f, CURVE_LEVEL, 0.0) for f in freqs])
-    for t in CURVE_TARGETS:
+    for t, freqs in grids.items():
+        cand = rows([(f, CURVE_LEVEL, 0.0) for f in freqs])
         tgt = rows([(t, CURVE_LEVEL, 0.0)])
         curves[loaded.model_id][t] = (freqs, embedding_distance(np.broadcast_to(tgt, cand.shape),
                                                                 cand, metric))
@@ -94,5 +113,6 @@ def module_figures(loaded, store, out_dir: Path, settings: RankingSettings) -> l
     d = embedding_distance(np.broadcast_to(tgt, grid.shape), grid, metric).reshape(ff.shape)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [plot_pitch_curves(curves, out_dir / CURVES_PNG),
+             plot_pitch_zoom(curves, out_dir / ZOOM_PNG),
              plot_heatmaps({loaded.model_id: (ff, ll, d)}, out_dir / HEATMAP_PNG)]
     return [p.name for p in paths]

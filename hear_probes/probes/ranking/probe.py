@@ -14,8 +14,16 @@ from pathlib import Path
 
 import numpy as np
 
-from hear_probes.probes.ranking.accuracy import GRADIENT_TIE_RTOL, TIE_RTOL, summarise
+from hear_probes.probes.ranking.accuracy import (
+    CHANCE,
+    INTERVAL_METHOD,
+    MIN_DECIDED,
+    chance_verdict,
+    summarise,
+)
 from hear_probes.probes.ranking.catalogue import DISPLAY_NAMES, get_distance
+from hear_probes.probes.ranking.intervals import accuracy_by_interval, pitch_interval_semitones
+from hear_probes.probes.ranking.sensitivity import tie_sensitivity
 from hear_probes.probes.ranking.settings import DISTANCE_DEFAULTS, QUICK_TRIALS, RankingSettings
 from hear_probes.probes.ranking.trials import (
     COLUMNS,
@@ -28,6 +36,7 @@ __all__ = [
     "QUICK_TRIALS",
     "PUBLISHED",
     "cell_results",
+    "na_label",
     "table_rows",
     "evaluate_distances",
     "evaluate_module",
@@ -56,41 +65,73 @@ def cell_results(
     scores: dict[str, dict[str, np.ndarray]],
     seed: int,
     na_reason: str | None = None,
+    min_decided: int = MIN_DECIDED,
 ) -> dict:
-    """Accuracy, 95 % interval and ties of the six columns of one representation.
+    """Accuracy, 95 % interval, chance level and ties of the six columns of one representation.
 
     ``scores[dim][scale]`` are per-trial scores; a missing or all-NaN ``eps`` score array
-    becomes ``"n/a"`` with ``na_reason``.
+    becomes ``"n/a"`` with ``na_reason``, and so does a column with fewer than ``min_decided``
+    decided trials (the reason gives the count).
+
+    Returns
+    -------
+    dict
+        ``accuracy`` (``{dim: {scale: float | "n/a"}}``), its interval ``accuracy_ci`` (also
+        under the older name ``ci95``), ``accuracy_chance`` (0.5), ``accuracy_p`` (exact
+        binomial test against 0.5), ``chance_verdict`` ("above chance" only where the interval
+        excludes 0.5), ``interval_method``, ``n_ties``, ``n_decided``, ``n_correct``,
+        ``accuracy_ties_as_half``, ``n_trials``, ``seed``, ``min_decided`` and ``na_reason``.
     """
-    acc: dict = {"pitch": {}, "level": {}}
-    ci: dict = {"pitch": {}, "level": {}}
-    ties: dict = {"pitch": {}, "level": {}}
-    half: dict = {"pitch": {}, "level": {}}
+    keys = ("accuracy", "ci95", "p", "n_ties", "n_decided", "n_correct", "half", "verdict")
+    t: dict = {k: {"pitch": {}, "level": {}} for k in keys}
     n_trials = 0
     reasons: dict = {}
     for dim, scale in COLUMNS:
         s = scores.get(dim, {}).get(scale)
         if s is None or np.all(np.isnan(s)):
-            acc[dim][scale], ci[dim][scale], ties[dim][scale] = "n/a", None, None
-            half[dim][scale] = "n/a"
+            for k in keys:
+                t[k][dim][scale] = None
+            t["accuracy"][dim][scale] = t["half"][dim][scale] = t["verdict"][dim][scale] = "n/a"
             reasons[f"{dim}.{scale}"] = na_reason or "not computed"
             continue
-        summ = summarise(s)
+        summ = summarise(s, min_decided=min_decided)
         n_trials = summ["n_trials"]
-        ties[dim][scale] = summ["n_ties"]
-        half[dim][scale] = summ["accuracy_ties_as_half"]
-        if summ["n_decided"] == 0:
-            acc[dim][scale], ci[dim][scale] = "n/a", None
-            reasons[f"{dim}.{scale}"] = (
-                f"all {n_trials} trials tie (distances equal within float precision): the "
-                "representation does not change with this perturbation")
+        for k in ("n_ties", "n_decided", "n_correct"):
+            t[k][dim][scale] = summ[k]
+        t["half"][dim][scale] = summ["accuracy_ties_as_half"]
+        if summ["n_decided"] < max(1, min_decided):
+            t["accuracy"][dim][scale], t["ci95"][dim][scale] = "n/a", None
+            t["p"][dim][scale], t["verdict"][dim][scale] = None, "n/a"
+            reasons[f"{dim}.{scale}"] = _too_few(summ, min_decided)
             continue
-        acc[dim][scale], ci[dim][scale] = summ["accuracy"], summ["ci95"]
-    out = {"accuracy": acc, "ci95": ci, "n_ties": ties, "accuracy_ties_as_half": half,
-           "n_trials": n_trials, "seed": seed}
+        t["accuracy"][dim][scale], t["ci95"][dim][scale] = summ["accuracy"], summ["ci95"]
+        t["p"][dim][scale] = summ["p"]
+        t["verdict"][dim][scale] = chance_verdict(summ["ci95"])
+    out = {"accuracy": t["accuracy"], "accuracy_ci": t["ci95"], "accuracy_chance": CHANCE,
+           "accuracy_p": t["p"], "chance_verdict": t["verdict"],
+           "interval_method": INTERVAL_METHOD, "ci95": t["ci95"], "n_ties": t["n_ties"],
+           "n_decided": t["n_decided"], "n_correct": t["n_correct"],
+           "accuracy_ties_as_half": t["half"], "n_trials": n_trials, "seed": seed,
+           "min_decided": min_decided}
     if reasons:
         out["na_reason"] = reasons
     return out
+
+
+def _too_few(summ: dict, min_decided: int) -> str:
+    n, m = summ["n_trials"], summ["n_decided"]
+    if m == 0:
+        return (f"all {n} trials tie (distances equal within float precision): the "
+                "representation does not change with this perturbation")
+    return (f"only {m} of {n} trials decided ({summ['n_ties']} ties, {summ['n_correct']} correct); "
+            f"at least {min_decided} are needed for an estimate (docs/ranking.md, 'Too few "
+            "decided trials')")
+
+
+def na_label(res: dict, dim: str, scale: str) -> str:
+    """``"n/a"`` with the count of decided trials where there are some (``"n/a (3 decided)"``)."""
+    m = (res.get("n_decided") or {}).get(dim, {}).get(scale)
+    return f"n/a ({m} decided)" if isinstance(m, int) and m > 0 else "n/a"
 
 
 def _column_names(epsilons: dict) -> list[tuple[str, str, str]]:
@@ -112,28 +153,29 @@ def table_rows(results: dict[str, dict], epsilons: dict) -> list[dict]:
         row = {"representation": res.get("display_name", name)}
         for dim, scale, label in _column_names(epsilons):
             v = res["accuracy"][dim][scale]
-            row[label] = v if isinstance(v, str) else f"{v:.3f}"
+            row[label] = na_label(res, dim, scale) if isinstance(v, str) else f"{v:.3f}"
         rows.append(row)
     return rows
 
 
-def _settings(trials: Trials, duration: float, epsilons: dict, sample_rate: int | None,
+def _settings(trials: Trials, st: RankingSettings, epsilons: dict, sample_rate: int | None,
               extra: dict | None = None) -> dict:
     out = {
         "n_trials": len(trials),
         "seed": trials.seed,
-        "duration_s": duration,
+        "duration_s": st.duration,
         "sample_rate": sample_rate,
         "epsilons": {d: {**epsilons[d], "unit": EPSILON_UNITS[d]} for d in epsilons},
         "sampling": trials.ranges,
         "level_definition": "L = 25 log10(A)",
-        "ties": (f"|d1 - d2| <= {TIE_RTOL:g} max(s1, s2), s = d(target, 0) + d(candidate, 0), "
-                 f"and gradients with |g| <= {GRADIENT_TIE_RTOL:g} s (or zero) are ties: "
-                 "counted in n_ties, left out of the accuracy and its interval; "
-                 "accuracy_ties_as_half counts them as coin flips (comparable to float32 "
-                 "implementations with a strict '<', such as the paper's)"),
-        "tie_rtol": TIE_RTOL,
-        "gradient_tie_rtol": GRADIENT_TIE_RTOL,
+        "ties": st.ties.describe(),
+        "tie_rule": st.ties.rule,
+        "tie_rtol": st.ties.rtol,
+        "gradient_tie_rtol": st.ties.gradient_rtol,
+        "precision": st.precision,
+        "min_decided": st.min_decided,
+        "accuracy_chance": CHANCE,
+        "interval_method": INTERVAL_METHOD,
         "perturbations": "keep the prediction's phase and other parameter; not clipped to range",
     }
     out.update(extra or {})
@@ -163,7 +205,8 @@ def evaluate_distances(names: Sequence[str], out_dir: Path,
     curve_points, heatmap_cells = settings.curve_points, settings.heatmap_cells
     from tqdm import tqdm
 
-    from hear_probes.probes.ranking.spectral import score_distances
+    from hear_probes.probes.ranking.spectral import score_distances, scores_from_raw
+    from hear_probes.probes.ranking.trials import away_directions
     from hear_probes.provenance import provenance
 
     eps = epsilons or DEFAULT_EPSILONS
@@ -173,11 +216,19 @@ def evaluate_distances(names: Sequence[str], out_dir: Path,
     t0 = time.perf_counter()
     with tqdm(total=n_trials, desc="ranking", unit="trial", disable=quiet, leave=False) as bar:
         scores = score_distances(distances, trials, duration=duration, epsilons=eps,
-                                 batch_size=batch_size, progress=lambda k: bar.update(k - bar.n))
+                                 batch_size=batch_size, progress=lambda k: bar.update(k - bar.n),
+                                 precision=settings.precision or "float32")
     timings["trials"] = time.perf_counter() - t0
+    away = away_directions(trials)
     results = {}
+    per_trial = {}
     for dist in distances:
-        res = cell_results(scores[dist.name], seed)
+        per_trial[dist.name] = scores_from_raw(scores[dist.name], away, eps, settings.ties)
+        res = cell_results(per_trial[dist.name], seed, min_decided=settings.min_decided)
+        res["by_pitch_interval"] = accuracy_by_interval(per_trial[dist.name],
+                                                        pitch_interval_semitones(trials))
+        res["tie_sensitivity"] = tie_sensitivity(
+            lambda rule, r=scores[dist.name]: scores_from_raw(r, away, eps, rule))
         res["display_name"] = DISPLAY_NAMES.get(dist.name, dist.name)
         res["hyperparameters"] = {k: v for k, v in dist.describe().items()}
         if dist.name in PUBLISHED:
@@ -185,11 +236,12 @@ def evaluate_distances(names: Sequence[str], out_dir: Path,
         results[dist.name] = res
     figure_paths: list[str] = []
     if figures:
-        from hear_probes.probes.ranking.plots import spectral_figures
+        from hear_probes.probes.ranking.plots import interval_figure, spectral_figures
 
         t1 = time.perf_counter()
         figure_paths = spectral_figures(distances, out_dir, duration, curve_points,
                                         heatmap_cells)
+        figure_paths.append(interval_figure(results, out_dir))
         timings["figures"] = time.perf_counter() - t1
     payload = {
         "probe": "ranking",
@@ -197,7 +249,8 @@ def evaluate_distances(names: Sequence[str], out_dir: Path,
         "model": None,
         "representation_kind": "spectral-distance",
         "provenance": provenance(seed=seed, timings=timings),
-        "settings": _settings(trials, duration, eps, distances[0].sample_rate),
+        "settings": _settings(trials, settings, eps, distances[0].sample_rate,
+                              {"precision": settings.precision or "float32"}),
         "representations": results,
         "figures": figure_paths,
         "warnings": [],
@@ -219,6 +272,21 @@ def default_stimulus_sets(n_trials: int = 1000, seed: int = 0, duration: float =
 
     items = trial_items(round_trials(sample_trials(n_trials, seed=seed)), DEFAULT_EPSILONS)
     return [ranking_stimulus_set(items, n_trials, seed, duration)]
+
+
+def _module_tie_sensitivity(emb, items, grad, trials: Trials, st: RankingSettings,
+                            eps: dict) -> dict:
+    """:func:`tie_sensitivity` of a module run: its embeddings and gradients rescored."""
+    from hear_probes.probes.ranking.embedding import gradient_pass_scores, score_embeddings
+
+    def rescore(rule):
+        out = score_embeddings(emb, items, st.metric, eps, rule, st.precision)
+        g = gradient_pass_scores(grad, trials, rule) if grad is not None else None
+        for dim in ("pitch", "level"):
+            out[dim]["eps"] = g[dim] if g is not None else None
+        return out
+
+    return tie_sensitivity(rescore)
 
 
 def evaluate_module(loaded, store, out_dir: Path,
@@ -272,19 +340,22 @@ def evaluate_module(loaded, store, out_dir: Path,
                "stimuli; every comparison is a tie, and ties are left out of the accuracy")
         warnings.warn(msg, stacklevel=2)
         warn.append(msg)
-    scores = score_embeddings(emb, items, metric, eps)
-    eps_scores = gradient_pass_scores(grad, trials) if grad is not None else None
+    scores = score_embeddings(emb, items, metric, eps, st.ties, st.precision)
+    eps_scores = gradient_pass_scores(grad, trials, st.ties) if grad is not None else None
     for dim in ("pitch", "level"):
         scores[dim]["eps"] = eps_scores[dim] if eps_scores is not None else None
-    res = cell_results(scores, seed, na_reason=reason)
+    res = cell_results(scores, seed, na_reason=reason, min_decided=st.min_decided)
+    res["by_pitch_interval"] = accuracy_by_interval(scores, pitch_interval_semitones(trials))
+    res["tie_sensitivity"] = _module_tie_sensitivity(emb, items, grad, trials, st, eps)
     res["display_name"] = loaded.model_id
     res["metric"] = metric
     figure_paths: list[str] = []
     if figures:
-        from hear_probes.probes.ranking.plots import module_figures
+        from hear_probes.probes.ranking.plots import interval_figure, module_figures
 
         t2 = time.perf_counter()
         figure_paths = module_figures(loaded, store, out_dir, st)
+        figure_paths.append(interval_figure({loaded.model_id: res}, out_dir))
         timings["figures"] = time.perf_counter() - t2
     payload = {
         "probe": "ranking",
@@ -298,7 +369,8 @@ def evaluate_module(loaded, store, out_dir: Path,
         },
         "representation_kind": "hear-module",
         "provenance": provenance(seed=seed, timings=timings),
-        "settings": _settings(trials, duration, eps, sr, {"metric": metric}),
+        "settings": _settings(trials, st, eps, sr,
+                              {"metric": metric, "precision": st.precision or "float64"}),
         "representations": {loaded.model_id: res},
         "figures": figure_paths,
         "warnings": warn,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+
+from hear_probes.probes.ranking.accuracy import MIN_DECIDED, TieRule
 
 #: Trials of a ``--quick`` run (seconds instead of minutes).
 QUICK_TRIALS = 50
@@ -32,6 +34,14 @@ class RankingSettings:
         Trials (spectral distances) or clips (modules) per batch.
     quiet : bool
         No progress bars.
+    ties : TieRule
+        Tie rule and tolerance (``--tie-rule``, ``--tie-rtol``).
+    precision : {"float32", "float64"}, optional
+        ``--precision``. Spectral distances compute stimuli, STFTs, features and distances in
+        it (default float32); HEAR modules compute the distance between their (float32)
+        embeddings in it (default float64). ``None``: the default of the kind.
+    min_decided : int
+        Fewest decided trials for which a column gets an accuracy (else "n/a" with the count).
     """
 
     n_trials: int = 1000
@@ -44,6 +54,9 @@ class RankingSettings:
     heatmap_cells: int = 32
     batch_size: int = 16
     quiet: bool = False
+    ties: TieRule = field(default_factory=TieRule)
+    precision: str | None = None
+    min_decided: int = MIN_DECIDED
 
     def quick(self) -> RankingSettings:
         """The ``--quick`` run of a HEAR module: few trials, short stimuli, small figures."""

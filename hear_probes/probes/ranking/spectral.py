@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.autograd.forward_ad as fwad
 
-from hear_probes.probes.ranking.accuracy import gradient_scores, rank_scores
+from hear_probes.probes.ranking.accuracy import DEFAULT_TIES, TieRule, gradient_scores, rank_scores
 from hear_probes.probes.ranking.distances import SpectralDistance
 from hear_probes.probes.ranking.transforms import Analysis, stft_complex
 from hear_probes.probes.ranking.trials import (
@@ -35,20 +36,47 @@ from hear_probes.probes.ranking.trials import (
 )
 from hear_probes.stimuli.sines import LEVEL_SCALE, Trials, synth_sines
 
-__all__ = ["score_distances", "full_autograd_gradients", "distance_curve"]
+__all__ = ["Precision", "PRECISIONS", "score_distances", "scores_from_raw",
+           "full_autograd_gradients", "distance_curve"]
 
 DLEVEL = math.log(10.0) / LEVEL_SCALE  # dx/dL = x * ln(10) / 25
 
 
+@dataclass(frozen=True)
+class Precision:
+    """Floating-point precision of a run.
+
+    Attributes
+    ----------
+    signal : torch.dtype
+        Stimuli, STFTs, features and distances (default float32, as the paper's PyTorch code).
+    phase : torch.dtype
+        The synthesizer's phase ``w t + phi`` (default float64: a clean sine; see
+        :func:`hear_probes.synth.sinusoid`).
+    """
+
+    signal: torch.dtype = torch.float32
+    phase: torch.dtype = torch.float64
+
+    @property
+    def name(self) -> str:
+        """``"float32"`` / ``"float64"`` (the signal precision), as written in results."""
+        return str(self.signal).removeprefix("torch.")
+
+
+#: ``--precision`` values.
+PRECISIONS = {"float32": Precision(), "float64": Precision(torch.float64)}
+
+
 def _render(params: SineParams, idx: slice, sample_rate: int, duration: float,
-            phase_dtype: torch.dtype = torch.float64) -> torch.Tensor:
+            precision: Precision = PRECISIONS["float32"]) -> torch.Tensor:
     return synth_sines(params.freq[idx], params.level[idx], params.phase[idx], sample_rate,
-                       duration, phase_dtype=phase_dtype)
+                       duration, dtype=precision.signal, phase_dtype=precision.phase)
 
 
 def _render_with_tangent(
     params: SineParams, idx: slice, sample_rate: int, duration: float,
-    phase_dtype: torch.dtype = torch.float64,
+    precision: Precision = PRECISIONS["float32"],
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Signals and their derivative w.r.t. ``log2`` frequency (forward-mode autodiff)."""
     log_f = torch.as_tensor(np.log2(params.freq[idx]), dtype=torch.float64)
@@ -58,7 +86,7 @@ def _render_with_tangent(
     with fwad.dual_level():
         dual = fwad.make_dual(log_f, torch.ones_like(log_f))
         x = synth_sines(torch.pow(2.0, dual), level, phase, sample_rate, duration,
-                        phase_dtype=phase_dtype)
+                        dtype=precision.signal, phase_dtype=precision.phase)
         primal, tangent = fwad.unpack_dual(x)
     return primal, tangent
 
@@ -76,7 +104,7 @@ def score_distances(  # noqa: C901, PLR0915  (the batched hot loop; shared STFTs
     batch_size: int = 10,
     gradients: bool = True,
     progress: Callable[[int], None] | None = None,
-    phase_dtype: torch.dtype = torch.float64,
+    precision: Precision | str = "float32",
 ) -> dict[str, dict]:
     """Per-trial scores of the six Table 1 columns for several spectral distances.
 
@@ -97,8 +125,10 @@ def score_distances(  # noqa: C901, PLR0915  (the batched hot loop; shared STFTs
         Compute the ``eps`` columns.
     progress : callable, optional
         Called with the number of trials done after each batch.
-    phase_dtype : torch.dtype
-        Precision of the synthesizer's phase (see :func:`hear_probes.synth.sinusoid`).
+    precision : Precision or {"float32", "float64"}
+        Precision of stimuli, STFTs, features and distances, and of the synthesizer's phase.
+        The scores use the default :class:`TieRule`; :func:`scores_from_raw` rescored the raw
+        values under another.
 
     Returns
     -------
@@ -111,6 +141,10 @@ def score_distances(  # noqa: C901, PLR0915  (the batched hot loop; shared STFTs
     if len(rates) != 1:
         raise ValueError(f"distances must share one sample rate, got {sorted(rates)}")
     sr = rates.pop()
+    if isinstance(precision, str):
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
+        precision = PRECISIONS[precision]
     eps = epsilons or DEFAULT_EPSILONS
     roles = candidate_params(trials, eps)
     away = away_directions(trials)
@@ -129,9 +163,9 @@ def score_distances(  # noqa: C901, PLR0915  (the batched hot loop; shared STFTs
         b = idx.stop - idx.start
         with torch.no_grad():
             pred, tangent = _render_with_tangent(roles["prediction"], idx, sr, duration,
-                                                 phase_dtype)
-            signals = [_render(roles["target"], idx, sr, duration, phase_dtype), pred, tangent]
-            signals += [_render(roles[r], idx, sr, duration, phase_dtype) for r in pitch_roles]
+                                                 precision)
+            signals = [_render(roles["target"], idx, sr, duration, precision), pred, tangent]
+            signals += [_render(roles[r], idx, sr, duration, precision) for r in pitch_roles]
             batch = torch.cat(signals)
             stfts = {a: stft_complex(batch, a).split(b) for a in analyses}
             del batch, signals
@@ -149,8 +183,8 @@ def score_distances(  # noqa: C901, PLR0915  (the batched hot loop; shared STFTs
                 m_raw[role][idx] = mag_t + dist.magnitude(r_cand).double().numpy()
 
             if gradients:
-                t = torch.zeros(b, requires_grad=True)
-                c = torch.ones(b, requires_grad=True)
+                t = torch.zeros(b, dtype=precision.signal, requires_grad=True)
+                c = torch.ones(b, dtype=precision.signal, requires_grad=True)
                 moved = [x + t.view(-1, 1, 1) * v
                          for x, v in zip(spec["prediction"], spec["tangent"], strict=True)]
                 rp = dist.features(_scale(moved, c))
@@ -167,25 +201,55 @@ def score_distances(  # noqa: C901, PLR0915  (the batched hot loop; shared STFTs
                     role = f"level-{scale}"
                     gain = torch.as_tensor(
                         np.power(10.0, (roles[role].level[idx] - roles["prediction"].level[idx])
-                                 / LEVEL_SCALE), dtype=torch.float32)
+                                 / LEVEL_SCALE), dtype=precision.signal)
                     record(role, dist.features(_scale(spec["prediction"], gain)))
         del stfts
         if progress is not None:
             progress(idx.stop)
     out: dict[str, dict] = {}
     for dist in distances:
-        d_raw, g_raw = raw[dist.name], grads[dist.name]
-        res: dict = {"pitch": {}, "level": {}}
-        m_raw = mags[dist.name]
-        for dim in ("pitch", "level"):
-            res[dim]["eps"] = (gradient_scores(g_raw[dim], away[dim], m_raw["prediction"])
-                               if gradients else np.full(n, np.nan))
-            for scale in eps[dim]:
-                res[dim][scale] = rank_scores(d_raw["prediction"], d_raw[f"{dim}-{scale}"],
-                                              m_raw["prediction"], m_raw[f"{dim}-{scale}"])
-        res["_distances"], res["_gradients"], res["_magnitudes"] = d_raw, g_raw, m_raw
+        res = {"_distances": raw[dist.name], "_gradients": grads[dist.name],
+               "_magnitudes": mags[dist.name]}
+        res.update(scores_from_raw(res, away, eps))
+        if not gradients:
+            res["pitch"]["eps"] = res["level"]["eps"] = np.full(n, np.nan)
         out[dist.name] = res
     return out
+
+
+def scores_from_raw(raw: dict, away: dict[str, np.ndarray], epsilons: dict | None = None,
+                    rule: TieRule = DEFAULT_TIES) -> dict[str, dict[str, np.ndarray]]:
+    """Per-trial scores of the six columns from the raw values of :func:`score_distances`.
+
+    Parameters
+    ----------
+    raw : dict
+        One distance's entry of :func:`score_distances` (``_distances``, ``_magnitudes``,
+        ``_gradients``).
+    away : dict
+        ``sgn(theta' - theta)`` per dimension (:func:`~.trials.away_directions`).
+    epsilons : dict, optional
+        Perturbation sizes (their keys name the numeric columns).
+    rule : TieRule
+        Tie rule and tolerances. Rescoring is free: the tie-sensitivity table of
+        ``docs/ranking.md`` rescored one run under several rules.
+
+    Returns
+    -------
+    dict
+        ``{dim: {scale: scores}}`` (1 correct, 0 wrong, 0.5 tie; NaN gradients score 0).
+    """
+    eps = epsilons or DEFAULT_EPSILONS
+    d_raw, g_raw, m_raw = raw["_distances"], raw["_gradients"], raw["_magnitudes"]
+    res: dict = {"pitch": {}, "level": {}}
+    for dim in ("pitch", "level"):
+        res[dim]["eps"] = gradient_scores(g_raw[dim], away[dim], m_raw["prediction"],
+                                          rule.gradient_rtol, rule.rule)
+        for scale in eps[dim]:
+            res[dim][scale] = rank_scores(d_raw["prediction"], d_raw[f"{dim}-{scale}"],
+                                          m_raw["prediction"], m_raw[f"{dim}-{scale}"],
+                                          rule.rtol, rule.rule)
+    return res
 
 
 def full_autograd_gradients(

@@ -46,7 +46,9 @@ def ranking_cell(entry) -> Cell:
         acc = num(entry.get("accuracy"))
         if acc is None:
             reason = str(entry.get("reason") or entry.get("status") or "not available")
-            return Cell("n/a", None, reason, "na")
+            m = entry.get("n_decided")
+            text = f"n/a ({m} decided)" if isinstance(m, int) and m > 0 else "n/a"
+            return Cell(text, None, reason, "na")
         ci = entry.get("ci95")
         if isinstance(ci, (list, tuple)) and len(ci) == 2:
             lo, hi = num(ci[0]), num(ci[1])
@@ -67,7 +69,9 @@ def _ranking_entries(payload: dict) -> dict[str, dict]:
     """
     out: dict[str, dict] = {}
     for rep, block in (payload.get("representations") or {}).items():
-        acc, ci = block.get("accuracy", {}), block.get("ci95", {})
+        acc = block.get("accuracy", {})
+        ci = block.get("accuracy_ci") or block.get("ci95") or {}
+        decided = block.get("n_decided") or {}
         reasons = block.get("na_reason", {}) or {}
         cells: dict[str, dict] = {}
         for dim in ("pitch", "level"):
@@ -75,7 +79,8 @@ def _ranking_entries(payload: dict) -> dict[str, dict]:
             for scale in ("eps", "fine", "coarse"):
                 value = (acc.get(dim) or {}).get(scale)
                 if num(value) is None:
-                    cells[dim][scale] = {"accuracy": None, "reason": reasons.get(f"{dim}.{scale}", "n/a")}
+                    cells[dim][scale] = {"accuracy": None, "reason": reasons.get(f"{dim}.{scale}", "n/a"),
+                                         "n_decided": (decided.get(dim) or {}).get(scale)}
                 else:
                     cells[dim][scale] = {"accuracy": value, "ci95": (ci.get(dim) or {}).get(scale),
                                          "n_trials": block.get("n_trials")}
@@ -91,8 +96,9 @@ def ranking_table(results: list[ModelResults]) -> Table | None:
     """Turian & Henry's Table 1 layout: rows = representations, 6 columns."""
     table = Table("table-ranking", "Pitch and level ranking accuracy (Turian & Henry 2020, Table 1 layout)",
                   ["representation"] + [c[2] for c in RANKING_COLUMNS],
-                  note="Accuracy over trials with Wilson 95 % intervals; 0.5 is chance. "
-                       "Green ≥ 0.8, grey: the interval contains 0.5, red: the interval is below 0.5.")
+                  note="Accuracy over decided trials (ties left out) with Wilson 95 % intervals; 0.5 is "
+                       "chance. Green ≥ 0.8, grey: the interval contains 0.5, red: the interval is "
+                       "below 0.5; n/a (N decided): fewer decided trials than an estimate needs.")
     seen: set[str] = set()
     for res in results:
         payload = res.probes.get("ranking")
