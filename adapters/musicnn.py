@@ -211,6 +211,18 @@ def cut_patches(logmel: torch.Tensor) -> tuple[torch.Tensor, int]:
 # --------------------------------------------------------------------------- networks
 
 
+def _bn_max(h: torch.Tensor, bn: torch.nn.BatchNorm2d) -> torch.Tensor:
+    """``bn(h).amax(-1)`` for a frozen batch norm, computed after the max: ``[B, C, T, F] → [B, C, T]``.
+
+    Inference batch norm is a per-channel affine map ``a x + b``: its max over frequency is
+    ``a max(x) + b`` where ``a >= 0`` and ``a min(x) + b`` where ``a < 0`` (exact; the affine
+    map then runs on ``F`` times fewer values).
+    """
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    pick = torch.where((scale >= 0)[:, None], h.amax(-1), h.amin(-1))
+    return F.batch_norm(pick, bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0.0, bn.eps)
+
+
 def _bn(c: int, d: int = 1) -> torch.nn.Module:
     return (torch.nn.BatchNorm1d if d == 1 else torch.nn.BatchNorm2d)(c, eps=BN_EPS)
 
@@ -241,10 +253,10 @@ class MusicnnNet(torch.nn.Module):
         """Log-mel patches ``[B, 187, 96]`` → upstream's features (maps ``[B, C, T]``, vectors ``[B, C]``)."""
         z = self.bn_in(x.unsqueeze(1))  # [B, 1, T, F]
         zt = F.pad(z, (0, 0, 3, 3))
-        front = [bn(F.relu(conv(zt))).amax(-1) for conv, bn in zip(self.timbral, self.timbral_bn,
+        front = [_bn_max(F.relu(conv(zt)), bn) for conv, bn in zip(self.timbral, self.timbral_bn,
                                                                     strict=True)]
         for k, conv, bn in zip(self.tempo_k, self.tempo, self.tempo_bn, strict=True):
-            front.append(bn(F.relu(conv(F.pad(z, (0, 0, (k - 1) // 2, k - 1 - (k - 1) // 2))))).amax(-1))
+            front.append(_bn_max(F.relu(conv(F.pad(z, (0, 0, (k - 1) // 2, k - 1 - (k - 1) // 2)))), bn))
         fe = torch.cat(front, 1)  # [B, 561, T]
         c1 = self.mid_bn[0](F.relu(self.mid[0](fe)))
         c2 = self.mid_bn[1](F.relu(self.mid[1](c1))) + c1

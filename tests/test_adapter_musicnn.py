@@ -106,6 +106,21 @@ def test_layers_named_as_upstream_features_with_dims():
     assert vgg.with_layer("pool3").layer == 3 and vgg.scene_embedding_size == 128
 
 
+def test_gradients_reach_the_audio_and_batching_changes_nothing():
+    model = _random_model()
+    x = torch.from_numpy(rec.clips(3.2)).requires_grad_(True)
+    scene = musicnn.get_scene_embeddings(x, model.with_layer("timbral"))
+    scene.sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+    with torch.no_grad():
+        both = musicnn.get_scene_embeddings(x.detach(), model)
+        one = musicnn.get_scene_embeddings(x.detach()[1:], model)
+        model.patches_per_pass = 1
+        chunked = musicnn.get_scene_embeddings(x.detach(), model)
+    torch.testing.assert_close(both[1:], one, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(both, chunked, rtol=1e-5, atol=1e-6)
+
+
 def test_unknown_layer_lists_the_valid_names():
     with pytest.raises(ValueError) as err:
         _random_model().with_layer("pool5")
