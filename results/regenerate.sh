@@ -58,5 +58,7 @@ hear-probes report results/stft results/stft-released-order results/logmel resul
 # zoo embedding throughput (docs/adapters.md; needs pip install '.[zoo]'; a few minutes; the CPU
 # was shared with other jobs when the committed file was written, so its numbers are lower bounds)
 PYTHONPATH=. python benchmarks/bench_zoo.py --n 2 --seconds 1.0 --repeats 3 --out results/benchmarks/zoo-throughput.json
+# musicnn / VGG embed 3-s patches: 6-s clips (2 patches); needs hear-probes weights fetch musicnn
+PYTHONPATH=. python benchmarks/bench_zoo.py --models musicnn-mtt,musicnn-msd,vgg-mtt,vgg-msd --n 2 --seconds 6.0 --repeats 3 --out results/benchmarks/zoo-throughput-musicnn.json
 # the result numbers quoted in README.md and docs/*.md (tests/test_docs_numbers.py checks them)
 python -m hear_probes.report.docnumbers --write
