@@ -52,8 +52,6 @@ done
 # paired comparisons against the stft baseline (docs/compare.md): compare.json/csv
 mkdir -p results/compare
 hear-probes compare results/stft results/logmel results/crepe results/crepe-classifier-input --baseline --out results/compare > results/compare/compare.txt
-# ranking numbers of docs/ranking.md and docs/layers.md (marked blocks) from the results above
-python -m hear_probes.probes.ranking.docblocks
 hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/distances results/crepe-layers/layer-* results/crepe-tiny-layers/layer-* -o results/report.html
 # zoo embedding throughput (docs/adapters.md; needs pip install '.[zoo]'; a few minutes; the CPU
 # was shared with other jobs when the committed file was written, so its numbers are lower bounds)

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import importlib
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,11 +60,36 @@ def doc_files(root: Path) -> list[Path]:
     return files
 
 
+#: Probe packages that own doc blocks: each module has ``DOC_BLOCKS = {name: builder(root)}``
+#: where ``root`` is the repository root (each probe keeps its own knowledge).
+PROBE_BLOCK_MODULES = (
+    "hear_probes.probes.ranking.docblocks",
+)
+
+
+def probe_blocks() -> dict[str, Callable[[Path], str]]:
+    """Every block that a probe package owns, by name."""
+    out: dict[str, Callable[[Path], str]] = {}
+    for module in PROBE_BLOCK_MODULES:
+        out.update(importlib.import_module(module).DOC_BLOCKS)
+    return out
+
+
+def all_block_names() -> list[str]:
+    """Names of the generic and the probe-owned blocks."""
+    return sorted({*BLOCKS, *probe_blocks()})
+
+
 def generate(spec: str, results: Results, where: str) -> str:
     """Text of the block ``spec`` (``NAME ARG...``)."""
     name, *args = spec.split()
+    owned = probe_blocks()
+    if name in owned:
+        if args:
+            raise DocSourceError(f"{where}: block {name!r} takes no arguments, got {args}")
+        return owned[name](results.root.parent).rstrip("\n")
     if name not in BLOCKS:
-        raise DocSourceError(f"{where}: unknown block {name!r}; known: {', '.join(sorted(BLOCKS))}")
+        raise DocSourceError(f"{where}: unknown block {name!r}; known: {', '.join(all_block_names())}")
     try:
         return BLOCKS[name](results, *args)
     except DocSourceError as exc:

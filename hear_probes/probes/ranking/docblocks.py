@@ -1,22 +1,13 @@
-"""Generated blocks of ``docs/ranking.md`` and ``docs/layers.md``: every ranking number from ``results/``.
+"""Generated ranking blocks of ``docs/ranking.md`` and ``docs/layers.md``.
 
-A block is delimited by ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->`` lines; its
-body is rendered from the committed result files and nothing in it is typed by hand.
-
-Usage::
-
-    python -m hear_probes.probes.ranking.docblocks [--check] [--root .]
-
-writes the blocks in place (``--check``: exit 1 and name the blocks that differ, as
-``tests/test_ranking_docs.py`` does).
+Each builder returns the text of one marked block from the committed result files; nothing in
+it is typed by hand. ``python -m hear_probes.report.docnumbers --write`` fills them (with every
+other result number of the docs) and ``--check`` is what ``tests/test_docs_numbers.py`` runs.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,7 +21,7 @@ from hear_probes.probes.ranking.accuracy import (
     wilson_interval,
 )
 
-__all__ = ["BLOCKS", "fmt_cell", "verdict", "render", "fill", "check", "main"]
+__all__ = ["DOC_BLOCKS", "fmt_cell", "verdict", "render"]
 
 COLUMNS = (("pitch", "eps", "pitch ε"), ("pitch", "fine", "pitch ±30 c"),
            ("pitch", "coarse", "pitch ±600 c"), ("level", "eps", "level ε"),
@@ -328,62 +319,18 @@ def layers_ranking(root: Path) -> str:
     return "\n".join(lines)
 
 
-BLOCKS: dict[str, tuple[str, Callable[[Path], str]]] = {
-    "ranking-table1": ("docs/ranking.md", table1),
-    "ranking-ties-strict": ("docs/ranking.md", ties_strict),
-    "ranking-tie-sensitivity": ("docs/ranking.md", tie_sensitivity),
-    "ranking-crepe": ("docs/ranking.md", crepe),
-    "layers-ranking": ("docs/layers.md", layers_ranking),
+#: The ranking blocks of the docs, filled by ``python -m hear_probes.report.docnumbers``
+#: (the one generator of every result number in README.md and docs/): name -> builder of the
+#: block's text from the repository root.
+DOC_BLOCKS: dict[str, Callable[[Path], str]] = {
+    "ranking-table1": table1,
+    "ranking-ties-strict": ties_strict,
+    "ranking-tie-sensitivity": tie_sensitivity,
+    "ranking-crepe": crepe,
+    "layers-ranking": layers_ranking,
 }
 
 
-def _pattern(name: str) -> re.Pattern:
-    return re.compile(rf"(<!-- results:{re.escape(name)} -->\n)(.*?)(<!-- /results:{re.escape(name)} -->)",
-                      re.DOTALL)
-
-
 def render(name: str, root: Path) -> str:
-    """The body of block ``name`` from the results under ``root``."""
-    return BLOCKS[name][1](root).rstrip("\n") + "\n"
-
-
-def fill(text: str, name: str, body: str) -> str:
-    """``text`` with block ``name`` replaced by ``body`` (ValueError if the markers are missing)."""
-    pat = _pattern(name)
-    if not pat.search(text):
-        raise ValueError(f"no block '<!-- results:{name} -->' ... '<!-- /results:{name} -->' "
-                         "in the document; add the two marker lines where it belongs")
-    return pat.sub(lambda m: m.group(1) + body + m.group(3), text, count=1)
-
-
-def check(root: Path) -> list[str]:
-    """Names of the blocks whose text differs from what ``results/`` gives."""
-    stale = []
-    for name, (doc, _) in BLOCKS.items():
-        text = (root / doc).read_text()
-        if fill(text, name, render(name, root)) != text:
-            stale.append(f"{doc}:{name}")
-    return stale
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Fill (or ``--check``) the generated ranking blocks of the docs."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report stale blocks")
-    parser.add_argument("--root", type=Path, default=Path("."), help="repository root")
-    args = parser.parse_args(argv)
-    if args.check:
-        stale = check(args.root)
-        for s in stale:
-            print(f"stale: {s} (run python -m hear_probes.probes.ranking.docblocks)")
-        return 1 if stale else 0
-    from hear_probes.atomic import atomic_write_text
-
-    for name, (doc, _) in BLOCKS.items():
-        path = args.root / doc
-        atomic_write_text(path, fill(path.read_text(), name, render(name, args.root)))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    """The text of block ``name`` from the results under ``root`` (the repository root)."""
+    return DOC_BLOCKS[name](root).rstrip("\n")
