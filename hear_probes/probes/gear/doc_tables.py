@@ -1,0 +1,179 @@
+"""The GEAR tables of ``docs/gear.md``, generated from ``results/`` (never typed by hand).
+
+The document holds marked blocks::
+
+    <!-- BEGIN gear:paper -->
+    ...generated...
+    <!-- END gear:paper -->
+
+and ``python -m hear_probes.probes.gear.doc_tables`` rewrites every block from the committed
+``gear.json`` files (``--check``: exit 1 when a block is stale, write nothing).
+``tests/test_gear_docs.py`` fails when the document and ``results/`` disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+__all__ = ["BLOCKS", "render_block", "update_document", "main"]
+
+#: Rows of the results tables: (label, result folder relative to ``results/``).
+MODELS = (
+    ("waveform (16000)", "waveform"),
+    ("random-projection (512)", "random-projection"),
+    ("stft (513)", "stft"),
+    ("logmel (4096)", "logmel"),
+    ("crepe (HEAR baseline, 2048)", "crepe"),
+    ("crepe-classifier-input (2048)", "crepe-classifier-input"),
+)
+#: Calibration rows (``results/gear-calibration``, written by ``hear_probes.probes.gear.calibration``).
+CALIBRATION = (("ideal (3: the factors)", "gear-calibration/ideal"),
+               ("noise (64: N(0, 1))", "gear-calibration/noise"))
+#: Layer rows: CREPE's conv blocks.
+LAYERS = tuple((f"{net} block {k}", f"{net}-layers/layer-{k}")
+               for net in ("crepe-tiny", "crepe") for k in range(1, 7))
+SCORES = (("knn_r2_k10", "kNN R² K=10"), ("knn_r2_k40", "kNN R² K=40"),
+          ("isomap_linear_r2", "Isomap-linear R²"), ("sensitivity", "sensitivity ρ"),
+          ("distance_effect", "distance effect"))
+FACTOR_NAMES = {"alpha": "α", "centroid": "centroid", "oddeven": "odd–even", "f0": "f0"}
+
+
+def _fmt(value, ci=None, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    text = f"{value:.{digits}f}"
+    if isinstance(ci, list) and len(ci) == 2 and None not in ci:
+        text += f" [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
+    return text
+
+
+def _load(results: Path, folder: str, file: str = "gear.json") -> dict | None:
+    path = results / folder / file
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _score_table(results: Path, rows: tuple, sub: str = "") -> str:
+    """One row per model and factor: every score as mean [95 % t interval over seeds]."""
+    header = ["model", "factor", *(label for _, label in SCORES), "median \\|log ratio\\|"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    missing = []
+    for label, folder in rows:
+        payload = _load(results, f"{folder}/{sub}" if sub else folder)
+        if payload is None:
+            missing.append(f"`results/{folder}{'/' + sub if sub else ''}`")
+            continue
+        for i, (name, block) in enumerate(payload["factors"].items()):
+            cells = [label if i == 0 else "", FACTOR_NAMES.get(name, name)]
+            cells += [_fmt(block.get(key), block.get(f"{key}_ci")) for key, _ in SCORES]
+            lr, lr_ci = block.get("knn_log_ratio", {}), block.get("knn_log_ratio_ci", {})
+            cells.append(_fmt(lr.get("median_abs"), lr_ci.get("median_abs")))
+            lines.append("| " + " | ".join(cells) + " |")
+    if missing:
+        lines += ["", "Not committed: " + ", ".join(missing) + "."]
+    return "\n".join(lines)
+
+
+def _chance_line(results: Path, rows: tuple, sub: str = "") -> str:
+    """The measured chance levels of the kNN scores (permutation null), over the rows shown."""
+    vals: dict[str, list[float]] = {"knn_r2_k10": [], "knn_r2_k40": []}
+    seeds = set()
+    for _, folder in rows:
+        payload = _load(results, f"{folder}/{sub}" if sub else folder)
+        if payload is None:
+            continue
+        seeds.add(payload.get("seeds", {}).get("interval_method", ""))
+        for block in payload["factors"].values():
+            for key, out in vals.items():
+                if block.get(f"{key}_chance") is not None:
+                    out.append(block[f"{key}_chance"])
+    if not vals["knn_r2_k10"]:
+        return ""
+    rng = {k: f"{min(v):.3f} to {max(v):.3f}" for k, v in vals.items()}
+    method = "; ".join(sorted(s for s in seeds if s))
+    return (f"Intervals: {method}. Chance (factor values shuffled over the tones, "
+            f"{len(vals['knn_r2_k10'])} model × factor cells): kNN R² K=10 {rng['knn_r2_k10']}, "
+            f"K=40 {rng['knn_r2_k40']}; the other scores are 0 for an embedding unrelated to the "
+            f"factor.")
+
+
+def _paper(results: Path) -> str:
+    return _score_table(results, MODELS) + "\n\n" + _chance_line(results, MODELS)
+
+
+def _perceptual(results: Path) -> str:
+    return (_score_table(results, MODELS, "gear-perceptual") + "\n\n"
+            + _chance_line(results, MODELS, "gear-perceptual"))
+
+
+def _calibration(results: Path) -> str:
+    return _score_table(results, CALIBRATION)
+
+
+def _layers(results: Path) -> str:
+    return _score_table(results, LAYERS)
+
+
+#: Block name -> renderer(results dir) -> Markdown.
+BLOCKS = {"gear:paper": _paper, "gear:perceptual": _perceptual,
+          "gear:calibration": _calibration, "gear:layers": _layers}
+
+
+def render_block(name: str, results: Path) -> str:
+    """The Markdown of block ``name`` from the ``results`` folder."""
+    if name not in BLOCKS:
+        raise KeyError(f"unknown docs block {name!r}; known: {', '.join(BLOCKS)}")
+    return BLOCKS[name](Path(results)).strip()
+
+
+_BLOCK = re.compile(r"(<!-- BEGIN (gear:[\w-]+) -->\n)(.*?)(<!-- END \2 -->)", re.S)
+
+
+def update_document(doc: Path, results: Path, check: bool = False) -> list[str]:
+    """Rewrite the marked blocks of ``doc`` from ``results``; the names of stale blocks.
+
+    Parameters
+    ----------
+    doc : Path
+        The Markdown file.
+    results : Path
+        The ``results/`` folder.
+    check : bool
+        Only report the stale blocks; write nothing.
+    """
+    from hear_probes.atomic import atomic_path
+
+    text = Path(doc).read_text()
+    stale: list[str] = []
+
+    def fill(m: re.Match) -> str:
+        body = render_block(m.group(2), results) + "\n"
+        if body != m.group(3):
+            stale.append(m.group(2))
+        return m.group(1) + body + m.group(4)
+
+    new = _BLOCK.sub(fill, text)
+    if stale and not check:
+        with atomic_path(Path(doc)) as tmp:
+            Path(tmp).write_text(new)
+    return stale
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m hear_probes.probes.gear.doc_tables [--check] [--doc D] [--results R]``."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--doc", type=Path, default=Path("docs/gear.md"))
+    ap.add_argument("--results", type=Path, default=Path("results"))
+    ap.add_argument("--check", action="store_true", help="exit 1 when a block is stale")
+    args = ap.parse_args(argv)
+    stale = update_document(args.doc, args.results, check=args.check)
+    verb = "stale" if args.check else "rewritten"
+    print(f"{args.doc}: {len(stale)} block(s) {verb}{': ' + ', '.join(stale) if stale else ''}")
+    return 1 if (stale and args.check) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
