@@ -13,6 +13,15 @@ DATA="${1:-../shared/data/timbre}"
 hear-probes evaluate --model stft --probes ranking,gear,timbre --robustness --reference stft --data "$DATA" --out results/stft --quiet
 hear-probes evaluate --model logmel --probes ranking,gear,timbre --robustness --reference results/stft --data "$DATA" --out results/logmel --quiet
 hear-probes probe ranking --distance all --trials 1000 --seed 0 --out results/distances --quiet
+# GEAR (five seeds by default, docs/gear.md): the trivial baselines, the perceptual variant and
+# the calibration references (about 2 min each on 2 cores; crepe perceptual about 15 min)
+for m in waveform random-projection; do
+  hear-probes probe gear --model $m --seeds 5 --out results/$m --quiet
+done
+for m in stft logmel waveform random-projection crepe; do
+  hear-probes probe gear --model $m --variant perceptual --seeds 5 --out results/$m/gear-perceptual --quiet
+done
+python -m hear_probes.probes.gear.calibration --out results/gear-calibration
 # crepe (real PyPI weights): GEAR and timbre (+ robustness against stft); ranking on 300 trials
 # of 1-s stimuli (about 12 min; the full 1000-trial table takes about 40 min on 2 cores)
 # crepe = the HEAR 2021 baseline (hearbaseline.torchcrepe); crepe-classifier-input = the input of
@@ -46,4 +55,6 @@ for m in crepe-tiny crepe; do
   hear-probes report $o/layer-* -o $o/report.html
   python -c "import glob, sys; from hear_probes.report.layers import write_layer_figures; write_layer_figures(sorted(glob.glob(sys.argv[1] + '/layer-*')), sys.argv[1])" $o
 done
-hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/distances results/crepe-layers/layer-* results/crepe-tiny-layers/layer-* -o results/report.html
+hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/waveform results/random-projection results/distances results/crepe-layers/layer-* results/crepe-tiny-layers/layer-* -o results/report.html
+# the GEAR tables of docs/gear.md, from the results above
+python -m hear_probes.probes.gear.doc_tables
