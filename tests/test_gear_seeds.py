@@ -37,6 +37,9 @@ def test_aggregate_factor_keeps_seeds_counts_and_method():
     assert out["knn_log_ratio"]["median_abs"] == pytest.approx(0.092)
     assert len(out["knn_log_ratio_ci"]["median_abs"]) == 2
     assert out["interval_method"] == "t over 3 seeds"
+    near_one = aggregate_factor([_block(v, 0.1) for v in (0.999, 0.98, 0.999)], "t")
+    assert near_one["knn_r2_k10_ci"][1] == 1.0 and near_one["sensitivity_ci"][1] == 1.0
+    assert near_one["distance_effect_ci"][1] > 1.0  # not a bounded score
 
 
 def test_knn_null_is_about_minus_one_over_k_and_p_separates():

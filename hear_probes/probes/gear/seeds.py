@@ -24,6 +24,9 @@ SEED_SCORES = ("knn_r2_k10", "knn_r2_k40", "isomap_linear_r2", "sensitivity", "d
 LOG_RATIO_STATS = ("median", "q25", "q75", "iqr", "mean_abs", "median_abs")
 #: Confidence level of the intervals.
 LEVEL = 0.95
+#: Upper bound of the scores that have one (R2 and Spearman rho cannot exceed 1): a t interval
+#: is cut there, so that it never claims an impossible value.
+UPPER_BOUND = {"isomap_linear_r2": 1.0, "sensitivity": 1.0}
 
 
 def interval_method(n_seeds: int, varies: str) -> str:
@@ -78,7 +81,7 @@ def aggregate_factor(per_seed: list[dict], method: str) -> dict:
     -------
     dict
         For each score K of :data:`SEED_SCORES`: ``K`` (mean over seeds), ``K_ci`` ``[low,
-        high]``, ``K_seeds`` (per seed); ``K_chance`` / ``K_p`` averaged / maxed over seeds
+        high]`` (cut at 1 for R2 and rho), ``K_seeds`` (per seed); ``K_chance`` / ``K_p`` averaged / maxed over seeds
         where present; ``knn_log_ratio`` (stats averaged, counts kept), ``knn_log_ratio_ci``
         and ``knn_log_ratio_seeds``; counts of pairs (mean over seeds); ``interval_method``.
     """
@@ -88,7 +91,11 @@ def aggregate_factor(per_seed: list[dict], method: str) -> dict:
     keys = [k for k in first if k in SEED_SCORES or re.fullmatch(r"knn_r2_k\d+", k)]
     for key in keys:
         vals = [b[key] for b in per_seed]
-        out[key], out[f"{key}_ci"] = t_interval(vals)
+        out[key], ci = t_interval(vals)
+        bound = 1.0 if key.startswith("knn_r2_k") else UPPER_BOUND.get(key)
+        if bound is not None and ci[1] is not None:
+            ci = [min(ci[0], bound), min(ci[1], bound)]
+        out[f"{key}_ci"] = ci
         out[f"{key}_seeds"] = [float(v) for v in vals]
         if f"{key}_chance" in first:
             out[f"{key}_chance"] = float(np.mean([b[f"{key}_chance"] for b in per_seed]))

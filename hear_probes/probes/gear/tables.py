@@ -78,7 +78,8 @@ def summary(res: ModelResults) -> list[tuple[str, str, str]]:
     for f in GEAR_FACTORS:
         if f in gear:
             v = _gear_score(gear[f], "knn_r2_k10")
-            out.append((f, "n/a" if v is None else f"{v:.2f}", "GEAR kNN R² (K=10)"))
+            text = "n/a" if v is None else f"{v:.2f}{_ci_text(gear[f], 'knn_r2_k10')}"
+            out.append((f, text, "GEAR kNN R² (K=10), mean [95 % t interval] over seeds"))
     return out
 
 
