@@ -66,6 +66,8 @@ def _score_table(results: Path, rows: tuple, sub: str = "") -> str:
         if payload is None:
             missing.append(f"`results/{folder}{'/' + sub if sub else ''}`")
             continue
+        if payload.get("schema_version", 1) < 2:
+            label = f"{label}, one seed (schema 1: no interval)"
         for i, (name, block) in enumerate(payload["factors"].items()):
             cells = [label if i == 0 else "", FACTOR_NAMES.get(name, name)]
             cells += [_fmt(block.get(key), block.get(f"{key}_ci")) for key, _ in SCORES]
