@@ -41,3 +41,19 @@ def test_a_changed_result_makes_the_doc_stale(tmp_path):
     assert "0.123" in render_block("gear:paper", results)
     with pytest.raises(KeyError, match="unknown docs block"):
         render_block("gear:nope", results)
+
+
+def test_holm_and_paired_differences():
+    from hear_probes.probes.gear.doc_tables import holm, paired_differences
+
+    assert holm([0.01, 0.04, float("nan"), 0.03]) == pytest.approx([0.03, 0.06, float("nan"), 0.06],
+                                                                   nan_ok=True)
+    base = {"seeds": {"seeds": [0, 1, 2]},
+            "factors": {"f1": {"knn_r2_k10_seeds": [0.90, 0.91, 0.92]}}}
+    model = {"seeds": {"seeds": [0, 1, 2]},
+             "factors": {"f1": {"knn_r2_k10_seeds": [0.95, 0.97, 0.96]}}}
+    ((factor, key, mean, p),) = paired_differences(model, base)
+    assert (factor, key) == ("f1", "knn_r2_k10") and mean == pytest.approx(0.05) and p < 0.05
+    same = paired_differences(base, base)[0]
+    assert same[2] == 0 and same[3] != same[3]  # no difference: p is NaN, never significant
+    assert paired_differences({**model, "seeds": {"seeds": [5, 6, 7]}}, base) == []  # other tones

@@ -19,7 +19,7 @@ import re
 import sys
 from pathlib import Path
 
-__all__ = ["BLOCKS", "render_block", "update_document", "main"]
+__all__ = ["BLOCKS", "holm", "paired_differences", "render_block", "update_document", "main"]
 
 #: Rows of the results tables: (label, result folder relative to ``results/``).
 MODELS = (
@@ -119,9 +119,77 @@ def _layers(results: Path) -> str:
     return _score_table(results, LAYERS)
 
 
+def holm(pvalues: list[float]) -> list[float]:
+    """Holm-adjusted p-values (NaN entries stay NaN and are not counted)."""
+    import numpy as np
+
+    p = np.asarray(pvalues, dtype=np.float64)
+    ok = np.flatnonzero(np.isfinite(p))
+    out = np.full(p.shape, np.nan)
+    order = ok[np.argsort(p[ok])]
+    m = order.size
+    adjusted = np.maximum.accumulate((m - np.arange(m)) * p[order]) if m else np.array([])
+    out[order] = np.minimum(adjusted, 1.0)
+    return out.tolist()
+
+
+def paired_differences(model: dict, baseline: dict) -> list[tuple[str, str, float, float]]:
+    """``(factor, score, mean difference, paired-t p)`` of ``model - baseline`` over seeds.
+
+    Both payloads must come from the same seeds (then seed s saw the same tones in both).
+    """
+    from scipy.stats import ttest_rel
+
+    if model.get("seeds", {}).get("seeds") != baseline.get("seeds", {}).get("seeds"):
+        return []
+    out = []
+    for name, block in model["factors"].items():
+        base = baseline["factors"].get(name, {})
+        for key, _ in SCORES:
+            a, b = block.get(f"{key}_seeds"), base.get(f"{key}_seeds")
+            if not a or not b or len(a) != len(b) or None in a or None in b:
+                continue
+            diff = [x - y for x, y in zip(a, b, strict=True)]
+            p = float("nan") if max(diff) == min(diff) else float(ttest_rel(a, b).pvalue)
+            out.append((name, key, sum(diff) / len(diff), p))
+    return out
+
+
+def _versus(results: Path, baseline: str, rows: tuple) -> str:
+    """Paired differences to a baseline over the seeds, Holm-corrected across the table."""
+    base = _load(results, baseline)
+    if base is None:
+        return f"`results/{baseline}` is not committed."
+    cells, labels = [], []
+    for label, folder in rows:
+        payload = _load(results, folder)
+        if folder == baseline or payload is None or payload.get("schema_version", 1) < 2:
+            continue
+        labels.append(label)
+        cells.append((label, paired_differences(payload, base)))
+    adjusted = iter(holm([p for _, diffs in cells for *_, p in diffs]))
+    header = ["model", "factor", *(label for _, label in SCORES)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for label, diffs in cells:
+        by_factor: dict[str, list[str]] = {}
+        for name, _key, mean, _p in diffs:
+            q = next(adjusted)
+            mark = ("▲" if mean > 0 else "▼") if q == q and q < 0.05 else "n.s."
+            by_factor.setdefault(name, []).append(f"{mean:+.3f} {mark}")
+        for i, (name, texts) in enumerate(by_factor.items()):
+            lines.append("| " + " | ".join([label if i == 0 else "", FACTOR_NAMES.get(name, name),
+                                              *texts]) + " |")
+    return "\n".join(lines)
+
+
+def _versus_waveform(results: Path) -> str:
+    return _versus(results, "waveform", MODELS)
+
+
 #: Block name -> renderer(results dir) -> Markdown.
 BLOCKS = {"gear:paper": _paper, "gear:perceptual": _perceptual,
-          "gear:calibration": _calibration, "gear:layers": _layers}
+          "gear:calibration": _calibration, "gear:layers": _layers,
+          "gear:vs-waveform": _versus_waveform}
 
 
 def render_block(name: str, results: Path) -> str:
