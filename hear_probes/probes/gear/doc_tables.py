@@ -110,9 +110,13 @@ def _paper(results: Path) -> str:
     return _score_table(results, MODELS) + "\n\n" + _chance_line(results, MODELS)
 
 
+#: Rows of the perceptual-variant table (``results/<model>/gear-perceptual``).
+PERCEPTUAL_MODELS = tuple(m for m in MODELS if m[1] != "crepe-classifier-input")
+
+
 def _perceptual(results: Path) -> str:
-    return (_score_table(results, MODELS, "gear-perceptual") + "\n\n"
-            + _chance_line(results, MODELS, "gear-perceptual"))
+    return (_score_table(results, PERCEPTUAL_MODELS, "gear-perceptual") + "\n\n"
+            + _chance_line(results, PERCEPTUAL_MODELS, "gear-perceptual"))
 
 
 def _calibration(results: Path) -> str:
