@@ -98,6 +98,7 @@ class ModelSpec:
 ADAPTERS: tuple[str, ...] = (
     "hear_probes_adapters.stft",
     "hear_probes_adapters.logmel",
+    "hear_probes_adapters.waveform",
     "hear_probes_adapters.crepe",
     "hear_probes_adapters.fcn",
     "hear_probes_adapters.musicnn",

@@ -16,8 +16,17 @@ hear-probes probe ranking --distance all --trials 1000 --seed 0 --out results/di
 # the same trials computed in double precision (docs/ranking.md, "The strict '<'"); its
 # tie_sensitivity block holds the strict '<' in float64
 hear-probes probe ranking --distance all --trials 1000 --seed 0 --precision float64 --no-figures --out results/distances-float64 --quiet
-# crepe (real PyPI weights): GEAR and timbre (+ robustness against stft); ranking on 1000 trials
-# of 1-s stimuli (about 40 min on 2 idle cores; 300 trials took 11.5 min)
+# GEAR (five seeds by default, docs/gear.md): the trivial baselines, the perceptual variant and
+# the calibration references (about 2 min each on 2 cores; crepe perceptual about 15 min)
+for m in waveform random-projection; do
+  hear-probes probe gear --model $m --seeds 5 --out results/$m --quiet
+done
+for m in stft logmel waveform random-projection crepe; do
+  hear-probes probe gear --model $m --variant perceptual --seeds 5 --out results/$m/gear-perceptual --quiet
+done
+python -m hear_probes.probes.gear.calibration --out results/gear-calibration
+# crepe (real PyPI weights): GEAR and timbre (+ robustness against stft); ranking on 300 trials
+# of 1-s stimuli (about 12 min; the full 1000-trial table takes about 40 min on 2 cores)
 # crepe = the HEAR 2021 baseline (hearbaseline.torchcrepe); crepe-classifier-input = the input of
 # CREPE's pitch classifier (10-ms frames: about 19 min for GEAR + timbre, about 70 min for ranking)
 hear-probes evaluate --model crepe --probes gear,timbre --robustness --reference results/stft --data "$DATA" --out results/crepe --quiet
@@ -52,7 +61,7 @@ done
 # paired comparisons against the stft baseline (docs/compare.md): compare.json/csv
 mkdir -p results/compare
 hear-probes compare results/stft results/logmel results/crepe results/crepe-classifier-input --baseline --out results/compare > results/compare/compare.txt
-hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/distances results/crepe-layers/layer-* results/crepe-tiny-layers/layer-* -o results/report.html
+hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/waveform results/random-projection results/distances results/crepe-layers/layer-* results/crepe-tiny-layers/layer-* -o results/report.html
 # zoo embedding throughput (docs/adapters.md; needs pip install '.[zoo]'; a few minutes; the CPU
 # was shared with other jobs when the committed file was written, so its numbers are lower bounds)
 PYTHONPATH=. python benchmarks/bench_zoo.py --n 2 --seconds 1.0 --repeats 3 --out results/benchmarks/zoo-throughput.json

@@ -77,13 +77,14 @@ def test_embed_ranking_and_gear_sets(tmp_path):
                      "--cache", str(tmp_path))
         assert again.returncode == 0 and "(cached)" in again.stdout
     with h5py.File(tmp_path / "embeddings" / "stft.h5", "r") as f:
-        assert len(f["ranking"]) == 1 and len(f["gear"]) == 1
+        # one GEAR set per seed (five by default: each seed draws its own tones)
+        assert len(f["ranking"]) == 1 and len(f["gear"]) == 5
         for group in ("ranking", "gear"):
-            (name,) = f[group]
-            assert f[f"{group}/{name}/embeddings"].shape[1] == 513
+            for name in f[group]:
+                assert f[f"{group}/{name}/embeddings"].shape[1] == 513
     out = tmp_path / "out"
     proc = _run("probe", "gear", "--model", "stft", "--quick", "--cache", str(tmp_path),
                 "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     with h5py.File(tmp_path / "embeddings" / "stft.h5", "r") as f:
-        assert len(f["gear"]) == 1  # the probe reused the set embed wrote
+        assert len(f["gear"]) == 5  # the probe reused the sets embed wrote

@@ -23,14 +23,16 @@ def _write_embeddings(path, item_ids, emb, set_name="tones"):
 
 def _check_outputs(out, n):
     payload = json.loads((out / "gear.json").read_text())
-    assert payload["probe"] == "gear" and payload["schema_version"] == 1
+    assert payload["probe"] == "gear" and payload["schema_version"] == 2
     assert payload["n_tones"] == n and "provenance" in payload and "model" in payload
     for name in ("f1", "alpha", "r"):
         res = payload["factors"][name]
         for key in ("knn_r2_k10", "knn_r2_k40", "isomap_linear_r2", "sensitivity",
                     "distance_effect"):
-            assert key in res
-        assert {"median", "iqr", "mean_abs", "n_excluded_zero"} <= set(res["knn_log_ratio"])
+            assert key in res and len(res[f"{key}_ci"]) == 2
+            assert len(res[f"{key}_seeds"]) == len(payload["seeds"]["seeds"])
+        assert res["interval_method"].startswith("mean over")
+        assert {"median", "iqr", "mean_abs", "median_abs", "n_excluded_zero"} <= set(res["knn_log_ratio"])
     for key in ("isomap_png", "knn_png", "isomap_html", "isomap_h5"):
         assert (out / payload["files"][key]).stat().st_size > 1000
     assert (out / "gear_isomap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -92,5 +94,36 @@ def test_evaluate_through_the_store(tmp_path):
     from hear_probes.probes.gear import evaluate_embeddings_file
 
     p2 = evaluate_embeddings_file(store.path, again, set_name="tones-n120")
-    for k in ("knn_r2_k10", "sensitivity"):
-        assert p2["factors"]["f1"][k] == pytest.approx(payload["factors"]["f1"][k])
+    assert p2["factors"]["f1"]["knn_r2_k10"] == pytest.approx(
+        payload["factors"]["f1"]["knn_r2_k10_seeds"][0])
+    # fixed embeddings: the seeds vary the analysis only, so kNN R2 has a zero-width interval
+    assert p2["factors"]["f1"]["knn_r2_k10_seeds"] == [p2["factors"]["f1"]["knn_r2_k10"]] * 5
+    assert "fixed embeddings file" in p2["seeds"]["varies"]
+
+
+def test_seeds_draw_new_tones_and_reuse_shared_ones(tmp_path):
+    """Each seed draws its own tones (own store set); a tone drawn twice is embedded once."""
+    from hear_probes.cli_common import open_store, resolve_loaded
+    from hear_probes.probes.gear import GearSettings, evaluate
+
+    loaded = resolve_loaded("stft", None, None)
+    calls = []
+    real = loaded.scene_embeddings
+    loaded.scene_embeddings = lambda batch: calls.append(len(batch)) or real(batch)
+    store = open_store(loaded, tmp_path / "cache")
+    # a 5 x 5 grid with 3 possible f1 values: seeds share many tones
+    grid = {"n_alpha": 5, "n_r": 5, "f1_range": (12, 14)}
+    st = GearSettings(quiet=True, n_seeds=3, figures=False, stimulus_options=grid)
+    payload = evaluate(loaded, store, tmp_path / "out", st)
+    base = payload["stimulus_sets"][0]
+    assert base.startswith("tones-paper-")
+    assert payload["stimulus_sets"][1:] == [f"{base}-seed1", f"{base}-seed2"]
+    assert payload["seeds"]["seeds"] == [0, 1, 2]
+    ids = [set(store.read_set("gear", s).item_ids) for s in payload["stimulus_sets"]]
+    assert ids[0] != ids[1] != ids[2]
+    union = ids[0] | ids[1] | ids[2]
+    assert len(union) < 75 and sum(calls) == len(union)  # shared tones embedded once
+    f1 = payload["factors"]["f1"]
+    lo, hi = f1["knn_r2_k10_ci"]
+    assert len(set(f1["knn_r2_k10_seeds"])) == 3 and lo < f1["knn_r2_k10"] < hi
+    assert f1["knn_r2_k10"] == pytest.approx(np.mean(f1["knn_r2_k10_seeds"]))

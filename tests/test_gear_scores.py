@@ -72,3 +72,20 @@ def test_isomap_linear_r2_exact_for_affine_target():
     coords = rng.normal(size=(200, 3))
     assert isomap_linear_r2(coords, coords @ [1.0, -2.0, 0.5] + 3.0) == pytest.approx(1.0)
     assert abs(isomap_linear_r2(coords, rng.normal(size=200))) < 0.1
+
+
+def test_factor_scores_are_blind_to_entangling_rotations(tones):
+    """Why the scores are "factor scores", not disentanglement (docs/gear.md): mixing f1 and
+    alpha in every coordinate (a rotation) leaves every score unchanged, while a
+    coordinate-based disentanglement measure (DCI, MIG) would drop."""
+    scales = g.factor_scales(list(tones.factors))
+    ideal = ideal_embedding(tones.factors, scales)
+    ideal = ideal + 1e-3 * np.random.default_rng(0).normal(size=ideal.shape)  # no distance ties
+    c = np.sqrt(0.5)
+    mixed = ideal @ np.array([[c, c, 0.0], [c, -c, 0.0], [0.0, 0.0, 1.0]])  # (f1+a, f1-a, r)/sqrt2
+    assert np.all(np.abs(np.corrcoef(mixed.T, ideal.T)[:2, 3:5]) > 0.5)  # both units carry both
+    a = analyse(ideal, tones.factors, scales, isomap_neighbors=30, seed=0)
+    b = analyse(mixed, tones.factors, scales, isomap_neighbors=30, seed=0)
+    for name in tones.factors:
+        for key in ("knn_r2_k10", "knn_r2_k40", "isomap_linear_r2", "sensitivity", "distance_effect"):
+            assert b.per_factor[name][key] == pytest.approx(a.per_factor[name][key], abs=1e-6), (name, key)

@@ -64,6 +64,7 @@ def doc_files(root: Path) -> list[Path]:
 #: where ``root`` is the repository root (each probe keeps its own knowledge).
 PROBE_BLOCK_MODULES = (
     "hear_probes.probes.ranking.docblocks",
+    "hear_probes.probes.gear.doc_tables",
 )
 
 

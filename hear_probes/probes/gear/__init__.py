@@ -1,4 +1,4 @@
-"""GEAR probe (Lostanlen, Yan & Yang 2023): Isomap, kNN regression and disentanglement scores
+"""GEAR probe (Lostanlen, Yan & Yang 2023): Isomap, kNN regression and factor scores
 of scene embeddings of additive harmonic tones with three known factors. See ``docs/gear.md``.
 """
 

@@ -1,4 +1,4 @@
-"""GEAR analysis of one embedding matrix: Isomap, kNN log ratios and disentanglement scores."""
+"""GEAR analysis of one embedding matrix: Isomap, kNN log ratios and factor scores."""
 
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ from hear_probes.probes.gear.scores import (
     isomap_linear_r2,
     knn_neighbours_for_scores,
     knn_r2,
+    knn_r2_null,
     sensitivity,
 )
 
-__all__ = ["GearAnalysis", "analyse"]
+__all__ = ["GearAnalysis", "Geometry", "analyse", "geometry"]
 
 
 @dataclass
@@ -66,6 +67,53 @@ class GearAnalysis:
 ISOMAP_COMPONENTS = 3
 #: Pairs per factor in the sensitivity score (seeded subsample above this).
 SENSITIVITY_MAX_PAIRS = 200_000
+#: Shuffles of the permutation null of the kNN R2 scores.
+KNN_NULL_PERMUTATIONS = 199
+
+
+@dataclass
+class Geometry:
+    """The seed-free part of an analysis: distances, Isomap coordinates, neighbours.
+
+    Computed once per embedding matrix by :func:`geometry` and reused by every seed that
+    analyses the same embeddings (``--embeddings``: only the folds and pair samples change).
+    """
+
+    distances: np.ndarray
+    coords: np.ndarray
+    neighbours: np.ndarray
+    graph_components: int
+    timings: dict[str, float]
+
+
+def geometry(embeddings: np.ndarray, isomap_neighbors: int = 100,
+             ks: tuple[int, ...] = (10, 40)) -> Geometry:
+    """Distances, Isomap coordinates and sorted neighbours of ``[n, d]`` embeddings.
+
+    Parameters
+    ----------
+    embeddings : ndarray
+        Scene embeddings ``[n, d]`` (finite).
+    isomap_neighbors : int
+        Isomap K.
+    ks : tuple of int
+        The kNN Ks that will be read from the neighbour table.
+    """
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    emb = np.asarray(embeddings, dtype=np.float64)
+    if not np.all(np.isfinite(emb)):
+        raise ValueError("GEAR: embeddings contain NaN or inf")
+    dist = pairwise_distances(emb)
+    timings["distances"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    coords = isomap_coordinates(dist, isomap_neighbors, ISOMAP_COMPONENTS)
+    timings["isomap"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    neighbours = knn_neighbours_for_scores(dist, (*ks, isomap_neighbors))
+    components = knn_graph_components(neighbours[:, :isomap_neighbors])
+    timings["neighbours"] = time.perf_counter() - t0
+    return Geometry(dist, coords, neighbours, components, timings)
 
 
 def analyse(
@@ -78,6 +126,7 @@ def analyse(
     r2_ks: tuple[int, ...] = (10, 40),
     tau: float = 0.05,
     seed: int = 0,
+    geom: Geometry | None = None,
 ) -> GearAnalysis:
     """Run every GEAR analysis on one ``[n, d]`` embedding matrix.
 
@@ -98,27 +147,18 @@ def analyse(
     tau : float
         Tolerance defining "pairs that differ mainly in a factor" (fraction of range).
     seed : int
-        Seed of the CV folds and pair sampling.
+        Seed of the CV folds, the pair sampling and the permutation null.
+    geom : Geometry, optional
+        Precomputed :func:`geometry` of these embeddings (same ``isomap_neighbors``).
 
     Returns
     -------
     GearAnalysis
     """
-    timings: dict[str, float] = {}
+    geom = geom if geom is not None else geometry(embeddings, isomap_neighbors, (knn_k, *r2_ks))
+    timings = dict(geom.timings)
+    dist, coords, neighbours = geom.distances, geom.coords, geom.neighbours
     t0 = time.perf_counter()
-    emb = np.asarray(embeddings, dtype=np.float64)
-    if not np.all(np.isfinite(emb)):
-        raise ValueError("GEAR: embeddings contain NaN or inf")
-    dist = pairwise_distances(emb)
-    timings["distances"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    coords = isomap_coordinates(dist, isomap_neighbors, ISOMAP_COMPONENTS)
-    timings["isomap"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    neighbours = knn_neighbours_for_scores(dist, (knn_k, *r2_ks, isomap_neighbors))
-    graph_components = knn_graph_components(neighbours[:, :isomap_neighbors])
     on_scale = {k: analysis_scale(v, scales[k]) for k, v in factors.items()}
     estimates, ratios, per_factor = {}, {}, {}
     for name, values in factors.items():  # three factors
@@ -128,9 +168,14 @@ def analyse(
         per_factor[name] = {
             "scale": scales[name],
             "knn_log_ratio": log_ratio_summary(values, est),
-            **{f"knn_r2_k{k}": knn_r2(on_scale[name], neighbours, k) for k in r2_ks},
             "isomap_linear_r2": isomap_linear_r2(coords, on_scale[name], seed=seed),
         }
+        for k in r2_ks:
+            r2 = knn_r2(on_scale[name], neighbours, k)
+            chance, p = knn_r2_null(on_scale[name], neighbours, k, r2,
+                                    n_permutations=KNN_NULL_PERMUTATIONS, seed=seed)
+            per_factor[name].update({f"knn_r2_k{k}": r2, f"knn_r2_k{k}_chance": chance,
+                                     f"knn_r2_k{k}_p": p})
     timings["knn_and_r2"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -152,11 +197,12 @@ def analyse(
         "distance_effect_far": 0.5,
         "sensitivity_max_pairs": SENSITIVITY_MAX_PAIRS,
         "linear_r2_folds": 5,
+        "knn_null_permutations": KNN_NULL_PERMUTATIONS,
         "log": "natural",
         "metric": "euclidean",
         "seed": seed,
     }
-    diagnostics = {"isomap_graph_components": graph_components}
+    diagnostics = {"isomap_graph_components": geom.graph_components}
     return GearAnalysis(
         coords, factors, scales, estimates, ratios, per_factor, settings, timings, diagnostics
     )

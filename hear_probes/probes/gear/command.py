@@ -37,6 +37,10 @@ NotebookOpt = Annotated[
     bool, typer.Option("--notebook", help="Paper variant with the authors' notebook deviations.")
 ]
 QuickOpt = Annotated[bool, typer.Option("--quick", help="400 tones instead of 2500.")]
+SeedsOpt = Annotated[
+    int, typer.Option("--seeds", min=1, help="Number of seeds (SEED, SEED+1, ...): each draws "
+                      "new tones and folds; scores are reported as mean and 95 % t interval.")
+]
 NTonesOpt = Annotated[
     int | None, typer.Option("--n-tones", min=20, help="Seeded subset of this many tones.")
 ]
@@ -55,10 +59,11 @@ def command(
     out: OutOpt = None,
     cache: CacheOpt = None,
     seed: SeedOpt = 0,
+    seeds: SeedsOpt = 5,
     layers: LayersOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """GEAR: Isomap, kNN regression and disentanglement of f1, alpha, r (writes gear.json)."""
+    """GEAR: Isomap, kNN regression and factor scores of f1, alpha, r (writes gear.json)."""
     from hear_probes.probes.gear.pipeline import evaluate, evaluate_embeddings_file
     from hear_probes.probes.gear.settings import GearSettings
 
@@ -68,7 +73,7 @@ def command(
     if variant not in ("paper", "perceptual"):
         raise HearProbesError(f"--variant must be 'paper' or 'perceptual', not {variant!r}")
     settings = GearSettings(variant=variant, notebook=notebook, quick=quick, n_tones=n_tones,
-                            seed=seed, quiet=quiet)
+                            seed=seed, n_seeds=seeds, quiet=quiet)
     t0 = time.perf_counter()
     if embeddings is not None:
         out_dir = default_out(embeddings.stem, out)
@@ -89,11 +94,20 @@ def command(
             out_dir = layer_out_dir(out_dir, last.layer)
         payload = evaluate(last, open_store(last, cache), out_dir, settings)
     if not quiet:
+        typer.echo(f"mean over {len(payload['seeds']['seeds'])} seeds [95 % t interval]")
         for name, res in payload["factors"].items():
-            typer.echo(
-                f"{name:>9}: kNN R2 (K=10/40) {res['knn_r2_k10']:.3f}/{res['knn_r2_k40']:.3f}  "
-                f"Isomap-linear R2 {res['isomap_linear_r2']:.3f}  "
-                f"sensitivity {res['sensitivity']:.3f}  effect {res['distance_effect']:.3f}  "
-                f"median log ratio {res['knn_log_ratio']['median']:+.3f}"
-            )
+            typer.echo(f"{name:>9}: " + "  ".join(
+                f"{label} {_with_ci(res, key)}" for key, label in _PRINTED))
         typer.echo(f"gear: {out_dir / 'gear.json'} ({time.perf_counter() - t0:.1f} s)")
+
+
+_PRINTED = (("knn_r2_k10", "kNN R2 K=10"), ("knn_r2_k40", "K=40"),
+            ("isomap_linear_r2", "Isomap-linear R2"), ("sensitivity", "sensitivity"),
+            ("distance_effect", "effect"))
+
+
+def _with_ci(block: dict, key: str) -> str:
+    """``0.944 [0.941, 0.947]`` (the interval left out when it is undefined)."""
+    lo, hi = block.get(f"{key}_ci") or (None, None)
+    ci = f" [{lo:.3f}, {hi:.3f}]" if lo is not None and hi is not None else ""
+    return f"{block[key]:.3f}{ci}"

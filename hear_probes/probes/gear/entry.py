@@ -24,12 +24,15 @@ def settings_for(options: RunOptions) -> GearSettings:
 
 
 def stimulus_sets(options: RunOptions) -> list:
-    """The tones of a default (or ``--quick``) GEAR run."""
-    from hear_probes.probes.gear.pipeline import gear_tones_for
+    """The tones of a default (or ``--quick``) GEAR run: one set per seed."""
+    from hear_probes.probes.gear.pipeline import gear_tones_for, seeds_of
 
     st = settings_for(options)
-    tones, set_name = gear_tones_for(st.variant, st.quick, st.seed, st.n_tones, st.notebook)
-    return [tones.stimulus_set(set_name)]
+    out = []
+    for seed in seeds_of(st):
+        tones, set_name = gear_tones_for(st.variant, st.quick, seed, st.n_tones, st.notebook)
+        out.append(tones.stimulus_set(set_name))
+    return out
 
 
 PROBE = Probe(

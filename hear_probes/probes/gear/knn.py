@@ -77,23 +77,26 @@ def log_ratio_summary(values: np.ndarray, estimates: np.ndarray) -> dict:
     Returns
     -------
     dict
-        ``median``, ``q25``, ``q75``, ``iqr``, ``mean_abs`` (natural log units), ``n`` (points
+        ``median``, ``q25``, ``q75``, ``iqr``, ``mean_abs``, ``median_abs`` (median of the
+        absolute log ratios; natural log units), ``n`` (points
         used), ``n_excluded_nonpositive`` (points whose factor or estimate is <= 0: no log ratio),
         ``n_excluded_zero`` (of which factor == 0).
     """
     ratios, defined = log_ratios(values, estimates)
     n_zero = int(np.sum(np.asarray(values) == 0))
     if ratios.size == 0:
-        q25 = med = q75 = mean_abs = float("nan")
+        q25 = med = q75 = mean_abs = median_abs = float("nan")
     else:
         q25, med, q75 = (float(q) for q in np.percentile(ratios, [25, 50, 75]))
         mean_abs = float(np.mean(np.abs(ratios)))
+        median_abs = float(np.median(np.abs(ratios)))
     return {
         "median": med,
         "q25": q25,
         "q75": q75,
         "iqr": q75 - q25,
         "mean_abs": mean_abs,
+        "median_abs": median_abs,
         "n": int(ratios.size),
         "n_excluded_nonpositive": int(np.sum(~defined)),
         "n_excluded_zero": n_zero,

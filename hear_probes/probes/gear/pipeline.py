@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import h5py
 import numpy as np
 
 from hear_probes.errors import HearProbesError
-from hear_probes.probes.gear.analysis import GearAnalysis, analyse
+from hear_probes.probes.gear.analysis import GearAnalysis, analyse, geometry
+from hear_probes.probes.gear.seeds import aggregate_factor, interval_method
 from hear_probes.probes.gear.settings import GearSettings
 from hear_probes.stimuli.gear import (
     FACTOR_LABELS,
@@ -29,10 +30,43 @@ __all__ = [
     "analyse_and_write",
     "read_isomap_file",
     "gear_tones_for",
+    "SeedRun",
 ]
 
 PROBE = "gear"
-SCHEMA_VERSION = 1
+#: 2: several seeds (``K_ci``, ``K_seeds``, ``interval_method``), kNN R2 permutation nulls
+#: (``K_chance``, ``K_p``), ``knn_log_ratio.median_abs``, top-level ``seeds``.
+SCHEMA_VERSION = 2
+
+#: What a seed varies, by source of the embeddings (``interval_method``; docs/gear.md).
+VARIES_STIMULI = ("the stimulus draws (f1 per (alpha, r) cell, or f0 per tone; the tone subset "
+                  "of --quick/--n-tones), the Isomap-linear CV folds, the sensitivity pair "
+                  "subsample and the kNN permutation null")
+VARIES_ANALYSIS = ("the Isomap-linear CV folds, the sensitivity pair subsample and the kNN "
+                   "permutation null only (fixed embeddings file: kNN R2, Isomap and the "
+                   "log ratios do not vary)")
+
+
+@dataclass
+class SeedRun:
+    """The tones of one seed and their embeddings.
+
+    Attributes
+    ----------
+    seed : int
+        The seed (stimulus draws and analysis randomness).
+    embeddings : ndarray
+        ``[n, d]`` scene embeddings.
+    item_ids : list of str
+        Tone ids (they encode the factors).
+    stimulus : dict
+        Description of the tone set (``gear.json`` ``stimulus``).
+    """
+
+    seed: int
+    embeddings: np.ndarray
+    item_ids: list[str]
+    stimulus: dict
 #: Tones used by ``quick=True``.
 QUICK_N_TONES = 400
 
@@ -74,10 +108,18 @@ def gear_tones_for(
     tones = make_tones(variant, notebook=notebook, seed=seed, **stimulus_options)
     set_name = set_name_for(tones)
     size = n_tones if n_tones is not None else (QUICK_N_TONES if quick else None)
+    if seed != 0:
+        # each seed draws other tones: its own set, so that seeds never overwrite each other
+        set_name = f"{set_name}-seed{seed}"
     if size is not None and size < len(tones):
         # a separate set, so that a quick run never overwrites the full set in the store
         tones, set_name = tones.subset(size, seed=seed), f"{set_name}-n{size}"
     return tones, set_name
+
+
+def seeds_of(settings: GearSettings) -> list[int]:
+    """The seeds of a run: ``seed, seed + 1, ..., seed + n_seeds - 1``."""
+    return list(range(settings.seed, settings.seed + settings.n_seeds))
 
 
 def evaluate(loaded, store, out_dir: Path, settings: GearSettings | None = None) -> dict:
@@ -103,16 +145,22 @@ def evaluate(loaded, store, out_dir: Path, settings: GearSettings | None = None)
 
     st = settings or GearSettings()
     t0 = time.perf_counter()
-    tones, set_name = gear_tones_for(st.variant, st.quick, st.seed, st.n_tones, st.notebook,
-                                     **st.stimulus_options)
-    sr_out = int(loaded.sample_rate)
-    emb = embed_stimulus_set(loaded, store, tones.stimulus_set(set_name),
-                             batch_size=st.batch_size, quiet=st.quiet)
+    runs, known = [], {}
+    for seed in seeds_of(st):
+        tones, set_name = gear_tones_for(st.variant, st.quick, seed, st.n_tones, st.notebook,
+                                         **st.stimulus_options)
+        # a tone drawn by an earlier seed (same id = same sound) is not embedded again
+        reuse = {i: known[i] for i in tones.item_ids if i in known}
+        emb = embed_stimulus_set(loaded, store, tones.stimulus_set(set_name),
+                                 batch_size=st.batch_size, quiet=st.quiet,
+                                 precomputed=reuse or None)
+        known.update(zip(tones.item_ids, emb, strict=True))
+        stimulus = _stimulus_info(tones, set_name)
+        stimulus["model_sample_rate"] = int(loaded.sample_rate)
+        runs.append(SeedRun(seed, emb, list(tones.item_ids), stimulus))
     embed_s = time.perf_counter() - t0
-    stimulus = _stimulus_info(tones, set_name)
-    stimulus["model_sample_rate"] = sr_out
-    return analyse_and_write(emb, tones.item_ids, Path(out_dir), loaded.describe(),
-                             stimulus=stimulus, settings=st, timings={"embed": embed_s})
+    return analyse_and_write(runs, Path(out_dir), loaded.describe(), settings=st,
+                             timings={"embed": embed_s}, varies=VARIES_STIMULI)
 
 
 def evaluate_embeddings_file(path: str | Path, out_dir: Path, set_name: str | None = None,
@@ -162,8 +210,10 @@ def evaluate_embeddings_file(path: str | Path, out_dir: Path, set_name: str | No
     }
     stimulus = {"set_name": set_name, "source": "embeddings file", "n_tones": len(stored.item_ids)}
     st = replace(settings or GearSettings(), quick=False)
-    return analyse_and_write(stored.embeddings, stored.item_ids, Path(out_dir), model,
-                             stimulus=stimulus, settings=st, timings={})
+    runs = [SeedRun(seed, stored.embeddings, list(stored.item_ids), stimulus)
+            for seed in seeds_of(st)]
+    return analyse_and_write(runs, Path(out_dir), model, settings=st, timings={},
+                             varies=VARIES_ANALYSIS)
 
 
 def _stimulus_info(tones: GearTones, set_name: str) -> dict:
@@ -181,71 +231,120 @@ def _stimulus_info(tones: GearTones, set_name: str) -> dict:
     }
 
 
+def _analyse_runs(runs: list[SeedRun], st: GearSettings) -> list[GearAnalysis]:
+    """One :func:`analyse` per seed; runs that share their embeddings share one geometry."""
+    out, shared = [], {}
+    for run in runs:
+        factors = parse_item_ids(run.item_ids)
+        n = len(run.item_ids)
+        if not factors or n < 20:
+            raise HearProbesError(
+                f"GEAR needs at least 20 tones with parseable ids; got {n} (seed {run.seed})"
+            )
+        iso_k, knn_k = min(st.isomap_neighbors, n - 1), min(st.knn_k, n - 1)
+        r2_ks = tuple(min(k, n - 1) for k in (10, 40))
+        key = id(run.embeddings)
+        if key not in shared:
+            shared[key] = geometry(run.embeddings, iso_k, (knn_k, *r2_ks))
+        out.append(analyse(run.embeddings, factors, factor_scales(list(factors)),
+                           isomap_neighbors=iso_k, knn_k=knn_k, r2_ks=r2_ks, tau=st.tau,
+                           seed=run.seed, geom=shared[key]))
+    return out
+
+
 def analyse_and_write(
-    embeddings: np.ndarray,
-    item_ids: list[str],
+    runs: list[SeedRun],
     out_dir: Path,
     model: dict,
     *,
-    stimulus: dict,
     settings: GearSettings | None = None,
     timings: dict | None = None,
+    varies: str = VARIES_STIMULI,
 ) -> dict:
-    """Analyse embeddings whose ids encode GEAR factors and write every output.
+    """Analyse every seed's embeddings, combine the seeds and write every output.
+
+    Parameters
+    ----------
+    runs : list of SeedRun
+        One per seed; the first seed's analysis gives the Isomap file and the figures.
+    out_dir : Path
+        Output folder.
+    model : dict
+        Model description (``gear.json`` ``model``).
+    settings : GearSettings, optional
+        The run's settings.
+    timings : dict, optional
+        Seconds spent before the analysis (e.g. embedding).
+    varies : str
+        What a seed varies, for ``interval_method``.
 
     Returns
     -------
     dict
-        The ``gear.json`` payload.
+        The ``gear.json`` payload: per factor, each score is the mean over the seeds with its
+        ``_ci`` (95 % t interval) and ``_seeds`` (per seed) siblings.
     """
     from hear_probes.provenance import provenance, write_json
 
+    if not runs:
+        raise HearProbesError("GEAR: no seed to analyse (n_seeds must be >= 1)")
     st = settings or GearSettings()
-    seed, quick, tau = st.seed, st.quick, st.tau
-    factors = parse_item_ids(item_ids)
-    if not factors or len(item_ids) < 20:
-        raise HearProbesError(f"GEAR needs at least 20 tones with parseable ids; got {len(item_ids)}")
-    scales = factor_scales(list(factors))
-    n = len(item_ids)
-    ana = analyse(
-        embeddings, factors, scales, isomap_neighbors=min(st.isomap_neighbors, n - 1),
-        knn_k=min(st.knn_k, n - 1), r2_ks=tuple(min(k, n - 1) for k in (10, 40)), tau=tau, seed=seed,
-    )
+    analyses = _analyse_runs(runs, st)
+    ana, first = analyses[0], runs[0]
+    method = interval_method(len(runs), varies)
+    per_factor = {name: aggregate_factor([a.per_factor[name] for a in analyses], method)
+                  for name in ana.per_factor}
     out_dir.mkdir(parents=True, exist_ok=True)
     name = str(model.get("model_id", "model"))
     files = {k: FILES[k] for k in ("json", "isomap_h5")}
-    write_isomap_file(out_dir / FILES["isomap_h5"], ana, item_ids, name)
+    write_isomap_file(out_dir / FILES["isomap_h5"], ana, first.item_ids, name)
     if st.figures:
-        files.update({k: FILES[k] for k in _write_figures(ana, item_ids, out_dir, name)})
-    all_timings = {**(timings or {}), **{f"analysis_{k}": v for k, v in ana.timings.items()}}
+        files.update({k: FILES[k] for k in _write_figures(ana, first.item_ids, out_dir, name)})
+    all_timings = dict(timings or {})
+    for a in analyses:
+        for k, v in a.timings.items():
+            all_timings[f"analysis_{k}"] = all_timings.get(f"analysis_{k}", 0.0) + v
     payload = {
         "probe": PROBE,
         "schema_version": SCHEMA_VERSION,
         "model": model,
-        "provenance": provenance(seed=seed, timings=all_timings, extra={"quick": quick}),
-        "stimulus": stimulus,
-        "n_tones": n,
-        "embedding_dim": int(np.asarray(embeddings).shape[1]),
-        "settings": ana.settings,
-        "diagnostics": ana.diagnostics,
-        "factor_labels": {k: FACTOR_LABELS.get(k, k) for k in factors},
-        "factors": ana.per_factor,
-        "notes": [
-            "knn_log_ratio: natural log of (kNN estimate / true value), K neighbours, point "
-            "itself excluded; factors <= 0 have no log ratio and are excluded "
-            "(n_excluded_zero counts the zero-valued ones).",
-            "knn_r2_k*: leave-one-out kNN regression R2 (random embedding: about -1/K).",
-            "isomap_linear_r2: 5-fold CV R2 of an affine map from the 3 Isomap coordinates.",
-            "sensitivity: Spearman rho(embedding distance, |delta factor|) over pairs whose other "
-            "factors differ by <= tau of their range.",
-            "distance_effect: (median distance of such pairs with |delta factor| >= 0.5 of its "
-            "range - median distance of pairs with every factor within tau) / (median distance "
-            "of all pairs); 0 = invariant.",
-        ],
+        "provenance": provenance(seed=st.seed, timings=all_timings, extra={"quick": st.quick}),
+        "stimulus": first.stimulus,
+        "stimulus_sets": [r.stimulus.get("set_name") for r in runs],
+        "seeds": {"seeds": [r.seed for r in runs], "varies": varies, "interval_method": method,
+                  "figures_and_isomap_file": f"seed {first.seed}"},
+        "n_tones": len(first.item_ids),
+        "embedding_dim": int(np.asarray(first.embeddings).shape[1]),
+        "settings": {**ana.settings, "seed": st.seed, "n_seeds": len(runs)},
+        "diagnostics": {"isomap_graph_components": ana.diagnostics["isomap_graph_components"],
+                        "isomap_graph_components_seeds": [
+                            a.diagnostics["isomap_graph_components"] for a in analyses]},
+        "factor_labels": {k: FACTOR_LABELS.get(k, k) for k in ana.factors},
+        "factors": per_factor,
+        "notes": _NOTES,
         "files": files,
     }
     write_json(out_dir / FILES["json"], payload)
     return payload
+
+
+_NOTES = [
+    "Every score K is the mean over the seeds; K_ci its 95 % Student t interval over the "
+    "seeds, K_seeds the per-seed values (interval_method says what a seed varies).",
+    "knn_log_ratio: natural log of (kNN estimate / true value), K neighbours, point itself "
+    "excluded; factors <= 0 have no log ratio and are excluded (n_excluded_zero counts the "
+    "zero-valued ones); statistics averaged over seeds, intervals in knn_log_ratio_ci.",
+    "knn_r2_k*: leave-one-out kNN regression R2; _chance: mean R2 when the factor values are "
+    "shuffled over the tones (permutation null, about -1/K), _p: one-sided permutation p-value "
+    "(largest over the seeds).",
+    "isomap_linear_r2: 5-fold CV R2 of an affine map from the 3 Isomap coordinates "
+    "(an embedding unrelated to the factor: about 0).",
+    "sensitivity: Spearman rho(embedding distance, |delta factor|) over pairs whose other "
+    "factors differ by <= tau of their range (unrelated: 0).",
+    "distance_effect: (median distance of such pairs with |delta factor| >= 0.5 of its "
+    "range - median distance of pairs with every factor within tau) / (median distance "
+    "of all pairs); 0 = invariant.",
+]
 
 
 def _write_figures(ana: GearAnalysis, item_ids: list[str], out_dir: Path, name: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Quantitative disentanglement scores of GEAR (definitions in ``docs/gear.md``).
+"""GEAR factor scores: how well each factor can be read out of an embedding (``docs/gear.md``).
 
 Per factor:
 
@@ -25,6 +25,7 @@ __all__ = [
     "unit_normalise",
     "r2_score",
     "knn_r2",
+    "knn_r2_null",
     "isomap_linear_r2",
     "sensitivity",
     "ideal_embedding",
@@ -66,6 +67,55 @@ def knn_r2(values: np.ndarray, neighbours: np.ndarray, k: int) -> float:
     """
     pred = np.mean(values[neighbours[:, :k]], axis=1)
     return r2_score(values, pred)
+
+
+def knn_r2_null(
+    values: np.ndarray, neighbours: np.ndarray, k: int, observed: float,
+    n_permutations: int = 199, seed: int = 0, chunk: int = 25,
+) -> tuple[float, float]:
+    """Permutation null of :func:`knn_r2`: factor values shuffled over the tones.
+
+    Shuffling the values keeps the embedding's neighbour graph and the factor's distribution but
+    breaks their link, so the null is what an embedding unrelated to the factor scores
+    (about ``-1/k``).
+
+    Parameters
+    ----------
+    values : ndarray
+        Factor on its analysis scale ``[n]``.
+    neighbours : ndarray
+        ``[n, >=k]`` neighbour indices (self excluded).
+    k : int
+        Number of neighbours.
+    observed : float
+        The observed R2 (for the p-value).
+    n_permutations : int
+        Number of shuffles.
+    seed : int
+        Seed of the shuffles.
+    chunk : int
+        Shuffles evaluated together (memory: ``chunk * n * k`` floats).
+
+    Returns
+    -------
+    (float, float)
+        Mean null R2 (the chance level) and the one-sided permutation p-value
+        ``(1 + #{null >= observed}) / (1 + n_permutations)``.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    nb = neighbours[:, :k]
+    ss_tot = float(np.sum((v - v.mean()) ** 2))
+    if ss_tot == 0:
+        return float("nan"), float("nan")
+    null = np.empty(n_permutations)
+    for start in range(0, n_permutations, chunk):  # chunks of shuffles, each vectorised
+        m = min(chunk, n_permutations - start)
+        perm = rng.permuted(np.broadcast_to(v, (m, v.size)), axis=1)  # [m, n]
+        pred = perm[:, nb].mean(axis=2)  # [m, n]
+        null[start:start + m] = 1.0 - np.sum((perm - pred) ** 2, axis=1) / ss_tot
+    p = (1.0 + np.sum(null >= observed)) / (1.0 + n_permutations)
+    return float(null.mean()), float(p)
 
 
 def isomap_linear_r2(

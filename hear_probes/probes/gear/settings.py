@@ -20,7 +20,11 @@ class GearSettings:
     n_tones : int, optional
         Explicit number of tones (seeded subset).
     seed : int
-        Seed of the tone draws, the quick subset, the CV folds and pair sampling.
+        First seed. A seed draws the tones (f1 / f0 draws, the quick subset), the CV folds,
+        the pair sampling and the kNN permutation null.
+    n_seeds : int
+        Seeds ``seed ... seed + n_seeds - 1``; every score is reported as their mean with a
+        95 % t interval and the per-seed values (``docs/gear.md``).
     quiet : bool
         No progress bar.
     batch_size : int
@@ -38,6 +42,7 @@ class GearSettings:
     quick: bool = False
     n_tones: int | None = None
     seed: int = 0
+    n_seeds: int = 5
     quiet: bool = False
     batch_size: int = 16
     isomap_neighbors: int = 100

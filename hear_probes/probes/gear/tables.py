@@ -20,14 +20,35 @@ def _gear_score(block: dict, key: str) -> float | None:
     return num(block.get(key))
 
 
+def _ci_text(block: dict, key: str, digits: int = 2) -> str:
+    """`` [lo, hi]`` from ``block[key + "_ci"]``, or an empty string without an interval."""
+    ci = block.get(f"{key}_ci")
+    if not isinstance(ci, (list, tuple)) or len(ci) != 2:
+        return ""
+    lo, hi = num(ci[0]), num(ci[1])
+    return "" if lo is None or hi is None else f" [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def _median_abs_log_ratio(block: dict) -> tuple[float | None, str]:
+    """The median |log ratio| and its interval text (None for results without it)."""
+    lr = block.get("knn_log_ratio") if isinstance(block.get("knn_log_ratio"), dict) else {}
+    v = num(lr.get("median_abs"))
+    cis = block.get("knn_log_ratio_ci") if isinstance(block.get("knn_log_ratio_ci"), dict) else {}
+    return v, _ci_text({"m_ci": cis.get("median_abs")}, "m", 3)
+
+
 def gear_table(results: list[ModelResults]) -> Table | None:
-    """Disentanglement scores: one row per model and factor, one column per score."""
-    header = ["model", "factor"] + [label for _, label in GEAR_SCORES] + ["mean |log ratio|"]
-    table = Table("table-gear", "GEAR disentanglement scores (1 = the factor is fully recoverable; ≈ 0 = not encoded)",
-                  header, note="kNN R²: leave-one-out kNN regression of the factor; Isomap linear R²: best "
-                               "linear map from the 3 Isomap coordinates; sensitivity: Spearman ρ between "
-                               "embedding distance and |Δ factor|; |log ratio|: kNN estimate vs truth, K = 40 "
-                               "(Lostanlen et al. Fig. 4). Definitions in docs/gear.md.")
+    """Factor scores: one row per model and factor, one column per score (mean [95 % CI])."""
+    header = ["model", "factor"] + [label for _, label in GEAR_SCORES] + ["median |log ratio|"]
+    table = Table("table-gear", "GEAR factor scores (1 = the factor is fully recoverable; ≈ 0 = not encoded)",
+                  header, note="Mean over seeds [95 % t interval over seeds]; a seed draws the tones "
+                               "(f1 per cell), the CV folds and the pair subsample. kNN R²: "
+                               "leave-one-out kNN regression of the factor (chance ≈ −1/K, permutation "
+                               "null in gear.json); Isomap linear R²: best linear map from the 3 Isomap "
+                               "coordinates; sensitivity: Spearman ρ between embedding distance and "
+                               "|Δ factor|; median |log ratio|: median over tones of |ln(kNN estimate / "
+                               "truth)|, K = 40 (Lostanlen et al. Fig. 4; 0 = exact). n/a: result "
+                               "written before schema 2. Definitions in docs/gear.md.")
     for res in results:
         factors = res.probes.get("gear", {}).get("factors", {})
         for f in GEAR_FACTORS:
@@ -37,10 +58,10 @@ def gear_table(results: list[ModelResults]) -> Table | None:
             row = [Cell(res.name), Cell(f)]
             for key, _ in GEAR_SCORES:
                 v = _gear_score(block, key)
-                row.append(Cell("n/a" if v is None else f"{v:.2f}", v, css="na" if v is None else _score_class(v)))
-            lr = block.get("knn_log_ratio") if isinstance(block.get("knn_log_ratio"), dict) else {}
-            v = num(lr.get("mean_abs", lr.get("median_abs")))
-            row.append(Cell("n/a" if v is None else f"{v:.3f}", v))
+                text = "n/a" if v is None else f"{v:.2f}{_ci_text(block, key)}"
+                row.append(Cell(text, v, css="na" if v is None else _score_class(v)))
+            v, ci = _median_abs_log_ratio(block)
+            row.append(Cell("n/a" if v is None else f"{v:.3f}{ci}", v))
             table.rows.append(row)
     return table if table.rows else None
 
@@ -56,7 +77,8 @@ def summary(res: ModelResults) -> list[tuple[str, str, str]]:
     for f in GEAR_FACTORS:
         if f in gear:
             v = _gear_score(gear[f], "knn_r2_k10")
-            out.append((f, "n/a" if v is None else f"{v:.2f}", "GEAR kNN R² (K=10)"))
+            text = "n/a" if v is None else f"{v:.2f}{_ci_text(gear[f], 'knn_r2_k10')}"
+            out.append((f, text, "GEAR kNN R² (K=10), mean [95 % t interval] over seeds"))
     return out
 
 
