@@ -486,23 +486,18 @@ def _layer_rep(res: Results, net: str, k: int) -> str:
     return names[0]
 
 
-@block("layers-gear-ranking")
-def _layers_gear_ranking(res: Results) -> str:
+@block("layers-gear")
+def _layers_gear(res: Results) -> str:
     lines = [
-        "| block | tiny dims | tiny pitch ±30 c | tiny f1 / α / r kNN R² | full dims "
-        "| full pitch ε / ±30 c / ±600 c | full f1 / α / r kNN R² |",
-        "|---:|---:|---:|---|---:|---|---|",
+        "| block | tiny dims | tiny f1 / α / r kNN R² (K=10) | full dims | full f1 / α / r kNN R² (K=10) |",
+        "|---:|---:|---|---:|---|",
     ]
     for k in range(1, 7):
         row = [str(k)]
         for net in ("tiny", "full"):
             folder = f"{_LAYER_MODELS[net]}/layer-{k}"
-            rel = _layer_rel(net, k, "ranking")
-            rep = _layer_rep(res, net, k)
-            cols = ("fine",) if net == "tiny" else COLUMNS
             r2 = " / ".join(f3(src.gear_score(res, folder, f, "knn_r2_k10")) for f, _ in _FACTORS)
-            row += [str(src.gear_dim(res, folder)),
-                    " / ".join(f3(src.ranking_cell(res, rel, rep, "pitch", c)) for c in cols), r2]
+            row += [str(src.gear_dim(res, folder)), r2]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -523,13 +518,3 @@ def _layers_timbre(res: Results, net: str) -> str:
     return "\n".join(lines)
 
 
-@block("layers-pitch-chance")
-def _layers_pitch_chance(res: Results) -> str:
-    cells = [(_layer_rel(net, k, "ranking"), _layer_rep(res, net, k), f"{_LAYER_MODELS[net].removesuffix('-layers')} block {k}", "pitch", c)
-             for net in ("tiny", "full") for k in range(1, 7) for c in COLUMNS]
-    out = _excluding_half(res, cells)
-    dev = max(abs(src.ranking_cell(res, rel, rep, a, c) - 0.5) for rel, rep, _, a, c in cells)
-    head = (f"Of the {len(cells)} pitch cells (two networks, six blocks, three columns; 300 trials each), "
-            f"{len(cells) - len(out)} have a 95 % interval that contains 0.5; the largest distance from "
-            f"chance is {f3(dev)}")
-    return head + (". Intervals that exclude 0.5: " + "; ".join(out) if out else "")
