@@ -295,38 +295,10 @@ def _gear_rows(res: Results, models: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
-@block("gear-table")
-def _gear_table(res: Results, *models: str) -> str:
-    if not models:
-        raise DocSourceError("block 'gear-table' needs at least one model folder name")
-    return _gear_rows(res, models)
-
-
 @block("gear-components")
 def _gear_components(res: Results, *args: str) -> str:
     _arity("gear-components", args, 1, "MODEL")
     return str(src.gear_components(res, args[0]))
-
-
-@block("gear-crepe-f1-effect")
-def _gear_crepe_f1_effect(res: Results) -> str:
-    a = src.gear_score(res, "crepe", "f1", "distance_effect")
-    b = src.gear_score(res, "crepe-classifier-input", "f1", "distance_effect")
-    return f"{f3(a, 2)} for the baseline, {f3(b, 2)} for the classifier input"
-
-
-@block("gear-crepe-local")
-def _gear_crepe_local(res: Results) -> str:
-    models, factors = ("crepe", "crepe-classifier-input"), ("alpha", "r")
-    r2 = [src.gear_score(res, m, f, "knn_r2_k10") for m in models for f in factors]
-    sens = [src.gear_score(res, m, f, "sensitivity") for m in models for f in factors]
-    eff = [src.gear_score(res, m, f, "distance_effect") for m in models for f in factors]
-    return (
-        f"the 10 nearest neighbours predict α and r with R² {f3(min(r2))}–{f3(max(r2))}, distances "
-        f"grow monotonically with them (sensitivity {f3(min(sens))}–{f3(max(sens))}) and a large α "
-        f"or r change moves a tone by {100 * min(eff):.0f}–{100 * max(eff):.0f} % of a typical pair "
-        "distance (distance effect)"
-    )
 
 
 # ============================================================================ ranking
@@ -349,21 +321,6 @@ def _ranking_cell_text(res: Results, rel: str, rep: str, attribute: str, column:
     return text
 
 
-@block("ranking-distances")
-def _ranking_distances(res: Results) -> str:
-    lines = [
-        "| distance | power | frames | pitch eps | pitch ±30 c | pitch ±600 c | level eps "
-        "| level ±2 dB | level ±10 dB |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for rep, node in src.ranking_rep_names(res, _DIST):
-        cells = [_ranking_cell_text(res, _DIST, rep, a, c) for a in ("pitch", "level") for c in COLUMNS]
-        power = src.ranking_hyper(res, _DIST, rep, "power")
-        frames = "centred" if src.ranking_hyper(res, _DIST, rep, "center") else "uncentred"
-        lines.append(f"| {node} | {float(power):.1f} | {frames} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def _published_cells(res: Results) -> list[tuple[str, str, str]]:
     cells = []
     for rep in src.ranking_table1_rows():
@@ -380,32 +337,6 @@ def _within(res: Results, reading: Callable, cells: list) -> list[bool]:
         v = reading(res, _DIST, rep, a, c)
         out.append(v is not None and abs(v - src.ranking_published(res, _DIST, rep, a, c)) <= RANKING_OFF)
     return out
-
-
-@block("ranking-count-ties-out")
-def _ranking_count_ties_out(res: Results) -> str:
-    cells = _published_cells(res)
-    return f"**{sum(_within(res, src.ranking_cell, cells))} of {len(cells)}**"
-
-
-@block("ranking-count-ties-half")
-def _ranking_count_ties_half(res: Results) -> str:
-    cells = _published_cells(res)
-    return f"**{sum(_within(res, src.ranking_half, cells))} of {len(cells)}**"
-
-
-@block("ranking-ties-half-off")
-def _ranking_ties_half_off(res: Results) -> str:
-    cells = _published_cells(res)
-    off = [c for c, ok in zip(cells, _within(res, src.ranking_half, cells), strict=True) if not ok]
-    if not off:
-        return "No cell is off"
-    parts = [
-        f"*{src.ranking_rep(res, _DIST, rep)['display_name']}, {a} {_COLUMN_NAMES[a][c]}* "
-        f"({f3(src.ranking_half(res, _DIST, rep, a, c))} against {f3(src.ranking_published(res, _DIST, rep, a, c))})"
-        for rep, a, c in off
-    ]
-    return ("The only cell off is " if len(parts) == 1 else "The cells off are ") + "; ".join(parts)
 
 
 _CREPE = (("crepe", "crepe (HEAR baseline, block 5)"), ("crepe-classifier-input", "crepe-classifier-input (block 6)"))
@@ -445,16 +376,6 @@ def _excluding_half(res: Results, cells: list[tuple[str, str, str, str, str]]) -
         if ci is not None and not ci[0] <= 0.5 <= ci[1]:
             out.append(f"{label} {a} {c} {_acc_ci(res, rel, rep, a, c)}")
     return out
-
-
-@block("ranking-crepe-chance")
-def _ranking_crepe_chance(res: Results) -> str:
-    cells = [(f"{m}/ranking.json", m, m, "pitch", c) for m, _ in _CREPE for c in COLUMNS]
-    out = _excluding_half(res, cells)
-    if not out:
-        return "every 95 % interval contains 0.5"
-    return (f"{len(cells) - len(out)} of {len(cells)} pitch intervals contain 0.5; the exception"
-            f"{'s' if len(out) > 1 else ''}: " + "; ".join(out))
 
 
 @block("ranking-ablation")
