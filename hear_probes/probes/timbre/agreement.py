@@ -3,15 +3,17 @@
 Nothing is fitted here: the distance between two sounds is the plain Euclidean or cosine
 distance of their embeddings, and it is compared with the mean human rating of the pair by
 
-- explained variance: squared Pearson correlation (``pearson`` keeps the sign);
+- explained variance: the signed ``sign(r) r**2`` of the Pearson correlation ``r`` (stored
+  as ``pearson``), so an anti-correlated distance gets a negative score, never a positive one;
 - Spearman's rho and Kendall's tau-b (rank agreement, robust to any monotone rating scale);
 - triplet agreement: over every anchor sound ``a`` and pair of other sounds ``{j, k}`` whose
   ratings differ (``s_aj != s_ak``), the fraction for which the embedding puts the more
   dissimilar sound farther (``d_aj > d_ak`` iff ``s_aj > s_ak``); distance ties count 1/2, so
   chance level is 0.5.
 
-These are the metrics of the timbremetrics package (Vahidi et al.), computed on the pairs
-``i < j`` of one study. Unlike the learned metric, they have no parameter fitted to the ratings,
+These are textbook definitions computed on the pairs ``i < j`` of one study (the
+timbremetrics package of Vahidi et al. defines its own variants: its triplet agreement works
+on min-max-normalised distances with a radius and a margin, and it has no Kendall). Unlike the learned metric, they have no parameter fitted to the ratings,
 so they cannot over-fit: they are the first numbers to read.
 
 When every distance of a study is the same (e.g. identical embeddings), no agreement is
@@ -24,7 +26,7 @@ import numpy as np
 from scipy.spatial.distance import pdist
 from scipy.stats import kendalltau, spearmanr
 
-from hear_probes.probes.timbre.metric import pair_indices, pearson
+from hear_probes.probes.timbre.metric import explained_variance, pair_indices, pearson
 from hear_probes.probes.timbre.validation import all_tied
 
 #: Raw distances scored without learning.
@@ -120,7 +122,7 @@ def agreement(d: np.ndarray, s: np.ndarray, n_sounds: int) -> dict:
     rho = spearmanr(d[ok], s[ok]).statistic
     tau = kendalltau(d[ok], s[ok], variant="b").statistic
     return {
-        "explained_variance": r * r,
+        "explained_variance": explained_variance(r),
         "pearson": r,
         "spearman": float(rho),
         "kendall": float(tau),

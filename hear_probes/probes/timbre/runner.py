@@ -10,6 +10,7 @@ from pathlib import Path
 from hear_probes.errors import HearProbesError
 from hear_probes.probes.registry import Prerequisite
 from hear_probes.probes.timbre import figures
+from hear_probes.probes.timbre.pairs_file import PAIRS_NAME, StudyPairs, write_pairs
 from hear_probes.probes.timbre.probe import (
     QUICK_DATASETS,
     TimbreSettings,
@@ -92,6 +93,15 @@ def resolve_reference(
     return reference_from_payload(payload, reference, str(sibling / JSON_NAME), settings)
 
 
+def study_pairs(res) -> StudyPairs:
+    """The pair-level predictions of one study (:mod:`.pairs_file`): every predictor scored."""
+    from hear_probes.probes.timbre.metric import pair_indices
+
+    i, j = pair_indices(res.study.n_sounds)
+    return StudyPairs(i=i, j=j, rating=res.study.ratings, predictors=res.predictions(),
+                      sounds=list(res.study.item_ids))
+
+
 def run_and_write(
     studies,
     run: TimbreRun,
@@ -153,6 +163,8 @@ def run_and_write(
     write_json(out_dir / JSON_NAME, payload)
     write_csv(out_dir / CSV_NAME, csv_rows(payload))
     write_weights(out_dir / WEIGHTS_NAME, results)
+    write_pairs(out_dir / PAIRS_NAME, {r.study.name: study_pairs(r) for r in results},
+                model_info.get("model_id", ""))
     name = model_info.get("model_id", "model")
     figures.plot_explained_variance(
         payload["explained_variance"], out_dir / "timbre_explained_variance.png",
