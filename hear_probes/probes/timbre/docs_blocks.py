@@ -1,0 +1,203 @@
+"""The numbers of docs/timbre.md, generated from ``results/`` (never typed by hand).
+
+docs/timbre.md holds marked blocks::
+
+    <!-- timbre:NAME -->
+    ...generated Markdown...
+    <!-- /timbre:NAME -->
+
+``python -m hear_probes.probes.timbre.docs_blocks`` rewrites every block from the committed
+results; ``--check`` exits 1 when a block differs (``tests/test_timbre_docs_blocks.py`` runs
+it), so the docs and ``results/`` cannot disagree.
+
+Blocks: ``summary`` (medians over all studies and over Table I's 17 with their intervals,
+and how many studies are above chance, per model), ``ablation`` (the regularised metric's
+design comparison, ``results/stft/timbre_regularised_ablation.json``) and ``chance``
+(per-study chance calls of ``stft``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+DOC = ROOT / "docs" / "timbre.md"
+RESULTS = ROOT / "results"
+#: Models of the summary block, in order.
+SUMMARY_MODELS = ("stft", "logmel", "crepe", "crepe-classifier-input")
+_BLOCK = re.compile(r"(<!-- timbre:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /timbre:(?P=name) -->)",
+                    re.DOTALL)
+
+
+def _load(model: str, results: Path) -> dict | None:
+    p = results / model / "timbre.json"
+    return json.loads(p.read_text("utf-8")) if p.is_file() else None
+
+
+def _ci(v) -> str:
+    return "" if not v or None in v else f" [{v[0]:.2f}, {v[1]:.2f}]"
+
+
+def _cell(entry: dict | None) -> str:
+    if not entry or entry.get("median") is None:
+        return "—"
+    return f"{entry['median']:.2f}{_ci(entry.get('median_ci'))}"
+
+
+def _above(payload: dict, key_path: tuple[str, ...]) -> str:
+    """``k / n`` studies above chance (p < 0.05) and after Holm."""
+    node = payload
+    for k in key_path[:-1]:
+        node = node.get(k) or {}
+    p = node.get(key_path[-1] + "_p") or {}
+    ph = node.get(key_path[-1] + "_p_holm") or {}
+    vals = [v for v in p.values() if v is not None]
+    if not vals:
+        return "—"
+    raw = sum(v < 0.05 for v in vals)
+    adj = sum(v is not None and v < 0.05 for v in ph.values())
+    return f"{raw} / {len(vals)} ({adj} Holm)"
+
+
+_SCORES = (
+    ("unlearned cosine", ("unlearned", "cosine", "explained_variance"), "cosine_explained_variance"),
+    ("regularised held-out", ("regularised_loso_explained_variance",),
+     "regularised_loso_explained_variance"),
+    ("LOSO held-out", ("loso_explained_variance",), "loso_explained_variance"),
+    ("in-sample (upper bound)", ("explained_variance",), "explained_variance"),
+)
+
+
+def summary_block(results: Path = RESULTS) -> str:
+    """Median signed EV over all studies and over Table I's 17, with intervals and chance calls."""
+    lines = ["| model | score | median, all studies [95 % CI] | median, Table I's 17 [95 % CI] "
+             "| studies above chance (p < 0.05) |", "|---|---|---|---|---|"]
+    for model in SUMMARY_MODELS:
+        payload = _load(model, results)
+        if payload is None:
+            continue
+        for label, path, sub_key in _SCORES:
+            subsets = payload.get("unlearned_summary_subsets" if path[0] == "unlearned"
+                                  else "summary_subsets") or {}
+
+            def entry(name: str, subsets=subsets, sub_key=sub_key) -> dict | None:
+                block = subsets.get(name) or {}
+                block = block.get("scores", block)
+                return block.get(sub_key)
+
+            n_all = (entry("all") or {}).get("n", "?")
+            lines.append(f"| {model} | {label} | {_cell(entry('all'))} (n = {n_all}) | "
+                         f"{_cell(entry('table1_17'))} | {_above(payload, path)} |")
+    return "\n".join(lines) + "\n"
+
+
+def ablation_block(results: Path = RESULTS) -> str:
+    """The regularised metric's design comparison (one row per variant, per model)."""
+    files = [results / m / "timbre_regularised_ablation.json" for m in SUMMARY_MODELS]
+    files = [p for p in files if p.is_file()]
+    if not files:
+        return "(no results/*/timbre_regularised_ablation.json found)\n"
+    out = []
+    for p in files:
+        data = json.loads(p.read_text("utf-8"))
+        out += [f"`{data['model']}` (`{p.relative_to(results.parent) if p.is_relative_to(results.parent) else p}`):",
+                "",
+                "| variant | median, all [95 % CI] | minus first row [95 % CI] | median, Table I's 17 "
+                "[95 % CI] | above chance | smallest γ picked | largest finite γ picked | ∞ picked |",
+                "|---|---|---|---|---|---|---|---|"]
+        for name, v in data["variants"].items():
+            out.append(
+                f"| {name} | {v['median_all']:.3f}{_ci3(v['median_all_ci'])} | "
+                f"{v.get('median_all_minus_first', float('nan')):+.3f}"
+                f"{_ci3(v.get('median_all_minus_first_ci'))} | "
+                f"{v['median_table1_17']:.3f}{_ci3(v['median_table1_17_ci'])} | "
+                f"{v['n_above_chance_all']} / {v['n_all']} | {100 * v['low_edge_pick_rate']:.0f} % | "
+                f"{100 * v['high_edge_pick_rate']:.0f} % | {100 * v['inf_pick_rate']:.0f} % |")
+        out.append("")
+    data = json.loads(files[0].read_text("utf-8"))
+    out.append(f"Intervals: {data['interval_method']}; differences: {data.get('difference_method', '')}; "
+               f"chance: {data['chance_method']}.")
+    return "\n".join(out) + "\n"
+
+
+def _ci3(v) -> str:
+    return "" if not v or None in v else f" [{v[0]:.3f}, {v[1]:.3f}]"
+
+
+def chance_block(results: Path = RESULTS, model: str = "stft") -> str:
+    """Per-study scores of one model with interval and chance call (p, Holm)."""
+    payload = _load(model, results)
+    if payload is None:
+        return f"(results/{model}/timbre.json not found)\n"
+    cos = payload["unlearned"]["cosine"]
+    cols = (("unlearned cosine", cos, "explained_variance"),
+            ("regularised held-out", payload, "regularised_loso_explained_variance"),
+            ("LOSO held-out", payload, "loso_explained_variance"),
+            ("in-sample", payload, "explained_variance"))
+    lines = ["| study | " + " | ".join(c[0] for c in cols) + " | in-sample chance (null median, 95th pct) |",
+             "|---|" + "---|" * (len(cols) + 1)]
+    for study in payload["explained_variance"]:
+        cells = []
+        for _, node, key in cols:
+            v = (node.get(key) or {}).get(study)
+            if key == "explained_variance" and study in (payload.get("no_positive_metric") or []):
+                cells.append("no positive metric")
+                continue
+            if v is None:
+                cells.append("—")
+                continue
+            p = (node.get(key + "_p") or {}).get(study)
+            ph = (node.get(key + "_p_holm") or {}).get(study)
+            mark = "" if p is None or p >= 0.05 else ("**" if ph is not None and ph < 0.05 else "*")
+            cells.append(f"{v:.2f}{_ci((node.get(key + '_ci') or {}).get(study))}{mark}")
+        ch = (payload.get("explained_variance_chance") or {}).get(study)
+        cells.append("—" if not ch or None in ch else f"{ch[0]:.2f}, {ch[1]:.2f}")
+        lines.append(f"| {study} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+BLOCKS: dict[str, Callable[[Path], str]] = {
+    "summary": summary_block, "ablation": ablation_block, "chance": chance_block,
+}
+
+
+def fill(text: str, results: Path = RESULTS) -> str:
+    """``text`` with every marked block regenerated."""
+    def sub(m: re.Match) -> str:
+        name = m.group("name")
+        if name not in BLOCKS:
+            return m.group(0)
+        return m.group(1) + BLOCKS[name](results) + m.group(4)
+
+    return _BLOCK.sub(sub, text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite docs/timbre.md's blocks (``--check``: only report a difference, exit 1)."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--check", action="store_true")
+    ap.add_argument("--doc", type=Path, default=DOC)
+    ap.add_argument("--results", type=Path, default=RESULTS)
+    args = ap.parse_args(argv)
+    old = args.doc.read_text("utf-8")
+    new = fill(old, args.results)
+    if args.check:
+        if new != old:
+            print(f"{args.doc}: generated blocks differ from {args.results}; run "
+                  "'python -m hear_probes.probes.timbre.docs_blocks'", file=sys.stderr)
+            return 1
+        return 0
+    if new != old:
+        from hear_probes.provenance import atomic_write_text
+
+        atomic_write_text(args.doc, new)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
