@@ -122,7 +122,7 @@ def time_statistics(studies, workers: int) -> dict:
     return out
 
 
-def main() -> None:  # noqa: C901, PLR0915  (a benchmark script: one timed section after another, each optional)
+def main() -> None:  # noqa: C901, PLR0912, PLR0915  (a benchmark script: one timed section after another, each optional)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--workers", type=int, default=2)
