@@ -39,6 +39,9 @@ def command(
         "--datasets", help="Comma-separated subset of studies (default: every study found, 17 + 4).")] = None,
     robustness: Annotated[bool, typer.Option(
         "--robustness", help="Robustness sweep to degraded ratings (9 levels x 5 draws).")] = False,
+    robustness_in_sample: Annotated[bool, typer.Option(
+        "--robustness-in-sample/--no-robustness-in-sample", help="With --robustness, also run "
+        "the paper's in-sample sweep (a replication; 45 fits per study).")] = True,
     reference: Annotated[str | None, typer.Option(
         "--reference", help="Reference of the relative robustness: a representation name "
         "(results looked up in <out>/../<name>, computed if missing), a result folder or a "
@@ -103,6 +106,7 @@ def command(
         loso=loso, regularised=regularised,
         uncertainty=unc if (bootstrap or permutations or null_fits) else None,
         robustness=robustness_config(seed, quick) if robustness else None,
+        robustness_in_sample=robustness_in_sample,
         rating_norm=rating_norm, feature_norm=feature_norm, allow_identical=allow_identical,
         workers=workers, scheduler=scheduler)
     run = TimbreRun(settings=settings, data_dir=data, datasets=tuple(names) if names else None,

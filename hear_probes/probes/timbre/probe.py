@@ -62,6 +62,9 @@ class TimbreSettings:
     robustness : RobustnessConfig or None
         Run the robustness sweeps with these settings: the held-out regularised curve (the
         score) and the paper's in-sample curve (a labelled replication).
+    robustness_in_sample : bool
+        With ``robustness``, also run the paper's in-sample sweep (``n_deltas x realisations``
+        fits per study; the held-out curve costs no fit).
     uncertainty : UncertaintyConfig or None
         Bootstrap intervals, permutation p-values and the in-sample null
         (:mod:`hear_probes.probes.timbre.uncertainty`); None skips them.
@@ -81,6 +84,7 @@ class TimbreSettings:
     loso: bool = True
     regularised: bool = True
     robustness: RobustnessConfig | None = None
+    robustness_in_sample: bool = True
     uncertainty: UncertaintyConfig | None = field(default_factory=UncertaintyConfig)
     regularised_spec: RegularisedSpec = field(default_factory=RegularisedSpec)
     rating_norm: str = "none"
@@ -222,7 +226,7 @@ def run_studies(
                              settings.options, seed=seed, keep_weights=True))
         if settings.loso:
             tasks += loso_tasks(st, settings.options, seed=seed)
-        if settings.robustness is not None:
+        if settings.robustness is not None and settings.robustness_in_sample:
             tasks += robustness_tasks(st, settings.robustness, settings.options)
         if unc is not None:
             tasks += null_tasks(st.name, st.features, st.active, st.ratings, unc)
@@ -271,7 +275,8 @@ def _assemble(st: Study, group: dict[str, list], settings: TimbreSettings,
         t1 = time.perf_counter()
         res.robustness = held_out_curve(st, settings.robustness, settings.regularised_spec)
         stage["robustness_held_out"] += time.perf_counter() - t1
-        res.robustness_in_sample = collect_curve(st, settings.robustness, group["robust"])
+        if settings.robustness_in_sample:
+            res.robustness_in_sample = collect_curve(st, settings.robustness, group["robust"])
     if settings.uncertainty is not None:
         t1 = time.perf_counter()
         res.stats = study_statistics(res, settings.uncertainty)
