@@ -161,8 +161,36 @@ def chance_block(results: Path = RESULTS, model: str = "stft") -> str:
     return "\n".join(lines) + "\n"
 
 
+def erratum_check_block(results: Path = RESULTS) -> str:
+    """Unlearned cosine scores of the released (mis-paired) order against the correct one."""
+    rows = ["| pairing | signed EV, median [95 % CI] | triplet agreement, median [95 % CI] "
+            "| EV above chance (p < 0.05) |", "|---|---|---|---|"]
+    for label, folder in (("released order (mis-paired)", "stft-released-order"),
+                          ("correct (sorted file names)", "stft")):
+        payload = _load(folder, results)
+        if payload is None:
+            continue
+        sub = (payload.get("unlearned_summary_subsets") or {}).get("table1_17") or {}
+        cos = (payload.get("unlearned") or {}).get("cosine") or {}
+        p = cos.get("explained_variance_p") or {}
+        from hear_probes.probes.timbre.summaries import paper_studies
+
+        keep = [p[s] for s in paper_studies() if p.get(s) is not None]
+        rows.append(f"| {label} | {_cell(sub.get('cosine_explained_variance'))} | "
+                    f"{_cell3(sub.get('cosine_triplet_agreement'))} | "
+                    f"{sum(v < 0.05 for v in keep)} / {len(keep)} |")
+    return "\n".join(rows) + "\n"
+
+
+def _cell3(entry: dict | None) -> str:
+    if not entry or entry.get("median") is None:
+        return "—"
+    return f"{entry['median']:.3f}{_ci3(entry.get('median_ci'))}"
+
+
 BLOCKS: dict[str, Callable[[Path], str]] = {
     "summary": summary_block, "ablation": ablation_block, "chance": chance_block,
+    "erratum-check": erratum_check_block,
 }
 
 
