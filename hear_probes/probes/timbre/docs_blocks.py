@@ -188,7 +188,39 @@ def _cell3(entry: dict | None) -> str:
     return f"{entry['median']:.3f}{_ci3(entry.get('median_ci'))}"
 
 
+def erratum_table_block(results: Path = RESULTS) -> str:
+    """Published STFT column vs the released order vs the correct pairing (erratum.csv)."""
+    import csv
+
+    import numpy as np
+
+    p = results / "stft-released-order" / "erratum.csv"
+    stft = _load("stft", results) or {}
+    if not p.is_file():
+        return "(results/stft-released-order/erratum.csv not found)\n"
+    with p.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    opt = stft.get("explained_variance_max") or {}
+    lines = ["| study | published | released order | diff | within ±0.03 | correct pairing "
+             "| correct, exact optimum |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        o = opt.get(r["study"])
+        lines.append(f"| {r['study']} | {float(r['published']):.2f} | {float(r['released_order']):.3f} | "
+                     f"{float(r['diff']):+.3f} | {'yes' if r['within_0_03'] == 'True' else 'no'} | "
+                     f"{float(r['correct_pairing']):.3f} | {'—' if o is None else f'{o:.3f}'} |")
+    col = lambda k: [float(r[k]) for r in rows]  # noqa: E731
+    within = sum(r["within_0_03"] == "True" for r in rows)
+    within5 = sum(abs(float(r["diff"])) <= 0.05 for r in rows)
+    opt_med = np.median([opt[r["study"]] for r in rows if opt.get(r["study"]) is not None]) if opt else None
+    lines.append(f"| **median** | {np.median(col('published')):.2f} | {np.median(col('released_order')):.3f} "
+                 f"| | **{within} of {len(rows)}** ({within5} within 0.05) | "
+                 f"**{np.median(col('correct_pairing')):.3f}** | "
+                 f"{'—' if opt_med is None else f'{opt_med:.3f}'} |")
+    return "\n".join(lines) + "\n"
+
+
 BLOCKS: dict[str, Callable[[Path], str]] = {
+    "erratum-table": erratum_table_block,
     "summary": summary_block, "ablation": ablation_block, "chance": chance_block,
     "erratum-check": erratum_check_block,
 }
