@@ -155,3 +155,28 @@ def test_in_sample_null_refits_and_is_not_beaten_by_noise():
     p, chance = in_sample_null_stats([res])
     assert p["Rand"] > 0.05
     assert chance["Rand"][0] > 0.5
+
+
+def test_pairs_file_holds_every_predictor_behind_the_scores(tmp_path):
+    from hear_probes.probes.timbre.pairs_file import read_pairs, write_pairs
+    from hear_probes.probes.timbre.runner import study_pairs
+
+    rng = np.random.default_rng(3)
+    n = 8
+    x = rng.normal(size=(n, 6))
+    s = np.sqrt(pair_differences(x).sum(1)) + 0.2 * rng.normal(size=n * (n - 1) // 2)
+    m = np.full((n, n), np.nan)
+    m[np.triu_indices(n, 1)] = s
+    st = prepare_study("P", x, [f"s{k}" for k in range(n)], m)
+    cfg = UncertaintyConfig(n_bootstrap=20, n_permutations=20, n_null_fits=0)
+    (res,), _ = run_studies([st], TimbreSettings(uncertainty=cfg, workers=1), quiet=True)
+    path = write_pairs(tmp_path / "timbre_pairs.h5", {"P": study_pairs(res)}, "toy")
+    model, got = read_pairs(path)
+    assert model == "toy"
+    sp = got["P"]
+    assert set(sp.predictors) == {"euclidean", "cosine", "loso", "regularised", "in_sample"}
+    assert sp.sounds == st.item_ids and np.array_equal(sp.rating, st.ratings)
+    # the stored predictions reproduce the stored scores
+    for name, key in (("loso", "loso"), ("regularised", "regularised"), ("in_sample", "in_sample")):
+        r = pearsonr(sp.predictors[name], sp.rating).statistic
+        assert res.stats[key]["pearson"].value == pytest.approx(r)

@@ -219,7 +219,34 @@ def erratum_table_block(results: Path = RESULTS) -> str:
     return "\n".join(lines) + "\n"
 
 
+def statistics_cost_block(results: Path = RESULTS) -> str:
+    """Cost of the intervals and chance levels (benchmarks/timbre_statistics_stft.json)."""
+    p = results.parent / "benchmarks" / "timbre_statistics_stft.json"
+    if not p.is_file():
+        return "(benchmarks/timbre_statistics_stft.json not found)\n"
+    d = json.loads(p.read_text("utf-8"))
+    fx, null = d["fixed_predictions"], d.get("in_sample_null") or {}
+    lines = ["| part | work | CPU seconds | wall seconds, idle 2 cores (estimate) |", "|---|---|---|---|",
+             f"| bootstrap + Mantel permutations, every score family | {fx['studies']} studies × "
+             f"{len(fx['predictors'])} predictors, {fx['n_bootstrap']} resamples, "
+             f"{fx['n_permutations']} permutations | {fx['cpu_seconds']:.1f} | "
+             f"{fx['cpu_seconds']:.1f} (one process) |"]
+    if null:
+        lines.append(f"| in-sample null (exact optimum refitted) | {null['fits']} fits at "
+                     f"{null['dim']} dims, {null['cpu_ms_per_fit']:.1f} ms each | "
+                     f"{null['cpu_seconds']:.1f} | {null['cpu_seconds'] / 2:.1f} (2 workers) |")
+        total = fx["cpu_seconds"] + null["cpu_seconds"] / 2
+        lines.append(f"| **total** | | {fx['cpu_seconds'] + null['cpu_seconds']:.1f} | **{total:.1f}** |")
+    lines.append("")
+    lines.append(f"Measured with `time.process_time` (CPU time is not inflated by other jobs; the "
+                 f"machine's 1-minute load average was {d.get('load_average_1min')}, so its wall "
+                 "times were not usable and the idle-machine wall time is the CPU time, halved for "
+                 "the part that runs in two worker processes).")
+    return "\n".join(lines) + "\n"
+
+
 BLOCKS: dict[str, Callable[[Path], str]] = {
+    "statistics-cost": statistics_cost_block,
     "erratum-table": erratum_table_block,
     "summary": summary_block, "ablation": ablation_block, "chance": chance_block,
     "erratum-check": erratum_check_block,
