@@ -180,3 +180,12 @@ def test_pairs_file_holds_every_predictor_behind_the_scores(tmp_path):
     for name, key in (("loso", "loso"), ("regularised", "regularised"), ("in_sample", "in_sample")):
         r = pearsonr(sp.predictors[name], sp.rating).statistic
         assert res.stats[key]["pearson"].value == pytest.approx(r)
+
+
+def test_explained_variance_figure_draws_an_interval_that_excludes_its_estimate(tmp_path):
+    from hear_probes.probes.timbre.figures import plot_explained_variance
+
+    ev = {"Grey1977": 0.0, "Grey1978": 0.5}
+    ci = {"in-sample": {"Grey1977": [0.01, 0.2], "Grey1978": [0.3, 0.6]}}
+    out = plot_explained_variance(ev, tmp_path / "ev.png", intervals=ci)
+    assert out.stat().st_size > 0

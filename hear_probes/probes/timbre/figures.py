@@ -78,7 +78,10 @@ def plot_explained_variance(
         hi = np.array([(ci.get(n) or [np.nan, np.nan])[1] for n in names], dtype=float)
         ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(v)
         if ok.any():
-            ax.errorbar(pos[ok], v[ok], yerr=[v[ok] - lo[ok], hi[ok] - v[ok]], fmt="none",
+            # a percentile interval need not contain its estimate (e.g. a score at a bound):
+            # draw the interval as it is, from low to high
+            mid = (lo[ok] + hi[ok]) / 2
+            ax.errorbar(pos[ok], mid, yerr=(hi[ok] - lo[ok]) / 2, fmt="none",
                         ecolor="black", elinewidth=0.7, capsize=1.5)
             low = min(low, float(np.nanmin(lo[ok])))
     if published:
