@@ -180,7 +180,25 @@ def run_and_write(
     write_weights(out_dir / WEIGHTS_NAME, results)
     write_pairs(out_dir / PAIRS_NAME, {r.study.name: study_pairs(r) for r in results},
                 model_info.get("model_id", ""))
-    name = model_info.get("model_id", "model")
+    write_figures(payload, out_dir, ref)
+    return payload
+
+
+def write_figures(payload: dict, out_dir: Path, ref: dict | None = None) -> None:
+    """The PNG figures of one timbre.json payload (also to redraw them from a saved file).
+
+    Parameters
+    ----------
+    payload : dict
+        A timbre.json payload.
+    out_dir : Path
+        Where the PNGs go.
+    ref : dict, optional
+        The robustness reference (``robustness_reference`` of the payload by default).
+    """
+    out_dir = Path(out_dir)
+    ref = ref if ref is not None else payload.get("robustness_reference")
+    name = (payload.get("model") or {}).get("model_id", "model")
     figures.plot_explained_variance(
         payload["explained_variance"], out_dir / "timbre_explained_variance.png",
         loso=payload.get("loso_explained_variance"),
@@ -190,7 +208,7 @@ def run_and_write(
     )
     if "robustness" in payload:
         ref_curves = None
-        if ref is not None and ref["source"] not in (None, "self"):
+        if ref is not None and ref.get("source") not in (None, "self"):
             try:
                 ref_curves = read_result(ref["source"]).get("robustness")
             except HearProbesError:
@@ -204,7 +222,6 @@ def run_and_write(
                 payload["robustness_in_sample"], out_dir / "timbre_robustness_in_sample.png",
                 label=name, title="Replication of Pascal & Lagrange Fig. 1a: in-sample learned "
                 "metric (interpolates the noisy ratings when dimensions outnumber pairs)")
-    return payload
 
 
 def evaluate(loaded, store, out_dir: Path, run: TimbreRun | None = None) -> dict:
