@@ -79,7 +79,7 @@ def summary_block(results: Path = RESULTS) -> str:
              "| studies above chance (p < 0.05) |", "|---|---|---|---|---|"]
     for model in SUMMARY_MODELS:
         payload = _load(model, results)
-        if payload is None:
+        if payload is None or "summary_subsets" not in payload:  # absent or older than schema 3
             continue
         for label, path, sub_key in _SCORES:
             subsets = payload.get("unlearned_summary_subsets" if path[0] == "unlearned"
