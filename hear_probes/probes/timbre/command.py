@@ -58,9 +58,9 @@ def command(
     permutations: Annotated[int, typer.Option(
         "--permutations", min=0, help="Sound-label permutations of the Mantel tests (p-values, "
         "chance levels; 0: none).")] = 1000,
-    null_fits: Annotated[int, typer.Option(
+    null_fits: Annotated[int | None, typer.Option(
         "--null-fits", min=0, help="Permutations of the in-sample null, each refitting the exact "
-        "optimum on sound-permuted ratings (0: none).")] = 200,
+        "optimum on sound-permuted ratings (0: none; default 200, 0 with --quick).")] = None,
     init: Annotated[str, typer.Option(
         "--init", help="exact (default): the global optimum of the paper's Eq. 3 by NNLS on "
         "centred pair differences; warm: the paper's NNLS warm start + L-BFGS-B (replication); "
@@ -99,6 +99,8 @@ def command(
     fit = {"ftol": ftol, "gtol": gtol, "maxiter": maxiter}
     from hear_probes.probes.timbre.uncertainty import UncertaintyConfig
 
+    if null_fits is None:
+        null_fits = 0 if quick else UncertaintyConfig.n_null_fits
     unc = UncertaintyConfig(n_bootstrap=bootstrap, n_permutations=permutations,
                             n_null_fits=null_fits, seed=seed)
     settings = TimbreSettings(
