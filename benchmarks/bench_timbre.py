@@ -17,10 +17,15 @@ Measures, on the project's ``stft`` representation (``hear_probes_adapters.stft`
 4. with ``--robustness``: the full robustness sweep of one representation
    (17 studies x 9 levels x 5 realisations = 765 fits), default options;
 5. one fit of a synthetic 10,000-dim representation on a 20-sound study;
-6. with ``--evaluate``: ``hear-probes evaluate --model logmel --quick`` end to end, fresh cache.
+6. with ``--evaluate``: ``hear-probes evaluate --model logmel --quick`` end to end, fresh cache;
+7. with ``--statistics``: the intervals and chance levels of the whole table (issue 21):
+   bootstrap over sounds and Mantel permutations of every score family (1000 each), and the
+   in-sample null (200 exact refits per study on permuted ratings), wall and CPU time
+   (``--statistics-only`` skips sections 1-5).
 
 Targets (issue 12): 3 <= 5 s (the regularised metric quoted apart); 4 <= 30 s with 2 workers;
-5 <= 2 s; 6 <= 60 s; timbre numbers agree to 1e-6 between runs and installs.
+5 <= 2 s; 6 <= 60 s; timbre numbers agree to 1e-6 between runs and installs. Issue 21: 7 <= 20 s
+on the 2-core machine for the 21-study table of the 513-dim stft.
 """
 
 from __future__ import annotations
@@ -81,7 +86,43 @@ def timed_fit(D, s, options: FitOptions, repeat: int = 3) -> tuple[float, float,
     return best, res.explained_variance, res.n_iter
 
 
-def main() -> None:  # noqa: C901, PLR0915  (a benchmark script: one timed section after another, each optional)
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children."""
+    import resource
+
+    return sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+
+
+def time_statistics(studies, workers: int) -> dict:
+    """Wall and CPU time of the intervals and chance levels of the default table (section 7)."""
+    from hear_probes.probes.timbre.probe import run_any, run_studies, study_statistics
+    from hear_probes.probes.timbre.uncertainty import UncertaintyConfig, null_tasks
+
+    cfg = UncertaintyConfig()
+    results, _ = run_studies(studies, TimbreSettings(uncertainty=None, workers=workers), quiet=True)
+    t, c = time.perf_counter(), _cpu()
+    for r in results:
+        study_statistics(r, cfg)
+    fixed = {"seconds": round(time.perf_counter() - t, 2), "cpu_seconds": round(_cpu() - c, 2)}
+    tasks = [x for s in studies for x in null_tasks(s.name, s.features, s.active, s.ratings, cfg)]
+    t, c = time.perf_counter(), _cpu()
+    run_tasks(tasks, workers=workers, quiet=True, func=run_any)
+    null = {"seconds": round(time.perf_counter() - t, 2), "cpu_seconds": round(_cpu() - c, 2),
+            "fits": cfg.n_null_fits * len(studies), "workers": workers}
+    out = {"studies": len(studies), "dim": studies[0].dim, "n_bootstrap": cfg.n_bootstrap,
+           "n_permutations": cfg.n_permutations,
+           "bootstrap_and_permutations_fixed_predictions": fixed, "in_sample_null": null,
+           "total_seconds": round(fixed["seconds"] + null["seconds"], 2),
+           "total_cpu_seconds": round(fixed["cpu_seconds"] + null["cpu_seconds"], 2)}
+    print(f"statistics, {len(studies)} studies x {studies[0].dim} dims: bootstrap + permutations "
+          f"{fixed['seconds']} s ({fixed['cpu_seconds']} s CPU), in-sample null "
+          f"{null['fits']} refits {null['seconds']} s ({null['cpu_seconds']} s CPU, {workers} workers)",
+          flush=True)
+    return out
+
+
+def main() -> None:  # noqa: C901, PLR0912, PLR0915  (a benchmark script: one timed section after another, each optional)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--workers", type=int, default=2)
@@ -90,6 +131,9 @@ def main() -> None:  # noqa: C901, PLR0915  (a benchmark script: one timed secti
                     help="also time the sweep with the L-BFGS-B starts (slow)")
     ap.add_argument("--evaluate", action="store_true",
                     help="also time 'hear-probes evaluate --model logmel --quick'")
+    ap.add_argument("--statistics", action="store_true",
+                    help="also time the bootstrap, permutations and in-sample null (issue 21)")
+    ap.add_argument("--statistics-only", action="store_true", help="only section 7")
     ap.add_argument("--feature-norm", default="none", choices=["none", "max"])
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = ap.parse_args()
@@ -99,6 +143,13 @@ def main() -> None:  # noqa: C901, PLR0915  (a benchmark script: one timed secti
     settings = TimbreSettings(feature_norm=args.feature_norm, workers=args.workers)
     studies = load_studies(args.data, list(emb), lambda ds: emb[ds.name], settings)
     by_name = {s.name: s for s in studies}
+
+    if args.statistics or args.statistics_only:
+        report["statistics"] = time_statistics(studies, args.workers)
+    if args.statistics_only:
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2) + "\n")
+        return
 
     # 1. one Grey1977 fit
     g = by_name["Grey1977"]

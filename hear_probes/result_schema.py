@@ -67,6 +67,8 @@ RANGE_TOLERANCE = 1e-9
 INTERVAL_OR_NULL = ValueType("a list [low, high] of two numbers, or null",
                              lambda v: v is None or (isinstance(v, list) and len(v) == 2
                                                      and all(NUMBER_OR_NULL(x) for x in v)))
+NUMBER_OR_INTERVAL = ValueType("a number, a list [low, high] or null",
+                                lambda v: NUMBER_OR_NULL(v) or INTERVAL_OR_NULL(v))
 NUMBERS = ValueType("a list of numbers (null for non-finite)",
                     lambda v: isinstance(v, list) and all(NUMBER_OR_NULL(x) for x in v))
 STRINGS = ValueType("a list of strings", lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v))
@@ -212,6 +214,9 @@ def _timbre_median_consistent(payload: dict) -> Iterator[str]:
         values = payload.get(values_key)
         if not isinstance(values, dict) or med_key not in payload:
             continue
+        if values_key == "explained_variance":  # "no positive metric" counts as 0 (docs/timbre.md)
+            nopos = set(payload.get("no_positive_metric") or [])
+            values = {k: 0.0 if k in nopos else x for k, x in values.items()}
         v = np.array([x for x in values.values() if x is not None], dtype=float)
         want_med = float(np.median(v)) if v.size else None
         got = payload.get(med_key)
@@ -293,6 +298,9 @@ GEAR = ResultSchema("gear", "gear.json", COMMON + (
     Key("n_tones", INT),
 ), doc="docs/gear.md", version_from="hear_probes.probes.gear.pipeline:SCHEMA_VERSION")
 
+#: Per-study timbre score maps that carry ``_ci``/``_p``/``_chance`` siblings (schema 3).
+_TIMBRE_SCORES = ("explained_variance", "loso_explained_variance", "regularised_loso_explained_variance")
+
 TIMBRE = ResultSchema("timbre", "timbre.json", COMMON + (
     Key("explained_variance", MAPPING, required=True),
     Key("explained_variance.*", NUMBER_OR_NULL, bounds=EV_RANGE),
@@ -311,7 +319,15 @@ TIMBRE = ResultSchema("timbre", "timbre.json", COMMON + (
     Key("unlearned", MAPPING),
     Key("unlearned.*", MAPPING),
     Key("unlearned.*.*", MAPPING),
-    Key("unlearned.*.*.*", NUMBER_OR_NULL),
+    Key("unlearned.*.*.*", NUMBER_OR_INTERVAL),
+    *(Key(f"{k}{suffix}", MAPPING) for k in _TIMBRE_SCORES for suffix in ("_ci", "_p", "_chance")),
+    *(Key(f"{k}_ci.*", INTERVAL_OR_NULL) for k in _TIMBRE_SCORES),
+    *(Key(f"{k}_chance.*", INTERVAL_OR_NULL) for k in _TIMBRE_SCORES),
+    *(Key(f"{k}_p.*", NUMBER_OR_NULL) for k in _TIMBRE_SCORES),
+    *(Key(f"{m}_ci", INTERVAL_OR_NULL) for m in ("median", "loso_median", "regularised_loso_median")),
+    Key("no_positive_metric", STRINGS),
+    Key("explained_variance_definition", STRING),
+    Key("interval_method", STRING),
     Key("explained_variance_kind", STRING),
     Key("published_stft_explained_variance", MAPPING),
     Key("published_stft_explained_variance.*", NUMBER_OR_NULL, bounds=EV_RANGE),

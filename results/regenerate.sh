@@ -9,9 +9,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${1:-../shared/data/timbre}"
-# stft (16 kHz, the released features) is the reference of the robustness dB table: first
-hear-probes evaluate --model stft --probes ranking,gear,timbre --robustness --reference stft --data "$DATA" --out results/stft --quiet
-hear-probes evaluate --model logmel --probes ranking,gear,timbre --robustness --reference results/stft --data "$DATA" --out results/logmel --quiet
+# stft (16 kHz, the released features) is the reference of the robustness dB table: first.
+# Every timbre run carries 95 % intervals (1000 sound-bootstrap resamples), Mantel p-values
+# (1000 permutations) and the in-sample null (200 refits per study), seed 0 (the defaults;
+# docs/timbre.md, "Intervals and chance"), and writes timbre_pairs.h5 for 'hear-probes compare'.
+hear-probes evaluate --model stft --probes ranking,gear --data "$DATA" --out results/stft --quiet
+hear-probes probe timbre --model stft --robustness --reference stft --data "$DATA" --out results/stft --quiet
+# the regularised metric's design comparison (docs/timbre.md, "Ridge-reweighted distance")
+python benchmarks/timbre_regularised_ablation.py --model stft --data "$DATA" --out results/stft/timbre_regularised_ablation.json
+hear-probes evaluate --model logmel --probes ranking,gear --data "$DATA" --out results/logmel --quiet
+# logmel and the CREPE variants: no in-sample null (--null-fits 0) and no in-sample robustness
+# replication: at 2048-4096 dimensions each exact refit costs ~0.1-0.25 s, and these are the
+# least informative numbers (docs/timbre.md); add --null-fits 200 --robustness-in-sample to get them
+TIMBRE_BIG="--robustness --no-robustness-in-sample --null-fits 0 --reference results/stft"
+hear-probes probe timbre --model logmel $TIMBRE_BIG --data "$DATA" --out results/logmel --quiet
 hear-probes probe ranking --distance all --trials 1000 --seed 0 --out results/distances --quiet
 # the same trials computed in double precision (docs/ranking.md, "The strict '<'"); its
 # tie_sensitivity block holds the strict '<' in float64
@@ -29,15 +40,17 @@ python -m hear_probes.probes.gear.calibration --out results/gear-calibration
 # of 1-s stimuli (about 12 min; the full 1000-trial table takes about 40 min on 2 cores)
 # crepe = the HEAR 2021 baseline (hearbaseline.torchcrepe); crepe-classifier-input = the input of
 # CREPE's pitch classifier (10-ms frames: about 19 min for GEAR + timbre, about 70 min for ranking)
-hear-probes evaluate --model crepe --probes gear,timbre --robustness --reference results/stft --data "$DATA" --out results/crepe --quiet
+hear-probes evaluate --model crepe --probes gear --data "$DATA" --out results/crepe --quiet
+hear-probes probe timbre --model crepe $TIMBRE_BIG --data "$DATA" --out results/crepe --quiet
 hear-probes probe ranking --model crepe --trials 1000 --duration 1.0 --curve-points 60 --heatmap-cells 16 --out results/crepe --quiet
-hear-probes evaluate --model crepe-classifier-input --probes gear,timbre --robustness --reference results/stft --data "$DATA" --out results/crepe-classifier-input --quiet
+hear-probes evaluate --model crepe-classifier-input --probes gear --data "$DATA" --out results/crepe-classifier-input --quiet
+hear-probes probe timbre --model crepe-classifier-input $TIMBRE_BIG --data "$DATA" --out results/crepe-classifier-input --quiet
 hear-probes probe ranking --model crepe-classifier-input --trials 300 --duration 1.0 --curve-points 60 --heatmap-cells 16 --out results/crepe-classifier-input --quiet
 # the published-table erratum (docs/timbre.md): stft rows in the order of the released features
 python -m hear_probes.probes.timbre.erratum --model stft --data "$DATA" --out /tmp/stft-released-order.h5 --quiet
 python -m hear_probes.probes.timbre.erratum --model stft --data "$DATA" --out /tmp/stft-correct-order.h5 --pairing correct --quiet
 hear-probes probe timbre --embeddings /tmp/stft-released-order.h5 --init warm --no-loso --reference none --data "$DATA" --out results/stft-released-order --quiet
-hear-probes probe timbre --embeddings /tmp/stft-correct-order.h5 --init warm --no-loso --reference none --data "$DATA" --out /tmp/stft-correct-order --quiet
+hear-probes probe timbre --embeddings /tmp/stft-correct-order.h5 --init warm --no-loso --no-regularised --bootstrap 0 --permutations 0 --null-fits 0 --reference none --data "$DATA" --out /tmp/stft-correct-order --quiet
 python -c "
 import csv, json
 from hear_probes.probes.timbre.erratum import comparison_rows
@@ -54,7 +67,9 @@ for m in crepe-tiny crepe; do
   o=results/$m-layers
   hear-probes probe gear --model $m --layers all --out $o --quiet
   hear-probes probe ranking --model $m --layers all --trials 1000 --no-figures --out $o --quiet
-  hear-probes probe timbre --model $m --layers all --reference none --data "$DATA" --out $o --quiet
+  # in-sample null: 100 refits per study for crepe-tiny (128 dims), none for crepe (1024-2048)
+  nf=100; [ $m = crepe ] && nf=0
+  hear-probes probe timbre --model $m --layers all --reference none --null-fits $nf --data "$DATA" --out $o --quiet
   hear-probes report $o/layer-* -o $o/report.html
   python -c "import glob, sys; from hear_probes.report.layers import write_layer_figures; write_layer_figures(sorted(glob.glob(sys.argv[1] + '/layer-*')), sys.argv[1])" $o
 done

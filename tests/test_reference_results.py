@@ -65,3 +65,7 @@ def test_timbre_stft_matches_committed(tmp_path, timbre_dir):
         ]
         for got, want in pairs:
             assert got == pytest.approx(want, abs=1e-6), s
+        # intervals and p-values: seeded per study, so a subset run reproduces them
+        for key in ("explained_variance_ci", "loso_explained_variance_ci",
+                    "regularised_loso_explained_variance_ci", "loso_explained_variance_p"):
+            assert fresh[key][s] == pytest.approx(committed[key][s], abs=1e-6), (key, s)

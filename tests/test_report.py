@@ -22,10 +22,10 @@ def test_tables_shapes(tmp_path):
     gt = gear_table(results)
     assert len(gt.rows) == 6 and len(gt.header) == 7
     tt = timbre_table(results)
-    assert len(tt.rows) == 17 and len(tt.header) == 3 and len(tt.footer) == 2
-    for row in tt.rows:  # exactly the best of each row is bold (ties allowed)
-        vals = [c.value for c in row[1:]]
-        assert [c.bold for c in row[1:]] == [v == max(vals) for v in vals]
+    assert len(tt.rows) == 17 and len(tt.header) == 3 and tt.footer[0][0].text == "Median, all studies"
+    # no bold: a best-per-row highlight claims a difference no test supports (issue 21);
+    # 'hear-probes compare' says which differences are significant
+    assert not any(c.bold for row in tt.rows for c in row)
 
 
 def test_write_report_is_self_contained(tmp_path):

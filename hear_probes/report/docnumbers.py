@@ -65,6 +65,7 @@ def doc_files(root: Path) -> list[Path]:
 PROBE_BLOCK_MODULES = (
     "hear_probes.probes.ranking.docblocks",
     "hear_probes.probes.gear.doc_tables",
+    "hear_probes.probes.timbre.docs_blocks",
 )
 
 

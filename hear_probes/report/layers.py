@@ -9,6 +9,11 @@ Scores read per probe:
 - timbre: the unlearned (cosine) median explained variance and the held-out
   (leave-one-sound-out) median when the result has them, else the learned median.
 
+A probe's ``layer_scores`` may give a score ``S`` its 95 % interval under ``S_ci``
+(``[low, high]``): the curve of ``S`` is then drawn with an interval band, on an axis that
+starts at 0 (chance of a signed explained variance) so that small differences do not look
+like trends. Scores without intervals are drawn as before.
+
 :func:`layer_section` gives the report's HTML and Markdown: one PNG per probe (one panel per
 score, one line per model) and one table (model, layer, scores).
 """
@@ -57,9 +62,13 @@ def layer_curves(results: list[ModelResults]) -> dict[str, dict[str, dict[str, l
         for probe, payload in res.probes.items():
             if probe not in scores_of:
                 continue
-            for score, value in scores_of[probe][1](payload).items():
-                if value is not None:
-                    out.setdefault(probe, {}).setdefault(score, {}).setdefault(base, []).append((k, value))
+            scores = scores_of[probe][1](payload)
+            for score, value in scores.items():
+                if value is None or score.endswith("_ci"):
+                    continue
+                ci = scores.get(score + "_ci")
+                point = (k, value) if ci is None else (k, value, *ci)
+                out.setdefault(probe, {}).setdefault(score, {}).setdefault(base, []).append(point)
     for scores in out.values():
         for models in scores.values():
             for pts in models.values():
@@ -77,9 +86,18 @@ def plot_probe(probe: str, scores: dict[str, dict[str, list[tuple[int, float]]]]
     names = list(scores)
     fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.4), squeeze=False)
     for ax, score in zip(axes[0], names, strict=True):
+        banded = False
         for model, pts in sorted(scores[score].items()):
-            ks, vs = zip(*pts, strict=True)
-            ax.plot(ks, vs, marker="o", ms=3, label=model)
+            ks, vs = [p[0] for p in pts], [p[1] for p in pts]
+            line, = ax.plot(ks, vs, marker="o", ms=3, label=model)
+            if all(len(p) == 4 and p[2] is not None and p[3] is not None for p in pts):
+                ax.fill_between(ks, [p[2] for p in pts], [p[3] for p in pts],
+                                color=line.get_color(), alpha=0.2, lw=0)
+                banded = True
+        if banded:  # signed EV: the axis starts at chance (0), or below when a band does
+            low = min(p[2] for pts in scores[score].values() for p in pts)
+            ax.set_ylim(bottom=min(0.0, low))
+            ax.axhline(0.0, color="grey", lw=0.8, ls="--")
         ax.set_title(score, fontsize=10)
         ax.set_xlabel("layer")
         ax.grid(alpha=0.3)
@@ -99,17 +117,26 @@ def layer_table(curves: dict) -> Table | None:
     rows: dict[tuple[str, int], dict[tuple[str, str], float]] = {}
     for p, s in cols:
         for model, pts in curves[p][s].items():
-            for k, v in pts:
-                rows.setdefault((model, k), {})[(p, s)] = v
+            for k, v, *ci in pts:
+                rows.setdefault((model, k), {})[(p, s)] = (v, *ci)
     table = Table("table-layers", "Scores by layer", ["model", "layer"] + [s for _, s in cols],
                   note="Ranking: fine-scale accuracy (0.5 = chance); GEAR: kNN R² (K=10); "
-                       "timbre: median explained variance over the studies.")
+                       "timbre: median signed explained variance over the studies (0 = chance), "
+                       "[95 % interval] when the result has one.")
     for (model, k) in sorted(rows):
         vals = rows[(model, k)]
         table.rows.append([Cell(model), Cell(str(k), k)] + [
-            Cell("n/a", None, css="na") if (p, s) not in vals else Cell(f"{vals[(p, s)]:.3f}", vals[(p, s)])
+            Cell("n/a", None, css="na") if (p, s) not in vals else _value_cell(vals[(p, s)])
             for p, s in cols])
     return table
+
+
+def _value_cell(point: tuple) -> Cell:
+    """``value`` or ``value [low, high]`` when the score has an interval."""
+    v, *ci = point
+    if len(ci) == 2 and ci[0] is not None and ci[1] is not None:
+        return Cell(f"{v:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]", v)
+    return Cell(f"{v:.3f}", v)
 
 
 def write_layer_figures(folders, out_dir: str | Path) -> list[Path]:

@@ -3,7 +3,8 @@
 Nothing is fitted here: the distance between two sounds is the plain Euclidean or cosine
 distance of their embeddings, and it is compared with the mean human rating of the pair by
 
-- explained variance: squared Pearson correlation (``pearson`` keeps the sign);
+- explained variance: the signed ``sign(r) r**2`` of the Pearson correlation ``r`` (stored
+  as ``pearson``), so an anti-correlated distance gets a negative score, never a positive one;
 - Spearman's rho and Kendall's tau-b (rank agreement, robust to any monotone rating scale);
 - triplet agreement: over every anchor sound ``a`` and pair of other sounds ``{j, k}`` whose
   ratings differ (``s_aj != s_ak``), the fraction for which the embedding puts the more
@@ -26,7 +27,7 @@ import numpy as np
 from scipy.spatial.distance import pdist
 from scipy.stats import kendalltau, spearmanr
 
-from hear_probes.probes.timbre.metric import pair_indices, pearson
+from hear_probes.probes.timbre.metric import explained_variance, pair_indices, pearson
 from hear_probes.probes.timbre.validation import all_tied
 
 #: Raw distances scored without learning.
@@ -122,7 +123,7 @@ def agreement(d: np.ndarray, s: np.ndarray, n_sounds: int) -> dict:
     rho = spearmanr(d[ok], s[ok]).statistic
     tau = kendalltau(d[ok], s[ok], variant="b").statistic
     return {
-        "explained_variance": r * r,
+        "explained_variance": explained_variance(r),
         "pearson": r,
         "spearman": float(rho),
         "kendall": float(tau),

@@ -39,6 +39,9 @@ def command(
         "--datasets", help="Comma-separated subset of studies (default: every study found, 17 + 4).")] = None,
     robustness: Annotated[bool, typer.Option(
         "--robustness", help="Robustness sweep to degraded ratings (9 levels x 5 draws).")] = False,
+    robustness_in_sample: Annotated[bool, typer.Option(
+        "--robustness-in-sample/--no-robustness-in-sample", help="With --robustness, also run "
+        "the paper's in-sample sweep (a replication; 45 fits per study).")] = True,
     reference: Annotated[str | None, typer.Option(
         "--reference", help="Reference of the relative robustness: a representation name "
         "(results looked up in <out>/../<name>, computed if missing), a result folder or a "
@@ -49,6 +52,15 @@ def command(
     regularised: Annotated[bool, typer.Option(
         "--regularised/--no-regularised", help="Held-out score of the regularised learned metric "
         "(ridge shrunk toward the Euclidean distance, strength by nested leave-one-sound-out).")] = True,
+    bootstrap: Annotated[int, typer.Option(
+        "--bootstrap", min=0, help="Bootstrap resamples over sounds for the 95% intervals of "
+        "every score (0: none).")] = 1000,
+    permutations: Annotated[int, typer.Option(
+        "--permutations", min=0, help="Sound-label permutations of the Mantel tests (p-values, "
+        "chance levels; 0: none).")] = 1000,
+    null_fits: Annotated[int | None, typer.Option(
+        "--null-fits", min=0, help="Permutations of the in-sample null, each refitting the exact "
+        "optimum on sound-permuted ratings (0: none; default 200, 0 with --quick).")] = None,
     init: Annotated[str, typer.Option(
         "--init", help="exact (default): the global optimum of the paper's Eq. 3 by NNLS on "
         "centred pair differences; warm: the paper's NNLS warm start + L-BFGS-B (replication); "
@@ -89,10 +101,18 @@ def command(
 
     names = parse_datasets(datasets)
     fit = {"ftol": ftol, "gtol": gtol, "maxiter": maxiter}
+    from hear_probes.probes.timbre.uncertainty import UncertaintyConfig
+
+    if null_fits is None:
+        null_fits = 0 if quick else UncertaintyConfig.n_null_fits
+    unc = UncertaintyConfig(n_bootstrap=bootstrap, n_permutations=permutations,
+                            n_null_fits=null_fits, seed=seed)
     settings = TimbreSettings(
         options=replace(FitOptions(init=init), **{k: v for k, v in fit.items() if v is not None}),
         loso=loso, regularised=regularised,
+        uncertainty=unc if (bootstrap or permutations or null_fits) else None,
         robustness=robustness_config(seed, quick) if robustness else None,
+        robustness_in_sample=robustness_in_sample,
         rating_norm=rating_norm, feature_norm=feature_norm, allow_identical=allow_identical,
         workers=workers, scheduler=scheduler)
     run = TimbreRun(settings=settings, data_dir=data, datasets=tuple(names) if names else None,
@@ -144,12 +164,17 @@ def summary_line(payload: dict) -> str:
     """One line: unlearned and held-out medians first, the in-sample upper bound last."""
     n = len(payload["explained_variance"])
     parts = []
-    cos = ((payload.get("unlearned") or {}).get("cosine") or {}).get("median", {}).get("explained_variance")
+    unl = (payload.get("unlearned") or {}).get("cosine") or {}
+    cos = unl.get("median", {}).get("explained_variance")
     if cos is not None:
-        parts.append(f"unlearned (cosine) {cos:.3f}")
-    if payload.get("regularised_loso_median") is not None:
-        parts.append(f"regularised held-out {payload['regularised_loso_median']:.3f}")
-    if payload.get("loso_median") is not None:
-        parts.append(f"held-out {payload['loso_median']:.3f}")
-    parts.append(f"in-sample (upper bound) {payload['median']:.3f}")
-    return f"timbre, median explained variance over {n} studies: " + ", ".join(parts)
+        parts.append(f"unlearned (cosine) {cos:.3f}{_ci((unl.get('median_ci') or {}).get('explained_variance'))}")
+    for key, label in (("regularised_loso_median", "regularised held-out"),
+                       ("loso_median", "held-out")):
+        if payload.get(key) is not None:
+            parts.append(f"{label} {payload[key]:.3f}{_ci(payload.get(key + '_ci'))}")
+    parts.append(f"in-sample (upper bound) {payload['median']:.3f}{_ci(payload.get('median_ci'))}")
+    return f"timbre, median signed explained variance over {n} studies: " + ", ".join(parts)
+
+
+def _ci(v) -> str:
+    return "" if not v or None in v else f" [{v[0]:.3f}, {v[1]:.3f}]"

@@ -9,9 +9,14 @@ on different scales (the Pearson objective fixes neither scale nor offset of ``d
 they cannot be pooled raw. Each fold's distances are first calibrated to the rating scale by
 the least-squares line ``s ~ a + b d^2`` fitted on that fold's *training* pairs only; the
 held-out pair's prediction is the mean of its two calibrated out-of-fold predictions; the
-held-out explained variance is the squared Pearson correlation between these pooled
-predictions and the ratings over all rated pairs. The mean of the per-fold explained
-variances (each over only ``l - 1`` pairs, hence noisy) is reported as well.
+held-out explained variance is the signed ``sign(r) r**2`` of the Pearson correlation ``r``
+between these pooled predictions and the ratings over all rated pairs (an anti-correlated
+prediction scores negative). The mean of the per-fold signed explained variances (each over
+only ``l - 1`` pairs, hence noisy) is reported as well.
+
+A fold whose training ratings admit no positive metric (no non-negative weighting correlates
+positively with them) has learned nothing: its held-out pairs get the training mean rating
+(a constant, no information), and the fold is counted in ``n_no_positive``.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hear_probes.probes.timbre.metric import FitOptions, pair_indices, pearson
+from hear_probes.probes.timbre.metric import FitOptions, explained_variance, pair_indices, pearson
 from hear_probes.probes.timbre.study import Study
 from hear_probes.probes.timbre.tasks import FitOutcome, FitTask
 
@@ -32,19 +37,25 @@ class LosoResult:
     Attributes
     ----------
     explained_variance : float
-        Pooled held-out explained variance (see module docstring).
+        Pooled held-out signed explained variance ``sign(r) r**2`` (module docstring).
     fold_explained_variance : np.ndarray
-        ``[n_sounds]`` per-fold held-out explained variance (NaN where undefined).
+        ``[n_sounds]`` per-fold held-out signed explained variance (NaN where undefined).
     predicted : np.ndarray
         ``[n_pairs]`` pooled calibrated held-out predictions.
     n_failed : int
         Folds that could not be fitted (constant training ratings).
+    pearson : float
+        Signed Pearson correlation ``r`` behind ``explained_variance``.
+    n_no_positive : int
+        Folds without a positive metric (they predict the training mean).
     """
 
     explained_variance: float
     fold_explained_variance: np.ndarray
     predicted: np.ndarray
     n_failed: int
+    pearson: float = float("nan")
+    n_no_positive: int = 0
 
     @property
     def fold_mean(self) -> float:
@@ -85,18 +96,23 @@ def pool_loso(study: Study, outcomes: list[FitOutcome]) -> LosoResult:
     acc = np.zeros_like(s)
     cnt = np.zeros_like(s)
     fold_ev = np.full(study.n_sounds, np.nan)
-    failed = 0
+    failed = no_positive = 0
     for k, out in enumerate(outcomes):
         if out.error:
             failed += 1
             continue
         held = (i == k) | (j == k)
         train = rated & ~held
-        cal = _calibrate(out.predicted, s, train)
         use = held & rated
+        if out.no_positive_metric:  # nothing learned: the training mean, no information
+            no_positive += 1
+            cal = np.full(s.shape, s[train].mean())
+        else:
+            cal = _calibrate(out.predicted, s, train)
+            fold_ev[k] = explained_variance(pearson(out.predicted[use], s[use])) \
+                if use.sum() >= 3 else np.nan
         acc[use] += cal[use]
         cnt[use] += 1
-        fold_ev[k] = pearson(out.predicted[use], s[use]) ** 2 if use.sum() >= 3 else np.nan
     pooled = np.where(cnt > 0, acc / np.maximum(cnt, 1), np.nan)
     r = pearson(pooled, s)
-    return LosoResult(float(r) ** 2, fold_ev, pooled, failed)
+    return LosoResult(explained_variance(r), fold_ev, pooled, failed, float(r), no_positive)

@@ -31,9 +31,12 @@ def settings_for(options: RunOptions):
     """The :class:`~hear_probes.probes.timbre.settings.TimbreRun` of an ``evaluate`` run."""
     from hear_probes.probes.timbre.probe import TimbreSettings
     from hear_probes.probes.timbre.settings import TimbreRun, robustness_config
+    from hear_probes.probes.timbre.uncertainty import UncertaintyConfig
 
     sweep = robustness_config(options.seed, options.quick) if options.robustness else None
-    return TimbreRun(settings=TimbreSettings(robustness=sweep), data_dir=options.data,
+    # --quick: no in-sample null (its refits dominate a quick run at thousands of dimensions)
+    unc = UncertaintyConfig(seed=options.seed, n_null_fits=0 if options.quick else 200)
+    return TimbreRun(settings=TimbreSettings(robustness=sweep, uncertainty=unc), data_dir=options.data,
                      datasets=options.datasets, quick=options.quick, seed=options.seed,
                      quiet=options.quiet, reference=options.reference)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -37,39 +37,64 @@ def plot_explained_variance(
     loso: Mapping[str, float] | None = None,
     published: Mapping[str, float] | None = None,
     title: str = "",
+    intervals: Mapping[str, Mapping[str, Sequence]] | None = None,
+    extra: Mapping[str, Mapping[str, float]] | None = None,
 ) -> Path:
-    """Bars of the explained variance per study (Table I order).
+    """Bars of the signed explained variance per study (Table I order), with 95 % intervals.
 
     Parameters
     ----------
     ev : mapping
-        In-sample explained variance per study.
+        In-sample signed explained variance per study (NaN: no positive metric).
     out_png : path
     loso : mapping, optional
         Held-out (leave-one-sound-out) explained variance, drawn next to ``ev``.
     published : mapping, optional
         Reference values drawn as black ticks (e.g. the published STFT column).
     title : str
+    intervals : mapping, optional
+        ``{series label: {study: [low, high]}}`` drawn as error bars (labels: "in-sample",
+        "held-out (LOSO)" and those of ``extra``).
+    extra : mapping, optional
+        More series ``{label: {study: value}}`` drawn first (e.g. the unlearned and the
+        regularised held-out scores), in reading order.
     """
     plt = _plt()
     names = _ordered(ev)
-    x = np.arange(len(names))
-    width = 0.4 if loso else 0.7
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.55 * len(names) + 2), 4.2))
-    ax.bar(x - (width / 2 if loso else 0), [ev[n] for n in names], width, label="in-sample")
+    series = dict(extra or {})
     if loso:
-        ax.bar(x + width / 2, [loso.get(n, np.nan) for n in names], width,
-               label="held-out (LOSO)")
+        series["held-out (LOSO)"] = loso
+    series["in-sample"] = ev
+    x = np.arange(len(names))
+    width = 0.8 / len(series)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.7 * len(names) + 2), 4.4))
+    low = 0.0
+    for k, (label, vals) in enumerate(series.items()):
+        pos = x - 0.4 + width * (k + 0.5)
+        v = np.array([np.nan if vals.get(n) is None else vals.get(n) for n in names], dtype=float)
+        ax.bar(pos, np.nan_to_num(v), width, label=label)
+        ci = (intervals or {}).get(label) or {}
+        lo = np.array([(ci.get(n) or [np.nan, np.nan])[0] for n in names], dtype=float)
+        hi = np.array([(ci.get(n) or [np.nan, np.nan])[1] for n in names], dtype=float)
+        ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(v)
+        if ok.any():
+            # a percentile interval need not contain its estimate (e.g. a score at a bound):
+            # draw the interval as it is, from low to high
+            mid = (lo[ok] + hi[ok]) / 2
+            ax.errorbar(pos[ok], mid, yerr=(hi[ok] - lo[ok]) / 2, fmt="none",
+                        ecolor="black", elinewidth=0.7, capsize=1.5)
+            low = min(low, float(np.nanmin(lo[ok])))
     if published:
         pub = [published.get(n, np.nan) for n in names]
         ax.scatter(x, pub, marker="_", s=300, color="black", zorder=3, label="published")
     ax.set_xticks(x)
     ax.set_xticklabels(names, rotation=60, ha="right", fontsize=8)
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("explained variance (Pearson$^2$)")
+    ax.set_ylim(min(0.0, low - 0.02), 1)
+    ax.axhline(0.0, color="grey", lw=0.8)
+    ax.set_ylabel("signed explained variance sign(r)·r² (0 = chance)")
     med = float(np.nanmedian([ev[n] for n in names])) if names else float("nan")
-    ax.set_title(title or f"Timbre: explained variance (median {med:.2f})")
-    ax.legend(fontsize=8)
+    ax.set_title(title or f"Timbre: explained variance (median {med:.2f})", fontsize=10)
+    ax.legend(fontsize=7, ncol=2)
     ax.grid(axis="y", alpha=0.3)
     return _save(fig, out_png)
 
@@ -81,6 +106,7 @@ def plot_robustness_curves(
     reference: Mapping[str, Mapping] | None = None,
     label: str = "model",
     reference_label: str = "reference",
+    title: str = "Robustness to degraded ratings: held-out regularised metric",
 ) -> Path:
     """Robustness curves ``log10(delta) -> EV`` per study, mean ± std (like Fig. 1a).
 
@@ -94,6 +120,8 @@ def plot_robustness_curves(
         Curves of the reference representation, drawn dashed.
     label, reference_label : str
         Legend labels.
+    title : str
+        Figure title (default: the held-out curve's).
     """
     plt = _plt()
     names = _ordered(curves)
@@ -114,16 +142,18 @@ def plot_robustness_curves(
         if db is not None and np.isfinite(db) and db > 0:
             ax.axvline(np.log10(db), color="gray", ls=":", lw=1, label=r"$\bar\delta$")
         ax.set_title(f"{name} (area {c.get('area', float('nan')):.2f})", fontsize=8)
-        ax.set_ylim(0, 1)
+        low = np.nanmin(np.asarray(c["ev_mean"], float) - np.asarray(c["ev_std"], float))
+        ax.set_ylim(min(0.0, float(low) - 0.02) if np.isfinite(low) else 0.0, 1)
+        ax.axhline(0.0, color="grey", lw=0.6)
         ax.grid(alpha=0.3)
     for ax in axes.ravel()[len(names):]:
         ax.axis("off")
     for ax in axes[-1]:
         ax.set_xlabel(r"$\log_{10}\delta$")
     for ax in axes[:, 0]:
-        ax.set_ylabel("EV of original ratings")
+        ax.set_ylabel("signed EV of original ratings")
     axes.ravel()[0].legend(fontsize=7)
-    fig.suptitle("Robustness to degraded ratings", fontsize=10)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return _save(fig, out_png)
 

@@ -128,7 +128,7 @@ class FitResult:
     pearson : float
         Pearson correlation between ``d_w^2`` and the ratings the fit was trained on.
     explained_variance : float
-        ``pearson ** 2`` (the sign stays in ``pearson``).
+        Signed ``sign(pearson) pearson ** 2``.
     pearson_init : float
         Pearson correlation at the initial point.
     n_iter, n_eval : int
@@ -206,8 +206,13 @@ def pearson(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def explained_variance(r: float) -> float:
-    """Explained variance ``r**2`` of a Pearson correlation ``r`` (NaN stays NaN)."""
-    return float(r) ** 2
+    """Signed explained variance ``sign(r) r**2`` of a Pearson correlation ``r``.
+
+    An anti-correlation gives a negative value, never a positive one (NaN stays NaN); see
+    :func:`hear_probes.stats.signed_ev`.
+    """
+    r = float(r)
+    return float(np.sign(r) * r * r) if np.isfinite(r) else float("nan")
 
 
 class PearsonObjective:
@@ -313,14 +318,48 @@ def exact_start(D: np.ndarray, s: np.ndarray, options: FitOptions | None = None)
     except RuntimeError:
         u, _ = nnls(A, z, maxiter=None)
     if not np.any(u > 0):
+        # no non-negative weighting correlates positively with the ratings (the KKT condition
+        # of u = 0 is Dc^T z <= 0): the all-ones weights returned here are a placeholder, not
+        # a fit; callers test :func:`has_positive_metric` and report "no positive metric"
         return np.full(A.shape[1], options.w_min)
     u = u / u.max() * options.w_min**-2
     u = np.maximum(u, options.w_max**-2)
     return np.clip(1.0 / np.sqrt(u), options.w_min, options.w_max)
 
 
+def has_positive_metric(D: np.ndarray, s: np.ndarray) -> bool:
+    """Whether some non-negative weighting ``u = w**-2`` correlates positively with ``s``.
+
+    ``max_{u >= 0} Pearson(D u, s) > 0`` iff some centred column of ``D`` has a positive
+    inner product with the centred ratings (a positive combination of columns that all have
+    ``Dc_k . z <= 0`` cannot have a positive one). When it is false the exact optimum's NNLS
+    returns ``u = 0`` and no learned metric explains any variance: the study is reported as
+    "no positive metric", never with the correlation of a placeholder.
+
+    Parameters
+    ----------
+    D : np.ndarray
+        ``[n_pairs, dim]`` squared pair differences (active dimensions).
+    s : np.ndarray
+        ``[n_pairs]`` ratings (NaN = missing).
+    """
+    s = np.asarray(s, dtype=np.float64)
+    ok = np.isfinite(s)
+    A = np.asarray(D, dtype=np.float64)[ok]
+    z = s[ok] - s[ok].mean()
+    a = (A - A.mean(axis=0)).T @ z
+    # relative tolerance: rounding noise of a zero inner product is not a positive metric
+    tol = 1e-12 * np.sqrt(np.dot(z, z)) * np.sqrt((A * A).sum(axis=0)).max(initial=0.0)
+    return bool(np.any(a > tol))
+
+
 def max_explained_variance(D: np.ndarray, s: np.ndarray) -> float:
-    """Exact maximum of ``Pearson(d_w^2, s)**2`` over all non-negative weights ``w**-2``."""
+    """Exact maximum of the signed EV ``sign(P) P**2`` over all non-negative weights ``w**-2``.
+
+    NaN when no non-negative weighting correlates positively (:func:`has_positive_metric`).
+    """
+    if not has_positive_metric(D, s):
+        return float("nan")
     w = exact_start(D, s)
     return explained_variance(PearsonObjective(D, s).pearson(w))
 
@@ -397,8 +436,11 @@ def _fit_metric(D, s, options: FitOptions, seed: int | None, active) -> FitResul
     else:
         w0 = random_start(Da.shape[1], options, np.random.default_rng(seed))
     p0 = objective.pearson(w0)
+    positive = has_positive_metric(Da, s)
     if options.init == "exact" and not options.polish:
-        return _exact_result(w0, p0, active, options, n_eval=objective.n_eval, t0=t0)
+        res = _exact_result(w0, p0, active, options, n_eval=objective.n_eval, t0=t0)
+        res.extra["no_positive_metric"] = not positive
+        return res
     res = minimize_lbfgsb(objective.value_and_gradient, w0, options.w_min, options.w_max,
                           options.lbfgsb())
     x = np.asarray(res.x, dtype=np.float64)
@@ -419,7 +461,7 @@ def _fit_metric(D, s, options: FitOptions, seed: int | None, active) -> FitResul
         converged=bool(res.success),
         message=str(res.message),
         seconds=time.perf_counter() - t0,
-        extra={"driver": res.driver},
+        extra={"driver": res.driver, "no_positive_metric": not positive},
     )
 
 

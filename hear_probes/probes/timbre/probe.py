@@ -17,15 +17,27 @@ from hear_probes.probes.timbre.metric import (
     pair_differences,
 )
 from hear_probes.probes.timbre.parallel import run_tasks
-from hear_probes.probes.timbre.regularised import nested_loso
+from hear_probes.probes.timbre.regularised import RegularisedSpec, nested_loso
 from hear_probes.probes.timbre.robustness import (
     RobustnessConfig,
     RobustnessCurve,
     collect_curve,
+    held_out_curve,
     robustness_tasks,
 )
 from hear_probes.probes.timbre.study import Study, prepare_study
-from hear_probes.probes.timbre.tasks import FitOutcome, FitTask
+from hear_probes.probes.timbre.tasks import FitOutcome, FitTask, run_task
+from hear_probes.probes.timbre.uncertainty import (
+    LEARNED_SCORES,
+    RAW_SCORES,
+    NullTask,
+    Resampled,
+    StudyResampling,
+    UncertaintyConfig,
+    null_tasks,
+    resample_scores,
+    run_null_task,
+)
 from hear_probes.probes.timbre.validation import TimbreInputError, align_rows
 
 #: Studies of ``quick`` runs (the three 11-sound studies and one 14-sound study).
@@ -48,7 +60,16 @@ class TimbreSettings:
         Score the regularised learned metric by nested leave-one-sound-out
         (:mod:`hear_probes.probes.timbre.regularised`).
     robustness : RobustnessConfig or None
-        Run the robustness sweep with these settings.
+        Run the robustness sweeps with these settings: the held-out regularised curve (the
+        score) and the paper's in-sample curve (a labelled replication).
+    robustness_in_sample : bool
+        With ``robustness``, also run the paper's in-sample sweep (``n_deltas x realisations``
+        fits per study; the held-out curve costs no fit).
+    uncertainty : UncertaintyConfig or None
+        Bootstrap intervals, permutation p-values and the in-sample null
+        (:mod:`hear_probes.probes.timbre.uncertainty`); None skips them.
+    regularised_spec : RegularisedSpec
+        Design of the regularised metric.
     rating_norm, feature_norm : str
         Normalisations (see :mod:`hear_probes.probes.timbre.study`).
     allow_identical : bool
@@ -63,6 +84,9 @@ class TimbreSettings:
     loso: bool = True
     regularised: bool = True
     robustness: RobustnessConfig | None = None
+    robustness_in_sample: bool = True
+    uncertainty: UncertaintyConfig | None = field(default_factory=UncertaintyConfig)
+    regularised_spec: RegularisedSpec = field(default_factory=RegularisedSpec)
     rating_norm: str = "none"
     feature_norm: str = "none"
     allow_identical: bool = False
@@ -72,20 +96,69 @@ class TimbreSettings:
 
 @dataclass
 class StudyResult:
-    """Results of one study."""
+    """Results of one study.
+
+    ``no_positive_metric``: no non-negative weighting correlates positively with the ratings
+    (the exact optimum's NNLS returns zero); the in-sample score is then not reported (NaN).
+    ``stats`` holds, per predictor (``euclidean``, ``cosine``, ``loso``, ``regularised``,
+    ``in_sample``) and score, the observed value with its bootstrap and permutation
+    replicates; ``in_sample_null`` the in-sample scores refitted on sound-permuted ratings.
+    """
 
     study: Study
     full: FitOutcome
     ev_max: float
     loso: LosoResult | None = None
     robustness: RobustnessCurve | None = None
+    robustness_in_sample: RobustnessCurve | None = None
     unlearned: dict = field(default_factory=dict)
     regularised: object | None = None
+    stats: dict[str, dict[str, Resampled]] = field(default_factory=dict)
+    in_sample_null: np.ndarray | None = None
+
+    @property
+    def no_positive_metric(self) -> bool:
+        """No non-negative weighting correlates positively with the ratings."""
+        return self.full.no_positive_metric
 
     @property
     def explained_variance(self) -> float:
-        """In-sample explained variance."""
-        return float(self.full.pearson_train) ** 2
+        """In-sample signed explained variance (NaN when there is no positive metric)."""
+        if self.no_positive_metric:
+            return float("nan")
+        r = float(self.full.pearson_train)
+        return float(np.sign(r) * r * r)
+
+    def predictions(self) -> dict[str, np.ndarray]:
+        """``{predictor: [n_pairs]}`` pair predictions behind every score (larger = more dissimilar)."""
+        from hear_probes.probes.timbre.agreement import raw_distances
+
+        out = {m: raw_distances(self.study.features, m) for m in ("euclidean", "cosine")}
+        if self.loso is not None:
+            out["loso"] = self.loso.predicted
+        if self.regularised is not None:
+            out["regularised"] = self.regularised.predicted
+        out["in_sample"] = (np.full(self.study.ratings.shape, np.nan) if self.no_positive_metric
+                            else np.asarray(self.full.predicted, dtype=np.float64))
+        return out
+
+
+def run_any(task):
+    """Worker entry point of a mixed batch: metric fits and in-sample null blocks."""
+    return run_null_task(task) if isinstance(task, NullTask) else run_task(task)
+
+
+def study_statistics(res: StudyResult, config: UncertaintyConfig) -> dict[str, dict[str, Resampled]]:
+    """Bootstrap and permutation replicates of every score of one study (fixed predictions)."""
+    rs = StudyResampling.draw(res.study.name, res.study.n_sounds, config)
+    s = res.study.ratings
+    out = {}
+    for name, pred in res.predictions().items():
+        scores = RAW_SCORES if name in ("euclidean", "cosine") else LEARNED_SCORES
+        if name in res.study.notes:  # every distance tied: no score, never rounding noise
+            continue
+        out[name] = resample_scores(pred, s, rs, scores)
+    return out
 
 
 def load_studies(
@@ -131,7 +204,7 @@ def rows_from_file(path: str | Path) -> Callable[[object], np.ndarray]:
     return rows_for
 
 
-def run_studies(  # noqa: C901, PLR0912  (collects every task kind of a run: fit, LOSO, regularised, robustness)
+def run_studies(
     studies: Sequence[Study], settings: TimbreSettings, *, seed: int = 0, quiet: bool = False
 ) -> tuple[list[StudyResult], dict[str, float]]:
     """Run every fit of every study in one parallel batch and assemble the results.
@@ -146,44 +219,68 @@ def run_studies(  # noqa: C901, PLR0912  (collects every task kind of a run: fit
     if not studies:
         raise TimbreInputError("no timbre study to evaluate (empty --datasets?)")
     t0 = time.perf_counter()
-    tasks: list[FitTask] = []
+    tasks: list = []
+    unc = settings.uncertainty
     for st in studies:
         tasks.append(FitTask(("full", st.name), st.features, st.active, st.ratings, st.ratings,
                              settings.options, seed=seed, keep_weights=True))
         if settings.loso:
             tasks += loso_tasks(st, settings.options, seed=seed)
-        if settings.robustness is not None:
+        if settings.robustness is not None and settings.robustness_in_sample:
             tasks += robustness_tasks(st, settings.robustness, settings.options)
+        if unc is not None:
+            tasks += null_tasks(st.name, st.features, st.active, st.ratings, unc)
     outcomes = run_tasks(tasks, workers=settings.workers, scheduler=settings.scheduler,
-                         quiet=quiet, desc=f"timbre ({len(studies)} studies)")
+                         quiet=quiet, desc=f"timbre ({len(studies)} studies)", func=run_any)
     t_fit = time.perf_counter() - t0
-    by_study: dict[str, dict[str, list[FitOutcome]]] = {
-        st.name: {"full": [], "loso": [], "robust": []} for st in studies
+    by_study: dict[str, dict[str, list]] = {
+        st.name: {"full": [], "loso": [], "robust": [], "null": []} for st in studies
     }
     for out in outcomes:
-        by_study[out.key[1]][out.key[0]].append(out)
+        key = out[0] if isinstance(out, tuple) else out.key
+        by_study[key[1]][key[0]].append(out)
     results = []
-    t_reg = 0.0
+    stage = {"regularised": 0.0, "robustness_held_out": 0.0, "bootstrap_permutations": 0.0}
     for st in studies:
-        group = by_study[st.name]
-        full = group["full"][0]
-        if full.error:
-            raise TimbreInputError(f"{st.name}: cannot fit ({full.error})")
-        if settings.options.init == "exact":  # the fit is the maximum
-            ev_max = float(full.pearson_train) ** 2
-        else:
-            ev_max = max_explained_variance(pair_differences(st.features[:, st.active]), st.ratings)
-        res = StudyResult(st, full, ev_max, unlearned=study_agreement(st.features, st.ratings))
-        if settings.regularised:
-            t1 = time.perf_counter()
-            res.regularised = nested_loso(st.features[:, st.active], st.ratings)
-            t_reg += time.perf_counter() - t1
-        if settings.loso:
-            res.loso = pool_loso(st, sorted(group["loso"], key=lambda o: o.key[2]))
-        if settings.robustness is not None:
-            res.robustness = collect_curve(st, settings.robustness, group["robust"])
-        results.append(res)
+        results.append(_assemble(st, by_study[st.name], settings, stage))
     timings = {"fits": t_fit, "total": time.perf_counter() - t0}
-    if settings.regularised:
-        timings["regularised"] = t_reg
+    ran = {"regularised": settings.regularised, "robustness_held_out": settings.robustness is not None,
+           "bootstrap_permutations": unc is not None}
+    timings.update({k: v for k, v in stage.items() if ran[k]})
     return results, timings
+
+
+def _assemble(st: Study, group: dict[str, list], settings: TimbreSettings,
+              stage: dict[str, float]) -> StudyResult:
+    """One study's result from its fit outcomes; in-process stages are timed into ``stage``."""
+    full = group["full"][0]
+    if full.error:
+        raise TimbreInputError(f"{st.name}: cannot fit ({full.error})")
+    if full.no_positive_metric:
+        ev_max = float("nan")
+    elif settings.options.init == "exact":  # the fit is the maximum
+        r = float(full.pearson_train)
+        ev_max = float(np.sign(r) * r * r)
+    else:
+        ev_max = max_explained_variance(pair_differences(st.features[:, st.active]), st.ratings)
+    res = StudyResult(st, full, ev_max, unlearned=study_agreement(st.features, st.ratings))
+    if settings.regularised:
+        t1 = time.perf_counter()
+        res.regularised = nested_loso(st.features[:, st.active], st.ratings,
+                                      spec=settings.regularised_spec)
+        stage["regularised"] += time.perf_counter() - t1
+    if settings.loso:
+        res.loso = pool_loso(st, sorted(group["loso"], key=lambda o: o.key[2]))
+    if settings.robustness is not None:
+        t1 = time.perf_counter()
+        res.robustness = held_out_curve(st, settings.robustness, settings.regularised_spec)
+        stage["robustness_held_out"] += time.perf_counter() - t1
+        if settings.robustness_in_sample:
+            res.robustness_in_sample = collect_curve(st, settings.robustness, group["robust"])
+    if settings.uncertainty is not None:
+        t1 = time.perf_counter()
+        res.stats = study_statistics(res, settings.uncertainty)
+        nulls = sorted(group["null"], key=lambda o: o[0][2])
+        res.in_sample_null = np.concatenate([o[1] for o in nulls]) if nulls else np.zeros(0)
+        stage["bootstrap_permutations"] += time.perf_counter() - t1
+    return res

@@ -12,15 +12,24 @@ import numpy as np
 from hear_probes.errors import HearProbesError
 from hear_probes.probes.timbre.probe import StudyResult, TimbreSettings
 from hear_probes.probes.timbre.regularised import METHOD as REGULARISED_METHOD
-from hear_probes.probes.timbre.robustness import SEED_SCHEME, relative_area_db
+from hear_probes.probes.timbre.robustness import HELD_OUT_METRIC, SEED_SCHEME, relative_area_db
+from hear_probes.probes.timbre.summaries import (
+    EV_DEFINITION,
+    statistics_payload,
+    unlearned_statistics,
+    unlearned_subsets,
+)
 
-SCHEMA_VERSION = 2
+#: 3: signed EV everywhere, "no positive metric", intervals/p-values/chance (issue 21),
+#: robustness on the held-out regularised metric (the paper's in-sample curve kept apart).
+SCHEMA_VERSION = 3
 JSON_NAME = "timbre.json"
 CSV_NAME = "timbre.csv"
 WEIGHTS_NAME = "timbre_weights.h5"
 LOSO_POOLING = (
     "per-fold linear calibration (least squares on the fold's training pairs), mean of the two "
-    "out-of-fold predictions of each pair, squared Pearson correlation over all rated pairs"
+    "out-of-fold predictions of each pair, signed EV sign(r) r^2 of the Pearson correlation "
+    "over all rated pairs; a fold without a positive metric predicts its training mean"
 )
 
 
@@ -63,7 +72,9 @@ def build_payload(
         Published STFT explained variance per study (recorded for comparison).
     """
     ev = {r.study.name: r.explained_variance for r in results}
-    median, iqr = summary_stats(list(ev.values()))
+    # "no positive metric": no in-sample score (null), counted as 0 in the median
+    median, iqr = summary_stats([0.0 if r.no_positive_metric else r.explained_variance
+                                 for r in results])
     payload: dict = {
         "probe": "timbre",
         "schema_version": SCHEMA_VERSION,
@@ -74,6 +85,7 @@ def build_payload(
             "loso": settings.loso,
             "regularised": settings.regularised,
             "regularised_method": REGULARISED_METHOD if settings.regularised else None,
+            "regularised_spec": settings.regularised_spec.to_dict() if settings.regularised else None,
             "loso_pooling": LOSO_POOLING if settings.loso else None,
             "rating_normalisation": settings.rating_norm,
             "feature_normalisation": settings.feature_norm,
@@ -108,7 +120,12 @@ def build_payload(
     payload["explained_variance_kind"] = (
         "in-sample: the learned weights are fitted and scored on the same pairs (an upper "
         "bound, not a score: one weight per dimension on 55-276 pairs)")
-    payload["unlearned"] = unlearned_block(results)
+    payload["explained_variance_definition"] = EV_DEFINITION
+    payload["no_positive_metric"] = [r.study.name for r in results if r.no_positive_metric]
+    payload["in_sample_pearson"] = {
+        r.study.name: None if r.no_positive_metric else _f(r.full.pearson_train) for r in results}
+    payload["unlearned"] = unlearned_block(
+        results, settings.uncertainty.level if settings.uncertainty is not None else None)
     notes = {r.study.name: {**{m: v["note"] for m, v in r.unlearned.items() if v.get("note")},
                             **r.study.notes}
              for r in results}
@@ -121,6 +138,7 @@ def build_payload(
     if settings.loso:
         loso = {r.study.name: r.loso.explained_variance for r in results if r.loso}
         payload["loso_explained_variance"] = loso
+        payload["loso_pearson"] = {r.study.name: _f(r.loso.pearson) for r in results if r.loso}
         payload["loso_median"], payload["loso_iqr"] = summary_stats(list(loso.values()))
         payload["loso_fold_mean_explained_variance"] = {
             r.study.name: r.loso.fold_mean for r in results if r.loso
@@ -129,13 +147,23 @@ def build_payload(
     if settings.regularised:
         reg = {r.study.name: _f(r.regularised.explained_variance) for r in results if r.regularised}
         payload["regularised_loso_explained_variance"] = reg
+        payload["regularised_loso_pearson"] = {
+            r.study.name: _f(r.regularised.pearson) for r in results if r.regularised}
         payload["regularised_loso_median"], payload["regularised_loso_iqr"] = summary_stats(
             [v for v in reg.values() if v is not None])
         payload["regularised_chosen_gamma"] = {
             r.study.name: r.regularised.to_dict()["chosen_gamma"] for r in results if r.regularised}
+    if settings.uncertainty is not None:
+        payload.update(statistics_payload(results, settings.uncertainty))
+        payload["unlearned_summary_subsets"] = unlearned_subsets(results, settings.uncertainty.level)
     if settings.robustness is not None:
         payload["robustness"] = {
             r.study.name: r.robustness.to_dict() for r in results if r.robustness
+        }
+        payload["robustness_metric"] = HELD_OUT_METRIC
+        payload["robustness_in_sample"] = {
+            r.study.name: r.robustness_in_sample.to_dict() for r in results
+            if r.robustness_in_sample
         }
         if reference is not None and reference.get("missing"):
             payload["robustness_reference"] = reference
@@ -149,8 +177,12 @@ def build_payload(
     return payload
 
 
-def unlearned_block(results: Sequence[StudyResult]) -> dict:
-    """``{distance: {score: {study: value}, "median": {score: m}, "iqr": {score: q}}}``."""
+def unlearned_block(results: Sequence[StudyResult], level: float | None = None) -> dict:
+    """``{distance: {score: {study: value}, "median": {score: m}, "iqr": {score: q}}}``.
+
+    With ``level`` (and resampled studies), each score also gets ``score_ci``, ``score_p``,
+    ``score_p_holm``, ``score_chance`` and ``median_ci`` (:mod:`.summaries`).
+    """
     from hear_probes.probes.timbre.agreement import AGREEMENT_SCORES, UNLEARNED_DISTANCES
 
     block: dict = {}
@@ -162,6 +194,8 @@ def unlearned_block(results: Sequence[StudyResult]) -> dict:
         stats = {score: summary_stats(list(v.values())) for score, v in entry.items()}
         entry["median"] = {score: _f(m) for score, (m, _) in stats.items()}
         entry["iqr"] = {score: _f(q) for score, (_, q) in stats.items()}
+        if level is not None and any(metric in r.stats for r in results):
+            entry.update(unlearned_statistics(results, metric, AGREEMENT_SCORES, level))
         block[metric] = entry
     return block
 
@@ -201,12 +235,20 @@ def csv_rows(payload: dict) -> list[dict]:
             "n_constant_dims": st["n_constant_dims"],
             "unlearned_euclidean_ev": _round(_unl(payload, "euclidean", "explained_variance", name)),
             "unlearned_cosine_ev": _round(_unl(payload, "cosine", "explained_variance", name)),
+            "unlearned_cosine_ev_ci": _ci(_unl(payload, "cosine", "explained_variance_ci", name)),
+            "unlearned_cosine_ev_p": _round(_unl(payload, "cosine", "explained_variance_p", name)),
             "unlearned_cosine_spearman": _round(_unl(payload, "cosine", "spearman", name)),
             "unlearned_cosine_triplets": _round(_unl(payload, "cosine", "triplet_agreement", name)),
-            "explained_variance": _round(ev),
+            "explained_variance": "no positive metric" if name in payload.get(
+                "no_positive_metric", []) else _round(ev),
+            "explained_variance_p": _round(payload.get("explained_variance_p", {}).get(name)),
             "regularised_loso_explained_variance": _round(
                 payload.get("regularised_loso_explained_variance", {}).get(name)),
+            "regularised_loso_ci": _ci(payload.get("regularised_loso_explained_variance_ci", {}).get(name)),
+            "regularised_loso_p": _round(payload.get("regularised_loso_explained_variance_p", {}).get(name)),
             "loso_explained_variance": _round(payload.get("loso_explained_variance", {}).get(name)),
+            "loso_ci": _ci(payload.get("loso_explained_variance_ci", {}).get(name)),
+            "loso_p": _round(payload.get("loso_explained_variance_p", {}).get(name)),
             "explained_variance_max": _round(payload["explained_variance_max"].get(name)),
             "published_stft": payload.get("published_stft_explained_variance", {}).get(name),
             "robustness_area": _round(payload.get("robustness", {}).get(name, {}).get("area")),
@@ -215,6 +257,12 @@ def csv_rows(payload: dict) -> list[dict]:
             "fit_seconds": _round(st["fit_seconds"]),
         })
     return rows
+
+
+def _ci(v) -> str:
+    if not v or any(x is None for x in v):
+        return ""
+    return f"[{float(v[0]):.4f}, {float(v[1]):.4f}]"
 
 
 def _unl(payload: dict, metric: str, score: str, study: str):
@@ -260,6 +308,11 @@ def reference_from_payload(payload: dict, name: str, source: str,
                 f"{source}: reference robustness used {key}={a}, this run {b}; rerun the "
                 "reference with the same robustness settings"
             )
+    if payload.get("robustness_metric") != HELD_OUT_METRIC:
+        raise HearProbesError(
+            f"{source}: the reference's robustness curve scores "
+            f"{payload.get('robustness_metric') or 'the in-sample learned metric (older schema)'}, "
+            f"this run the {HELD_OUT_METRIC.split(' (')[0]}; rerun the reference with this version")
     ref_norm = (payload.get("settings") or {}).get("rating_normalisation", "none")
     if ref_norm != settings.rating_norm:
         raise HearProbesError(

@@ -2,10 +2,21 @@
 
 For each noise level ``delta`` and realisation, degraded ratings
 ``y = clip(s + delta * xi, 0, 1)`` (``xi ~ N(0, 1)`` i.i.d. per pair, Eq. 5) are learned
-from, and the learned metric is scored against the *original* ratings ``s``:
-``EV(delta) = Pearson(d_{w_delta}^2, s)**2``. The curve ``log10(delta) -> EV`` is summarised
-by its area over ``log10(delta)`` in ``[-1, 1]`` (trapezoid rule on the mean curve; at most
-2), and representations are compared by ``10 log10(area / area_reference)`` dB.
+from, and the learned metric is scored against the *original* ratings ``s`` by the signed
+explained variance ``sign(r) r**2``. The curve ``log10(delta) -> EV`` is summarised by its
+area over ``log10(delta)`` in ``[-1, 1]`` (trapezoid rule on the mean curve; at most 2), and
+representations are compared by ``10 log10(area / area_reference)`` dB.
+
+Two curves (docs/timbre.md, "Robustness"):
+
+- ``robustness`` (the score): the *held-out* predictions of the regularised metric
+  (:func:`~hear_probes.probes.timbre.regularised.held_out_scores`): a pair's prediction never
+  saw a rating of its own sounds, so the metric cannot interpolate the noisy ratings and the
+  curve depends on what the representation encodes.
+- ``robustness_in_sample`` (the paper's procedure, kept as a labelled replication): the
+  learned metric's in-sample fit, scored against ``s`` on the same pairs. When dimensions
+  outnumber pairs the fit interpolates the noisy ratings (``P(d_w, y) = 1``), so this curve
+  is ``corr(s, y)**2`` whatever the representation.
 """
 
 from __future__ import annotations
@@ -15,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hear_probes.probes.timbre.metric import FitOptions
+from hear_probes.probes.timbre.metric import FitOptions, explained_variance
 from hear_probes.probes.timbre.study import Study
 from hear_probes.probes.timbre.tasks import FitOutcome, FitTask
 
@@ -59,7 +70,8 @@ class RobustnessCurve:
     ----------
     deltas : np.ndarray
     ev : np.ndarray
-        ``[n_deltas, realisations]`` explained variance of the original ratings (NaN: failed).
+        ``[n_deltas, realisations]`` signed explained variance of the original ratings
+        (NaN: failed).
     area : float
         Trapezoid area under ``log10(delta) -> mean EV`` (max ``log10(max/min delta)``).
     delta_bar : float
@@ -72,6 +84,7 @@ class RobustnessCurve:
     area: float
     delta_bar: float
     n_failed: int
+    metric: str = "in-sample learned metric (paper)"
 
     @property
     def ev_mean(self) -> np.ndarray:
@@ -94,6 +107,7 @@ class RobustnessCurve:
             "area": self.area,
             "delta_bar": self.delta_bar,
             "n_failed": self.n_failed,
+            "metric": self.metric,
         }
 
 
@@ -139,11 +153,13 @@ def collect_curve(study: Study, config: RobustnessConfig, outcomes: list[FitOutc
         if out.error or not np.isfinite(out.pearson_score):
             failed += 1
             continue
-        ev[a, r] = out.pearson_score**2
+        # no positive metric on the degraded ratings: nothing was learned, EV 0
+        ev[a, r] = 0.0 if out.no_positive_metric else explained_variance(out.pearson_score)
     deltas = np.asarray(config.deltas, dtype=np.float64)
     mean = np.nanmean(ev, axis=1) if np.isfinite(ev).any() else np.full(len(deltas), np.nan)
     delta_bar = 0.1 * np.sqrt(study.n_raters) if study.n_raters > 0 else float("nan")
-    return RobustnessCurve(deltas, ev, area_under_curve(deltas, mean), float(delta_bar), failed)
+    return RobustnessCurve(deltas, ev, area_under_curve(deltas, mean), float(delta_bar), failed,
+                           metric=IN_SAMPLE_METRIC)
 
 
 def relative_area_db(area: float, reference_area: float) -> float:
@@ -151,3 +167,43 @@ def relative_area_db(area: float, reference_area: float) -> float:
     if not (np.isfinite(area) and np.isfinite(reference_area)) or area <= 0 or reference_area <= 0:
         return float("nan")
     return float(10.0 * np.log10(area / reference_area))
+
+
+#: What the default robustness curve scores (recorded per curve and checked for references).
+HELD_OUT_METRIC = ("held-out regularised metric (leave-one-sound-out predictions; strength "
+                   "chosen by leave-one-sound-out on the degraded ratings)")
+IN_SAMPLE_METRIC = "in-sample learned metric (paper, replication)"
+
+
+def degraded_ratings(study: Study, config: RobustnessConfig) -> np.ndarray:
+    """``[n_deltas * realisations, n_pairs]`` degraded ratings, row ``a * realisations + r``.
+
+    The same draws as the paper's sweep (:func:`robustness_tasks`), from :func:`noise_rng`.
+    """
+    return np.stack([degrade(study.ratings, d, noise_rng(config.seed, study.name, a, r))
+                     for a, d in enumerate(config.deltas) for r in range(config.realisations)])
+
+
+def held_out_curve(study: Study, config: RobustnessConfig, spec=None) -> RobustnessCurve:
+    """Robustness of the held-out regularised metric (module docstring), all draws at once.
+
+    Parameters
+    ----------
+    study : Study
+    config : RobustnessConfig
+    spec : RegularisedSpec, optional
+        The regularised metric's design (default: the probe's).
+    """
+    from hear_probes.probes.timbre.regularised import held_out_scores
+
+    Y = degraded_ratings(study, config)
+    ok = np.array([np.ptp(y[np.isfinite(y)]) > 0 for y in Y])
+    r = np.full(Y.shape[0], np.nan)
+    if ok.any():
+        r[ok], _ = held_out_scores(study.features[:, study.active], study.ratings, Y[ok], spec)
+    ev = (np.sign(r) * r * r).reshape(len(config.deltas), config.realisations)
+    deltas = np.asarray(config.deltas, dtype=np.float64)
+    mean = np.nanmean(ev, axis=1) if np.isfinite(ev).any() else np.full(len(deltas), np.nan)
+    delta_bar = 0.1 * np.sqrt(study.n_raters) if study.n_raters > 0 else float("nan")
+    return RobustnessCurve(deltas, ev, area_under_curve(deltas, mean), float(delta_bar),
+                           int((~np.isfinite(ev)).sum()), metric=HELD_OUT_METRIC)

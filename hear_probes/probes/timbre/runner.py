@@ -10,6 +10,7 @@ from pathlib import Path
 from hear_probes.errors import HearProbesError
 from hear_probes.probes.registry import Prerequisite
 from hear_probes.probes.timbre import figures
+from hear_probes.probes.timbre.pairs_file import PAIRS_NAME, StudyPairs, write_pairs
 from hear_probes.probes.timbre.probe import (
     QUICK_DATASETS,
     TimbreSettings,
@@ -92,6 +93,30 @@ def resolve_reference(
     return reference_from_payload(payload, reference, str(sibling / JSON_NAME), settings)
 
 
+def _figure_series(payload: dict) -> dict:
+    """The unlearned and regularised series and every interval of the EV figure."""
+    unl = ((payload.get("unlearned") or {}).get("cosine") or {})
+    extra, intervals = {}, {}
+    if unl.get("explained_variance"):
+        extra["unlearned (cosine)"] = unl["explained_variance"]
+        intervals["unlearned (cosine)"] = unl.get("explained_variance_ci") or {}
+    if payload.get("regularised_loso_explained_variance"):
+        extra["held-out (regularised)"] = payload["regularised_loso_explained_variance"]
+        intervals["held-out (regularised)"] = payload.get("regularised_loso_explained_variance_ci") or {}
+    intervals["held-out (LOSO)"] = payload.get("loso_explained_variance_ci") or {}
+    intervals["in-sample"] = payload.get("explained_variance_ci") or {}
+    return {"extra": extra, "intervals": intervals}
+
+
+def study_pairs(res) -> StudyPairs:
+    """The pair-level predictions of one study (:mod:`.pairs_file`): every predictor scored."""
+    from hear_probes.probes.timbre.metric import pair_indices
+
+    i, j = pair_indices(res.study.n_sounds)
+    return StudyPairs(i=i, j=j, rating=res.study.ratings, predictors=res.predictions(),
+                      sounds=list(res.study.item_ids))
+
+
 def run_and_write(
     studies,
     run: TimbreRun,
@@ -153,15 +178,37 @@ def run_and_write(
     write_json(out_dir / JSON_NAME, payload)
     write_csv(out_dir / CSV_NAME, csv_rows(payload))
     write_weights(out_dir / WEIGHTS_NAME, results)
-    name = model_info.get("model_id", "model")
+    write_pairs(out_dir / PAIRS_NAME, {r.study.name: study_pairs(r) for r in results},
+                model_info.get("model_id", ""))
+    write_figures(payload, out_dir, ref)
+    return payload
+
+
+def write_figures(payload: dict, out_dir: Path, ref: dict | None = None) -> None:
+    """The PNG figures of one timbre.json payload (also to redraw them from a saved file).
+
+    Parameters
+    ----------
+    payload : dict
+        A timbre.json payload.
+    out_dir : Path
+        Where the PNGs go.
+    ref : dict, optional
+        The robustness reference (``robustness_reference`` of the payload by default).
+    """
+    out_dir = Path(out_dir)
+    ref = ref if ref is not None else payload.get("robustness_reference")
+    name = (payload.get("model") or {}).get("model_id", "model")
     figures.plot_explained_variance(
         payload["explained_variance"], out_dir / "timbre_explained_variance.png",
         loso=payload.get("loso_explained_variance"),
-        title=f"{name}: explained variance (median {payload['median']:.2f})",
+        title=f"{name}: signed explained variance with 95 % intervals (in-sample median "
+              f"{payload['median']:.2f})",
+        **_figure_series(payload),
     )
     if "robustness" in payload:
         ref_curves = None
-        if ref is not None and ref["source"] not in (None, "self"):
+        if ref is not None and ref.get("source") not in (None, "self"):
             try:
                 ref_curves = read_result(ref["source"]).get("robustness")
             except HearProbesError:
@@ -170,7 +217,11 @@ def run_and_write(
             payload["robustness"], out_dir / "timbre_robustness.png", reference=ref_curves,
             label=name, reference_label=ref["name"] if ref else "reference",
         )
-    return payload
+        if payload.get("robustness_in_sample"):
+            figures.plot_robustness_curves(
+                payload["robustness_in_sample"], out_dir / "timbre_robustness_in_sample.png",
+                label=name, title="Replication of Pascal & Lagrange Fig. 1a: in-sample learned "
+                "metric (interpolates the noisy ratings when dimensions outnumber pairs)")
 
 
 def evaluate(loaded, store, out_dir: Path, run: TimbreRun | None = None) -> dict:

@@ -18,19 +18,19 @@ if TYPE_CHECKING:  # pragma: no cover - types only
 TIMBRE_TABLES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("table-timbre-unlearned", ("unlearned", "cosine", "explained_variance"),
      "Unlearned agreement: cosine distance of the raw embeddings (nothing fitted)",
-     "Squared Pearson correlation between 1 − cos and the ratings; no parameter is fitted to the "
-     "ratings. Best per row in bold."),
+     "Signed explained variance sign(r)·r² of the Pearson correlation r between 1 − cos and the "
+     "ratings; no parameter is fitted to the ratings."),
     ("table-timbre-unlearned-euclidean", ("unlearned", "euclidean", "explained_variance"),
      "Unlearned agreement: Euclidean distance of the raw embeddings (nothing fitted)",
-     "Squared Pearson correlation between the Euclidean distance and the ratings."),
+     "Signed explained variance of the Euclidean distance."),
     ("table-timbre-triplets", ("unlearned", "cosine", "triplet_agreement"),
      "Unlearned triplet agreement (cosine distance; 0.5 = chance)",
      "Fraction of anchored triplets whose order the distance keeps, ties ½ (every triplet; not "
      "the timbremetrics packages' radius/margin variant)."),
     ("table-timbre-regularised", ("regularised_loso_explained_variance",),
      "Held-out explained variance of the regularised learned metric (nested leave one sound out)",
-     "Kernel ridge on the standardised squared per-dimension differences, shrunk toward the "
-     "calibrated Euclidean distance (signed weights), strength chosen by inner "
+     "Signed kernel ridge on the squared per-dimension differences, shrunk toward the prior "
+     "distance recorded in settings.regularised_spec (unpenalised), strength chosen by inner "
      "leave-one-sound-out; scored on the outer held-out pairs."),
     ("table-timbre-loso", ("loso_explained_variance",),
      "Held-out explained variance of the learned metric (leave one sound out)",
@@ -39,9 +39,18 @@ TIMBRE_TABLES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
      "In-sample explained variance of the learned metric: an upper bound (Pascal & Lagrange 2024, "
      "Table I layout)",
      "Weights fitted and scored on the same pairs: one weight per dimension on 55–276 pairs, so "
-     "this rewards capacity; read the held-out tables first. 'published' is the paper's STFT "
-     "column, computed on mis-paired sounds (docs/timbre.md, 'Erratum')."),
+     "this rewards capacity; read the held-out tables first. Chance here is the exact optimum "
+     "refitted on sound-permuted ratings (often high). 'no positive metric': no non-negative "
+     "weighting correlates positively (counted as 0 in the median). 'published' is the paper's "
+     "STFT column, computed on mis-paired sounds (docs/timbre.md, 'Erratum')."),
 )
+
+#: How every timbre table reads its cells (appended to each note).
+CELL_NOTE = (" Cells: score [95 % interval, bootstrap over sounds]; * = above chance (one-sided "
+             "sound-permutation p < 0.05), ** = also after Holm across the column's studies; "
+             "no mark = not shown above chance. The Median row's interval bootstraps the sounds "
+             "of every study jointly. No bold: whether two models differ is tested by "
+             "'hear-probes compare'.")
 
 
 def _timbre_values(timbre: dict, path: tuple[str, ...]) -> dict:
@@ -51,9 +60,79 @@ def _timbre_values(timbre: dict, path: tuple[str, ...]) -> dict:
     return node if isinstance(node, dict) else {}
 
 
+def _sibling(timbre: dict, path: tuple[str, ...], suffix: str) -> dict:
+    """``K_ci``/``K_p``/... next to the score at ``path`` (empty when absent)."""
+    return _timbre_values(timbre, (*path[:-1], path[-1] + suffix))
+
+
+def _ci_text(ci) -> str:
+    lo, hi = (num(ci[0]), num(ci[1])) if isinstance(ci, list) and len(ci) == 2 else (None, None)
+    return "" if lo is None or hi is None else f" [{lo:.2f}, {hi:.2f}]"
+
+
+def _mark(p, p_holm) -> str:
+    p, p_holm = num(p), num(p_holm)
+    if p is None or p >= 0.05:
+        return ""
+    return "**" if p_holm is not None and p_holm < 0.05 else "*"
+
+
+def _median_keys(path: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    """Path of the median's interval and the ``summary_subsets`` score key of a table."""
+    if path[0] == "unlearned":
+        return ("unlearned", path[1], "median_ci"), f"{path[1]}_{path[2]}"
+    med = {"explained_variance": "median", "loso_explained_variance": "loso_median",
+           "regularised_loso_explained_variance": "regularised_loso_median"}[path[0]]
+    return (med + "_ci",), path[0]
+
+
+def _column(timbre: dict, path: tuple[str, ...]) -> dict:
+    """Per-study cells of one model: text and value."""
+    vals = _timbre_values(timbre, path)
+    ci, p, ph = (_sibling(timbre, path, s) for s in ("_ci", "_p", "_p_holm"))
+    nopos = set(timbre.get("no_positive_metric") or []) if path == ("explained_variance",) else set()
+    out = {}
+    for s in set(vals) | nopos:
+        if s in nopos:
+            out[s] = ("no positive metric", None)
+            continue
+        v = num(vals.get(s))
+        out[s] = ("—", None) if v is None else (
+            f"{v:.2f}{_ci_text(ci.get(s))}{_mark(p.get(s), ph.get(s))}", v)
+    return out
+
+
+def _median_cells(timbre: dict, path: tuple[str, ...]) -> tuple[str, str]:
+    """Median over all studies and over Table I's 17, with intervals, from timbre.json."""
+    ci_path, sub_key = _median_keys(path)
+    node = timbre
+    for k in ci_path[:-1]:
+        node = node.get(k) or {}
+    ci = node.get(ci_path[-1])
+    if isinstance(ci, dict):
+        ci = ci.get(path[-1])
+    subsets = timbre.get("unlearned_summary_subsets" if path[0] == "unlearned"
+                         else "summary_subsets") or {}
+
+    def cell(name: str) -> str:
+        sub = subsets.get(name) or {}
+        block = sub.get("scores", sub) if isinstance(sub, dict) else {}
+        entry = block.get(sub_key) if isinstance(block, dict) else None
+        if not isinstance(entry, dict) or num(entry.get("median")) is None:
+            return "—"
+        return f"{entry['median']:.2f}{_ci_text(entry.get('median_ci'))} (n={entry.get('n')})"
+
+    all_cell = cell("all")
+    if all_cell == "—":  # older files: the stored median without interval
+        med = num(_timbre_values(timbre, path[:-1]).get("median", {}).get(path[-1])) \
+            if path[0] == "unlearned" else num(timbre.get(ci_path[0][:-3]))
+        all_cell = "—" if med is None else f"{med:.2f}{_ci_text(ci)}"
+    return all_cell, cell("table1_17")
+
+
 def timbre_table(results: list[ModelResults], key: str | tuple[str, ...] = "explained_variance"
                  ) -> Table | None:
-    """Rows = studies (Table I order, then the others), columns = models; median and IQR.
+    """Rows = studies (Table I order, then the others), columns = models; medians with intervals.
 
     ``key`` is a key of timbre.json or the id of one of :data:`TIMBRE_TABLES`
     (``"loso_explained_variance"``, ``"table-timbre-unlearned"``, ...). The in-sample table
@@ -65,40 +144,29 @@ def timbre_table(results: list[ModelResults], key: str | tuple[str, ...] = "expl
     if spec is None:
         raise ValueError(f"unknown timbre table {key!r}")
     table_id, path, title, note = spec
-    cols = [(r.name, _timbre_values(r.probes["timbre"], path)) for r in results
-            if "timbre" in r.probes and _timbre_values(r.probes["timbre"], path)]
-    if not cols:
+    models = [r for r in results if "timbre" in r.probes and _timbre_values(r.probes["timbre"], path)]
+    if not models:
         return None
+    cols = [(r.name, _column(r.probes["timbre"], path)) for r in models]
+    medians = [_median_cells(r.probes["timbre"], path) for r in models]
     if path == ("explained_variance",):
         published = next((r.probes["timbre"]["published_stft_explained_variance"] for r in results
                           if (r.probes.get("timbre") or {}).get("published_stft_explained_variance")), None)
         if published:
-            cols = [("published (P&L 2024, STFT)", published)] + cols
-    studies = table_order({s for _, vals in cols for s in vals})
-    table = Table(table_id, title, ["study"] + [name for name, _ in cols], note=note + " Best per row in bold.")
-    values = np.full((len(studies), len(cols)), np.nan)
-    for j, (_, vals) in enumerate(cols):
-        for i, s in enumerate(studies):
-            v = num(vals.get(s))
-            values[i, j] = np.nan if v is None else v
-    keep = ~np.all(np.isnan(values), axis=1)
-    for i in np.flatnonzero(keep):
-        best = np.nanmax(values[i]) if np.any(~np.isnan(values[i])) else None
-        row = [Cell(studies[i])]
-        for v in values[i]:
-            row.append(Cell("—" if np.isnan(v) else f"{v:.2f}", None if np.isnan(v) else float(v),
-                            bold=best is not None and not np.isnan(v) and np.isclose(v, best)))
-        table.rows.append(row)
-    kept = values[keep]
-    with np.errstate(all="ignore"):
-        med = [np.nanmedian(kept[:, j]) if np.isfinite(kept[:, j]).any() else np.nan for j in range(len(cols))]
-        iqr = [np.nanpercentile(kept[:, j], 75) - np.nanpercentile(kept[:, j], 25)
-               if np.isfinite(kept[:, j]).any() else np.nan for j in range(len(cols))]
-    top = np.nanmax(med) if np.isfinite(med).any() else np.nan
-    table.footer.append([Cell("Median")] + [Cell("—" if np.isnan(m) else f"{m:.2f}", None if np.isnan(m) else float(m),
-                                                 bold=bool(np.isclose(m, top))) for m in med])
-    table.footer.append([Cell("Interquartile range")] + [Cell("—" if np.isnan(q) else f"{q:.2f}",
-                                                              None if np.isnan(q) else float(q)) for q in iqr])
+            pub = {s: (f"{v:.2f}", float(v)) for s, v in published.items() if num(v) is not None}
+            cols = [("published (P&L 2024, STFT)", pub)] + cols
+            vals = [float(v) for v in published.values() if num(v) is not None]
+            medians = [(f"{np.median(vals):.2f}" if vals else "—", "—")] + medians
+    studies = table_order({s for _, c in cols for s in c})
+    table = Table(table_id, title, ["study"] + [name for name, _ in cols], note=note + CELL_NOTE)
+    for s in studies:
+        cells = [c.get(s, ("—", None)) for _, c in cols]
+        if all(v is None and text == "—" for text, v in cells):
+            continue
+        table.rows.append([Cell(s)] + [Cell(text, v) for text, v in cells])
+    table.footer.append([Cell("Median, all studies")] + [Cell(m[0]) for m in medians])
+    if any(m[1] != "—" for m in medians):
+        table.footer.append([Cell("Median, Table I's 17")] + [Cell(m[1]) for m in medians])
     return table
 
 
@@ -136,39 +204,47 @@ def robustness_table(results: list[ModelResults]) -> Table | None:
 
 
 def summary(res: ModelResults) -> list[tuple[str, str, str]]:
-    """Summary-card numbers: unlearned, held-out and in-sample median explained variance."""
+    """Summary-card numbers: unlearned, held-out and in-sample median signed EV with intervals."""
     out: list[tuple[str, str, str]] = []
     timbre = res.probes.get("timbre", {})
     n = len(timbre.get("explained_variance") or {})
-    cos = num(((timbre.get("unlearned") or {}).get("cosine") or {}).get("median", {}).get("explained_variance"))
+    unl = ((timbre.get("unlearned") or {}).get("cosine") or {})
+    cos = num(unl.get("median", {}).get("explained_variance"))
     if cos is not None:
-        out.append(("timbre unlearned", f"{cos:.2f}",
-                    f"median explained variance of the raw cosine distance, nothing fitted, {n} studies"))
+        ci = _ci_text((unl.get("median_ci") or {}).get("explained_variance"))
+        out.append(("timbre unlearned", f"{cos:.2f}{ci}",
+                    f"median signed EV of the raw cosine distance, nothing fitted, {n} studies "
+                    "(95 % interval: bootstrap over sounds)"))
     for key, label, why in (("regularised_loso_median", "timbre regularised held-out",
-                             "median held-out EV of the regularised learned metric (nested LOSO)"),
-                            ("loso_median", "timbre held-out", "median held-out (LOSO) EV of the learned metric")):
+                             "median held-out signed EV of the regularised learned metric (nested LOSO)"),
+                            ("loso_median", "timbre held-out", "median held-out (LOSO) signed EV of the learned metric")):
         if num(timbre.get(key)) is not None:
-            out.append((label, f"{float(timbre[key]):.2f}", f"{why}, {n} studies"))
+            out.append((label, f"{float(timbre[key]):.2f}{_ci_text(timbre.get(key + '_ci'))}",
+                        f"{why}, {n} studies"))
     if num(timbre.get("median")) is not None:
-        out.append(("timbre in-sample (upper bound)", f"{float(timbre['median']):.2f}",
-                    f"median in-sample EV of the learned metric: fitted and scored on the same pairs, {n} studies"))
+        out.append(("timbre in-sample (upper bound)",
+                    f"{float(timbre['median']):.2f}{_ci_text(timbre.get('median_ci'))}",
+                    f"median in-sample signed EV of the learned metric: fitted and scored on the same pairs, {n} studies"))
     return out
 
 
-def layer_scores(payload: dict) -> dict[str, float | None]:
+def layer_scores(payload: dict) -> dict[str, float | list | None]:
     """Scores plotted against layer depth: unlearned (cosine), regularised held-out and held-out
-    (LOSO) median EV."""
-    out: dict[str, float | None] = {}
-    cos = (((payload.get("unlearned") or {}).get("cosine") or {}).get("median") or {})
+    (LOSO) median signed EV; each with its interval under ``<score>_ci`` when the result has one."""
+    out: dict[str, float | list | None] = {}
+    unl = ((payload.get("unlearned") or {}).get("cosine") or {})
+    cos = unl.get("median") or {}
     if num(cos.get("explained_variance")) is not None:
         out["unlearned EV (cosine)"] = num(cos.get("explained_variance"))
-    if num(payload.get("regularised_loso_median")) is not None:
-        out["held-out EV (regularised)"] = num(payload.get("regularised_loso_median"))
-    if num(payload.get("loso_median")) is not None:
-        out["held-out EV (LOSO)"] = num(payload.get("loso_median"))
+        out["unlearned EV (cosine)_ci"] = (unl.get("median_ci") or {}).get("explained_variance")
+    for key, label in (("regularised_loso_median", "held-out EV (regularised)"),
+                       ("loso_median", "held-out EV (LOSO)")):
+        if num(payload.get(key)) is not None:
+            out[label] = num(payload.get(key))
+            out[label + "_ci"] = payload.get(key + "_ci")
     if not out and num(payload.get("median")) is not None:
         out["learned EV"] = num(payload.get("median"))
-    return out
+    return {k: v for k, v in out.items() if v is not None}
 
 
 def tables(results: list[ModelResults]) -> list[Table | None]:

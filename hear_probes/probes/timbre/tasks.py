@@ -52,7 +52,12 @@ class FitTask:
 
 @dataclass
 class FitOutcome:
-    """What a worker sends back for one :class:`FitTask`."""
+    """What a worker sends back for one :class:`FitTask`.
+
+    ``extra["no_positive_metric"]`` is set when no non-negative weighting correlates
+    positively with the training ratings: ``predicted`` then comes from placeholder weights
+    and must not be scored as a learned metric.
+    """
 
     key: tuple
     pearson_train: float
@@ -65,6 +70,11 @@ class FitOutcome:
     weights: np.ndarray | None = None
     error: str = ""
     extra: dict = field(default_factory=dict)
+
+    @property
+    def no_positive_metric(self) -> bool:
+        """No non-negative weighting correlates positively with the training ratings."""
+        return bool(self.extra.get("no_positive_metric", False))
 
 
 def run_task(task: FitTask) -> FitOutcome:
@@ -91,4 +101,5 @@ def run_task(task: FitTask) -> FitOutcome:
         message=res.message,
         seconds=res.seconds,
         weights=res.weights if task.keep_weights else None,
+        extra={"no_positive_metric": bool(res.extra.get("no_positive_metric", False))},
     )
