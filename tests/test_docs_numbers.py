@@ -117,13 +117,13 @@ def test_timbre_medians_say_over_which_studies():
 
 def test_missing_key_is_a_clear_error(tmp_path, capsys):
     root = _copy_checkout(tmp_path)
-    path = root / "results" / "logmel" / "timbre.json"
+    path = root / "results" / "stft" / "timbre.json"
     payload = json.loads(path.read_text())
     del payload["loso_explained_variance"]
     path.write_text(json.dumps(payload))
     assert docnumbers.main(["--check", "--root", str(root)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "logmel/timbre.json" in err and "loso_explained_variance" in err
+    assert err.count("\n") == 1 and "stft/timbre.json" in err and "loso_explained_variance" in err
     assert "docsources.py" in err
 
 

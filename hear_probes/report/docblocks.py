@@ -204,24 +204,6 @@ def _timbre_grey1977_warm(res: Results) -> str:
     return f"EV {f3(e['warm'][k])} against the optimum {f3(e['exact'][k])} (16 kHz `stft`)"
 
 
-@block("timbre-which-number")
-def _timbre_which_number(res: Results) -> str:
-    return (
-        "logmel's in-sample median is "
-        f"{_two(res, 'logmel', 'in_sample')}, its held-out medians "
-        f"{_two(res, 'logmel', 'loso')} (learned) and {_two(res, 'logmel', 'regularised')} "
-        "(regularised); medians over the 17 studies of Table I, over all 21 in brackets"
-    )
-
-
-@block("timbre-loso-gap")
-def _timbre_loso_gap(res: Results) -> str:
-    return (
-        f"with the 513-dim `stft`, the in-sample median is {_two(res, 'stft', 'in_sample')} but "
-        f"the held-out median {_two(res, 'stft', 'loso')} (17 studies of Table I; all 21 in brackets)"
-    )
-
-
 @block("timbre-erratum-table")
 def _timbre_erratum_table(res: Results) -> str:
     e = _erratum(res)
@@ -242,30 +224,6 @@ def _timbre_erratum_table(res: Results) -> str:
         f"**{f3(np.median(e['warm']))}** | {f3(np.median(e['exact']))} |"
     )
     return "\n".join(lines)
-
-
-@block("timbre-erratum-summary")
-def _timbre_erratum_summary(res: Results) -> str:
-    e = _erratum(res)
-    return (
-        f"the 16 kHz STFT reproduces {e['within']} of {e['n']} published values within 0.03 "
-        f"(largest difference {f3(e['max_diff'])}, median {f3(e['released_median'])} vs "
-        f"{PUBLISHED_STFT_SUMMARY_MEDIAN:.2f} published), while the correct pairing gives a median of "
-        f"{f3(np.median(e['warm']))} ({f3(np.median(e['exact']))} at the exact optimum)"
-    )
-
-
-@block("timbre-released-unlearned")
-def _timbre_released_unlearned(res: Results) -> str:
-    m = "stft-released-order"
-    return (
-        "the unlearned cosine triplet agreement is "
-        f"{f3(src.timbre_median(res, m, 'unlearned_cosine_triplets', '17'))} (median over the 17 "
-        "studies; chance is 0.5) and the unlearned explained variance "
-        f"{f3(src.timbre_median(res, m, 'unlearned_cosine_ev', '17'))}, against "
-        f"{f3(src.timbre_median(res, 'stft', 'unlearned_cosine_triplets', '17'))} and "
-        f"{f3(src.timbre_median(res, 'stft', 'unlearned_cosine_ev', '17'))} with the correct pairing"
-    )
 
 
 # ============================================================================ GEAR

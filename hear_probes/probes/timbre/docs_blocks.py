@@ -211,10 +211,10 @@ def erratum_table_block(results: Path = RESULTS) -> str:
 
 
 def statistics_cost_block(results: Path = RESULTS) -> str:
-    """Cost of the intervals and chance levels (benchmarks/timbre_statistics_stft.json)."""
-    p = results.parent / "benchmarks" / "timbre_statistics_stft.json"
+    """Cost of the intervals and chance levels (results/benchmarks/timbre_statistics_stft.json)."""
+    p = results / "benchmarks" / "timbre_statistics_stft.json"
     if not p.is_file():
-        return "(benchmarks/timbre_statistics_stft.json not found)\n"
+        return "(results/benchmarks/timbre_statistics_stft.json not found)\n"
     d = json.loads(p.read_text("utf-8"))
     fx, null = d["fixed_predictions"], d.get("in_sample_null") or {}
     lines = ["| part | work | CPU seconds | wall seconds, idle 2 cores (estimate) |", "|---|---|---|---|",
