@@ -10,9 +10,9 @@ Scores read per probe:
   (leave-one-sound-out) median when the result has them, else the learned median.
 
 A probe's ``layer_scores`` may give a score ``S`` its 95 % interval under ``S_ci``
-(``[low, high]``): the curve of ``S`` is then drawn with an interval band, on an axis that
-starts at 0 (chance of a signed explained variance) so that small differences do not look
-like trends. Scores without intervals are drawn as before.
+(``[low, high]``): the curve of ``S`` is then drawn with an interval band. Every axis starts
+at chance or zero (accuracies on [0, 1] with 0.5 marked; other scores from 0, or lower when a
+value does, to 1), so that small differences do not look like trends.
 
 :func:`layer_section` gives the report's HTML and Markdown: one PNG per probe (one panel per
 score, one line per model) and one table (model, layer, scores).
@@ -76,6 +76,26 @@ def layer_curves(results: list[ModelResults]) -> dict[str, dict[str, dict[str, l
     return out
 
 
+def _set_axis(ax, score: str, models: dict, banded: bool) -> None:
+    """Axis from chance or zero, never stretched around the data.
+
+    An accuracy (chance 0.5) is drawn on [0, 1] with chance marked; any other score (signed
+    explained variance, R², both 0 at chance or below) starts at 0, or lower when a value or
+    a band does, and ends at 1 or higher, so that a difference of 0.02 does not fill the panel.
+    """
+    points = [p for pts in models.values() for p in pts]
+    lows = [p[1] for p in points] + ([p[2] for p in points if len(p) == 4] if banded else [])
+    highs = [p[1] for p in points] + ([p[3] for p in points if len(p) == 4] if banded else [])
+    if "accuracy" in score:
+        ax.set_ylim(0.0, 1.0)
+        ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+        return
+    low = min([0.0, *[v for v in lows if v is not None]])
+    high = max([1.0, *[v for v in highs if v is not None]])
+    ax.set_ylim(low - 0.02 * (high - low), high + 0.02 * (high - low))
+    ax.axhline(0.0, color="grey", lw=0.8, ls="--")
+
+
 def plot_probe(probe: str, scores: dict[str, dict[str, list[tuple[int, float]]]], path: Path) -> Path:
     """One panel per score, score against layer index, one line per model; PNG at ``path``."""
     import matplotlib
@@ -94,15 +114,10 @@ def plot_probe(probe: str, scores: dict[str, dict[str, list[tuple[int, float]]]]
                 ax.fill_between(ks, [p[2] for p in pts], [p[3] for p in pts],
                                 color=line.get_color(), alpha=0.2, lw=0)
                 banded = True
-        if banded:  # signed EV: the axis starts at chance (0), or below when a band does
-            low = min(p[2] for pts in scores[score].values() for p in pts)
-            ax.set_ylim(bottom=min(0.0, low))
-            ax.axhline(0.0, color="grey", lw=0.8, ls="--")
+        _set_axis(ax, score, scores[score], banded)
         ax.set_title(score, fontsize=10)
         ax.set_xlabel("layer")
         ax.grid(alpha=0.3)
-        if "accuracy" in score:
-            ax.axhline(0.5, color="grey", lw=0.8, ls="--")
     axes[0][0].legend(fontsize=7, loc="best")
     fig.suptitle(f"{probe_scores()[probe][0]}: score against layer depth", fontsize=11)
     fig.tight_layout()

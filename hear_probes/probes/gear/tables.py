@@ -83,10 +83,19 @@ def summary(res: ModelResults) -> list[tuple[str, str, str]]:
 
 
 def layer_scores(payload: dict) -> dict[str, float | None]:
-    """Scores plotted against layer depth: kNN R² (K=10) of each factor."""
+    """Scores plotted against layer depth: kNN R² (K=10) of each factor, with its interval over
+    seeds under ``<score>_ci`` when the result has it."""
     factors = payload.get("factors") or {}
-    return {f"{f} kNN R²": num((factors.get(f) or {}).get("knn_r2_k10"))
-            for f in GEAR_FACTORS if f in factors}
+    out: dict = {}
+    for f in GEAR_FACTORS:
+        if f not in factors:
+            continue
+        block = factors.get(f) or {}
+        out[f"{f} kNN R²"] = num(block.get("knn_r2_k10"))
+        ci = block.get("knn_r2_k10_ci")
+        if out[f"{f} kNN R²"] is not None and isinstance(ci, (list, tuple)) and len(ci) == 2:
+            out[f"{f} kNN R²_ci"] = [num(ci[0]), num(ci[1])]
+    return out
 
 
 def tables(results: list[ModelResults]) -> list[Table | None]:

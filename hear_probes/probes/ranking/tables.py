@@ -127,12 +127,22 @@ def summary(res: ModelResults) -> list[tuple[str, str, str]]:
 
 
 def layer_scores(payload: dict) -> dict[str, float | None]:
-    """Scores plotted against layer depth: fine-scale pitch and level accuracy."""
+    """Scores plotted against layer depth: fine-scale pitch and level accuracy, with the
+    Wilson 95 % interval under ``<score>_ci`` when the result has it."""
     reps = payload.get("representations") or {}
     if not reps:
         return {}
-    acc = next(iter(reps.values())).get("accuracy", {})
-    return {f"{dim} accuracy (fine)": num((acc.get(dim) or {}).get("fine")) for dim in ("pitch", "level")}
+    rep = next(iter(reps.values()))
+    acc = rep.get("accuracy", {})
+    cis = rep.get("accuracy_ci") or rep.get("ci95") or {}
+    out: dict = {}
+    for dim in ("pitch", "level"):
+        name = f"{dim} accuracy (fine)"
+        out[name] = num((acc.get(dim) or {}).get("fine"))
+        ci = (cis.get(dim) or {}).get("fine")
+        if out[name] is not None and isinstance(ci, (list, tuple)) and len(ci) == 2:
+            out[name + "_ci"] = [num(ci[0]), num(ci[1])]
+    return out
 
 
 def tables(results: list[ModelResults]) -> list[Table | None]:
