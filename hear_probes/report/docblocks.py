@@ -149,7 +149,8 @@ def _readme_timbre_stft(res: Results) -> str:
         f"unlearned cosine explained variance {_two(res, 'stft', 'unlearned_cosine_ev')}, "
         f"regularised held-out {_two(res, 'stft', 'regularised')}, "
         f"learned held-out {_two(res, 'stft', 'loso')}, "
-        f"in-sample {_two(res, 'stft', 'in_sample')}."
+        f"in-sample {_two(res, 'stft', 'in_sample')} (an upper bound); the 95 % intervals "
+        "and how many studies are above chance are in docs/timbre.md (\"Which number to read\")."
     )
 
 
