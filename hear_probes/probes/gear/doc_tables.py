@@ -120,17 +120,10 @@ def _layers(results: Path) -> str:
 
 
 def holm(pvalues: list[float]) -> list[float]:
-    """Holm-adjusted p-values (NaN entries stay NaN and are not counted)."""
-    import numpy as np
+    """Holm-adjusted p-values (:func:`hear_probes.stats.holm`; NaN entries stay NaN)."""
+    from hear_probes.stats import holm as _holm
 
-    p = np.asarray(pvalues, dtype=np.float64)
-    ok = np.flatnonzero(np.isfinite(p))
-    out = np.full(p.shape, np.nan)
-    order = ok[np.argsort(p[ok])]
-    m = order.size
-    adjusted = np.maximum.accumulate((m - np.arange(m)) * p[order]) if m else np.array([])
-    out[order] = np.minimum(adjusted, 1.0)
-    return out.tolist()
+    return _holm(pvalues).tolist()
 
 
 def paired_differences(model: dict, baseline: dict) -> list[tuple[str, str, float, float]]:

@@ -204,14 +204,10 @@ def binomial_p(successes: int, n: int, chance: float = CHANCE) -> float:
 
 
 def holm_adjust(pvalues: np.ndarray) -> np.ndarray:
-    """Holm-Bonferroni adjusted p-values (family-wise error control over ``pvalues``)."""
-    p = np.asarray(pvalues, dtype=np.float64)
-    m = p.size
-    order = np.argsort(p)
-    adjusted = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    out = np.empty(m)
-    out[order] = np.minimum(adjusted, 1.0)
-    return out
+    """Holm-Bonferroni adjusted p-values (:func:`hear_probes.stats.holm`)."""
+    from hear_probes.stats import holm
+
+    return holm(pvalues)
 
 
 def chance_verdict(ci: tuple[float, float] | list | None, chance: float = CHANCE) -> str:
