@@ -102,7 +102,8 @@ def marker_done(marker: Path, model: str) -> bool:
 def check_sweep(models: list[str], out: Path, config: SweepConfig) -> None:
     """One-line errors before a sweep starts its Dask cluster.
 
-    Checks the scheduler address, ``--layers`` (its form), that every model is known
+    Checks the scheduler address, ``--layers`` (its form; layer names against each loaded
+    model), that every model is known
     (built-in name, ``hf:<id>``, or an importable ``module:<dotted>``), and that ``out`` is
     a writable folder.
     """
@@ -128,8 +129,28 @@ def check_sweep(models: list[str], out: Path, config: SweepConfig) -> None:
         if found is None:
             raise ModelResolutionError(f"--models {model}: no module {dotted!r} on PYTHONPATH; "
                                        "give module:<dotted path of an importable HEAR module>")
+    if config.layers is not None and _names_layers(config.layers):
+        _check_layer_names(models, config.layers)
     check_out_dir(out, "--out")
     check_cache_dir(config.cache)
+
+
+def _names_layers(spec: str) -> bool:
+    """Whether ``--layers`` names a layer (``conv3``) rather than only indices/all/first/last."""
+    parts = [p.strip().lower() for p in str(spec).split(",")]
+    return any(p not in ("all", "first", "last") and not p.lstrip("-").isdigit() for p in parts)
+
+
+def _check_layer_names(models: list[str], spec: str) -> None:
+    """Layer names exist only in a loaded model: load each one here, before any worker starts.
+
+    An unknown name (or a model without layers) is then the same one-line usage error as in
+    ``evaluate --layers``, not a failed task after a Dask cluster has started.
+    """
+    from hear_probes.layers import layer_views
+
+    for model in models:
+        layer_views(_load(model), spec)
 
 
 def _load(model: str):

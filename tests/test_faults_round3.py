@@ -572,6 +572,7 @@ def test_gear_embeddings_ids_that_do_not_encode_factors(tmp_path, ids, needle):
     (["--models", "nosuchmodel"], "unknown model 'nosuchmodel'"),
     (["--models", "stft,module:no_such_mod_xyz"], "no_such_mod_xyz"),
     (["--models", "stft", "--layers", "2;3"], "--layers: '2;3'"),
+    (["--models", "stft", "--layers", "bogus"], "does not expose layers"),
     (["--models", "stft", "--layers", ""], "--layers"),
 ])
 def test_sweep_unknown_models_and_layers_before_dask(tmp_path, args, needle):
