@@ -164,3 +164,18 @@ def test_holm_adjust():
     # Holm: sorted p times (m - rank), running maximum, clipped at 1
     got = holm_adjust(np.array([0.01, 0.04, 0.03, 0.5]))
     assert got.tolist() == pytest.approx([0.04, 0.09, 0.09, 0.5])
+
+
+def test_cell_results_store_per_trial_outcomes_that_compare_can_pair():
+    """Issue 21: ranking.json keeps the trial-by-trial outcomes, so `hear-probes compare` can
+    run McNemar's test on two models scored on the same trials."""
+    import numpy as np
+
+    from hear_probes.compare.ranking import PER_TRIAL_KEY
+    from hear_probes.probes.ranking.probe import cell_results
+
+    s = np.array([1.0, 0.0, 0.5, 1.0])
+    scores = {"pitch": {"eps": s, "fine": s, "coarse": s}, "level": {"fine": s, "coarse": s}}
+    res = cell_results(scores, seed=0, min_decided=1)
+    assert res[PER_TRIAL_KEY]["pitch"]["fine"] == [1, 0, 0.5, 1]
+    assert "eps" not in res[PER_TRIAL_KEY]["level"]  # not computed: no outcomes stored

@@ -80,7 +80,8 @@ def cell_results(
         under the older name ``ci95``), ``accuracy_chance`` (0.5), ``accuracy_p`` (exact
         binomial test against 0.5), ``chance_verdict`` ("above chance" only where the interval
         excludes 0.5), ``interval_method``, ``n_ties``, ``n_decided``, ``n_correct``,
-        ``accuracy_ties_as_half``, ``n_trials``, ``seed``, ``min_decided`` and ``na_reason``.
+        ``accuracy_ties_as_half``, ``n_trials``, ``seed``, ``min_decided``, ``na_reason`` and
+        ``per_trial`` (:func:`per_trial_outcomes`).
     """
     keys = ("accuracy", "ci95", "p", "n_ties", "n_decided", "n_correct", "half", "verdict")
     t: dict = {k: {"pitch": {}, "level": {}} for k in keys}
@@ -112,9 +113,26 @@ def cell_results(
            "interval_method": INTERVAL_METHOD, "ci95": t["ci95"], "n_ties": t["n_ties"],
            "n_decided": t["n_decided"], "n_correct": t["n_correct"],
            "accuracy_ties_as_half": t["half"], "n_trials": n_trials, "seed": seed,
-           "min_decided": min_decided}
+           "min_decided": min_decided, "per_trial": per_trial_outcomes(scores)}
     if reasons:
         out["na_reason"] = reasons
+    return out
+
+
+def per_trial_outcomes(scores: dict[str, dict[str, np.ndarray]]) -> dict:
+    """Per-trial outcomes for paired comparisons (``hear-probes compare``: McNemar over trials).
+
+    ``{dim: {scale: [1 | 0 | 0.5 | None, ...]}}`` in trial order: right, wrong, tie, or not
+    computed; two runs with the same ``--seed`` and ``--trials`` scored the same trials.
+    """
+    out: dict = {"pitch": {}, "level": {}}
+    for dim, scale in COLUMNS:
+        s = scores.get(dim, {}).get(scale)
+        if s is None:
+            continue
+        a = np.asarray(s, dtype=np.float64)
+        out[dim][scale] = [None if not np.isfinite(v) else (0.5 if v == 0.5 else int(v))
+                           for v in a.tolist()]
     return out
 
 
