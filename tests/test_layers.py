@@ -164,8 +164,11 @@ def test_layer_curves_from_synthetic_results(tmp_path):
     folders = [_fake(tmp_path, m, k, 0.5 + 0.1 * k, 0.2 * k, 0.3 + (0.1 if m == "b" else 0))
                for m in ("a", "b") for k in range(3)]
     curves = layer_curves(collect_results(folders))
-    assert curves["ranking"]["pitch accuracy (fine)"]["a"] == [(0, 0.5), (1, 0.6), (2, 0.7)]
-    assert curves["gear"]["f1 kNN R²"]["b"] == [(0, 0.0), (1, 0.2), (2, 0.4)]
+    ranking = curves["ranking"]["pitch accuracy (fine)"]["a"]
+    assert [p[:2] for p in ranking] == [(0, 0.5), (1, 0.6), (2, 0.7)]
+    # the Wilson interval of each accuracy comes along as the curve's band
+    assert all(len(p) == 4 and p[2] < p[3] for p in ranking)
+    assert [p[:2] for p in curves["gear"]["f1 kNN R²"]["b"]] == [(0, 0.0), (1, 0.2), (2, 0.4)]
     assert curves["timbre"]["held-out EV (LOSO)"]["b"][0][:2] == (0, pytest.approx(0.4))
     out = tmp_path / "report.html"
     assert main(["report", *map(str, folders), "-o", str(out)]) == 0
