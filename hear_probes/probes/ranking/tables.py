@@ -115,14 +115,17 @@ def ranking_table(results: list[ModelResults]) -> Table | None:
 
 
 def summary(res: ModelResults) -> list[tuple[str, str, str]]:
-    """Summary-card numbers: fine-scale pitch and level accuracy of the first representation."""
+    """Summary-card numbers: fine-scale pitch and level accuracy of the first representation,
+    with its 95 % interval."""
     out: list[tuple[str, str, str]] = []
     ranking = _ranking_entries(res.probes.get("ranking", {}))
     if ranking:
         rep = next(iter(ranking))
         for dim in ("pitch", "level"):
-            cell = ranking_cell(ranking[rep][dim]["fine"])
-            out.append((dim, cell.text.split(" [")[0], f"ranking accuracy, fine scale ({rep})"))
+            text = ranking_cell(ranking[rep][dim]["fine"]).text
+            if " [" in text:  # keep the Wilson interval, drop any tie count after it
+                text = text[: text.index("]") + 1]
+            out.append((dim, text, f"ranking accuracy, fine scale ({rep}) [95 % Wilson interval]"))
     return out
 
 
