@@ -8,8 +8,8 @@ Usage::
 Measures, on the project's ``stft`` representation (``hear_probes_adapters.stft``):
 
 1. one Grey1977 fit (513 dims) for every initialisation: ``exact`` (the default), the
-   paper's ``warm`` start + L-BFGS-B (driven directly and through ``scipy.optimize.minimize``)
-   and ``warm`` with loose tolerances (1e-9);
+   paper's ``warm`` start + L-BFGS-B (``scipy.optimize.minimize``) and ``warm`` with loose
+   tolerances (1e-9);
 2. the 17-study table of full fits per initialisation, with, per study, the gap of the
    paper's warm start to the exact optimum;
 3. the default table end to end (``run_studies``: exact fits, LOSO, unlearned scores and the
@@ -53,7 +53,6 @@ from hear_probes.probes.timbre.tasks import FitTask
 CONFIGS = [
     ("exact", FitOptions()),
     ("warm", FitOptions.paper()),
-    ("warm_via_scipy_minimize", FitOptions.paper(driver="scipy")),
     ("warm_loose_1e-9", FitOptions.paper(ftol=1e-9, gtol=1e-9)),
 ]
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "timbre"

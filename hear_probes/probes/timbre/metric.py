@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy.optimize import nnls
 
-from hear_probes.probes.timbre.lbfgsb import DRIVERS, LbfgsbOptions, minimize_lbfgsb
+from hear_probes.probes.timbre.lbfgsb import LbfgsbOptions, check_driver, minimize_lbfgsb
 
 #: Paper settings (Sec. IV, "Optimization").
 PAPER_MAXITER = 10_000
@@ -72,10 +72,10 @@ class FitOptions:
         ``eps`` of the warm start (paper: machine epsilon of float64).
     random_mean, random_std : float
         Parameters of the random initialisation (Thoret et al.: 1 and 0.01).
-    driver : {"auto", "direct", "scipy"}
-        How L-BFGS-B is called: ``"direct"`` drives scipy's compiled routine without the
-        per-iteration overhead of ``scipy.optimize.minimize`` (bit-identical iterates; the
-        paper's Grey1977 fit runs about 1.25x faster); ``"scipy"`` calls ``minimize``; ``"auto"`` = direct when available.
+    driver : {"auto", "scipy"}
+        How L-BFGS-B is called: both use ``scipy.optimize.minimize`` (the field stays so that
+        settings stored in older result files load; ``"direct"``, scipy's private routine,
+        was removed).
     """
 
     init: str = "exact"
@@ -97,8 +97,7 @@ class FitOptions:
             raise ValueError(f"FitOptions.init must be one of {INITS}, not {self.init!r}")
         if not 0 < self.w_min < self.w_max:
             raise ValueError(f"FitOptions needs 0 < w_min < w_max, got {self.w_min}, {self.w_max}")
-        if self.driver not in DRIVERS:
-            raise ValueError(f"FitOptions.driver must be one of {DRIVERS}, not {self.driver!r}")
+        check_driver(self.driver, "FitOptions.driver")
         if self.maxiter < 1 or self.maxls < 1:
             raise ValueError("FitOptions.maxiter and maxls must be >= 1")
 
