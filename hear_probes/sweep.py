@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hear_probes.atomic import atomic_write_text
-from hear_probes.errors import HearProbesError
 
 DONE = ".done-{probe}"
 MODULE_PREFIX = "module:"
@@ -227,23 +226,6 @@ def _record_layers(task: SweepTask, out: Path, layers: list) -> None:
     atomic_write_text(index, json.dumps(data))
 
 
-def _client(scheduler: str | None, workers: int, processes: bool):
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError as exc:
-        raise HearProbesError("hear-probes sweep needs Dask: pip install 'hear-probes[sweep]'") from exc
-    if scheduler:
-        try:
-            return Client(scheduler, timeout="10s"), None
-        except (OSError, ValueError, TypeError) as exc:
-            raise HearProbesError(f"--scheduler {scheduler}: cannot connect ({exc})") from exc
-    # worker processes talk over loopback TCP; threads in this process use inproc://
-    where = {"host": "127.0.0.1"} if processes else {}
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
-                           dashboard_address=None, **where)
-    return Client(cluster), cluster
-
-
 @dataclass(frozen=True)
 class SweepConfig:
     """How a sweep runs: layers, Dask cluster, cache and the ``evaluate`` options.
@@ -309,7 +291,11 @@ def sweep(models: list[str], probes: list[str], out: Path,
     summary: dict = {"ok": [], "failed": {}, "skipped": skipped, "report": None}
     log = out / "sweep.log"
     if todo:
-        client, cluster = _client(scheduler, workers, processes)
+        from hear_probes.dask_client import open_client
+
+        client, cluster = open_client(scheduler, workers=workers, processes=processes,
+                                      timeout=10, needed_by="hear-probes sweep",
+                                      as_default=True)
         try:
             from distributed import as_completed
 

@@ -50,3 +50,48 @@ def test_unreachable_scheduler_is_a_clear_error():
     pytest.importorskip("distributed")
     with pytest.raises(HearProbesError, match="cannot reach the Dask scheduler"):
         run_tasks(_tasks(n_real=1), scheduler="tcp://127.0.0.1:9", quiet=True, connect_timeout=1)
+
+
+def test_no_private_process_pool_machinery():
+    """The pool uses loky's public API: no ctypes prctl, no private executor attribute."""
+    import ast
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "hear_probes" / "probes" / "timbre" / "parallel.py"
+    tree = ast.parse(src.read_text("utf-8"))
+    attrs = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)
+                for a in n.names} | {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert "ctypes" not in imported and "prctl" not in attrs
+    assert "_processes" not in attrs | strings
+    assert "ProcessPoolExecutor" in imported  # loky's
+
+
+def test_a_failing_fit_stops_the_local_pool_and_raises():
+    """An error in one fit re-raises in the parent at once; later results are not awaited."""
+    import time
+
+    t0 = time.monotonic()
+    with pytest.raises(ZeroDivisionError):
+        run_tasks(list(range(4)), workers=2, quiet=True, func=_fails_on_two)
+    assert time.monotonic() - t0 < 20
+
+
+def _fails_on_two(task):
+    import time
+
+    if task == 2:
+        return 1 / 0
+    time.sleep(60 if task == 3 else 0)
+    return task
+
+
+def test_one_dask_setup_in_the_package():
+    """Only hear_probes/dask_client.py builds a distributed Client or LocalCluster."""
+    from pathlib import Path
+
+    pkg = Path(__file__).resolve().parents[1] / "hear_probes"
+    users = sorted(str(p.relative_to(pkg)) for p in pkg.rglob("*.py")
+                   if "Client(" in p.read_text("utf-8") or "LocalCluster(" in p.read_text("utf-8"))
+    assert users == ["dask_client.py"], users

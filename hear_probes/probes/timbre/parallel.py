@@ -1,14 +1,18 @@
-"""Run independent fits in parallel: local processes by default, or a Dask cluster.
+"""Run independent fits in parallel: local loky processes by default, or a Dask cluster.
 
 ``run_tasks`` preserves the task order in its output whatever the completion order, so
 results never depend on scheduling; a tqdm bar counts finished fits.
 
+Local workers are a :class:`loky.ProcessPoolExecutor` (the process pool of joblib, with a
+public ``shutdown(kill_workers=True)``); a Dask cluster comes from
+:func:`hear_probes.dask_client.open_client`, the package's one Dask setup.
+
 Interruption: a ``KeyboardInterrupt`` (Ctrl-C, or SIGINT sent to the parent alone) or any
-other error in the parent cancels the pending fits, terminates the local worker processes
-(SIGTERM, then SIGKILL after a grace period) or cancels the Dask futures, and re-raises at
+other error in the parent cancels the pending fits, kills the local worker processes
+(``shutdown(wait=False, kill_workers=True)``) or cancels the Dask futures, and re-raises at
 once: the parent never waits for running fits. Local workers ignore SIGINT (the parent
-decides) and, on Linux, ask the kernel to kill them when the parent dies, so even a
-``kill -9`` of the parent leaves no orphaned worker behind.
+decides) and watch their parent: a daemon thread exits the worker when its parent process
+is gone, so even a ``kill -9`` of the parent leaves no orphaned worker behind.
 """
 
 from __future__ import annotations
@@ -16,15 +20,18 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from typing import Any
 
 from tqdm.auto import tqdm
 
-from hear_probes.errors import HearProbesError
 from hear_probes.probes.timbre.tasks import FitOutcome, FitTask, run_task
+
+#: Seconds between two checks of a local worker that its parent is still alive.
+PARENT_POLL_SECONDS = 0.5
 
 
 def default_workers() -> int:
@@ -35,26 +42,21 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Linux: have the kernel SIGKILL this process when its parent dies (no orphans)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # pragma: no cover - no prctl
-        return
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(1)
+def _watch_parent(parent_pid: int, poll: float = PARENT_POLL_SECONDS) -> None:
+    """Exit this worker as soon as its parent process is gone (a daemon thread's loop)."""
+    while True:
+        if os.getppid() != parent_pid:  # re-parented: the parent died
+            os._exit(1)
+        time.sleep(poll)
 
 
 def _worker_init(parent_pid: int) -> None:
     """Initializer of local workers: ignore SIGINT, die with the parent, one BLAS thread."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent(parent_pid)
+    if os.getppid() != parent_pid:  # the parent died before this worker started
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True,
+                     name="hear-probes-parent-watch").start()
     _single_thread_blas()
 
 
@@ -123,6 +125,8 @@ def run_tasks(
 
 
 def _run_local(tasks: list[FitTask], n: int, bar: Any, func: Callable) -> list[FitOutcome]:
+    from loky import ProcessPoolExecutor
+
     results: list[FitOutcome | None] = [None] * len(tasks)
     ex = ProcessPoolExecutor(max_workers=min(n, len(tasks)), initializer=_worker_init,
                              initargs=(os.getpid(),))
@@ -132,44 +136,21 @@ def _run_local(tasks: list[FitTask], n: int, bar: Any, func: Callable) -> list[F
             results[futures[fut]] = fut.result()
             bar.update(1)
     except BaseException:
-        _abort_pool(ex)
+        # interrupted or failed: kill the workers and fail the queued fits, do not wait
+        # (loky's manager thread settles every pending future itself)
+        ex.shutdown(wait=False, kill_workers=True)
         raise
     ex.shutdown(wait=True)
     return results  # type: ignore[return-value]
 
 
-def _abort_pool(ex: ProcessPoolExecutor, grace: float = 2.0) -> None:
-    """Stop a process pool now: cancel queued fits, terminate the running ones."""
-    procs = list((getattr(ex, "_processes", None) or {}).values())
-    ex.shutdown(wait=False, cancel_futures=True)
-    for p in procs:
-        with contextlib.suppress(Exception):
-            p.terminate()
-    for p in procs:
-        with contextlib.suppress(Exception):
-            p.join(grace)
-            if p.is_alive():
-                p.kill()
-                p.join(grace)
-
-
 def _run_dask(tasks: list[FitTask], scheduler: str, bar: Any, func: Callable,
               connect_timeout: float) -> list[FitOutcome]:
-    try:
-        from distributed import Client
+    from hear_probes.dask_client import dask_client
+
+    with dask_client(scheduler, timeout=connect_timeout, needed_by="--scheduler") as client:
         from distributed import as_completed as dask_completed
-    except ImportError as exc:
-        raise HearProbesError(
-            "--scheduler needs Dask distributed: pip install 'hear-probes[dask]'"
-        ) from exc
-    try:
-        client = Client(scheduler, timeout=f"{connect_timeout}s", set_as_default=False)
-    except (OSError, ValueError, TypeError) as exc:  # unreachable, or an address Dask rejects
-        raise HearProbesError(
-            f"cannot reach the Dask scheduler at {scheduler} ({exc}); start one with "
-            "'dask scheduler' and workers with 'dask worker ADDRESS', or drop --scheduler"
-        ) from exc
-    try:
+
         futures = client.map(func, tasks, pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
         results: list[FitOutcome | None] = [None] * len(tasks)
@@ -184,6 +165,3 @@ def _run_dask(tasks: list[FitTask], scheduler: str, bar: Any, func: Callable,
                 client.cancel(futures, force=True)
             raise
         return results  # type: ignore[return-value]
-    finally:
-        with contextlib.suppress(Exception):
-            client.close(timeout=5)
