@@ -62,14 +62,15 @@ def test_fetch_rejects_bad_source(tmp_path, timbre_dir):
 
 
 def test_download_failure_is_clear(tmp_path, monkeypatch):
-    import urllib.request
+    import hear_probes.download
 
-    def refuse(*a, **k):
-        raise OSError("network unreachable")
+    def refuse(url, *a, **k):
+        raise DatasetError(f"cannot download {url} after 4 attempts: ConnectionError: unreachable")
 
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(hear_probes.download, "download", refuse)
     with pytest.raises(DatasetError, match="--from DIR"):
-        fetch_timbre(tmp_path / "dest", quiet=True)
+        fetch_timbre(tmp_path / "dest", quiet=True, revision="abc")
+    assert not (tmp_path / "dest").exists()
 
 
 def test_rating_matrix_validation(tmp_path):

@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import tempfile
-import urllib.request
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -374,7 +373,8 @@ def fetch_timbre(dest: str | os.PathLike | None = None, source_dir: str | os.Pat
     source_dir : path-like, optional
         A local copy with the same layout (``sounds/``, ``ratings/``).
     revision : str, optional
-        Git revision of the public repository (default: the manifest's).
+        Git revision of the public repository (default: the manifest's ``commit``; a
+        manifest without one falls back to its branch, with a warning).
     quiet : bool
         No progress bar.
     timeout : float
@@ -392,11 +392,11 @@ def fetch_timbre(dest: str | os.PathLike | None = None, source_dir: str | os.Pat
     src_root = Path(source_dir).expanduser() if source_dir else None
     if src_root is not None and not src_root.is_dir():
         raise DatasetError(f"--from {src_root}: no such folder")
-    rev = revision or manifest["source"]["revision"]
     todo = [f for f in manifest["files"]
             if not ((dest / f["path"]).is_file() and sha256_file(dest / f["path"]) == f["sha256"])]
     if not todo:
         return dest
+    rev = source_revision(manifest, revision) if src_root is None else ""
     from hear_probes.checks import check_writable_dir
 
     check_writable_dir(dest, "--dest")
@@ -423,35 +423,88 @@ def _move_into_place(staging: Path, dest: Path, todo: list[dict]) -> None:
         os.replace(staging / f["path"], target)
 
 
+#: A fetch that misses at least this many files downloads the dataset's one archive (when its
+#: manifest names one) instead of one request per file.
+ARCHIVE_MIN_FILES = 10
+
+
+def source_revision(manifest: dict, revision: str | None = None) -> str:
+    """The git revision to download: ``revision``, else the manifest's ``commit``.
+
+    A manifest whose ``commit`` is not known (``null``) falls back to its ``revision``
+    (a branch) with a one-line warning: the files are still checked against their sha256.
+    """
+    source = manifest["source"]
+    if revision:
+        return revision
+    if source.get("commit"):
+        return str(source["commit"])
+    import warnings
+
+    from hear_probes.errors import HearProbesWarning
+
+    warnings.warn(f"dataset {manifest['name']}: the manifest is not pinned to a commit; "
+                  f"downloading branch {source['revision']!r} (every file is still checked "
+                  "against its sha256)", HearProbesWarning, stacklevel=3)
+    return str(source["revision"])
+
+
 def _fetch_files(todo: list[dict], staging: Path, src_root: Path | None, manifest: dict,
                  rev: str, name: str, quiet: bool, timeout: float) -> None:
     """Copy or download ``todo`` into ``staging``, each file checked against its sha256."""
+    if src_root is None:
+        try:
+            if manifest["source"].get("archive_url_template") and len(todo) >= ARCHIVE_MIN_FILES:
+                _fetch_archive(todo, staging, manifest, rev, quiet, timeout)
+            else:
+                _download_files(todo, staging, manifest, rev, quiet, timeout)
+        except DatasetError as exc:
+            raise DatasetError(f"{exc}. Without network, copy the files and use "
+                               f"'hear-probes datasets fetch {name} --from DIR'") from exc
+        return
     for f in tqdm(todo, desc=f"fetch {name}", unit="file", disable=quiet):
+        src = src_root / f["path"]
+        if not src.is_file():
+            raise DatasetError(f"{src}: missing from the local copy given with --from")
+
+        def _read(out, src=src):
+            with open(src, "rb") as fh:
+                shutil.copyfileobj(fh, out)
+
+        _install_file(_read, staging / f["path"], f["sha256"], str(src))
+
+
+def _download_files(todo: list[dict], staging: Path, manifest: dict, rev: str, quiet: bool,
+                    timeout: float) -> None:
+    """One request per file (pooch: retries, sha256 checked, written under a temporary name)."""
+    from hear_probes.download import download
+
+    for f in tqdm(todo, desc=f"download {manifest['name']}", unit="file", disable=quiet):
         target = staging / f["path"]
-        if src_root is not None:
-            src = src_root / f["path"]
-            if not src.is_file():
-                raise DatasetError(f"{src}: missing from the local copy given with --from")
+        url = manifest["source"]["url_template"].format(revision=rev, remote=f["remote"])
+        download(url, target.parent, target.name, sha256=f["sha256"], timeout=timeout)
 
-            def _read(out, src=src):
-                with open(src, "rb") as fh:
-                    shutil.copyfileobj(fh, out)
 
-            _install_file(_read, target, f["sha256"], str(src))
-        else:
-            url = manifest["source"]["url_template"].format(revision=rev, remote=f["remote"])
+def _fetch_archive(todo: list[dict], staging: Path, manifest: dict, rev: str, quiet: bool,
+                   timeout: float) -> None:
+    """The dataset's one archive (pooch, retries), then every wanted member checked by sha256.
 
-            def _read(out, url=url):
-                try:
-                    with urllib.request.urlopen(url, timeout=timeout) as resp:
-                        shutil.copyfileobj(resp, out)
-                except OSError as exc:
-                    raise DatasetError(
-                        f"cannot download {url}: {exc}. Without network, copy the files and use "
-                        f"'hear-probes datasets fetch {name} --from DIR'"
-                    ) from exc
+    The archive itself has no pinned checksum (GitHub builds its archives on request and does
+    not promise stable bytes); each extracted file is checked against the manifest instead.
+    """
+    from hear_probes.download import download, extract_members
 
-            _install_file(_read, target, f["sha256"], url)
+    source = manifest["source"]
+    url = source["archive_url_template"].format(revision=rev)
+    where = staging / ".archive"
+    archive = download(url, where, f"{manifest['name']}.tar.gz",
+                       sha256=source.get("archive_sha256"), timeout=timeout, progress=not quiet)
+    sha = {staging / f["path"]: f["sha256"] for f in todo}
+    try:
+        extract_members(archive, source["folder"], {f["remote"]: staging / f["path"] for f in todo},
+                        lambda read, target, label: _install_file(read, target, sha[target], label))
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
 
 
 def timbre_stimulus_sets(data_dir: str | os.PathLike | None = None,
