@@ -4,7 +4,7 @@
 # then writes `pip freeze --all` of each env. Review the diff before committing it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-envs=(lint minimal tests torch tf)
+envs=(lint minimal notorch tests torch tf)
 backup=$(mktemp -d)
 for e in "${envs[@]}"; do cp "constraints/$e.txt" "$backup/"; : > "constraints/$e.txt"; done
 restore() { for e in "${envs[@]}"; do [ -s "constraints/$e.txt" ] || cp "$backup/$e.txt" constraints/; done; }
@@ -17,7 +17,8 @@ for e in "${envs[@]}"; do
     echo "# 'tox -r' env. Update with constraints/update.sh (see constraints/README.md)."
     # the project itself and pip are not pinned; setuptools only where the env asks for it (tf)
     ".tox/$e/bin/python" -m pip freeze --all | grep -v -i -E "^hear.probes @|^-e |^pip==" \
-      | { if [ "$e" = tf ]; then cat; else grep -v "^setuptools=="; fi; }
+      | { if [ "$e" = tf ]; then cat; else grep -v "^setuptools=="; fi; } \
+      | sed -E 's/^(torch[a-z_-]*==[^+]+)\+[A-Za-z0-9.]+$/\1/'  # no local label (+cpu): any CPU wheel matches
   } > "constraints/$e.txt"
 done
 git --no-pager diff --stat constraints/

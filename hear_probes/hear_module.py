@@ -209,10 +209,13 @@ def import_hear_module(dotted: str) -> types.ModuleType:
         missing = exc.name or ""
         if missing and not (dotted == missing or dotted.startswith(missing + ".")):
             # the module exists but imports a package that is not installed
+            from hear_probes.registry import install_hint
+
             top = missing.split(".")[0]
+            how = install_hint([top]) if top in ("torch", "transformers") else f"pip install {top}"
             raise ModelResolutionError(
                 f"HEAR module {dotted!r} imports {missing!r}, which is not installed in this "
-                f"Python ({sys.executable}); install it (e.g. pip install {top}) and retry"
+                f"Python ({sys.executable}); install it ({how}) and retry"
             ) from exc
         raise ModelResolutionError(
             f"cannot import HEAR module {dotted!r}: {exc}. Is it installed (pip install -e .) "

@@ -20,6 +20,21 @@ from pathlib import Path
 
 from hear_probes.errors import ModelResolutionError
 
+#: How to install CPU-only torch (not a dependency of hear-probes: several GB of CUDA
+#: packages otherwise on Linux).
+TORCH_CPU_INSTALL = "pip install torch --index-url https://download.pytorch.org/whl/cpu"
+#: The extra that installs an import name a built-in model requires.
+EXTRA_OF = {"transformers": "transformers", "tensorflow": "tf", "tensorflow_hub": "tf"}
+
+
+def install_hint(missing: list[str]) -> str:
+    """How to install the missing import names: torch from the CPU index, the rest by extras."""
+    hints = [TORCH_CPU_INSTALL] if "torch" in missing else []
+    extras = sorted({EXTRA_OF.get(m, m) for m in missing if m != "torch"})
+    if extras:
+        hints.append(f"pip install 'hear-probes[{','.join(extras)}]'")
+    return "; ".join(hints)
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -32,7 +47,7 @@ class ModelSpec:
     module : str
         Dotted path of the HEAR module.
     backend : str
-        "numpy", "torch", "transformers" or "tensorflow": the extra that installs it.
+        "numpy", "torch", "transformers" or "tensorflow": the framework it runs on.
     sample_rate : int
         Input rate in Hz.
     scene_dim, timestamp_dim : int
@@ -70,8 +85,7 @@ class ModelSpec:
         """Whether the model can be loaded here, and why not (no import, no download)."""
         missing = [r for r in self.requires if importlib.util.find_spec(r) is None]
         if missing:
-            extra = {"transformers": "torch", "tensorflow": "tf"}.get(self.backend, self.backend)
-            return False, f"missing {', '.join(missing)} (pip install 'hear-probes[{extra}]')"
+            return False, f"missing {', '.join(missing)} ({install_hint(missing)})"
         try:
             found = importlib.util.find_spec(self.module) is not None
         except ModuleNotFoundError:

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 transformers = pytest.importorskip("transformers", reason="hf_auto needs transformers "
-                                   "(pip install 'hear-probes[torch]')")
+                                   "(pip install 'hear-probes[transformers]')")
 
 from hear_probes_adapters import hf_auto  # noqa: E402
 

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-pytest.importorskip("distributed", reason="sweep needs dask[distributed] (pip install 'hear-probes[sweep]')")
+pytest.importorskip("distributed", reason="sweep needs dask[distributed] (pip install 'hear-probes[dask]')")
 
 from hear_probes.cli import main  # noqa: E402
 from hear_probes.sweep import SweepConfig, SweepTask, is_done, sweep  # noqa: E402

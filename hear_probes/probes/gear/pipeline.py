@@ -363,7 +363,7 @@ def _write_figures(ana: GearAnalysis, item_ids: list[str], out_dir: Path, name: 
     written = ["isomap_png", "knn_png"]
     if importlib.util.find_spec("plotly") is None:
         warnings.warn("plotly is not installed: gear_isomap.html skipped "
-                      "(pip install 'hear-probes[plots]')", stacklevel=2)
+                      "(pip install plotly)", stacklevel=2)
         return written
     write_isomap_html(
         ana.coords, ana.factors, out_dir / FILES["isomap_html"], name, ana.scales, item_ids
