@@ -14,7 +14,8 @@ import torch
 
 #: Environment variable that selects the device ("cpu", "cuda", "cuda:1", "mps", "auto").
 DEVICE_ENV = "HEAR_PROBES_DEVICE"
-#: Environment variable that opts in to running a model repository's own Python code.
+#: Former opt-in to a model repository's own Python code: no longer read (``--trust-remote-code``
+#: or ``load_model(..., trust_remote_code=True)``); only named in the error when still set.
 TRUST_REMOTE_CODE_ENV = "HEAR_PROBES_TRUST_REMOTE_CODE"
 
 

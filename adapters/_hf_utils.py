@@ -114,18 +114,20 @@ def needs_remote_code(path: str | Path) -> bool:
 
 
 def check_remote_code(repo_or_path: str, revision: str | None, trust_remote_code: bool | None) -> bool:
-    """Decide whether remote code may run: explicit opt-in (argument or env var) and a pin.
+    """Decide whether remote code may run: explicit opt-in (the argument) and a pin.
 
     Raises
     ------
     PermissionError
         Remote code was not opted in to, or (for a hub id) the revision is not a commit hash.
     """
-    opted = bool(trust_remote_code) or (trust_remote_code is None and env_flag(TRUST_REMOTE_CODE_ENV))
-    if not opted:
+    if not trust_remote_code:
+        stale = (f" (${TRUST_REMOTE_CODE_ENV} is no longer read)"
+                 if env_flag(TRUST_REMOTE_CODE_ENV) else "")
         raise PermissionError(
-            f"{repo_or_path} needs remote code (trust_remote_code): opt in with "
-            f"{TRUST_REMOTE_CODE_ENV}=1 or load_model(..., trust_remote_code=True) after reviewing it"
+            f"{repo_or_path} needs remote code (trust_remote_code): after reviewing it, opt in "
+            f"with --trust-remote-code (hear-probes) or load_model(..., trust_remote_code=True)"
+            f"{stale}"
         )
     if not Path(repo_or_path).is_dir() and not (revision and _COMMIT.match(revision)):
         raise PermissionError(

@@ -36,7 +36,7 @@ Frames and timestamps, by family:
 The scene embedding is the mean over the kept frames of the chosen layer.
 
 Remote code (a repository whose ``config.json`` has an ``auto_map``) runs only with the
-project's explicit opt-in (``trust_remote_code=True`` or ``$HEAR_PROBES_TRUST_REMOTE_CODE=1``)
+project's explicit opt-in (``trust_remote_code=True``, or ``--trust-remote-code`` on the command line)
 and, for a hub id, only at a pinned 40-hex commit (``org/name@<commit>``).
 """
 
@@ -355,7 +355,7 @@ def load_model(
     revision : str, optional
         Hub revision (overrides one given after ``@``).
     trust_remote_code : bool, optional
-        Opt in to a repository's own code (default ``$HEAR_PROBES_TRUST_REMOTE_CODE``); also
+        Opt in to a repository's own code (default: no; ``--trust-remote-code``); also
         needs a 40-hex pinned revision for hub ids.
     device : str, optional
         "cpu", "cuda", "mps", "auto" (default ``$HEAR_PROBES_DEVICE`` or "auto").

@@ -13,7 +13,7 @@ Hidden states are collected with forward hooks on the encoder's layers, not with
 checked against ``output_hidden_states`` on a tiny ``HubertModel`` in the tests.
 
 Remote code: the hub checkpoints of MERT need ``trust_remote_code``. It runs only after an
-explicit opt-in (``trust_remote_code=True`` or ``$HEAR_PROBES_TRUST_REMOTE_CODE=1``) and only at
+explicit opt-in (``trust_remote_code=True``, or ``--trust-remote-code`` on the command line) and only at
 a pinned revision: a 40-hex commit hash given as ``revision=`` or
 ``$HEAR_PROBES_MERT_REVISION`` (review the code at that commit first). A local directory whose
 ``config.json`` maps to remote code needs the same opt-in; a directory of a model class that
@@ -57,6 +57,7 @@ BUILTIN_MODELS = (
         "weights": 'hf:m-a-p/MERT-v1-95M (remote code, opt-in)',
         "options": {'layers': 'mean'},
         "requires": ('torch', 'transformers'),
+        "remote_code": True,
         "description": 'MERT-v1-95M: mean of the 13 hidden-state layers, 75-Hz frames (input 48 kHz -> 24 kHz)',
     },
     {
@@ -68,6 +69,7 @@ BUILTIN_MODELS = (
         "weights": 'hf:m-a-p/MERT-v1-95M (remote code, opt-in)',
         "options": {'layers': 'cat'},
         "requires": ('torch', 'transformers'),
+        "remote_code": True,
         "description": 'MERT-v1-95M: the 13 hidden-state layers concatenated (13 x 768)',
     },
 )
@@ -216,7 +218,7 @@ def load_model(
         40-hex commit of the checkpoint (default ``$HEAR_PROBES_MERT_REVISION``); required when
         remote code runs from the hub.
     trust_remote_code : bool, optional
-        Opt in to the checkpoint's code (default: ``$HEAR_PROBES_TRUST_REMOTE_CODE``).
+        Opt in to the checkpoint's code (default: no; ``--trust-remote-code``).
     device : str, optional
         "cpu", "cuda", "mps", "auto" (default ``$HEAR_PROBES_DEVICE`` or "auto").
     chunk_s, batch_size : float, int

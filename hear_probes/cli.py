@@ -11,8 +11,10 @@ from typing import Annotated
 import typer
 
 from hear_probes.cli_common import (
+    BatchSizeOpt,
     CacheOpt,
     DataOpt,
+    DeviceOpt,
     LayersOpt,
     ModelOpt,
     ModelPathOpt,
@@ -20,6 +22,7 @@ from hear_probes.cli_common import (
     OutOpt,
     QuietOpt,
     SeedOpt,
+    TrustRemoteCodeOpt,
     default_out,
     open_store,
     parse_datasets,
@@ -49,21 +52,70 @@ def _echo(msg: str, quiet: bool = False) -> None:
         typer.echo(msg)
 
 
+def package_version() -> str:
+    """The installed distribution's version (the source tree's ``__version__`` otherwise)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hear-probes")
+    except PackageNotFoundError:
+        from hear_probes import __version__
+
+        return __version__
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"hear-probes {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """Probe what an audio embedding model (HEAR API) hears: pitch/level ranking, GEAR, timbre."""
+
+
+def _runtime(device: str | None, trust_remote_code: bool) -> dict:
+    """``load_model`` settings that do not change the embeddings (``--device``, ``--trust-remote-code``)."""
+    return {"device": device, "trust_remote_code": trust_remote_code}
+
+
 @app.command()
-def models() -> None:
+def models(trust_remote_code: TrustRemoteCodeOpt = False) -> None:
     """List the built-in models: name, backend, dims, sample rate, ready or why not."""
-    from hear_probes.registry import builtin_models
+    from hear_probes.registry import TORCH_CPU_INSTALL, builtin_models
 
     rows = [("name", "backend", "scene", "stamp", "rate", "status")]
     for spec in builtin_models().values():
-        ok, why = spec.readiness()
+        ok, why = spec.readiness(trust_remote_code)
+        status = why if ok or why.startswith("ready with") else f"not ready: {why}"
         rows.append((spec.name, spec.backend, str(spec.scene_dim), str(spec.timestamp_dim),
-                     str(spec.sample_rate), why if ok else f"not ready: {why}"))
+                     str(spec.sample_rate), status))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for r in rows:
         typer.echo("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=False)) + "  " + r[5])
     typer.echo("hf:<repo_id>[@revision] or hf:<dir>: any transformers audio encoder; --layers "
                "all|last|0,4,8 for hf:, mert, crepe*, fcn-* (docs/layers.md)")
+    from importlib.util import find_spec
+
+    if find_spec("torch") is None:
+        typer.echo(f"torch is not installed: the models above that need it load after "
+                   f"'{TORCH_CPU_INSTALL}' (CPU-only wheels)")
+
+
+@app.command("probes")
+def list_probes() -> None:
+    """List the probes: what each plays to the model, what it needs and the files it writes."""
+    from hear_probes.probes.registry import probes as registered
+
+    for probe in registered().values():
+        needs = "timestamp embeddings" if probe.needs_timestamps else "scene embeddings"
+        typer.echo(f"{probe.name}: {probe.title}")
+        typer.echo(f"  stimuli: {probe.stimuli or 'n/a'}")
+        typer.echo(f"  needs:   {needs} (hear-probes probe {probe.name} --help)")
+        typer.echo(f"  writes:  {', '.join(probe.outputs) or probe.filename}")
 
 
 @app.command()
@@ -72,14 +124,19 @@ def validate(
     module: ModuleOpt = None,
     model_path: ModelPathOpt = None,
     hearvalidator: Annotated[bool, typer.Option(help="Also run the official hearvalidator if installed.")] = True,
+    device: DeviceOpt = None,
+    trust_remote_code: TrustRemoteCodeOpt = False,
 ) -> None:
     """Check a HEAR module against the API contract (and the official hearvalidator)."""
     from hear_probes.contract import check_module, hearvalidator_available, run_hearvalidator
 
-    loaded = resolve_loaded(model, module, model_path, check=False)
+    loaded = resolve_loaded(model, module, model_path, check=False,
+                            runtime=_runtime(device, trust_remote_code))
     report = check_module(loaded, layers=True)  # every layer of a layered module too
     typer.echo(report.summary())
-    if hearvalidator:
+    if hearvalidator and not loaded.has_timestamps:
+        typer.echo("hearvalidator: skipped (it requires get_timestamp_embeddings; this module is scene-only)")
+    elif hearvalidator:
         if hearvalidator_available():
             run_hearvalidator(loaded.module_name, loaded.model_path)
             typer.echo(f"{loaded.module_name}: hearvalidator OK")
@@ -97,10 +154,12 @@ def embed(
     data: DataOpt = None,
     datasets: Annotated[str | None, typer.Option(help="Comma-separated subset of studies.")] = None,
     cache: CacheOpt = None,
-    batch_size: Annotated[int, typer.Option(min=1)] = 8,
+    batch_size: Annotated[int, typer.Option(min=1, help="Sounds per get_scene_embeddings call.")] = 8,
     layers: LayersOpt = None,
     quick: Annotated[bool, typer.Option(help="The sets of a --quick run of the probe.")] = False,
     quiet: QuietOpt = False,
+    device: DeviceOpt = None,
+    trust_remote_code: TrustRemoteCodeOpt = False,
 ) -> None:
     """Compute (or reuse) the embeddings of a probe's stimulus sets in the model's HDF5 store.
 
@@ -114,7 +173,8 @@ def embed(
     if stimuli not in known:
         raise HearProbesError(f"unknown stimulus set {stimuli!r}; choose one of: {', '.join(known)}")
     names = parse_datasets(datasets)
-    _, views = resolve_views(model, module, model_path, layers, cache)
+    _, views = resolve_views(model, module, model_path, layers, cache,
+                             runtime=_runtime(device, trust_remote_code))
     options = RunOptions(quick=quick, data=data, datasets=names, quiet=quiet)
     sets = None
     for loaded in views:  # with --layers, the first view computes every layer in one pass
@@ -170,6 +230,9 @@ def evaluate(
     seed: SeedOpt = 0,
     layers: LayersOpt = None,
     quiet: QuietOpt = False,
+    device: DeviceOpt = None,
+    batch_size: BatchSizeOpt = None,
+    trust_remote_code: TrustRemoteCodeOpt = False,
 ) -> None:
     """Run probes on one model and write their results (and a report when available).
 
@@ -182,8 +245,14 @@ def evaluate(
 
     wanted = parse_probe_names(probes or _all_probes())
     options = RunOptions(quick=quick, seed=seed, quiet=quiet, data=data, robustness=robustness,
-                         reference=reference, load_model=model_loader(cache))
-    loaded, views = resolve_views(model, module, model_path, layers, cache)
+                         reference=reference, load_model=model_loader(cache),
+                         batch_size=batch_size)
+    loaded, views = resolve_views(model, module, model_path, layers, cache,
+                                  runtime=_runtime(device, trust_remote_code))
+    from hear_probes.probes.registry import check_embeddings_available, get_probe
+
+    for name in wanted:  # a scene-only module and a probe that needs timestamps: fail first
+        check_embeddings_available(get_probe(name), loaded)
     out_dir = default_out(loaded, out)  # checked writable before any computing
     out_dir.mkdir(parents=True, exist_ok=True)
     from hear_probes.layers import layer_out_dir

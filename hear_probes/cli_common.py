@@ -21,6 +21,14 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.
 LayersOpt = Annotated[str | None, typer.Option(
     "--layers", help="Layers of a layered model (hf:<id>, mert, crepe): all, last, first or "
                      "comma-separated indices such as 0,4,8; results go to <out>/layer-K.")]
+DeviceOpt = Annotated[str | None, typer.Option(
+    "--device", help="Where a torch model runs: cpu, cuda, cuda:1, mps or auto (default: the "
+                     "module's own choice, CUDA when available).")]
+BatchSizeOpt = Annotated[int | None, typer.Option(
+    "--batch-size", min=1, help="Sounds per get_scene_embeddings call (default: each probe's).")]
+TrustRemoteCodeOpt = Annotated[bool, typer.Option(
+    "--trust-remote-code", help="Let hf:/mert checkpoints run their repository's own Python code "
+                                "(review it first; hub ids must be pinned to a commit).")]
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Folder of the timbre datasets (sounds/, ratings/); a sibling timbre-extra/ folder is used too.")]
 
 
@@ -45,11 +53,15 @@ def parse_datasets(datasets: str | None) -> tuple[str, ...] | None:
 
 
 def resolve_loaded(model: str | None, module: str | None, model_path: Path | None,
-                   check: bool = True) -> LoadedModule:
-    """Load ``--model`` or ``--module`` and (by default) run the contract checks on it."""
+                   check: bool = True, runtime: dict | None = None) -> LoadedModule:
+    """Load ``--model`` or ``--module`` and (by default) run the contract checks on it.
+
+    ``runtime``: ``{"device": ..., "trust_remote_code": ...}`` (``--device``,
+    ``--trust-remote-code``), see :func:`hear_probes.hear_module.load_hear_module`.
+    """
     if model is None and module is None:
         raise ModelResolutionError("give --model NAME (see 'hear-probes models') or --module pkg.module")
-    loaded = load_hear_module(name=model, module=module, model_path=model_path)
+    loaded = load_hear_module(name=model, module=module, model_path=model_path, runtime=runtime)
     if check:
         from hear_probes.contract import check_module
 
@@ -82,7 +94,8 @@ def default_out(loaded_or_name, out: Path | None) -> Path:
 
 
 def resolve_views(model: str | None, module: str | None, model_path: Path | None,
-                  layers: str | None, cache: Path | None) -> tuple[LoadedModule, list[LoadedModule]]:
+                  layers: str | None, cache: Path | None,
+                  runtime: dict | None = None) -> tuple[LoadedModule, list[LoadedModule]]:
     """The loaded model and, with ``--layers``, one view per selected layer (else ``[loaded]``).
 
     ``--cache`` is checked first (not a file, not a dangling link), before the model loads.
@@ -90,7 +103,7 @@ def resolve_views(model: str | None, module: str | None, model_path: Path | None
     from hear_probes.checks import check_cache_dir
 
     check_cache_dir(cache)
-    loaded = resolve_loaded(model, module, model_path)
+    loaded = resolve_loaded(model, module, model_path, runtime=runtime)
     if layers is None:
         return loaded, [loaded]
     from hear_probes.layers import layer_views

@@ -35,6 +35,10 @@ class ContractReport:
 
     def summary(self) -> str:
         """One line for the CLI."""
+        if self.n_frames == 0 and self.timestamp_embedding_size == 0:
+            return (f"{self.module}: OK, scene-only (sample_rate={self.sample_rate}, "
+                    f"scene={self.scene_embedding_size}; no get_timestamp_embeddings: probes "
+                    "that need timestamp embeddings will refuse it)")
         step = "n/a" if self.timestamp_step_ms is None else f"{self.timestamp_step_ms:.2f} ms"
         return (
             f"{self.module}: OK (sample_rate={self.sample_rate}, scene={self.scene_embedding_size}, "
@@ -53,17 +57,20 @@ def _is_int(v) -> bool:
 def check_attributes(loaded: LoadedModule) -> None:
     """Functions and model attributes exist, with valid values."""
     name = loaded.module_name
-    for fn in ("load_model", "get_scene_embeddings", "get_timestamp_embeddings"):
+    for fn in ("load_model", "get_scene_embeddings"):
         if not callable(getattr(loaded.module, fn, None)):
             raise _fail(name, "api", f"function {fn}() is missing")
     model = loaded.model
-    for attr in ("sample_rate", "scene_embedding_size", "timestamp_embedding_size"):
+    # scene-only mode: a module without get_timestamp_embeddings needs no timestamp size
+    sizes = ("scene_embedding_size", "timestamp_embedding_size") if loaded.has_timestamps \
+        else ("scene_embedding_size",)
+    for attr in ("sample_rate", *sizes):
         if not hasattr(model, attr):
             raise _fail(name, "attributes", f"model has no attribute {attr!r}")
     sr = model.sample_rate
     if not _is_int(sr) or int(sr) not in ALLOWED_SAMPLE_RATES:
         raise _fail(name, "sample_rate", f"{sr!r} is not one of {ALLOWED_SAMPLE_RATES}")
-    for attr in ("scene_embedding_size", "timestamp_embedding_size"):
+    for attr in sizes:
         v = getattr(model, attr)
         if not _is_int(v) or int(v) <= 0:
             raise _fail(name, attr, f"{v!r} is not a positive integer")
@@ -177,11 +184,13 @@ def check_module(loaded: LoadedModule, n: int = 2, seconds: float = 1.0,
     except Exception as exc:
         raise _fail(name, "scene call", f"get_scene_embeddings raised {type(exc).__name__}: {exc}") from exc
     check_scene_output(loaded, scene, n)
-    try:
-        stamped = loaded.module.get_timestamp_embeddings(loaded.to_framework(audio), loaded.model)
-    except Exception as exc:
-        raise _fail(name, "timestamp call", f"get_timestamp_embeddings raised {type(exc).__name__}: {exc}") from exc
-    n_frames, step = check_timestamp_output(loaded, stamped, n)
+    n_frames, step = 0, None
+    if loaded.has_timestamps:
+        try:
+            stamped = loaded.module.get_timestamp_embeddings(loaded.to_framework(audio), loaded.model)
+        except Exception as exc:
+            raise _fail(name, "timestamp call", f"get_timestamp_embeddings raised {type(exc).__name__}: {exc}") from exc
+        n_frames, step = check_timestamp_output(loaded, stamped, n)
     if layers:
         check_layer_outputs(loaded, audio)
     return ContractReport(

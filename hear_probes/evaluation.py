@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hear_probes.cli_common import run_prerequisites
 from hear_probes.errors import ProbeSkipped
-from hear_probes.probes.registry import RunOptions, get_probe
+from hear_probes.probes.registry import RunOptions, check_embeddings_available, get_probe
 
 
 def _echo(msg: str, quiet: bool) -> None:
@@ -44,6 +44,8 @@ def run_probes(loaded, store, out_dir: Path, wanted: list[str],
         (:attr:`Probe.prerequisites`) are computed with ``options.load_model``.
     """
     options = options or RunOptions()
+    for name in wanted:  # before any probe runs: a scene-only module and a timestamp probe
+        check_embeddings_available(get_probe(name), loaded)
     ran = []
     for name in wanted:
         probe = get_probe(name)

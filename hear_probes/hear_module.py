@@ -79,8 +79,14 @@ class LoadedModule:
 
     @property
     def timestamp_embedding_size(self) -> int:
-        """Size of the timestamp embeddings."""
-        return int(self.model.timestamp_embedding_size)
+        """Size of the timestamp embeddings (0 for a scene-only module)."""
+        return int(getattr(self.model, "timestamp_embedding_size", 0)) if self.has_timestamps else 0
+
+    @property
+    def has_timestamps(self) -> bool:
+        """Whether the module defines ``get_timestamp_embeddings`` (else it is scene-only:
+        every probe that needs no timestamp embeddings accepts it)."""
+        return callable(getattr(self.module, "get_timestamp_embeddings", None))
 
     @property
     def framework(self) -> str:
@@ -232,6 +238,7 @@ def load_hear_module(  # noqa: C901  (one branch per way of naming a model, each
     module: str | None = None,
     model_path: str | os.PathLike | None = None,
     options: dict | None = None,
+    runtime: dict | None = None,
 ) -> LoadedModule:
     """Resolve a built-in model name or a HEAR module path and load the model.
 
@@ -245,6 +252,12 @@ def load_hear_module(  # noqa: C901  (one branch per way of naming a model, each
         Passed to ``load_model`` as ``model_file_path``.
     options : dict, optional
         Extra keyword arguments for ``load_model`` (merged over a built-in's own options).
+    runtime : dict, optional
+        Settings that do not change the embeddings, kept out of the cache identity:
+        ``device`` ("cpu", "cuda", "cuda:1", "mps"; ``None``/"auto": the module's default)
+        and ``trust_remote_code`` (bool). Each is passed to ``load_model`` when it takes
+        that keyword; otherwise a torch model is moved to ``device`` after loading, and
+        ``trust_remote_code`` is not needed.
 
     Returns
     -------
@@ -275,17 +288,10 @@ def load_hear_module(  # noqa: C901  (one branch per way of naming a model, each
     mod = import_hear_module(dotted)
     if not hasattr(mod, "load_model"):
         raise ModelResolutionError(f"module {dotted!r} has no load_model(); it is not a HEAR module")
-    try:
-        if opts:
-            model = mod.load_model(path, **opts)
-        elif path:
-            model = mod.load_model(path)
-        else:
-            model = mod.load_model()
-    except Exception as exc:
-        raise ModelResolutionError(
-            f"{dotted}.load_model({path!r}) failed: {type(exc).__name__}: {exc}"
-        ) from exc
+    extra, device = runtime_kwargs(mod.load_model, runtime)
+    model = _call_load_model(mod, dotted, path, {**opts, **extra})
+    if device is not None:
+        model = _move_to(model, device, dotted)
     if model_framework(model) == "torch":
         model.eval()
     return LoadedModule(
@@ -297,3 +303,54 @@ def load_hear_module(  # noqa: C901  (one branch per way of naming a model, each
         options=opts,
         model_path=path,
     )
+
+
+def runtime_kwargs(load_model, runtime: dict | None) -> tuple[dict, str | None]:
+    """Split ``runtime`` into keywords ``load_model`` takes and a device to move to after.
+
+    Returns
+    -------
+    tuple
+        ``(kwargs, device)``: ``kwargs`` for ``load_model``; ``device`` when it was asked for
+        but ``load_model`` takes no ``device`` keyword (``None`` otherwise).
+    """
+    import inspect
+
+    wanted = {k: v for k, v in (runtime or {}).items() if v is not None and v is not False}
+    if str(wanted.get("device", "")).strip().lower() == "auto":
+        wanted.pop("device")
+    try:
+        params = inspect.signature(load_model).parameters
+    except (TypeError, ValueError):  # a builtin or C function: pass nothing unasked
+        params = {}
+    takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    kwargs = {k: v for k, v in wanted.items() if takes_all or k in params}
+    device = wanted.get("device") if "device" not in kwargs else None
+    return kwargs, device
+
+
+def _move_to(model: Any, device: str, dotted: str) -> Any:
+    """Put a loaded model on ``device`` (torch models; the CPU is accepted for any model)."""
+    if model_framework(model) == "torch":
+        try:
+            return model.to(device)
+        except (RuntimeError, AssertionError, ValueError) as exc:
+            raise ModelResolutionError(f"--device {device}: {dotted}'s model cannot move there "
+                                       f"({type(exc).__name__}: {exc})") from exc
+    if str(device).strip().lower() == "cpu":
+        return model
+    raise ModelResolutionError(
+        f"--device {device}: {dotted}.load_model takes no device= and its model is not a torch "
+        "module, so hear-probes cannot place it; drop --device or add a device keyword")
+
+
+def _call_load_model(mod: types.ModuleType, dotted: str, path: str, kwargs: dict) -> Any:
+    """``mod.load_model`` with the path only when given, any failure as one line."""
+    try:
+        if kwargs:
+            return mod.load_model(path, **kwargs)
+        return mod.load_model(path) if path else mod.load_model()
+    except Exception as exc:
+        raise ModelResolutionError(
+            f"{dotted}.load_model({path!r}) failed: {type(exc).__name__}: {exc}"
+        ) from exc

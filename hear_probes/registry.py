@@ -66,6 +66,9 @@ class ModelSpec:
     model_path : str
         ``model_file_path`` given to ``load_model`` when the user gives none (``hf:<id>``:
         the repo id or local directory).
+    remote_code : bool
+        The default weights run their repository's own Python code: the model loads only
+        with ``--trust-remote-code`` (``load_model(..., trust_remote_code=True)``).
     """
 
     name: str
@@ -80,9 +83,20 @@ class ModelSpec:
     description: str = ""
     weights_check: tuple[str, ...] = ()
     model_path: str = ""
+    remote_code: bool = False
 
-    def readiness(self) -> tuple[bool, str]:
-        """Whether the model can be loaded here, and why not (no import, no download)."""
+    def readiness(self, trust_remote_code: bool = False) -> tuple[bool, str]:
+        """Whether the model can be loaded here, and why not (no import, no download).
+
+        A model whose weights need remote code is not ready without ``trust_remote_code``:
+        its status then reads "ready with --trust-remote-code (...)".
+        """
+        ok, why = self._readiness()
+        if ok and self.remote_code and not trust_remote_code:
+            return False, f"ready with --trust-remote-code ({why})"
+        return ok, why
+
+    def _readiness(self) -> tuple[bool, str]:
         missing = [r for r in self.requires if importlib.util.find_spec(r) is None]
         if missing:
             return False, f"missing {', '.join(missing)} ({install_hint(missing)})"

@@ -90,7 +90,7 @@ def test_variants_are_consistent_and_differentiable(tiny_dir):
 def test_remote_code_needs_opt_in_and_pin(tiny_dir, tmp_path, monkeypatch):
     monkeypatch.delenv("HEAR_PROBES_TRUST_REMOTE_CODE", raising=False)
     monkeypatch.delenv("HEAR_PROBES_MERT_REVISION", raising=False)
-    with pytest.raises(PermissionError, match="HEAR_PROBES_TRUST_REMOTE_CODE"):
+    with pytest.raises(PermissionError, match="--trust-remote-code"):
         mert.load_model()  # hub checkpoint: remote code, no opt-in
     with pytest.raises(PermissionError, match="40-hex"):
         mert.load_model(trust_remote_code=True, revision="main")

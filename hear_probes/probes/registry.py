@@ -61,6 +61,9 @@ class RunOptions:
     load_model : callable, optional
         ``load_model(name) -> (loaded, store)``: how ``evaluate`` loads the models of a
         probe's :class:`Prerequisite` s (none: prerequisites are not computed).
+    batch_size : int, optional
+        Items per ``get_scene_embeddings`` call (``--batch-size``); ``None``: each probe's
+        default.
     """
 
     quick: bool = False
@@ -71,6 +74,11 @@ class RunOptions:
     reference: str | None = None
     datasets: tuple[str, ...] | None = None
     load_model: Callable[[str], tuple[Any, Any]] | None = None
+    batch_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.batch_size is not None and self.batch_size < 1:
+            raise HearProbesError(f"--batch-size {self.batch_size}: give a positive number of items")
 
 
 @dataclass(frozen=True)
@@ -206,6 +214,13 @@ class Probe:
     prerequisites : callable
         ``prerequisites(model_id, out_dir, options) -> [Prerequisite, ...]``: other models'
         results to compute first (default: none).
+    stimuli : str
+        One line: what the probe plays to the model (``hear-probes probes`` lists it).
+    outputs : tuple of str
+        The files a run writes in its output folder (``hear-probes probes`` lists them).
+    needs_timestamps : bool
+        Whether the probe uses ``get_timestamp_embeddings``; a scene-only module (one that
+        defines only ``get_scene_embeddings``) runs every probe that does not.
     """
 
     name: str
@@ -215,6 +230,9 @@ class Probe:
     command: Callable[..., None] | None = None
     report: ReportSection = field(default_factory=lambda: ReportSection(title=""))
     prerequisites: PrerequisitesFn = _no_prerequisites
+    stimuli: str = ""
+    outputs: tuple[str, ...] = ()
+    needs_timestamps: bool = False
 
     @property
     def filename(self) -> str:
@@ -304,3 +322,19 @@ def parse_probe_names(text: str) -> list[str]:
     if unknown:
         raise HearProbesError(f"unknown probe(s) {', '.join(unknown)}; choose from {', '.join(known)}")
     return wanted
+
+
+def check_embeddings_available(probe: Probe, loaded: Any) -> None:
+    """Raise a one-line error when ``probe`` needs timestamp embeddings that ``loaded`` lacks.
+
+    Raises
+    ------
+    HearProbesError
+        Naming the probe and the module, and what to do (add ``get_timestamp_embeddings``
+        or leave the probe out).
+    """
+    if probe.needs_timestamps and not getattr(loaded, "has_timestamps", True):
+        raise HearProbesError(
+            f"probe {probe.name} needs timestamp embeddings, but {loaded.module_name} defines "
+            f"only get_scene_embeddings (scene-only); add get_timestamp_embeddings to the "
+            f"module or leave {probe.name} out (--probes)")

@@ -20,7 +20,8 @@ def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
 
 def settings_for(options: RunOptions) -> GearSettings:
     """The GEAR settings of an ``evaluate`` run (paper design; ``--quick``: 400 tones)."""
-    return GearSettings(quick=options.quick, seed=options.seed, quiet=options.quiet)
+    size = {} if options.batch_size is None else {"batch_size": options.batch_size}
+    return GearSettings(quick=options.quick, seed=options.seed, quiet=options.quiet, **size)
 
 
 def stimulus_sets(options: RunOptions) -> list:
@@ -37,6 +38,8 @@ def stimulus_sets(options: RunOptions) -> list:
 
 PROBE = Probe(
     name="gear",
+    stimuli='synthetic harmonic tones on a grid of f1, spectral decay alpha and odd/even ratio r (Lostanlen et al. 2023), 5 seeds',
+    outputs=('gear.json', 'gear_isomap.png', 'gear_knn.png', 'gear_isomap.html', 'gear_isomap.h5'),
     run=run,
     stimulus_sets=stimulus_sets,
     schema=GEAR,

@@ -21,7 +21,12 @@ def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
 def settings_for(options: RunOptions) -> RankingSettings:
     """The ranking settings of an ``evaluate`` run (``--quick``: few trials, short stimuli)."""
     settings = RankingSettings(seed=options.seed, quiet=options.quiet)
-    return settings.quick() if options.quick else settings
+    settings = settings.quick() if options.quick else settings
+    if options.batch_size is not None:
+        from dataclasses import replace
+
+        settings = replace(settings, batch_size=options.batch_size)
+    return settings
 
 
 def stimulus_sets(options: RunOptions) -> list:
@@ -34,6 +39,8 @@ def stimulus_sets(options: RunOptions) -> list:
 
 PROBE = Probe(
     name="ranking",
+    stimuli='sines (and harmonic tones) whose pitch or level moves away from a reference: fine, coarse and infinitesimal (gradient) steps',
+    outputs=('ranking.json', 'ranking.csv', 'ranking_pitch_curves.png', 'ranking_pitch_curves_zoom.png', 'ranking_heatmap.png'),
     run=run,
     stimulus_sets=stimulus_sets,
     schema=RANKING,

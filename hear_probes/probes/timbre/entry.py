@@ -38,7 +38,8 @@ def settings_for(options: RunOptions):
     unc = UncertaintyConfig(seed=options.seed, n_null_fits=0 if options.quick else 200)
     return TimbreRun(settings=TimbreSettings(robustness=sweep, uncertainty=unc), data_dir=options.data,
                      datasets=options.datasets, quick=options.quick, seed=options.seed,
-                     quiet=options.quiet, reference=options.reference)
+                     quiet=options.quiet, reference=options.reference,
+                     **({} if options.batch_size is None else {"batch_size": options.batch_size}))
 
 
 def prerequisites(model_id: str, out_dir: Path, options: RunOptions) -> list[Prerequisite]:
@@ -59,6 +60,8 @@ def stimulus_sets(options: RunOptions) -> list:
 
 PROBE = Probe(
     name="timbre",
+    stimuli="the sounds of 21 timbre dissimilarity studies with their human ratings ('hear-probes datasets fetch timbre')",
+    outputs=('timbre.json', 'timbre.csv', 'timbre_pairs.h5', 'timbre_weights.h5', 'timbre_explained_variance.png', 'timbre_robustness.png'),
     run=run,
     stimulus_sets=stimulus_sets,
     schema=TIMBRE,

@@ -253,7 +253,8 @@ def evaluate(loaded, store, out_dir: Path, run: TimbreRun | None = None) -> dict
     root = find_timbre_dir(run.data_dir)
     names = select_datasets(root, run.datasets, run.quick)
     t0 = time.perf_counter()
-    emb = embed_stimulus_sets(loaded, store, timbre_stimulus_sets(root, names), quiet=run.quiet)
+    emb = embed_stimulus_sets(loaded, store, timbre_stimulus_sets(root, names),
+                              batch_size=run.batch_size, quiet=run.quiet)
     t_embed = time.perf_counter() - t0
     studies = load_studies(root, names, lambda ds: emb[ds.name], run.settings)
     return run_and_write(studies, run, loaded.describe(), Path(out_dir),

@@ -64,6 +64,8 @@ class TimbreRun:
     reference : str, optional
         Reference of the relative robustness (name, folder or timbre.json, or "none").
         Default (None): "stft" when its results exist or can be computed.
+    batch_size : int
+        Sounds per ``get_scene_embeddings`` call (``--batch-size``).
     """
 
     settings: TimbreSettings = field(default_factory=TimbreSettings)
@@ -73,3 +75,4 @@ class TimbreRun:
     seed: int = 0
     quiet: bool = False
     reference: str | None = None
+    batch_size: int = 8
