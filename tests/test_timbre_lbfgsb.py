@@ -118,3 +118,33 @@ def test_real_grey1977_warm_fit_matches_the_private_driver_numbers():
     res = fit_metric(pair_differences(st.features), st.ratings, FitOptions(init="warm", maxiter=300))
     assert (res.n_iter, res.n_eval) == (300, 334)
     assert res.explained_variance == pytest.approx(0.7765231845832622, abs=1e-12)
+
+
+@pytest.mark.skipif(not (DATA / "ratings").is_dir(), reason="no local timbre data")
+@pytest.mark.parametrize("polish", [False, True])
+def test_committed_stft_numbers_are_reproduced(polish):
+    """results/stft/timbre.json (exact optimum, 16 kHz stft): Grey1977 and Barthet2010 to 1e-6.
+
+    ``polish=True`` also runs L-BFGS-B (through ``scipy.optimize.minimize``) from the optimum:
+    it cannot move it beyond rounding, so the committed numbers hold on that path too.
+    """
+    import json
+
+    from hear_probes.audio import load_audio
+    from hear_probes.hear_module import load_hear_module
+    from hear_probes.probes.timbre.probe import TimbreSettings, load_studies
+    from hear_probes.stimuli.timbre import load_timbre_dataset
+
+    committed = json.loads((PACKAGE.parent / "results" / "stft" / "timbre.json").read_text())
+    loaded = load_hear_module(name="stft")
+    names = ["Grey1977", "Barthet2010"]
+    emb = {}
+    for name in names:
+        ds = load_timbre_dataset(DATA, name)
+        emb[name] = np.concatenate([loaded.scene_embeddings(
+            load_audio(p, loaded.sample_rate, loaded.resample_method)[None, :]) for p in ds.sound_paths])
+    for st in load_studies(DATA, names, lambda ds: emb[ds.name], TimbreSettings()):
+        res = fit_metric(pair_differences(st.features), st.ratings,
+                         FitOptions(polish=polish, maxiter=2000), active=st.active)
+        assert res.explained_variance == pytest.approx(
+            committed["explained_variance"][st.name], abs=1e-6), st.name
