@@ -204,12 +204,17 @@ def test_scene_only_module_is_refused_by_a_probe_that_needs_timestamps(scene_onl
 
 
 def test_scene_only_module_runs_the_builtin_probes(scene_only, tmp_path, capsys):
-    """No built-in probe needs timestamp embeddings: GEAR runs on a scene-only module."""
+    """No built-in probe needs timestamp embeddings: GEAR runs on a scene-only module; the
+    probe command passes --device and --batch-size down too."""
     assert not any(p.needs_timestamps for p in registry.probes().values())
     code = main(["probe", "gear", "--module", "toy_scene_only", "--quick", "--out",
-                 str(tmp_path / "g"), "--quiet"])
+                 str(tmp_path / "g"), "--quiet", "--device", "cpu", "--batch-size", "50"])
     assert code == 0, capsys.readouterr().err
     assert (tmp_path / "g" / "gear.json").is_file()
+    log = _log(scene_only)
+    assert {"device": "cpu"} in log
+    batches = [e["batch"] for e in log if "batch" in e][1:]  # after the contract check
+    assert max(batches) == 50 and len(batches) > 1
 
 
 # -- remote code: a flag, not an environment variable ----------------------------------------

@@ -9,7 +9,9 @@ from typing import Annotated
 import typer
 
 from hear_probes.cli_common import (
+    BatchSizeOpt,
     CacheOpt,
+    DeviceOpt,
     LayersOpt,
     ModelOpt,
     ModelPathOpt,
@@ -17,6 +19,7 @@ from hear_probes.cli_common import (
     OutOpt,
     QuietOpt,
     SeedOpt,
+    TrustRemoteCodeOpt,
     default_out,
 )
 from hear_probes.errors import HearProbesError
@@ -62,6 +65,9 @@ def command(
     seeds: SeedsOpt = 5,
     layers: LayersOpt = None,
     quiet: QuietOpt = False,
+    device: DeviceOpt = None,
+    batch_size: BatchSizeOpt = None,
+    trust_remote_code: TrustRemoteCodeOpt = False,
 ) -> None:
     """GEAR: Isomap, kNN regression and factor scores of f1, alpha, r (writes gear.json)."""
     from hear_probes.probes.gear.pipeline import evaluate, evaluate_embeddings_file
@@ -73,7 +79,8 @@ def command(
     if variant not in ("paper", "perceptual"):
         raise HearProbesError(f"--variant must be 'paper' or 'perceptual', not {variant!r}")
     settings = GearSettings(variant=variant, notebook=notebook, quick=quick, n_tones=n_tones,
-                            seed=seed, n_seeds=seeds, quiet=quiet)
+                            seed=seed, n_seeds=seeds, quiet=quiet,
+                            **({} if batch_size is None else {"batch_size": batch_size}))
     t0 = time.perf_counter()
     if embeddings is not None:
         out_dir = default_out(embeddings.stem, out)
@@ -82,7 +89,8 @@ def command(
         from hear_probes.cli_common import open_store, resolve_views
         from hear_probes.layers import layer_out_dir
 
-        loaded, views = resolve_views(model, module, model_path, layers, cache)
+        loaded, views = resolve_views(model, module, model_path, layers, cache,
+                                      runtime={"device": device, "trust_remote_code": trust_remote_code})
         out_dir = default_out(loaded, out)
         for view in views[:-1]:  # --layers: every layer but the last (printed below)
             where = layer_out_dir(out_dir, view.layer)

@@ -9,6 +9,7 @@ import typer
 
 from hear_probes.cli_common import (
     CacheOpt,
+    DeviceOpt,
     LayersOpt,
     ModelOpt,
     ModelPathOpt,
@@ -16,6 +17,7 @@ from hear_probes.cli_common import (
     OutOpt,
     QuietOpt,
     SeedOpt,
+    TrustRemoteCodeOpt,
     default_out,
     open_store,
 )
@@ -79,6 +81,8 @@ def command(
         "--min-decided", min=1, help="Fewest decided trials for an accuracy (else n/a).")
     ] = 30,
     quiet: QuietOpt = False,
+    device: DeviceOpt = None,
+    trust_remote_code: TrustRemoteCodeOpt = False,
 ) -> None:
     """Pitch/level ranking accuracy (Turian & Henry 2020) of a model or spectral distances."""
     from hear_probes.probes.ranking.catalogue import parse_distance_names
@@ -116,7 +120,8 @@ def command(
             batch_size=max(batch_size, 16), quiet=quiet,
             curve_points=curve_points or (40 if quick else 120),
             heatmap_cells=heatmap_cells or (12 if quick else 32), **scoring)
-        loaded, views = resolve_views(model, module, model_path, layers, cache)
+        loaded, views = resolve_views(model, module, model_path, layers, cache,
+                                      runtime={"device": device, "trust_remote_code": trust_remote_code})
         out_dir = default_out(loaded, out)
         for view in views:  # --layers: one pass embeds every layer, one folder per layer
             where = Path(out_dir) if view.layer is None else layer_out_dir(out_dir, view.layer)

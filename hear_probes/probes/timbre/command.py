@@ -9,8 +9,10 @@ from typing import Annotated
 import typer
 
 from hear_probes.cli_common import (
+    BatchSizeOpt,
     CacheOpt,
     DataOpt,
+    DeviceOpt,
     LayersOpt,
     ModelOpt,
     ModelPathOpt,
@@ -18,6 +20,7 @@ from hear_probes.cli_common import (
     OutOpt,
     QuietOpt,
     SeedOpt,
+    TrustRemoteCodeOpt,
     default_out,
     open_store,
 )
@@ -86,6 +89,9 @@ def command(
     cache: CacheOpt = None,
     quick: Annotated[bool, typer.Option(help="Four small studies, short robustness sweep.")] = False,
     quiet: QuietOpt = False,
+    device: DeviceOpt = None,
+    batch_size: BatchSizeOpt = None,
+    trust_remote_code: TrustRemoteCodeOpt = False,
 ) -> None:
     """Metric learning on human timbre dissimilarity ratings (Pascal & Lagrange 2024)."""
     _check_flags(given=[x for x in (model, module, embeddings) if x], layers=layers,
@@ -116,7 +122,8 @@ def command(
         rating_norm=rating_norm, feature_norm=feature_norm, allow_identical=allow_identical,
         workers=workers, scheduler=scheduler)
     run = TimbreRun(settings=settings, data_dir=data, datasets=tuple(names) if names else None,
-                    quick=quick, seed=seed, quiet=quiet, reference=reference)
+                    quick=quick, seed=seed, quiet=quiet, reference=reference,
+                    **({} if batch_size is None else {"batch_size": batch_size}))
     if embeddings is not None:
         from hear_probes.probes.timbre.runner import evaluate_embeddings
 
@@ -127,7 +134,8 @@ def command(
         from hear_probes.layers import layer_out_dir
         from hear_probes.probes.timbre.runner import evaluate, reference_prerequisite
 
-        loaded, views = resolve_views(model, module, model_path, layers, cache)
+        loaded, views = resolve_views(model, module, model_path, layers, cache,
+                                      runtime={"device": device, "trust_remote_code": trust_remote_code})
         out_dir = default_out(loaded, out)
         for view in views:  # --layers: one pass embeds every layer, one folder per layer
             where = Path(out_dir) if view.layer is None else layer_out_dir(out_dir, view.layer)
