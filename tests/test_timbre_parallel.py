@@ -65,7 +65,7 @@ def test_no_private_process_pool_machinery():
                 for a in n.names} | {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert "ctypes" not in imported and "prctl" not in attrs
     assert "_processes" not in attrs | strings
-    assert "ProcessPoolExecutor" in imported  # loky's
+    assert "get_reusable_executor" in imported  # loky's
 
 
 def test_a_failing_fit_stops_the_local_pool_and_raises():
@@ -95,3 +95,22 @@ def test_one_dask_setup_in_the_package():
     users = sorted(str(p.relative_to(pkg)) for p in pkg.rglob("*.py")
                    if "Client(" in p.read_text("utf-8") or "LocalCluster(" in p.read_text("utf-8"))
     assert users == ["dask_client.py"], users
+
+
+def _pid(task):
+    import os
+
+    return os.getpid()
+
+
+def test_successive_calls_reuse_the_workers_and_survive_a_failure():
+    """One pool per run: the second call finds the same worker processes (no new
+    interpreters); after a failed call the next one starts a fresh pool and works."""
+    import os
+
+    first = set(run_tasks(list(range(8)), workers=2, quiet=True, func=_pid))
+    second = set(run_tasks(list(range(8)), workers=2, quiet=True, func=_pid))
+    assert os.getpid() not in first and first & second
+    with pytest.raises(ZeroDivisionError):
+        run_tasks([2, 0], workers=2, quiet=True, func=_fails_on_two)
+    assert len(run_tasks(list(range(4)), workers=2, quiet=True, func=_pid)) == 4

@@ -3,8 +3,9 @@
 ``run_tasks`` preserves the task order in its output whatever the completion order, so
 results never depend on scheduling; a tqdm bar counts finished fits.
 
-Local workers are a :class:`loky.ProcessPoolExecutor` (the process pool of joblib, with a
-public ``shutdown(kill_workers=True)``); a Dask cluster comes from
+Local workers are loky's reusable process pool (``loky.get_reusable_executor``, the pool of
+joblib, with a public ``shutdown(kill_workers=True)``), kept between the calls of one run and
+ended after :data:`IDLE_WORKER_SECONDS` idle; a Dask cluster comes from
 :func:`hear_probes.dask_client.open_client`, the package's one Dask setup.
 
 Interruption: a ``KeyboardInterrupt`` (Ctrl-C, or SIGINT sent to the parent alone) or any
@@ -30,6 +31,8 @@ from tqdm.auto import tqdm
 
 from hear_probes.probes.timbre.tasks import FitOutcome, FitTask, run_task
 
+#: Seconds an idle local worker waits for the next call of the run before it exits.
+IDLE_WORKER_SECONDS = 60
 #: Seconds between two checks of a local worker that its parent is still alive.
 PARENT_POLL_SECONDS = 0.5
 
@@ -125,11 +128,13 @@ def run_tasks(
 
 
 def _run_local(tasks: list[FitTask], n: int, bar: Any, func: Callable) -> list[FitOutcome]:
-    from loky import ProcessPoolExecutor
+    from loky import get_reusable_executor
 
     results: list[FitOutcome | None] = [None] * len(tasks)
-    ex = ProcessPoolExecutor(max_workers=min(n, len(tasks)), initializer=_worker_init,
-                             initargs=(os.getpid(),))
+    # one pool reused by the successive calls of a run (fits, LOSO, robustness, null): loky's
+    # workers start fresh interpreters, so a new pool per call would re-import numpy/scipy
+    ex = get_reusable_executor(max_workers=min(n, len(tasks)), timeout=IDLE_WORKER_SECONDS,
+                               initializer=_worker_init, initargs=(os.getpid(),))
     try:
         futures = {ex.submit(func, t): i for i, t in enumerate(tasks)}
         for fut in as_completed(futures):
@@ -140,7 +145,6 @@ def _run_local(tasks: list[FitTask], n: int, bar: Any, func: Callable) -> list[F
         # (loky's manager thread settles every pending future itself)
         ex.shutdown(wait=False, kill_workers=True)
         raise
-    ex.shutdown(wait=True)
     return results  # type: ignore[return-value]
 
 
