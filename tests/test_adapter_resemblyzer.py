@@ -144,6 +144,16 @@ def test_vad_without_webrtcvad_is_one_line(monkeypatch):
     assert "pip install webrtcvad" in msg and "vad=False" in msg
 
 
+def test_vad_option_through_the_registry_without_webrtcvad_is_one_line(monkeypatch):
+    from hear_probes.errors import ModelResolutionError
+    from hear_probes.hear_module import load_hear_module
+
+    monkeypatch.setitem(sys.modules, "webrtcvad", None)
+    with pytest.raises(ModelResolutionError) as err:
+        load_hear_module(name="resemblyzer", options={"vad": True})
+    assert "\n" not in str(err.value) and "vad=True needs the webrtcvad package" in str(err.value)
+
+
 # --------------------------------------------------------------------------- layers and HEAR shapes
 
 
@@ -271,6 +281,16 @@ def test_missing_weights_are_one_line_with_the_fetch_command(monkeypatch, tmp_pa
     msg = str(err.value)
     assert "\n" not in msg and msg.startswith("resemblyzer: weights not fetched")
     assert msg.endswith("hear-probes weights fetch resemblyzer")
+
+
+def test_cli_missing_weights_is_one_error_line(monkeypatch, tmp_path, capsys):
+    from hear_probes.cli import main
+
+    _no_installed(monkeypatch, tmp_path)
+    assert main(["validate", "--model", "resemblyzer", "--no-hearvalidator"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.startswith("error: ")
+    assert "resemblyzer: weights not fetched" in err and "hear-probes weights fetch resemblyzer" in err
 
 
 def test_truncated_weights_are_one_line_with_the_refetch_command(monkeypatch, tmp_path):
