@@ -52,10 +52,10 @@ stimulus with no voice-like window at all would be cut entirely. Trimming also g
 of one batch different lengths and moves the timestamps. The registry model therefore runs
 **without VAD** (``vad=False``, also the default of :func:`load_model`, so that the module
 loads without webrtcvad); ``load_model(vad=True)`` reproduces ``preprocess_wav`` fully
-(upstream's own default) and needs the ``webrtcvad`` package (``pip install webrtcvad``, a C
-extension built from source, which imports ``pkg_resources``: setuptools<81; or
-``webrtcvad-wheels``); without it, ``load_model(vad=True)`` raises a one-line ImportError
-saying so. With ``vad=True`` the kept samples are not differentiable with respect to the VAD
+(upstream's own default) and needs the ``webrtcvad`` module: ``pip install webrtcvad-wheels``
+(prebuilt; its decisions equal webrtcvad 2.0.10's on the fixture clips), or upstream's
+``webrtcvad``, a C extension built from source that imports ``pkg_resources`` (setuptools<81);
+without it, ``load_model(vad=True)`` raises a one-line ImportError saying so. With ``vad=True`` the kept samples are not differentiable with respect to the VAD
 decision, timestamps are mapped back to the times of the original clip, and a batch whose
 clips keep different numbers of partials gives scene embeddings but no timestamp embeddings
 (one-line error).
@@ -191,8 +191,8 @@ def vad_flags(wav: np.ndarray) -> np.ndarray:
     try:
         import webrtcvad
     except ImportError:
-        raise ImportError(f"{MODEL}: vad=True needs the webrtcvad package (pip install webrtcvad, "
-                          "a C extension; or pip install webrtcvad-wheels); or use vad=False") from None
+        raise ImportError(f"{MODEL}: vad=True needs the webrtcvad package (pip install "
+                          "webrtcvad-wheels, or webrtcvad with setuptools<81); or use vad=False") from None
     win = VAD_WINDOW_MS * SAMPLE_RATE // 1000
     n = len(wav) - len(wav) % win
     # float32 product and rounding, as upstream's ``np.round(wav * int16_max)`` on float32
@@ -308,11 +308,12 @@ class ResemblyzerModel(torch.nn.Module):
                + torch.arange(PARTIAL_FRAMES, device=mel.device))
         return mel[:, idx], starts
 
-    def partial_layers(self, audio: torch.Tensor, layers: list[int]
-                       ) -> tuple[dict[int, torch.Tensor], torch.Tensor]:
+    def partial_layers(self, audio: torch.Tensor, layers: list[int]) -> tuple[dict, torch.Tensor | list]:
         """Per-partial embeddings ``{k: [n, P, 256]}`` of ``layers`` and the centres ``[n, P]`` (ms).
 
-        ``audio`` is 16-kHz ``[n, samples]``, before volume normalisation.
+        ``audio`` is 16-kHz ``[n, samples]``, before volume normalisation. With ``vad=True``
+        and clips that keep different numbers of partials ``P_i``, each layer's value and the
+        centres are lists of ``n`` arrays ``[P_i, 256]`` and ``[P_i]`` instead.
         """
         names = [self.layer_names[k - 1] for k in layers]
         x = normalize_volume(audio)
@@ -325,8 +326,7 @@ class ResemblyzerModel(torch.nn.Module):
         return ({k: out[nm].reshape(n, count, -1) for k, nm in zip(layers, names, strict=True)},
                 centres.unsqueeze(0).expand(n, -1))
 
-    def _vad_partial_layers(self, x: torch.Tensor, layers: list[int]
-                            ) -> tuple[dict[int, torch.Tensor], torch.Tensor]:
+    def _vad_partial_layers(self, x: torch.Tensor, layers: list[int]) -> tuple[dict, torch.Tensor | list]:
         """As :meth:`partial_layers` with VAD trimming, clip by clip (lengths differ)."""
         names = [self.layer_names[k - 1] for k in layers]
         per_clip, centres = [], []

@@ -120,7 +120,7 @@ def test_vad_trimming_from_upstream_flags_keeps_upstream_length(upstream, clips)
 
 
 def test_webrtcvad_flags_equal_upstream(upstream, clips):
-    pytest.importorskip("webrtcvad", reason="webrtcvad not installed (pip install webrtcvad)")
+    pytest.importorskip("webrtcvad", reason="webrtcvad not installed (pip install webrtcvad-wheels)")
     for name in NAMES:
         flags = rz.vad_flags(_normed(clips[name])[0].numpy())
         np.testing.assert_array_equal(flags, upstream[f"{name}_flags"], err_msg=name)
@@ -141,7 +141,7 @@ def test_vad_without_webrtcvad_is_one_line(monkeypatch):
         rz.load_model(model_file_path="unused", vad=True)
     msg = str(err.value)
     assert "\n" not in msg and msg.startswith("resemblyzer: vad=True needs the webrtcvad package")
-    assert "pip install webrtcvad" in msg and "vad=False" in msg
+    assert "pip install webrtcvad-wheels" in msg and "vad=False" in msg
 
 
 def test_vad_option_through_the_registry_without_webrtcvad_is_one_line(monkeypatch):
@@ -470,6 +470,19 @@ def test_vad_pipeline_equals_preprocess_wav(real, upstream, clips, name, monkeyp
         scene = rz.get_scene_embeddings(torch.from_numpy(clips[name][None]), model)
     np.testing.assert_allclose(scene[0].numpy(), upstream[f"{name}_vad_embedding"], rtol=0,
                                atol=1e-4)
+
+
+def test_vad_true_with_webrtcvad_equals_upstream_pipeline(real, upstream, clips):
+    pytest.importorskip("webrtcvad", reason="webrtcvad not installed (pip install webrtcvad-wheels)")
+    from hear_probes.hear_module import load_hear_module
+
+    model = load_hear_module(name="resemblyzer", options={"vad": True}).model
+    assert model.vad is True
+    for name in NAMES:
+        with torch.no_grad():
+            scene = rz.get_scene_embeddings(torch.from_numpy(clips[name][None]), model)
+        np.testing.assert_allclose(scene[0].numpy(), upstream[f"{name}_vad_embedding"], rtol=0,
+                                   atol=1e-4, err_msg=name)
 
 
 def test_hear_module_through_the_registry(real):
