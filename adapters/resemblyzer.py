@@ -46,7 +46,7 @@ stretches with webrtcvad (mode 3, 30-ms windows, moving average of 8 windows, di
 built to keep the speech of a recording. A probe of synthetic stimuli (tones, noise, chirps)
 is not speech, and what webrtcvad keeps of it is arbitrary: on the fixture clips of
 ``tests/tools/record_resemblyzer.py`` it kept the whole tone and noise but marked 38 of the
-chirp's 133 windows as non-speech and cut a quarter of it, which turns its utterance embedding
+chirp's 133 windows as non-speech and cut a quarter of it, which changes its utterance embedding
 (cosine 0.94 to the untrimmed one, pinned by ``tests/test_adapter_resemblyzer.py``); a
 stimulus with no voice-like window at all would be cut entirely. Trimming also gives the clips
 of one batch different lengths and moves the timestamps. The registry model therefore runs
@@ -55,10 +55,11 @@ loads without webrtcvad); ``load_model(vad=True)`` reproduces ``preprocess_wav``
 (upstream's own default) and needs the ``webrtcvad`` module: ``pip install webrtcvad-wheels``
 (prebuilt; its decisions equal webrtcvad 2.0.10's on the fixture clips), or upstream's
 ``webrtcvad``, a C extension built from source that imports ``pkg_resources`` (setuptools<81);
-without it, ``load_model(vad=True)`` raises a one-line ImportError saying so. With ``vad=True`` the kept samples are not differentiable with respect to the VAD
-decision, timestamps are mapped back to the times of the original clip, and a batch whose
-clips keep different numbers of partials gives scene embeddings but no timestamp embeddings
-(one-line error).
+without it, ``load_model(vad=True)`` raises a one-line ImportError saying so. With
+``vad=True`` the kept samples are not differentiable with respect to the VAD decision,
+timestamps are mapped back to the times of the original clip, and a batch whose clips keep
+different numbers of partials gives scene embeddings but no timestamp embeddings (one-line
+error).
 
 Weights: ``hear-probes weights fetch resemblyzer`` takes ``pretrained.pt`` out of the
 ``Resemblyzer`` 0.1.4 wheel (sha256-pinned, :mod:`hear_probes_adapters._resemblyzer_weights`);
