@@ -82,5 +82,8 @@ hear-probes report results/stft results/stft-released-order results/logmel resul
 PYTHONPATH=. python benchmarks/bench_zoo.py --n 2 --seconds 1.0 --repeats 3 --out results/benchmarks/zoo-throughput.json
 # musicnn / VGG embed 3-s patches: 6-s clips (2 patches); needs hear-probes weights fetch musicnn
 PYTHONPATH=. python benchmarks/bench_zoo.py --models musicnn-mtt,musicnn-msd,vgg-mtt,vgg-msd --n 2 --seconds 6.0 --repeats 3 --out results/benchmarks/zoo-throughput-musicnn.json
+# Resemblyzer embeds 1.6-s partials every 0.77 s: 6-s clips (7 partials); one torch thread (two contend with
+# the other jobs of the shared machine and the medians become unstable); needs hear-probes weights fetch resemblyzer
+PYTHONPATH=. python benchmarks/bench_zoo.py --models resemblyzer --n 2 --seconds 6.0 --repeats 5 --threads 1 --out results/benchmarks/zoo-throughput-resemblyzer.json
 # the result numbers quoted in README.md and docs/*.md (tests/test_docs_numbers.py checks them)
 python -m hear_probes.report.docnumbers --write
