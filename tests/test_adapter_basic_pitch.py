@@ -116,6 +116,15 @@ def test_layers_dims_timestamps_and_scene_on_a_random_network():
     assert all(torch.isfinite(s).all() for s in scenes)
 
 
+def test_a_clip_shorter_than_one_hop_gives_one_frame():
+    model = _random_model()
+    with torch.no_grad():
+        emb, ts = bp.get_timestamp_embeddings(torch.full((1, 100), 0.1), model)
+        scenes = bp.get_layer_scene_embeddings(torch.full((1, 100), 0.1), model)
+    assert emb.shape == (1, 1, 264) and ts.tolist() == [[0.0]]
+    assert all(s.shape[0] == 1 and torch.isfinite(s).all() for s in scenes)
+
+
 def test_only_needed_branches_and_batching_change_nothing():
     model = _random_model()
     x = torch.from_numpy(rec.clips()["chirp"][None])
