@@ -231,7 +231,7 @@ def test_cli_weights_fetch_unknown_family_is_a_usage_error(capsys):
 
     assert main(["weights", "fetch", "nope"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == "error: no weights to fetch for 'nope'; known: musicnn"
+    assert err == "error: no weights to fetch for 'nope'; known: musicnn, fcpe"
 
 
 def test_checkpoint_reader_rejects_garbage():
