@@ -1,10 +1,9 @@
 """FCPE, Fast Context-based Pitch Estimation (``torchfcpe`` 0.0.4), as a HEAR module, in torch.
 
-The network of the PyPI package ``torchfcpe`` 0.0.4 (CNChTu, MIT licence; "FCPE: A Fast
-Context-based Pitch Estimation Model", Luo et al. 2025), re-implemented here because the package
-requires torchaudio, which has no build for this project's torch. The published weights
-``fcpe_c_v001.pt`` (600 000 training steps; ``hear-probes weights fetch fcpe``) are those of
-``spawn_bundled_infer_model``.
+The network of the PyPI package ``torchfcpe`` 0.0.4 (CNChTu, MIT licence), re-implemented here
+because the package requires torchaudio, which has no build for this project's torch. The
+published weights ``fcpe_c_v001.pt`` (600 000 training steps; ``hear-probes weights fetch
+fcpe``) are those of ``spawn_bundled_infer_model``.
 
 Pre-processing, exactly as upstream's ``Wav2MelModule`` at its native 16 kHz (upstream resamples
 other rates with torchaudio's ``Resample``; HEAR audio is already 16 kHz, so no resampler
