@@ -5,11 +5,13 @@ build for this project's torch. Upstream uses ``Resample`` only when the input r
 from 16 kHz; the clips here are fed at 16 kHz, so a stub ``torchaudio`` whose ``Resample``
 raises is put on ``sys.path`` when no real torchaudio is importable (the mel front-end is
 upstream's own torch code: ``torch.stft`` and librosa's mel filters, ``mel_fn_librosa`` when
-librosa is absent). Run once, by hand, in a throwaway environment::
+librosa is absent). ``local-attention`` is imported but unused by the conv-only network; 1.9.0
+is used because 1.11.2 imports ``hyper_connections``, not installed. Run once, by hand, in a
+throwaway environment::
 
     python3 -m venv /work/venv-fcpe-upstream
     /work/venv-fcpe-upstream/bin/pip install -c constraints/tests.txt torch==2.13.0 numpy einops
-    /work/venv-fcpe-upstream/bin/pip install --no-deps torchfcpe==0.0.4 local-attention
+    /work/venv-fcpe-upstream/bin/pip install --no-deps torchfcpe==0.0.4 local-attention==1.9.0
     /work/venv-fcpe-upstream/bin/python tests/tools/record_fcpe.py
 
 Everything measured is upstream's own code: ``spawn_bundled_infer_model(device="cpu")``, its
