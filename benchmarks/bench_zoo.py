@@ -12,11 +12,17 @@ the median wall time gives
   ``--layers all`` and ``hear-probes sweep`` run),
 
 as seconds of audio per second of wall time, under ``torch.no_grad`` with ``--threads``
-torch threads. The result goes to ``--out`` (JSON with provenance). The machine is named in
-the result; on a shared machine the numbers are lower bounds. Usage::
+torch threads; ``*_cpu_s`` is the median CPU time of the process (all threads) per call, which
+a shared machine inflates less than the wall time. The result goes to ``--out`` (JSON with
+provenance). The machine is named in the result; on a shared machine the numbers are lower
+bounds. Usage::
 
     PYTHONPATH=. python benchmarks/bench_zoo.py [--models crepe-small,fcn-993] [--n 4]
         [--seconds 1.0] [--repeats 3] [--threads 2] [--out results/benchmarks/zoo-throughput.json]
+
+The models whose weights come from ``hear-probes weights fetch`` (musicnn-mtt/msd, vgg-mtt/msd,
+fcpe) are not in the default list: each family is benchmarked into its own file by name
+(``--models fcpe``; commands in ``results/regenerate.sh``).
 """
 
 from __future__ import annotations
@@ -44,14 +50,16 @@ def _clips(n: int, samples: int, rate: int) -> torch.Tensor:
     return torch.from_numpy(x.astype(np.float32))
 
 
-def _median_time(fn, repeats: int) -> float:
+def _median_time(fn, repeats: int) -> tuple[float, float]:
+    """Median wall time and median process CPU time of ``fn`` (after one warm-up call)."""
     fn()  # warm-up
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        cpu.append(time.process_time() - c0)
+    return statistics.median(times), statistics.median(cpu)
 
 
 def bench(name: str, n: int, seconds: float, repeats: int) -> dict:
@@ -61,8 +69,8 @@ def bench(name: str, n: int, seconds: float, repeats: int) -> dict:
     x = _clips(n, int(seconds * model.sample_rate), model.sample_rate)
     audio = n * seconds
     with torch.no_grad():
-        t_default = _median_time(lambda: module.get_scene_embeddings(x, model), repeats)
-        t_all = _median_time(lambda: module.get_layer_scene_embeddings(x, model), repeats)
+        t_default, c_default = _median_time(lambda: module.get_scene_embeddings(x, model), repeats)
+        t_all, c_all = _median_time(lambda: module.get_layer_scene_embeddings(x, model), repeats)
     return {
         "model": name,
         "weights_id": loaded.weights_id,
@@ -70,6 +78,8 @@ def bench(name: str, n: int, seconds: float, repeats: int) -> dict:
         "audio_s_per_call": audio,
         "default_s": t_default,
         "all_layers_s": t_all,
+        "default_cpu_s": c_default,
+        "all_layers_cpu_s": c_all,
         "default_audio_s_per_s": audio / t_default,
         "all_layers_audio_s_per_s": audio / t_all,
     }

@@ -337,12 +337,13 @@ def datasets_verify(
 #: ``hear-probes weights fetch FAMILY``: the module whose ``fetch(wheel, force)`` does it.
 WEIGHT_FETCHERS = {"musicnn": "hear_probes_adapters._musicnn_weights",
                    "resemblyzer": "hear_probes_adapters._resemblyzer_weights",
-                   "basic-pitch": "hear_probes_adapters._basic_pitch_weights"}
+                   "basic-pitch": "hear_probes_adapters._basic_pitch_weights",
+                   "fcpe": "hear_probes_adapters._fcpe_weights"}
 
 
 @weights_app.command("fetch")
 def weights_fetch(
-    family: Annotated[str, typer.Argument(help="Model family: musicnn (musicnn-mtt/msd, vgg-mtt/msd), resemblyzer, basic-pitch.")],
+    family: Annotated[str, typer.Argument(help="Model family: musicnn (musicnn-mtt/msd, vgg-mtt/msd), resemblyzer, basic-pitch, fcpe.")],
     wheel: Annotated[Path | None, typer.Option(help="Use this downloaded wheel instead of the package index.")] = None,
     force: Annotated[bool, typer.Option(help="Fetch again even if the cached files are valid.")] = False,
 ) -> None:

@@ -104,6 +104,7 @@ ADAPTERS: tuple[str, ...] = (
     "hear_probes_adapters.musicnn",
     "hear_probes_adapters.resemblyzer",
     "hear_probes_adapters.basic_pitch",
+    "hear_probes_adapters.fcpe",
     "hear_probes_adapters.wav2vec2",
     "hear_probes_adapters.clap",
     "hear_probes_adapters.encodec",

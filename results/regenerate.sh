@@ -87,5 +87,7 @@ PYTHONPATH=. python benchmarks/bench_zoo.py --models musicnn-mtt,musicnn-msd,vgg
 PYTHONPATH=. python benchmarks/bench_zoo.py --models resemblyzer --n 2 --seconds 6.0 --repeats 5 --threads 1 --out results/benchmarks/zoo-throughput-resemblyzer.json
 # Basic Pitch embeds 2-s windows (36164-sample hop): 6-s clips; needs hear-probes weights fetch basic-pitch
 PYTHONPATH=. python benchmarks/bench_zoo.py --models basic-pitch --n 2 --seconds 6.0 --repeats 5 --out results/benchmarks/zoo-throughput-basic-pitch.json
+# FCPE (10-ms frames, whole clip per pass): 6-s clips as musicnn; needs hear-probes weights fetch fcpe
+PYTHONPATH=. python benchmarks/bench_zoo.py --models fcpe --n 2 --seconds 6.0 --repeats 3 --out results/benchmarks/zoo-throughput-fcpe.json
 # the result numbers quoted in README.md and docs/*.md (tests/test_docs_numbers.py checks them)
 python -m hear_probes.report.docnumbers --write
