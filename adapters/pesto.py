@@ -366,23 +366,35 @@ class PestoModel(torch.nn.Module):
         """Uncropped log-magnitude CQT ``[n, frames, bins]`` (upstream's preprocessor output)."""
         return self.cqt(audio)
 
-    def frame_layers(self, audio: torch.Tensor, layers: list[int]) -> dict[int, torch.Tensor]:
-        """Per-frame embeddings ``{k: [n, frames, d_k]}`` of ``layers`` for 16-kHz audio."""
+    def _chunks(self, audio: torch.Tensor, layers: list[int]):
+        """Yield ``(first frame row, {k: [rows, d_k]})`` over the clips' frames, chunk by chunk.
+
+        Rows are clip-major (row ``i`` = clip ``i // frames``, frame ``i % frames``).
+        """
         logc = self.log_cqt(audio)
         n, frames, bins = logc.shape
         x = logc[..., self.crop: bins - self.crop].reshape(n * frames, -1)
         upto = min(max(layers), len(self.encoder.layer_names))
-        parts: dict[int, list[torch.Tensor]] = {k: [] for k in layers}
+        last = len(self.layer_names)
         for s in range(0, x.shape[0], self.frames_per_pass):
             outs = self.encoder(x[s: s + self.frames_per_pass], upto=upto)
+            got = {}
             for k in layers:
-                if k == len(self.layer_names):
-                    v = torch.softmax(outs[-1], -1).roll(-self.shift_bins, -1)
-                elif k == len(self.layer_names) - 1:
-                    v = outs[-1].roll(-self.shift_bins, -1)
+                if k == last:
+                    got[k] = torch.softmax(outs[-1], -1).roll(-self.shift_bins, -1)
+                elif k == last - 1:
+                    got[k] = outs[-1].roll(-self.shift_bins, -1)
                 else:
-                    v = outs[k - 1]
-                parts[k].append(v)
+                    got[k] = outs[k - 1]
+            yield s, got
+
+    def frame_layers(self, audio: torch.Tensor, layers: list[int]) -> dict[int, torch.Tensor]:
+        """Per-frame embeddings ``{k: [n, frames, d_k]}`` of ``layers`` for 16-kHz audio."""
+        n, frames = audio.shape[0], audio.shape[-1] // HOP + 1
+        parts: dict[int, list[torch.Tensor]] = {k: [] for k in layers}
+        for _, got in self._chunks(audio, layers):
+            for k in layers:
+                parts[k].append(got[k])
         return {k: torch.cat(v).reshape(n, frames, -1) for k, v in parts.items()}
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
@@ -390,9 +402,21 @@ class PestoModel(torch.nn.Module):
         return self.frame_layers(audio, [self.layer])[self.layer]
 
     def scenes(self, audio: torch.Tensor, layers: list[int]) -> list[torch.Tensor]:
-        """Scene embeddings (mean over frames) of ``layers``, one pass."""
-        out = self.frame_layers(audio, layers)
-        return [out[k].mean(1) for k in layers]
+        """Scene embeddings (mean over frames) of ``layers``, one pass.
+
+        Equal to ``frame_layers(...)[k].mean(1)``, summed chunk by chunk into the clips (the
+        frame maps of all layers are never held at once).
+        """
+        n, frames = audio.shape[0], audio.shape[-1] // HOP + 1
+        sums: dict[int, torch.Tensor] = {}
+        for start, got in self._chunks(audio, layers):
+            for k in layers:
+                v = got[k]
+                clip = torch.arange(start, start + v.shape[0], device=v.device) // frames
+                if k not in sums:
+                    sums[k] = v.new_zeros(n, v.shape[1])
+                sums[k] = sums[k].index_add(0, clip, v)
+        return [sums[k] / frames for k in layers]
 
 
 # --------------------------------------------------------------------------- weights

@@ -13,7 +13,7 @@ as seconds of audio per second of wall time, under ``torch.no_grad`` with ``--th
 torch threads. The result goes to ``--out`` (JSON with provenance). The machine is named in
 the result; on a shared machine the numbers are lower bounds. Usage::
 
-    PYTHONPATH=. python benchmarks/bench_zoo.py [--models crepe-small,fcn-993] [--n 4]
+    PYTHONPATH=. python benchmarks/bench_zoo.py [--models crepe-small,fcn-993|pesto] [--n 4]
         [--seconds 1.0] [--repeats 3] [--threads 2] [--out results/benchmarks/zoo-throughput.json]
 """
 
@@ -32,6 +32,11 @@ from hear_probes.hear_module import load_hear_module
 from hear_probes.provenance import provenance, write_json
 
 MODELS = ("crepe-small", "crepe-medium", "crepe-large", "fcn-929", "fcn-993", "fcn-1953")
+#: ``--models FAMILY`` expands to these registry names.
+FAMILIES = {
+    "musicnn": ("musicnn-mtt", "musicnn-msd", "vgg-mtt", "vgg-msd"),
+    "pesto": ("pesto-mir1k", "pesto-mir1k-g7"),
+}
 
 
 def _clips(n: int, samples: int, rate: int) -> torch.Tensor:
@@ -84,7 +89,8 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     rows, timings = [], {}
-    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+    names = [m.strip() for m in args.models.split(",") if m.strip()]
+    for name in [n for m in names for n in FAMILIES.get(m, (m,))]:
         t0 = time.perf_counter()
         row = bench(name, args.n, args.seconds, args.repeats)
         timings[name] = time.perf_counter() - t0

@@ -22,7 +22,7 @@ def test_declarations_use_the_adapters_constants():
 
 def test_every_adapter_declares_its_models_once():
     models = builtin_models()
-    assert len(models) == 28 and list(models)[:3] == ["stft", "stft-44k", "logmel"]
+    assert len(models) == 30 and list(models)[:3] == ["stft", "stft-44k", "logmel"]
     assert {spec.module for spec in models.values()} == set(ADAPTERS)
     assert models["stft"].sample_rate == 16000 and models["stft-44k"].sample_rate == 44100
     assert models["vggish"].scene_dim == 128 and models["openl3"].scene_dim == 6144
