@@ -88,6 +88,7 @@ def main() -> None:
     ap.add_argument("--out", default="results/benchmarks/zoo-throughput.json")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    load_before = os.getloadavg()
     rows, timings = [], {}
     names = [m.strip() for m in args.models.split(",") if m.strip()]
     for name in [n for m in names for n in FAMILIES.get(m, (m,))]:
@@ -102,7 +103,8 @@ def main() -> None:
         "settings": {"n": args.n, "seconds": args.seconds, "repeats": args.repeats,
                      "torch_threads": args.threads, "no_grad": True},
         "machine": {"cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-                    "note": "CPU shared with other jobs while measured: throughput is a lower bound"},
+                    "note": "CPU shared with other jobs while measured: throughput is a lower bound",
+                    "load_average_1_5_15_min": {"before": load_before, "after": os.getloadavg()}},
         "results": rows,
         "provenance": provenance(seed=0, timings=timings),
     }

@@ -83,6 +83,6 @@ PYTHONPATH=. python benchmarks/bench_zoo.py --n 2 --seconds 1.0 --repeats 3 --ou
 # musicnn / VGG embed 3-s patches: 6-s clips (2 patches); needs hear-probes weights fetch musicnn
 PYTHONPATH=. python benchmarks/bench_zoo.py --models musicnn-mtt,musicnn-msd,vgg-mtt,vgg-msd --n 2 --seconds 6.0 --repeats 3 --out results/benchmarks/zoo-throughput-musicnn.json
 # PESTO: 10-ms frames of a CQT; needs hear-probes weights fetch pesto
-PYTHONPATH=. python benchmarks/bench_zoo.py --models pesto --n 2 --seconds 6.0 --repeats 3 --out results/benchmarks/zoo-throughput-pesto.json
+PYTHONPATH=. python benchmarks/bench_zoo.py --models pesto --n 2 --seconds 6.0 --repeats 5 --out results/benchmarks/zoo-throughput-pesto.json
 # the result numbers quoted in README.md and docs/*.md (tests/test_docs_numbers.py checks them)
 python -m hear_probes.report.docnumbers --write
