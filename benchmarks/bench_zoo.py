@@ -17,7 +17,7 @@ a shared machine inflates less than the wall time. The result goes to ``--out`` 
 provenance). The machine is named in the result; on a shared machine the numbers are lower
 bounds. Usage::
 
-    PYTHONPATH=. python benchmarks/bench_zoo.py [--models crepe-small,fcn-993] [--n 4]
+    PYTHONPATH=. python benchmarks/bench_zoo.py [--models crepe-small,fcn-993|pesto] [--n 4]
         [--seconds 1.0] [--repeats 3] [--threads 2] [--out results/benchmarks/zoo-throughput.json]
 
 The models whose weights come from ``hear-probes weights fetch`` (musicnn-mtt/msd, vgg-mtt/msd,
@@ -40,6 +40,11 @@ from hear_probes.hear_module import load_hear_module
 from hear_probes.provenance import provenance, write_json
 
 MODELS = ("crepe-small", "crepe-medium", "crepe-large", "fcn-929", "fcn-993", "fcn-1953")
+#: ``--models FAMILY`` expands to these registry names.
+FAMILIES = {
+    "musicnn": ("musicnn-mtt", "musicnn-msd", "vgg-mtt", "vgg-msd"),
+    "pesto": ("pesto-mir1k", "pesto-mir1k-g7"),
+}
 
 
 def _clips(n: int, samples: int, rate: int) -> torch.Tensor:
@@ -95,8 +100,10 @@ def main() -> None:
     ap.add_argument("--out", default="results/benchmarks/zoo-throughput.json")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    load_before = os.getloadavg()
     rows, timings = [], {}
-    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+    names = [m.strip() for m in args.models.split(",") if m.strip()]
+    for name in [n for m in names for n in FAMILIES.get(m, (m,))]:
         t0 = time.perf_counter()
         row = bench(name, args.n, args.seconds, args.repeats)
         timings[name] = time.perf_counter() - t0
@@ -108,7 +115,8 @@ def main() -> None:
         "settings": {"n": args.n, "seconds": args.seconds, "repeats": args.repeats,
                      "torch_threads": args.threads, "no_grad": True},
         "machine": {"cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-                    "note": "CPU shared with other jobs while measured: throughput is a lower bound"},
+                    "note": "CPU shared with other jobs while measured: throughput is a lower bound",
+                    "load_average_1_5_15_min": {"before": load_before, "after": os.getloadavg()}},
         "results": rows,
         "provenance": provenance(seed=0, timings=timings),
     }

@@ -338,12 +338,14 @@ def datasets_verify(
 WEIGHT_FETCHERS = {"musicnn": "hear_probes_adapters._musicnn_weights",
                    "resemblyzer": "hear_probes_adapters._resemblyzer_weights",
                    "basic-pitch": "hear_probes_adapters._basic_pitch_weights",
-                   "fcpe": "hear_probes_adapters._fcpe_weights"}
+                   "fcpe": "hear_probes_adapters._fcpe_weights",
+                   "pesto": "hear_probes_adapters._pesto_weights"}
 
 
 @weights_app.command("fetch")
 def weights_fetch(
-    family: Annotated[str, typer.Argument(help="Model family: musicnn (musicnn-mtt/msd, vgg-mtt/msd), resemblyzer, basic-pitch, fcpe.")],
+    family: Annotated[str, typer.Argument(help="Model family: musicnn (musicnn-mtt/msd, vgg-mtt/msd), resemblyzer, basic-pitch, fcpe, "
+                                                 "pesto (pesto-mir1k, pesto-mir1k-g7).")],
     wheel: Annotated[Path | None, typer.Option(help="Use this downloaded wheel instead of the package index.")] = None,
     force: Annotated[bool, typer.Option(help="Fetch again even if the cached files are valid.")] = False,
 ) -> None:

@@ -105,6 +105,7 @@ ADAPTERS: tuple[str, ...] = (
     "hear_probes_adapters.resemblyzer",
     "hear_probes_adapters.basic_pitch",
     "hear_probes_adapters.fcpe",
+    "hear_probes_adapters.pesto",
     "hear_probes_adapters.wav2vec2",
     "hear_probes_adapters.clap",
     "hear_probes_adapters.encodec",

@@ -89,5 +89,7 @@ PYTHONPATH=. python benchmarks/bench_zoo.py --models resemblyzer --n 2 --seconds
 PYTHONPATH=. python benchmarks/bench_zoo.py --models basic-pitch --n 2 --seconds 6.0 --repeats 5 --out results/benchmarks/zoo-throughput-basic-pitch.json
 # FCPE (10-ms frames, whole clip per pass): 6-s clips as musicnn; needs hear-probes weights fetch fcpe
 PYTHONPATH=. python benchmarks/bench_zoo.py --models fcpe --n 2 --seconds 6.0 --repeats 3 --out results/benchmarks/zoo-throughput-fcpe.json
+# PESTO: 10-ms frames of a CQT; needs hear-probes weights fetch pesto
+PYTHONPATH=. python benchmarks/bench_zoo.py --models pesto --n 2 --seconds 6.0 --repeats 5 --out results/benchmarks/zoo-throughput-pesto.json
 # the result numbers quoted in README.md and docs/*.md (tests/test_docs_numbers.py checks them)
 python -m hear_probes.report.docnumbers --write

@@ -233,7 +233,7 @@ def test_cli_weights_fetch_unknown_family_is_a_usage_error(capsys):
     err = capsys.readouterr().err.strip()
     from hear_probes.cli import WEIGHT_FETCHERS
 
-    assert {"musicnn", "resemblyzer", "basic-pitch", "fcpe"} <= set(WEIGHT_FETCHERS)
+    assert {"musicnn", "resemblyzer", "basic-pitch", "fcpe", "pesto"} <= set(WEIGHT_FETCHERS)
     assert err == "error: no weights to fetch for 'nope'; known: " + ", ".join(WEIGHT_FETCHERS)
 
 

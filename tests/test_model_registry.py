@@ -22,7 +22,7 @@ def test_declarations_use_the_adapters_constants():
 
 def test_every_adapter_declares_its_models_once():
     models = builtin_models()
-    assert len(models) == 31 and list(models)[:3] == ["stft", "stft-44k", "logmel"]
+    assert len(models) == 33 and list(models)[:3] == ["stft", "stft-44k", "logmel"]
     assert models["basic-pitch"].sample_rate == 22050
     assert {spec.module for spec in models.values()} == set(ADAPTERS)
     assert models["stft"].sample_rate == 16000 and models["stft-44k"].sample_rate == 44100
