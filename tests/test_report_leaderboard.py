@@ -171,3 +171,32 @@ def test_leaderboard_pages_fit_desktop_and_laptop_widths_in_chromium(tmp_path):
             assert view.locator("#table-layers").count() == 1 and view.locator("#back").count() == 1
             view.close()
         browser.close()
+
+
+def test_zoo_doc_verdicts_claim_a_difference_only_for_disjoint_intervals():
+    from hear_probes.report.leaderboard import Best
+    from hear_probes.report.zoo_docs import verdict
+
+    a, b = Best(0.30, [0.20, 0.40], "layer-1", 1), Best(0.10, [0.05, 0.19], "layer-2", 1)
+    assert verdict(a, b, "full", "tiny") == "full higher (intervals disjoint)"
+    assert verdict(b, a, "full", "tiny") == "tiny higher (intervals disjoint)"
+    overlap = Best(0.25, [0.15, 0.35], "layer-1", 1)
+    assert verdict(a, overlap, "full", "tiny") == "no difference within the intervals"
+    assert verdict(a, Best(0.1, None, "x", 1), "full", "tiny") == "not tested (no interval)"
+    assert verdict(None, a, "full", "tiny") == "not comparable (a score is missing)"
+
+
+def test_zoo_doc_folders_are_those_of_the_committed_report(tmp_path):
+    from hear_probes.report.docsources import DocSourceError
+    from hear_probes.report.zoo_docs import report_folders
+
+    for d in ("results/stft", "results/m-layers/layer-2", "results/m-layers/layer-10"):
+        (tmp_path / d).mkdir(parents=True)
+    script = tmp_path / "results" / "regenerate.sh"
+    script.write_text("python -c \"x = 'unbalanced\"\n"
+                      "hear-probes report results/stft results/m-layers/layer-* -o results/report.html\n")
+    got = [p.relative_to(tmp_path).as_posix() for p in report_folders(tmp_path)]
+    assert got == ["results/stft", "results/m-layers/layer-2", "results/m-layers/layer-10"]
+    script.write_text("echo nothing\n")
+    with pytest.raises(DocSourceError, match="no 'hear-probes report"):
+        report_folders(tmp_path)
