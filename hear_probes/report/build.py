@@ -177,18 +177,20 @@ def build_report(results: list[ModelResults], images: str = "compact",
     created = datetime.now(UTC).isoformat(timespec="seconds")
     names = ", ".join(r.name for r in rows) if many else ", ".join(r.name for r in results)
     back_html = back_md = ""
+    heading = "hear-probes report"
     if back is not None:
+        heading = f"hear-probes report: {rows[0].name}" if len(rows) == 1 else heading
         href = relative_href(back, output)
         back_html = f'<p><a id="back" href="{esc(href)}">Back to the main report</a></p>'
         back_md = f"[Back to the main report]({relative_href(back.with_suffix('.md'), output)})\n\n"
     page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>hear-probes report: {esc(names)}</title>"
-            f"<style>{CSS}</style></head><body><h1>hear-probes report</h1>{back_html}"
+            f"<style>{CSS}</style></head><body><h1>{esc(heading)}</h1>{back_html}"
             f'<p class="note">Models: {esc(names)}. Built {esc(created)} by hear-probes {esc(__version__)}.</p>'
             + _nav(nav) + head_html + "".join(sections_html)
             + f'<section id="provenance"><h2>Provenance</h2>{prov_html}</section></body></html>\n')
-    md = (f"# hear-probes report\n\n{back_md}Models: {md_text(names)}. Built {created} by hear-probes {__version__}.\n\n"
+    md = (f"# {md_text(heading)}\n\n{back_md}Models: {md_text(names)}. Built {created} by hear-probes {__version__}.\n\n"
           + head_md + "\n".join(sections_md) + "\n" + prov_md)
     return page, md
 

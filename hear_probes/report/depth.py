@@ -71,6 +71,9 @@ def plot_depth(rows: list[ModelRow], probe: str, path: Path) -> Path | None:
                     banded = True
             score = f"{h.label} accuracy" if probe == "ranking" else h.label
             _set_axis(ax, score, models, banded)
+            if not models:
+                ax.text(0.5, 0.5 * sum(ax.get_ylim()), "n/a: no layer result\nof this family has this score",
+                        ha="center", va="center", fontsize=8, color="grey")
             ax.set_xlim(-0.05, 1.05)
             ax.set_title(f"{fam}: {h.label}", fontsize=9)
             ax.set_xlabel("relative layer depth", fontsize=8)

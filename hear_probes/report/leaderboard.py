@@ -246,7 +246,7 @@ def leaderboard_html(rows: list[ModelRow], pages: dict[str, str] | None = None) 
             groups[-1] = (h.group, groups[-1][1] + 1)
         else:
             groups.append((h.group, 1))
-    top = ('<tr><th rowspan="2">model</th><th rowspan="2">family</th><th rowspan="2">variants</th>'
+    top = ('<tr><th rowspan="2">model<span class="sub">family · variants</span></th>'
            + "".join(f'<th colspan="{n}">{esc(g)}</th>' for g, n in groups) + "</tr>")
     sub = "<tr>" + "".join(f"<th>{esc(h.label)}</th>" for h in HEADLINES) + "</tr>"
     body = []
@@ -261,9 +261,9 @@ def leaderboard_html(rows: list[ModelRow], pages: dict[str, str] | None = None) 
                          + (f'<span class="ci">{esc(ci)}</span><span class="at">{esc(label)}</span>'
                             if label else "") + "</td>")
         n_layers = sum(e.layer is not None for e in row.entries)
-        body.append(f"<tr><td>{name}</td><td>{esc(row.family)}</td>"
-                    f"<td>{n_layers or len(row.entries)}</td>{''.join(cells)}</tr>")
-    chance = ('<tr><td>chance</td><td></td><td></td>'
+        body.append(f'<tr><td class="lb"><span class="v">{name}</span><span class="at">'
+                    f"{esc(row.family)} · {n_layers or len(row.entries)}</span></td>{''.join(cells)}</tr>")
+    chance = ('<tr><td>chance</td>'
               + "".join(f"<td>{h.chance:g}</td>" for h in HEADLINES) + "</tr>")
     return ('<div class="scroll"><table id="table-leaderboard"><caption>' + esc(CAPTION) + "</caption>"
             f"<thead>{top}{sub}</thead><tbody>{''.join(body)}</tbody><tfoot>{chance}</tfoot>"
