@@ -12,6 +12,7 @@ Blocks (no arguments):
   intervals" where they overlap;
 * ``zoo-baselines``: per headline score, the best pretrained model's best layer against the
   best hand-made representation, with the same rule;
+* ``zoo-flops``: the FLOP benchmark of the largest zoo model (``results/benchmarks/flops.json``);
 * ``zoo-missing``: the zoo models of the registry (weights from a package on the package
   index) that have no committed result.
 
@@ -156,7 +157,31 @@ def missing_block(root: Path) -> str:
             f"Without committed results yet: {', '.join(f'`{n}`' for n in missing) or 'none'}.")
 
 
+def flops_block(root: Path) -> str:
+    """The FLOP benchmark of ``results/benchmarks/flops.json`` in one paragraph."""
+    import json
+
+    path = root / "results" / "benchmarks" / "flops.json"
+    if not path.is_file():
+        raise DocSourceError(f"{path}: missing; run benchmarks/bench_flops.py (results/regenerate.sh)")
+    d = json.loads(path.read_text())
+    s, ts, sc = d["summary"], d["summary"]["timestamp"], d["summary"]["scene"]
+    threads, rounds = d["settings"]["torch_threads"], d["settings"]["rounds"]
+    return (f"`{d['model']}` runs {d['analytic']['gflop_per_frame']:.2f} GFLOP per 1024-sample frame "
+            f"(conv blocks 1-{d['embedding']['conv_blocks_run']}), {ts['gflop_per_audio_s']:.1f} GFLOP per "
+            f"second of audio for its timestamp embeddings and {sc['gflop_per_audio_s']:.1f} for its scene "
+            f"embedding. With {threads} threads, float32 `torch.matmul` reached "
+            f"{s['matmul_limit_gflop_per_s_median']:.1f} GFLOP/s (median over {rounds} rounds); the "
+            f"timestamp embeddings reached {ts['gflop_per_s_median']:.1f} GFLOP/s "
+            f"({ts['audio_s_per_s_median']:.2f} s of audio per second), "
+            f"{ts['ratio_to_matmul_median']:.2f}× below the matmul limit, and the scene embedding "
+            f"{sc['gflop_per_s_median']:.1f} GFLOP/s ({sc['audio_s_per_s_median']:.2f} s of audio per "
+            f"second), {sc['ratio_to_matmul_median']:.2f}× below it (medians of the per-turn ratios; "
+            f"the CPU was shared with other jobs).")
+
+
 DOC_BLOCKS = {
+    "zoo-flops": flops_block,
     "leaderboard": leaderboard_block,
     "zoo-crepe-sizes": crepe_sizes_block,
     "zoo-baselines": baselines_block,
