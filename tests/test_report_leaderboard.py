@@ -201,3 +201,16 @@ def test_zoo_doc_folders_are_those_of_the_committed_report(tmp_path):
     script.write_text("echo nothing\n")
     with pytest.raises(DocSourceError, match="no 'hear-probes report"):
         report_folders(tmp_path)
+
+
+def test_model_pages_stay_next_to_the_report_whatever_the_model_name(tmp_path):
+    from hear_probes.report.leaderboard import Entry, ModelRow
+    from hear_probes.report.zoo import model_page_paths
+
+    rows = [ModelRow(n, "x", [Entry("layer-1", 1, {})]) for n in ("../../evil", "hf:org/x@rev", "hf:org_x@rev")]
+    rows.append(ModelRow("flat", "x", [Entry("default", None, {})]))
+    pages = model_page_paths(rows, tmp_path / "out" / "report.html")
+    assert set(pages) == {"../../evil", "hf:org/x@rev", "hf:org_x@rev"}  # no page without layers
+    assert all(p.parent == tmp_path / "out" for p in pages.values())
+    names = [p.name for p in pages.values()]
+    assert names == ["report-evil.html", "report-hf_org_x_rev.html", "report-hf_org_x_rev-2.html"]
