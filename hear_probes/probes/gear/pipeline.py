@@ -73,6 +73,7 @@ QUICK_N_TONES = 400
 #: Output file names (in the probe's out dir).
 FILES = {
     "json": "gear.json",
+    "csv": "gear.csv",
     "isomap_h5": "gear_isomap.h5",
     "isomap_png": "gear_isomap.png",
     "isomap_html": "gear_isomap.html",
@@ -284,7 +285,9 @@ def analyse_and_write(
         The ``gear.json`` payload: per factor, each score is the mean over the seeds with its
         ``_ci`` (95 % t interval) and ``_seeds`` (per seed) siblings.
     """
+    from hear_probes.probes.gear.tidy import write_gear_csv
     from hear_probes.provenance import provenance, write_json
+    from hear_probes.tidy import write_results_table
 
     if not runs:
         raise HearProbesError("GEAR: no seed to analyse (n_seeds must be >= 1)")
@@ -296,7 +299,7 @@ def analyse_and_write(
                   for name in ana.per_factor}
     out_dir.mkdir(parents=True, exist_ok=True)
     name = str(model.get("model_id", "model"))
-    files = {k: FILES[k] for k in ("json", "isomap_h5")}
+    files = {k: FILES[k] for k in ("json", "csv", "isomap_h5")}
     write_isomap_file(out_dir / FILES["isomap_h5"], ana, first.item_ids, name)
     if st.figures:
         files.update({k: FILES[k] for k in _write_figures(ana, first.item_ids, out_dir, name)})
@@ -325,6 +328,8 @@ def analyse_and_write(
         "files": files,
     }
     write_json(out_dir / FILES["json"], payload)
+    write_gear_csv(out_dir / FILES["csv"], payload)
+    write_results_table(out_dir)
     return payload
 
 
