@@ -46,6 +46,8 @@ ENTRY_POINTS: dict[str, str] = {
     "timbre_run": "hear_probes.probes.timbre.settings:TimbreRun",
     "timbre_prepare_study": "hear_probes.probes.timbre.study:prepare_study",
     "timbre_run_and_write": "hear_probes.probes.timbre.runner:run_and_write",
+    "find_timbre_dir": "hear_probes.stimuli.timbre:find_timbre_dir",
+    "load_timbre_dataset": "hear_probes.stimuli.timbre:load_timbre_dataset",
     "timbre_uncertainty": "hear_probes.probes.timbre.uncertainty:UncertaintyConfig",
     "ranking_settings": "hear_probes.probes.ranking.settings:RankingSettings",
     "ranking_default_stimulus_sets": "hear_probes.probes.ranking.probe:default_stimulus_sets",

@@ -61,12 +61,18 @@ class SeedRun:
         Tone ids (they encode the factors).
     stimulus : dict
         Description of the tone set (``gear.json`` ``stimulus``).
+    factors : dict of str to ndarray, optional
+        Factor values ``[n]`` (default: parsed from ``item_ids``).
+    scales : dict of str to str, optional
+        "linear" or "log" per factor (default: the GEAR factors' own scales, else linear).
     """
 
     seed: int
     embeddings: np.ndarray
     item_ids: list[str]
     stimulus: dict
+    factors: dict[str, np.ndarray] | None = None
+    scales: dict[str, str] | None = None
 #: Tones used by ``quick=True``.
 QUICK_N_TONES = 400
 
@@ -236,7 +242,7 @@ def _analyse_runs(runs: list[SeedRun], st: GearSettings) -> list[GearAnalysis]:
     """One :func:`analyse` per seed; runs that share their embeddings share one geometry."""
     out, shared = [], {}
     for run in runs:
-        factors = parse_item_ids(run.item_ids)
+        factors = run.factors if run.factors is not None else parse_item_ids(run.item_ids)
         n = len(run.item_ids)
         if not factors or n < 20:
             raise HearProbesError(
@@ -247,7 +253,8 @@ def _analyse_runs(runs: list[SeedRun], st: GearSettings) -> list[GearAnalysis]:
         key = id(run.embeddings)
         if key not in shared:
             shared[key] = geometry(run.embeddings, iso_k, (knn_k, *r2_ks))
-        out.append(analyse(run.embeddings, factors, factor_scales(list(factors)),
+        scales = {**factor_scales(list(factors)), **(run.scales or {})}
+        out.append(analyse(run.embeddings, factors, scales,
                            isomap_neighbors=iso_k, knn_k=knn_k, r2_ks=r2_ks, tau=st.tau,
                            seed=run.seed, geom=shared[key]))
     return out
