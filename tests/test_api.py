@@ -133,9 +133,10 @@ def test_load_results_files_folders_and_errors(tmp_path):
     pd.testing.assert_frame_equal(one.to_pandas(), res.to_pandas())
     with pytest.raises(HearProbesError, match="no such result folder"):
         hear_probes.load_results(tmp_path / "missing")
-    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
     with pytest.raises(HearProbesError, match="no ranking.json"):
         hear_probes.load_results(tmp_path / "empty")
+    assert hear_probes.load_results(tmp_path).models == ["log_spectrum"]  # a folder of folders
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"probe": "ranking", "schema_version": 1}))
     with pytest.raises(HearProbesError):

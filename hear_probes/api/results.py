@@ -258,7 +258,9 @@ class Results:
         return get("compare_payloads")(names, [a.payloads, b.payloads], pairs, settings)
 
 
-def _entries_of(path: Path) -> list[ResultEntry]:
+def _entries_of(path: Path, nested: bool = False) -> list[ResultEntry]:
+    """Entries of a JSON file, a result folder (and its ``layer-K``), or, one level down, a
+    folder of result folders (``nested``: a subfolder without results is passed over)."""
     if path.is_file():
         payload = _read_payload(path)
         model, layer = get("model_and_layer")(payload, path.parent)
@@ -277,9 +279,12 @@ def _entries_of(path: Path) -> list[ResultEntry]:
                         key=lambda d: int(d.name[6:]) if d.name[6:].lstrip("-").isdigit() else 0)
     out += [ResultEntry.from_folder(d) for d in layer_dirs
             if any((d / f).is_file() for f in files)]
-    if not out:
-        raise HearProbesError(f"{path}: no {', '.join(files)} inside, nor layer-K folders "
-                              "holding them; pass folders written by hear-probes or evaluate(out=)")
+    if not out and not nested:  # a folder of result folders (results/, a sweep's --out)
+        for sub in sorted(d for d in path.iterdir() if d.is_dir()):
+            out += _entries_of(sub, nested=True)
+    if not out and not nested:
+        raise HearProbesError(f"{path}: no {', '.join(files)} inside, nor folders holding "
+                              "them; pass folders written by hear-probes or evaluate(out=)")
     return out
 
 
@@ -290,8 +295,9 @@ def load_results(paths) -> Results:
     ----------
     paths : path or sequence of paths
         A folder written by ``hear-probes evaluate`` / ``probe`` or by
-        ``evaluate(out=...)`` (with its ``layer-K/`` subfolders, if any), or one
-        ``<probe>.json`` file. Every file is checked against its probe's schema.
+        ``evaluate(out=...)`` (with its ``layer-K/`` subfolders, if any), a folder of such
+        folders (``results/``, a sweep's output: subfolders without results are passed
+        over), or one ``<probe>.json`` file. Every file is checked against its probe's schema.
 
     Returns
     -------
