@@ -42,6 +42,10 @@ def test_callable_needs_its_sample_rate():
         hear_probes.evaluate(log_spectrum, probes="ranking", sample_rat=SR)
     with pytest.raises(HearProbesError, match="unknown probe"):
         hear_probes.evaluate(log_spectrum, probes="nope", sample_rate=SR)
+    with pytest.raises(HearProbesError, match="only torch models can be moved"):
+        hear_probes.evaluate(log_spectrum, probes="ranking", sample_rate=SR, device="cuda")
+    with pytest.raises(HearProbesError, match="batch_size=0"):
+        hear_probes.evaluate(log_spectrum, probes="ranking", sample_rate=SR, batch_size=0)
 
 
 def test_a_probe_named_without_its_data_is_an_error(tmp_path, monkeypatch):
