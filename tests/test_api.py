@@ -172,3 +172,20 @@ def test_committed_results_load_into_one_table():
     assert df.layer.dropna().nunique() > 1
     ev = df[(df.probe == "timbre") & (df.metric == "explained_variance")]
     assert ev.value.notna().sum() >= 17 and "median (all studies)" in set(ev.study_or_condition)
+
+
+def test_batch_size_sets_the_clips_per_call(tmp_path):
+    sizes: list[int] = []
+
+    def counted(audio, sample_rate):
+        sizes.append(audio.shape[0])
+        return log_spectrum(audio, sample_rate)
+
+    hear_probes.evaluate(counted, probes="ranking", sample_rate=SR, quick=True, batch_size=7,
+                         cache=tmp_path / "a")
+    n_items = 300  # the sines of 50 quick trials
+    assert sizes.count(7) == n_items // 7  # every full batch of the embedding has 7 clips
+    sizes.clear()
+    hear_probes.evaluate(counted, probes="ranking", sample_rate=SR, quick=True,
+                         cache=tmp_path / "b")
+    assert 7 not in sizes and sizes.count(16) >= n_items // 16  # the probe's own default

@@ -33,8 +33,9 @@ class EvaluateSettings:
         Embedding cache folder (default: ``$XDG_CACHE_HOME/hear-probes``).
     device : str
         Torch device of a torch model (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``).
-    batch_size : int
-        Clips per call of the model.
+    batch_size : int, optional
+        Clips per call of the model when embedding the probes' stimuli (default: each
+        probe's own, 8-16).
     sample_rate : int, optional
         The rate a plain callable model expects (required for one).
     model_path : path, optional
@@ -50,14 +51,15 @@ class EvaluateSettings:
     data: str | Path | None = None
     cache: str | Path | None = None
     device: str = "cpu"
-    batch_size: int = 16
+    batch_size: int | None = None
     sample_rate: int | None = None
     model_path: str | Path | None = None
     name: str | None = None
     quiet: bool = True
 
     def __post_init__(self) -> None:
-        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+        if self.batch_size is not None and (not isinstance(self.batch_size, int)
+                                            or self.batch_size < 1):
             raise HearProbesError(f"batch_size={self.batch_size!r}: give a positive integer")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise HearProbesError(f"seed={self.seed!r}: give an integer")
@@ -105,8 +107,11 @@ def _to_device(loaded, device: str) -> None:
 
 def _prepare(view, store, wanted: list[str], options, st: EvaluateSettings,
              explicit: bool) -> tuple[list[str], dict[str, str]]:
-    """Embed each probe's stimuli with ``batch_size`` (so the probe finds them cached); the
-    probes to run and those skipped for missing data (an error when asked for by name)."""
+    """The probes to run and those skipped for missing data (an error when asked for by name).
+
+    With ``batch_size``, each probe's stimuli are embedded here in batches of that size, so
+    that the probe finds them cached (the probes' own runs use their default batch sizes).
+    """
     run, skipped = [], {}
     for name in wanted:
         probe = get("get_probe")(name)
@@ -121,7 +126,7 @@ def _prepare(view, store, wanted: list[str], options, st: EvaluateSettings,
             warnings.warn(f"probe {name} skipped: {exc} (pass data=FOLDER to run it)",
                           HearProbesWarning, stacklevel=5)
             continue
-        for sset in sets:
+        for sset in sets if st.batch_size is not None else ():
             get("embed_stimulus_set")(view, store, sset, batch_size=st.batch_size, quiet=st.quiet)
         run.append(name)
     return run, skipped
