@@ -189,3 +189,20 @@ def test_batch_size_sets_the_clips_per_call(tmp_path):
     hear_probes.evaluate(counted, probes="ranking", sample_rate=SR, quick=True,
                          cache=tmp_path / "b")
     assert 7 not in sizes and sizes.count(16) >= n_items // 16  # the probe's own default
+
+
+def test_timbre_with_data_and_its_paired_comparison(timbre_dir, tmp_path):
+    kw = {"probes": "timbre", "sample_rate": SR, "quick": True, "data": timbre_dir,
+          "cache": tmp_path / "c"}
+    a = hear_probes.evaluate(log_spectrum, **kw)
+    b = hear_probes.evaluate(lambda x, sr: np.abs(np.fft.rfft(x[:, :512], axis=1)), name="lin", **kw)
+    df = a.to_pandas()
+    reg = df[df.metric == "regularised_loso_explained_variance"]
+    assert len(reg) == 5 and "median (all studies)" in set(reg.study_or_condition)  # 4 quick studies
+    assert reg.ci_low.notna().all() and (reg.n > 0).all()
+    assert a.entries[0].timbre_pairs and set(a.entries[0].timbre_pairs) == set(reg.study_or_condition) - {
+        "median (all studies)"}
+    comp = a.compare(b, n_resamples=100)
+    levels = set(comp.to_pandas().level)
+    assert {"study", "across studies"} <= levels
+    assert not any(s.probe == "timbre" for s in comp.skipped)
