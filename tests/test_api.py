@@ -31,6 +31,11 @@ def test_import_is_light_and_exports_lazily(tmp_path):
     assert out[0] == "[]" and out[1] == "True True"
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         hear_probes.nope  # noqa: B018
+    # importing the API's modules first never turns a function into a module
+    code = ("import hear_probes.api.run, hear_probes.api.scorers, hear_probes.api.results, hear_probes;"
+            "print(all(callable(getattr(hear_probes, n)) for n in hear_probes.__all__[1:]))")
+    assert subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, check=True).stdout.strip() == "True"
 
 
 def test_callable_needs_its_sample_rate():

@@ -17,8 +17,8 @@ import importlib
 
 #: Public name -> module that defines it.
 EXPORTS = {
-    "evaluate": "hear_probes.api.evaluate",
-    "EvaluateSettings": "hear_probes.api.evaluate",
+    "evaluate": "hear_probes.api.run",
+    "EvaluateSettings": "hear_probes.api.run",
     "HearModel": "hear_probes.api.models",
     "CallableModel": "hear_probes.api.models",
     "Results": "hear_probes.api.results",

@@ -1,4 +1,5 @@
-"""``hear_probes.evaluate``: run probes on a model from Python and get a :class:`Results`."""
+"""``hear_probes.evaluate`` (defined here, in ``api/run.py``, so that the function never
+shares its name with a module): run probes on a model from Python and get a :class:`Results`."""
 
 from __future__ import annotations
 
