@@ -21,7 +21,8 @@ def test_declarations_use_the_adapters_constants():
 
 
 def test_every_adapter_declares_its_models_once():
-    models = builtin_models()
+    # the adapters' models (an installed plug-in, e.g. tests/toy_plugin, may add others)
+    models = {n: s for n, s in builtin_models().items() if s.module in ADAPTERS}
     assert len(models) == 33 and list(models)[:3] == ["stft", "stft-44k", "logmel"]
     assert models["basic-pitch"].sample_rate == 22050
     assert {spec.module for spec in models.values()} == set(ADAPTERS)
