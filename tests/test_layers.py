@@ -173,8 +173,15 @@ def test_layer_curves_from_synthetic_results(tmp_path):
     out = tmp_path / "report.html"
     assert main(["report", *map(str, folders), "-o", str(out)]) == 0
     md = out.with_suffix(".md").read_text()
-    assert "| b | 2 |" in md and md.count("<figure") == 0
-    assert out.read_text().count("score against layer</figcaption>") == 3
+    # two models: the main report opens with the leaderboard, and the per-layer tables and
+    # layer curves move to one page per model
+    assert md.startswith("# hear-probes report") and "## Leaderboard" in md
+    assert "| b | 2 |" not in md and md.count("<figure") == 0
+    assert "[b](./report-b.md)" in md
+    assert out.read_text().count("against relative layer depth (0 = first layer") == 6  # alt + caption
+    page_b = tmp_path / "report-b.html"
+    assert page_b.read_text().count("score against layer</figcaption>") == 3
+    assert "| b | 2 |" in page_b.with_suffix(".md").read_text()
     assert split_layer("hf:org/x@rev@layer-12") == ("hf:org/x@rev", 12)
     shutil.rmtree(folders[0])
 

@@ -170,7 +170,7 @@ def test_evaluate_writes_outputs(tiny_modules, tmp_path):
     assert res["accuracy"]["pitch"]["coarse"] >= 0.9
     header = (out / "ranking.csv").read_text().splitlines()[0]
     assert header == ("representation,pitch_eps,pitch_30c,pitch_600c,level_eps,level_2dB,"
-                      "level_10dB")
+                      "level_10dB,na_reason")
     assert (out / "ranking_pitch_curves.png").stat().st_size > 0
     assert (out / "ranking_heatmap.png").stat().st_size > 0
     assert (out / "ranking_pitch_curves_zoom.png").stat().st_size > 0
@@ -186,7 +186,8 @@ def test_evaluate_numpy_module_reports_na(tiny_modules, tmp_path):
     res = payload["representations"]["tiny_numpy"]
     assert res["accuracy"]["pitch"]["eps"] == "n/a" and res["ci95"]["level"]["eps"] is None
     assert "grad_fn" in res["na_reason"]["pitch.eps"]
-    assert "n/a" in (out / "ranking.csv").read_text()
+    row = (out / "ranking.csv").read_text().splitlines()[1].split(",")
+    assert row[1] == "" and "pitch_eps: " in (out / "ranking.csv").read_text()  # n/a: empty + reason
 
 
 def test_constant_module_all_ties_with_warning(tiny_modules, tmp_path):

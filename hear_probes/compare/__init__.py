@@ -30,7 +30,7 @@ from hear_probes.compare.output import (
     write_comparison,
 )
 from hear_probes.compare.records import Comparison, ModelEntry, PairedTest, Skipped
-from hear_probes.compare.run import apply_holm, compare_folders, compare_loaded
+from hear_probes.compare.run import apply_holm, compare_folders, compare_loaded, compare_payloads
 from hear_probes.compare.settings import CompareSettings, model_pairs
 from hear_probes.compare.timbre import TIMBRE_METRICS, TimbreMetric, compare_timbre
 
@@ -45,6 +45,7 @@ __all__ = [
     "apply_holm",
     "compare_folders",
     "compare_loaded",
+    "compare_payloads",
     "compare_timbre",
     "comparison_payload",
     "csv_rows",

@@ -119,6 +119,23 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)
 
+    def to_pandas(self):
+        """Every test as one row of a pandas DataFrame (the fields of :class:`PairedTest`,
+        ``difference_ci`` split into ``ci_low`` and ``ci_high``; ``details`` left out)."""
+        import pandas as pd
+
+        rows = []
+        for t in self.tests:
+            row = {k: v for k, v in t.as_dict().items() if k not in ("details", "difference_ci")}
+            ci = t.difference_ci if t.difference_ci is not None else [None, None]
+            row["ci_low"], row["ci_high"] = ci[0], ci[1]
+            rows.append(row)
+        columns = [f for f in PairedTest.__dataclass_fields__ if f not in ("details", "difference_ci")]
+        df = pd.DataFrame(rows, columns=[*columns, "ci_low", "ci_high"])
+        for col in ("score_a", "score_b", "difference", "p", "p_holm", "ci_low", "ci_high"):
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+        return df
+
     def select(self, probe: str | None = None, level: str | None = None,
                pair: tuple[str, str] | None = None) -> list[PairedTest]:
         """The tests of one probe / level / pair (``None``: any)."""

@@ -25,7 +25,7 @@ import numpy as np
 from hear_probes.compare.gear import compare_gear
 from hear_probes.compare.inputs import TimbrePairs, load_json, load_timbre_pairs, unique_names
 from hear_probes.compare.ranking import compare_ranking
-from hear_probes.compare.records import Comparison, ModelEntry, PairedTest
+from hear_probes.compare.records import Comparison, ModelEntry, PairedTest, Skipped
 from hear_probes.compare.settings import CompareSettings, model_pairs
 from hear_probes.compare.timbre import compare_timbre
 from hear_probes.errors import HearProbesError
@@ -33,7 +33,8 @@ from hear_probes.provenance import provenance
 from hear_probes.stats.paired import smallest_bootstrap_p
 from hear_probes.stats.resampling import holm
 
-__all__ = ["apply_holm", "compare_folders", "compare_loaded", "resolution_notes"]
+__all__ = ["apply_holm", "compare_folders", "compare_loaded", "compare_payloads",
+           "resolution_notes"]
 
 
 def apply_holm(tests: list[PairedTest], alpha: float = 0.05) -> None:
@@ -83,18 +84,50 @@ def compare_loaded(folders: list[Path], names: list[str], timbre: list[TimbrePai
     Comparison
         Tests with Holm-adjusted p-values.
     """
-    index_pairs = model_pairs(len(folders), settings.baseline)
-    tests, skipped = compare_timbre(timbre, index_pairs, settings)
+    payloads = [{probe: p for probe in ("ranking", "gear")
+                 if (p := load_json(f / f"{probe}.json")) is not None} for f in folders]
+    return compare_payloads(names, payloads, timbre, settings)
+
+
+def compare_payloads(names: list[str], payloads: list[dict[str, dict]],
+                     timbre: list[TimbrePairs | None], settings: CompareSettings) -> Comparison:
+    """Compare models given in memory: their probe payloads and timbre pair data.
+
+    Parameters
+    ----------
+    names : list of str
+        Unique model names.
+    payloads : list of dict
+        ``{probe: payload}`` of each model (``ranking`` and ``gear`` are compared).
+    timbre : list of TimbrePairs or None
+        Each model's timbre pair data; None where it has none (its timbre is then reported
+        in ``skipped``, and only the models that have it are compared on timbre).
+    settings : CompareSettings
+
+    Returns
+    -------
+    Comparison
+        Tests with Holm-adjusted p-values.
+    """
+    index_pairs = model_pairs(len(names), settings.baseline)
+    with_pairs = [(ia, ib) for ia, ib in index_pairs
+                  if timbre[ia] is not None and timbre[ib] is not None]
+    tests, skipped = compare_timbre(timbre, with_pairs, settings) if with_pairs else ([], [])
+    skipped += [Skipped("timbre", names[ia], names[ib], "no timbre pair data (timbre_pairs.h5) "
+                        "for both models; run the timbre probe on both")
+                for ia, ib in index_pairs if (ia, ib) not in with_pairs]
     for probe, compare_fn in (("ranking", compare_ranking), ("gear", compare_gear)):
-        payloads = [load_json(f / f"{probe}.json") for f in folders]
         for ia, ib in index_pairs:
-            if payloads[ia] is None or payloads[ib] is None:
+            pa, pb = payloads[ia].get(probe), payloads[ib].get(probe)
+            if pa is None or pb is None:
                 continue
-            t, s = compare_fn(payloads[ia], payloads[ib], (names[ia], names[ib]), settings)
+            t, s = compare_fn(pa, pb, (names[ia], names[ib]), settings)
             tests += t
             skipped += s
     apply_holm(tests, settings.alpha)
-    models = [ModelEntry(n, f, tp.model_id) for n, f, tp in zip(names, folders, timbre, strict=True)]
+    models = [ModelEntry(n, tp.folder if tp is not None else Path(n),
+                         tp.model_id if tp is not None else n)
+              for n, tp in zip(names, timbre, strict=True)]
     return Comparison(models=models, pairs=[(names[a], names[b]) for a, b in index_pairs],
                       tests=tests, skipped=skipped, settings=settings.as_dict(),
                       notes=resolution_notes(tests, settings))

@@ -7,7 +7,8 @@ its report section. The command line (``probe``, ``evaluate``, ``sweep``), the r
 (loading, validation, sections, summary cards, layer curves) loop over :func:`probes`.
 
 Adding a probe is one new package and one line in :data:`BUILTIN` (or one
-:func:`register` call, e.g. from a test or a plug-in). Entry modules import only light
+:func:`register` call, e.g. from a test, or a ``hear_probes.probes`` entry point of an
+installed package: :mod:`hear_probes.plugins`). Entry modules import only light
 modules at import time (torch and friends are imported inside ``run``), so that the command
 line starts quickly.
 """
@@ -129,6 +130,8 @@ TablesFn = Callable[[list["ModelResults"]], list["Table | None"]]
 ExtraFn = Callable[[list["ModelResults"], str, "Path | None"], tuple[str, str]]
 #: ``(label, value, explanation)`` triples of one result folder's summary card.
 SummaryFn = Callable[["ModelResults"], list[tuple[str, str, str]]]
+#: ``rows(payload) -> [row, ...]``: a payload in the tidy results table (:mod:`hear_probes.tidy`).
+RowsFn = Callable[[dict], list[dict]]
 #: Scores of one payload plotted against layer depth (``--layers`` results).
 LayerScoresFn = Callable[[dict], dict[str, "float | None"]]
 
@@ -221,6 +224,10 @@ class Probe:
     needs_timestamps : bool
         Whether the probe uses ``get_timestamp_embeddings``; a scene-only module (one that
         defines only ``get_scene_embeddings``) runs every probe that does not.
+    rows : callable, optional
+        ``rows(payload) -> [dict, ...]``: the payload as rows of the tidy results table
+        (:mod:`hear_probes.tidy`: ``results.csv`` and ``Results.to_pandas()``); a probe
+        without it has no rows there.
     """
 
     name: str
@@ -233,6 +240,7 @@ class Probe:
     stimuli: str = ""
     outputs: tuple[str, ...] = ()
     needs_timestamps: bool = False
+    rows: RowsFn | None = None
 
     @property
     def filename(self) -> str:
@@ -281,6 +289,28 @@ def _load_builtins() -> None:
     for module in BUILTIN:
         probe = importlib.import_module(module).PROBE
         _PROBES.setdefault(probe.name, probe)
+    _load_plugins()
+
+
+def _load_plugins() -> None:
+    """Probes of the ``hear_probes.probes`` entry points (:mod:`hear_probes.plugins`), after
+    the built-in ones; one that cannot be loaded, or whose name is taken, is skipped with a
+    one-line warning."""
+    from hear_probes.plugins import probe_entry_points, warn_plugin
+
+    for ep in probe_entry_points():
+        try:
+            obj = ep.load()
+            probe = getattr(obj, "PROBE", obj) if ":" not in ep.value else obj
+        except Exception as exc:  # a third-party module: any failure skips it, in one line
+            warn_plugin(ep, "probe", f"{type(exc).__name__}: {exc}")
+            continue
+        if not isinstance(probe, Probe):
+            warn_plugin(ep, "probe", f"{type(probe).__name__} is not a hear_probes Probe")
+        elif probe.name in _PROBES:
+            warn_plugin(ep, "probe", f"probe name {probe.name!r} is already taken")
+        else:
+            _PROBES[probe.name] = probe
 
 
 def probes() -> dict[str, Probe]:

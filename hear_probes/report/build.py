@@ -16,6 +16,7 @@ from hear_probes.report.render import (
     image_html,
     md_code,
     md_text,
+    relative_href,
     table_html,
     table_markdown,
 )
@@ -93,9 +94,29 @@ def _section(results: list[ModelResults], probe: Probe, images: str,
     return html, f"## {title}\n\n" + (md_body.lstrip("\n") or f"{empty}\n")
 
 
+def _nav(sections: list[tuple[str, str]]) -> str:
+    return "<nav>" + " · ".join(f'<a href="#{esc(i)}">{esc(t)}</a>' for i, t in sections) + "</nav>"
+
+
+def _probe_sections(results: list[ModelResults], images: str,
+                    output: Path | None) -> tuple[list[str], list[str]]:
+    html, md = [], []
+    for probe in probes().values():
+        h, m = _section(results, probe, images, output)
+        html.append(h)
+        md.append(m)
+    return html, md
+
+
 def build_report(results: list[ModelResults], images: str = "compact",
-                 output: Path | None = None) -> tuple[str, str]:
+                 output: Path | None = None, pages: dict[str, Path] | None = None,
+                 back: Path | None = None) -> tuple[str, str]:
     """HTML page and Markdown twin for a list of loaded result folders.
+
+    With the results of two or more models the page opens with the leaderboard
+    (:mod:`hear_probes.report.leaderboard`) and the score-against-depth figures
+    (:mod:`hear_probes.report.depth`); the layer folders of a model are then left out of the
+    probe tables, cards and provenance, which its own page (``pages``) holds.
 
     Parameters
     ----------
@@ -105,41 +126,72 @@ def build_report(results: list[ModelResults], images: str = "compact",
         How figures are embedded (:func:`hear_probes.report.render.png_bytes`).
     output : Path, optional
         Where the page will be written (links to other files are made relative to it).
+    pages : dict, optional
+        Model name -> its page (HTML path; the Markdown twin has the suffix ``.md``).
+    back : Path, optional
+        The main report, linked from the top of a model page.
     """
-    cards_html, cards_md = _cards(results)
-    sections_html, sections_md = [], []
-    for probe in probes().values():
-        html, md = _section(results, probe, images, output)
-        sections_html.append(html)
-        sections_md.append(md)
-    from hear_probes.report.layers import layer_section
+    from hear_probes.report.leaderboard import group_models, split_model_id
 
-    layers_html, layers_md = layer_section(results, images)  # "" unless --layers results
-    if layers_html:
-        sections_html.append(layers_html)
-        sections_md.append(layers_md)
+    rows = group_models(results)
+    many = len(rows) > 1
+    shown = [r for r in results if split_model_id(str(r.model.get("model_id") or r.name))[1] is None] \
+        if many else results
+    nav: list[tuple[str, str]] = []
+    head_html, head_md = "", ""
+    if many:
+        from hear_probes.report.zoo import zoo_sections
+
+        head_html, head_md = zoo_sections(rows, images, output, pages or {})
+        nav += [("leaderboard", "Leaderboard")] + ([("layers", "Layers")] if 'id="layers"' in head_html else [])
+    sections_html, sections_md = [], []
+    if shown:
+        cards_html, cards_md = _cards(shown)
+        sections_html.append(f'<section id="summary"><h2>Summary</h2>{cards_html}</section>')
+        sections_md.append(cards_md)
+        nav.append(("summary", "Summary"))
+        h, m = _probe_sections(shown, images, output)
+        sections_html += h
+        sections_md += m
+        nav += [(p.name, p.label[:1].upper() + p.label[1:]) for p in probes().values()]
+    if not many:
+        from hear_probes.report.layers import layer_section
+
+        layers_html, layers_md = layer_section(results, images)  # "" unless --layers results
+        if layers_html:
+            sections_html.append(layers_html)
+            sections_md.append(layers_md)
+            nav.append(("layers", "Layers"))
     from hear_probes.report.paired import paired_section
 
     paired_html, paired_md = paired_section(results)  # "" unless 2+ folders with pair files
     if paired_html:
         sections_html.append(paired_html)
         sections_md.append(paired_md)
-    prov_html, prov_md = _provenance(results)
+        nav.append(("paired", "Paired comparisons"))
+    prov_html, prov_md = _provenance(shown)
+    if many and len(shown) < len(results):
+        prov_html += '<p class="note">The layer folders\' provenance is on each model\'s page.</p>'
+        prov_md += "\nThe layer folders' provenance is on each model's page.\n"
+    nav.append(("provenance", "Provenance"))
     created = datetime.now(UTC).isoformat(timespec="seconds")
-    names = ", ".join(r.name for r in results)
-    page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>hear-probes report: {esc(names)}</title>"
-            f"<style>{CSS}</style></head><body><h1>hear-probes report</h1>"
+    names = ", ".join(r.name for r in rows) if many else ", ".join(r.name for r in results)
+    back_html = back_md = ""
+    heading = "hear-probes report"
+    if back is not None:
+        heading = f"hear-probes report: {rows[0].name}" if len(rows) == 1 else heading
+        href = relative_href(back, output)
+        back_html = f'<p><a id="back" href="{esc(href)}">Back to the main report</a></p>'
+        back_md = f"[Back to the main report]({relative_href(back.with_suffix('.md'), output)})\n\n"
+    page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>hear-probes report: {esc(names)}</title>"
+            f"<style>{CSS}</style></head><body><h1>{esc(heading)}</h1>{back_html}"
             f'<p class="note">Models: {esc(names)}. Built {esc(created)} by hear-probes {esc(__version__)}.</p>'
-            '<nav><a href="#summary">Summary</a> · '
-            + "".join(f'<a href="#{p.name}">{esc(p.label[:1].upper() + p.label[1:])}</a> · ' for p in probes().values())
-            + ('<a href="#layers">Layers</a> · ' if layers_html else "")
-            + ('<a href="#paired">Paired comparisons</a> · ' if paired_html else "")
-            + '<a href="#provenance">Provenance</a></nav>'
-            f'<section id="summary"><h2>Summary</h2>{cards_html}</section>'
-            + "".join(sections_html)
+            + _nav(nav) + head_html + "".join(sections_html)
             + f'<section id="provenance"><h2>Provenance</h2>{prov_html}</section></body></html>\n')
-    md = (f"# hear-probes report\n\nModels: {md_text(names)}. Built {created} by hear-probes {__version__}.\n\n"
-          + cards_md + "\n" + "\n".join(sections_md) + "\n" + prov_md)
+    md = (f"# {md_text(heading)}\n\n{back_md}Models: {md_text(names)}. Built {created} by hear-probes {__version__}.\n\n"
+          + head_md + "\n".join(sections_md) + "\n" + prov_md)
     return page, md
 
 
@@ -164,7 +216,10 @@ def write_report(result_dirs, output: str | os.PathLike = "report.html",
     """
     results = collect_results(result_dirs)
     output = Path(output)
-    page, md = build_report(results, images, output=output)
+    from hear_probes.report.zoo import write_model_pages
+
+    pages = write_model_pages(results, output, images)  # {} unless two or more models
+    page, md = build_report(results, images, output=output, pages=pages)
     atomic_write_text(output, page)
     atomic_write_text(output.with_suffix(".md"), md)
     return output

@@ -66,6 +66,7 @@ PROBE_BLOCK_MODULES = (
     "hear_probes.probes.ranking.docblocks",
     "hear_probes.probes.gear.doc_tables",
     "hear_probes.probes.timbre.docs_blocks",
+    "hear_probes.report.zoo_docs",  # docs/zoo.md: leaderboard and the zoo findings
 )
 
 

@@ -31,6 +31,12 @@ td.bad{background:#f6c6c6} td.na{color:#888}
 ol.footnotes{font-size:.85rem;color:#555;margin:.2rem 0 .6rem 0;padding-left:1.6rem}
 sup.fn{color:#555}
 .note{color:#555;font-size:.85rem;max-width:60rem}
+#table-leaderboard caption{caption-side:top;text-align:left;font-size:.8rem;color:#555;white-space:normal;max-width:60rem;padding-bottom:.3rem}
+#table-leaderboard{font-size:.8rem} #table-leaderboard th{text-align:center;white-space:normal}
+#table-leaderboard th,#table-leaderboard td{padding:.2rem .35rem} td.lb span{display:block;line-height:1.15}
+td.lb span.ci,td.lb span.at{font-size:.7rem;color:#666} td.lb span.at{font-style:italic}
+#table-leaderboard th span.sub{display:block;font-size:.7rem;font-weight:normal;color:#666}
+#table-leaderboard td:first-child{white-space:normal;overflow-wrap:anywhere;min-width:6rem;max-width:9rem}
 figure{margin:.8rem 0} figure img{max-width:100%;border:1px solid #eee}
 figcaption{font-size:.85rem;color:#555} pre{background:#f7f7f7;padding:.5rem;overflow-x:auto;font-size:.8rem}
 """

@@ -7,6 +7,7 @@ from pathlib import Path
 from hear_probes.probes.gear import tables
 from hear_probes.probes.gear.command import command
 from hear_probes.probes.gear.settings import GearSettings
+from hear_probes.probes.gear.tidy import rows
 from hear_probes.probes.registry import Probe, ReportSection, RunOptions
 from hear_probes.result_schema import GEAR
 
@@ -44,6 +45,7 @@ PROBE = Probe(
     stimulus_sets=stimulus_sets,
     schema=GEAR,
     command=command,
+    rows=rows,
     report=ReportSection(
         title="GEAR",
         label="GEAR",

@@ -61,18 +61,25 @@ class SeedRun:
         Tone ids (they encode the factors).
     stimulus : dict
         Description of the tone set (``gear.json`` ``stimulus``).
+    factors : dict of str to ndarray, optional
+        Factor values ``[n]`` (default: parsed from ``item_ids``).
+    scales : dict of str to str, optional
+        "linear" or "log" per factor (default: the GEAR factors' own scales, else linear).
     """
 
     seed: int
     embeddings: np.ndarray
     item_ids: list[str]
     stimulus: dict
+    factors: dict[str, np.ndarray] | None = None
+    scales: dict[str, str] | None = None
 #: Tones used by ``quick=True``.
 QUICK_N_TONES = 400
 
 #: Output file names (in the probe's out dir).
 FILES = {
     "json": "gear.json",
+    "csv": "gear.csv",
     "isomap_h5": "gear_isomap.h5",
     "isomap_png": "gear_isomap.png",
     "isomap_html": "gear_isomap.html",
@@ -235,7 +242,7 @@ def _analyse_runs(runs: list[SeedRun], st: GearSettings) -> list[GearAnalysis]:
     """One :func:`analyse` per seed; runs that share their embeddings share one geometry."""
     out, shared = [], {}
     for run in runs:
-        factors = parse_item_ids(run.item_ids)
+        factors = run.factors if run.factors is not None else parse_item_ids(run.item_ids)
         n = len(run.item_ids)
         if not factors or n < 20:
             raise HearProbesError(
@@ -246,7 +253,8 @@ def _analyse_runs(runs: list[SeedRun], st: GearSettings) -> list[GearAnalysis]:
         key = id(run.embeddings)
         if key not in shared:
             shared[key] = geometry(run.embeddings, iso_k, (knn_k, *r2_ks))
-        out.append(analyse(run.embeddings, factors, factor_scales(list(factors)),
+        scales = {**factor_scales(list(factors)), **(run.scales or {})}
+        out.append(analyse(run.embeddings, factors, scales,
                            isomap_neighbors=iso_k, knn_k=knn_k, r2_ks=r2_ks, tau=st.tau,
                            seed=run.seed, geom=shared[key]))
     return out
@@ -284,7 +292,9 @@ def analyse_and_write(
         The ``gear.json`` payload: per factor, each score is the mean over the seeds with its
         ``_ci`` (95 % t interval) and ``_seeds`` (per seed) siblings.
     """
+    from hear_probes.probes.gear.tidy import write_gear_csv
     from hear_probes.provenance import provenance, write_json
+    from hear_probes.tidy import write_results_table
 
     if not runs:
         raise HearProbesError("GEAR: no seed to analyse (n_seeds must be >= 1)")
@@ -296,7 +306,7 @@ def analyse_and_write(
                   for name in ana.per_factor}
     out_dir.mkdir(parents=True, exist_ok=True)
     name = str(model.get("model_id", "model"))
-    files = {k: FILES[k] for k in ("json", "isomap_h5")}
+    files = {k: FILES[k] for k in ("json", "csv", "isomap_h5")}
     write_isomap_file(out_dir / FILES["isomap_h5"], ana, first.item_ids, name)
     if st.figures:
         files.update({k: FILES[k] for k in _write_figures(ana, first.item_ids, out_dir, name)})
@@ -325,6 +335,8 @@ def analyse_and_write(
         "files": files,
     }
     write_json(out_dir / FILES["json"], payload)
+    write_gear_csv(out_dir / FILES["csv"], payload)
+    write_results_table(out_dir)
     return payload
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from hear_probes.probes.ranking import tables
 from hear_probes.probes.ranking.command import command
 from hear_probes.probes.ranking.settings import RankingSettings
+from hear_probes.probes.ranking.tidy import rows
 from hear_probes.probes.registry import Probe, ReportSection, RunOptions
 from hear_probes.result_schema import RANKING
 
@@ -45,6 +46,7 @@ PROBE = Probe(
     stimulus_sets=stimulus_sets,
     schema=RANKING,
     command=command,
+    rows=rows,
     report=ReportSection(
         title="Pitch and level ranking",
         tables=tables.tables,

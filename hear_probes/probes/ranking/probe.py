@@ -36,6 +36,7 @@ __all__ = [
     "QUICK_TRIALS",
     "PUBLISHED",
     "cell_results",
+    "column_labels",
     "na_label",
     "table_rows",
     "evaluate_distances",
@@ -152,7 +153,8 @@ def na_label(res: dict, dim: str, scale: str) -> str:
     return f"n/a ({m} decided)" if isinstance(m, int) and m > 0 else "n/a"
 
 
-def _column_names(epsilons: dict) -> list[tuple[str, str, str]]:
+def column_labels(epsilons: dict) -> list[tuple[str, str, str]]:
+    """``(dimension, scale, label)`` of the six columns, e.g. ``("pitch", "fine", "pitch_30c")``."""
     names = []
     for dim, scale in COLUMNS:
         if scale == "eps":
@@ -165,13 +167,22 @@ def _column_names(epsilons: dict) -> list[tuple[str, str, str]]:
 
 
 def table_rows(results: dict[str, dict], epsilons: dict) -> list[dict]:
-    """Rows of the Table 1 CSV: ``representation`` then the six columns (3 decimals or n/a)."""
+    """Rows of the Table 1 CSV: ``representation``, the six accuracies, ``na_reason``.
+
+    Accuracies are numbers; a column without one ("n/a") is empty, and ``na_reason`` says
+    why (``"level_2dB: only 3 of 1000 trials decided ..."``, columns joined by " | ").
+    """
     rows = []
     for name, res in results.items():
-        row = {"representation": res.get("display_name", name)}
-        for dim, scale, label in _column_names(epsilons):
+        row: dict = {"representation": res.get("display_name", name)}
+        reasons = []
+        for dim, scale, label in column_labels(epsilons):
             v = res["accuracy"][dim][scale]
-            row[label] = na_label(res, dim, scale) if isinstance(v, str) else f"{v:.3f}"
+            row[label] = None if isinstance(v, str) else float(v)
+            if isinstance(v, str):
+                why = (res.get("na_reason") or {}).get(f"{dim}.{scale}") or na_label(res, dim, scale)
+                reasons.append(f"{label}: {why}")
+        row["na_reason"] = " | ".join(reasons)
         rows.append(row)
     return rows
 
@@ -201,13 +212,16 @@ def _settings(trials: Trials, st: RankingSettings, epsilons: dict, sample_rate: 
 
 
 def write_outputs(payload: dict, out_dir: Path) -> dict:
-    """Write ``ranking.json`` and ``ranking.csv``; return the payload."""
+    """Write ``ranking.json``, ``ranking.csv`` and the folder's tidy ``results.csv``; return
+    the payload."""
     from hear_probes.provenance import write_csv, write_json
+    from hear_probes.tidy import write_results_table
 
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = table_rows(payload["representations"], payload["settings"]["epsilons"])
     write_csv(out_dir / "ranking.csv", rows)
     write_json(out_dir / "ranking.json", payload)
+    write_results_table(out_dir)
     return payload
 
 

@@ -8,6 +8,7 @@ from hear_probes.errors import DatasetMissingError, ProbeSkipped
 from hear_probes.probes.registry import Prerequisite, Probe, ReportSection, RunOptions
 from hear_probes.probes.timbre import tables
 from hear_probes.probes.timbre.command import command
+from hear_probes.probes.timbre.tidy import rows
 from hear_probes.result_schema import TIMBRE
 
 
@@ -66,6 +67,7 @@ PROBE = Probe(
     stimulus_sets=stimulus_sets,
     schema=TIMBRE,
     command=command,
+    rows=rows,
     prerequisites=prerequisites,
     report=ReportSection(
         title="Timbre",

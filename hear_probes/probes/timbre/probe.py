@@ -27,6 +27,7 @@ from hear_probes.probes.timbre.robustness import (
 )
 from hear_probes.probes.timbre.study import Study, prepare_study
 from hear_probes.probes.timbre.tasks import FitOutcome, FitTask, run_task
+from hear_probes.probes.timbre.timbremetrics import study_timbremetrics
 from hear_probes.probes.timbre.uncertainty import (
     LEARNED_SCORES,
     RAW_SCORES,
@@ -37,6 +38,7 @@ from hear_probes.probes.timbre.uncertainty import (
     null_tasks,
     resample_scores,
     run_null_task,
+    study_seed,
 )
 from hear_probes.probes.timbre.validation import TimbreInputError, align_rows
 
@@ -112,6 +114,7 @@ class StudyResult:
     robustness: RobustnessCurve | None = None
     robustness_in_sample: RobustnessCurve | None = None
     unlearned: dict = field(default_factory=dict)
+    timbremetrics: dict = field(default_factory=dict)
     regularised: object | None = None
     stats: dict[str, dict[str, Resampled]] = field(default_factory=dict)
     in_sample_null: np.ndarray | None = None
@@ -240,14 +243,22 @@ def run_studies(
         key = out[0] if isinstance(out, tuple) else out.key
         by_study[key[1]][key[0]].append(out)
     results = []
-    stage = {"regularised": 0.0, "robustness_held_out": 0.0, "bootstrap_permutations": 0.0}
+    stage = {"regularised": 0.0, "robustness_held_out": 0.0, "bootstrap_permutations": 0.0,
+             "timbremetrics": 0.0}
     for st in studies:
         results.append(_assemble(st, by_study[st.name], settings, stage))
     timings = {"fits": t_fit, "total": time.perf_counter() - t0}
     ran = {"regularised": settings.regularised, "robustness_held_out": settings.robustness is not None,
-           "bootstrap_permutations": unc is not None}
+           "bootstrap_permutations": unc is not None, "timbremetrics": True}
     timings.update({k: v for k, v in stage.items() if ran[k]})
     return results, timings
+
+
+def _timbremetrics(st: Study, unc: UncertaintyConfig | None) -> dict:
+    """The timbremetrics-compatible scores of a study (Mantel p-values when ``unc`` permutes)."""
+    n_perm = unc.n_permutations if unc is not None else 0
+    seed = study_seed(unc.seed, st.name, "timbremetrics") if unc is not None else 0
+    return study_timbremetrics(st.features, st.ratings, n_permutations=n_perm, seed=seed)
 
 
 def _assemble(st: Study, group: dict[str, list], settings: TimbreSettings,
@@ -264,6 +275,9 @@ def _assemble(st: Study, group: dict[str, list], settings: TimbreSettings,
     else:
         ev_max = max_explained_variance(pair_differences(st.features[:, st.active]), st.ratings)
     res = StudyResult(st, full, ev_max, unlearned=study_agreement(st.features, st.ratings))
+    t1 = time.perf_counter()
+    res.timbremetrics = _timbremetrics(st, settings.uncertainty)
+    stage["timbremetrics"] += time.perf_counter() - t1
     if settings.regularised:
         t1 = time.perf_counter()
         res.regularised = nested_loso(st.features[:, st.active], st.ratings,

@@ -126,6 +126,9 @@ def build_payload(
         r.study.name: None if r.no_positive_metric else _f(r.full.pearson_train) for r in results}
     payload["unlearned"] = unlearned_block(
         results, settings.uncertainty.level if settings.uncertainty is not None else None)
+    if any(r.timbremetrics for r in results):
+        payload["timbremetrics"] = timbremetrics_block(results)
+        payload["timbremetrics_definition"] = TIMBREMETRICS_DEFINITION
     notes = {r.study.name: {**{m: v["note"] for m, v in r.unlearned.items() if v.get("note")},
                             **r.study.notes}
              for r in results}
@@ -200,6 +203,38 @@ def unlearned_block(results: Sequence[StudyResult], level: float | None = None) 
     return block
 
 
+#: How the ``timbremetrics`` block of timbre.json reads (docs/timbre.md).
+TIMBREMETRICS_DEFINITION = (
+    "Scores of the timbremetrics packages on the cosine distances of the raw embeddings "
+    "(hear_probes.probes.timbre.timbremetrics): 'hayes_*_package' and 'tiianhk_*' reproduce "
+    "each package's code, including its departures from the textbook definition; "
+    "'hayes_triplet_agreement_radius', 'mantel_spearman_rho' and 'item_ranking_agreement' are "
+    "the textbook definitions (symmetrised min-max-normalised ratings without the anchor; "
+    "Spearman's rho with average ranks; sound-label permutations). Package p-values permute "
+    "pairs (*_p_package), the others permute sounds (*_p, one-sided, (1 + #) / (1 + P)). "
+    "Studies where a score is undefined are listed in 'notes'.")
+
+
+def timbremetrics_block(results: Sequence[StudyResult]) -> dict:
+    """``{"cosine": {score: {study: value}, "median": {score: m}, "iqr": {...}}, "notes": {...}}``.
+
+    The ``*_p`` of the Mantel scores become ``score_p`` siblings (the report's convention);
+    studies whose scores are undefined get a note and no value.
+    """
+    scored = [r for r in results if r.timbremetrics and "note" not in r.timbremetrics]
+    keys = list(scored[0].timbremetrics) if scored else []
+    entry: dict = {k: {r.study.name: _f(r.timbremetrics[k]) for r in scored} for k in keys}
+    values = {k: v for k, v in entry.items() if not k.endswith(("_p", "_p_package", "_chance"))}
+    stats = {k: summary_stats([x for x in v.values() if x is not None]) for k, v in values.items()}
+    entry["median"] = {k: _f(m) for k, (m, _) in stats.items()}
+    entry["iqr"] = {k: _f(q) for k, (_, q) in stats.items()}
+    block = {"cosine": entry}
+    notes = {r.study.name: r.timbremetrics["note"] for r in results if "note" in r.timbremetrics}
+    if notes:
+        block["notes"] = notes
+    return block
+
+
 def write_weights(path: str | Path, results: Sequence[StudyResult]) -> Path:
     """Learned weights, one group per study: ``/<Dataset>/weights`` [dim] and ``active``."""
     import h5py
@@ -239,6 +274,7 @@ def csv_rows(payload: dict) -> list[dict]:
             "unlearned_cosine_ev_p": _round(_unl(payload, "cosine", "explained_variance_p", name)),
             "unlearned_cosine_spearman": _round(_unl(payload, "cosine", "spearman", name)),
             "unlearned_cosine_triplets": _round(_unl(payload, "cosine", "triplet_agreement", name)),
+            **{f"timbremetrics_{k}": _round(_tm(payload, k, name)) for k in TIMBREMETRICS_CSV},
             "explained_variance": "no positive metric" if name in payload.get(
                 "no_positive_metric", []) else _round(ev),
             "explained_variance_p": _round(payload.get("explained_variance_p", {}).get(name)),
@@ -263,6 +299,17 @@ def _ci(v) -> str:
     if not v or any(x is None for x in v):
         return ""
     return f"[{float(v[0]):.4f}, {float(v[1]):.4f}]"
+
+
+#: timbremetrics scores copied into timbre.csv (the rest are in timbre.json).
+TIMBREMETRICS_CSV = ("hayes_triplet_agreement_package", "hayes_triplet_agreement_radius",
+                     "hayes_mantel_spearman_package", "mantel_spearman_rho", "mantel_spearman_rho_p",
+                     "item_ranking_agreement", "tiianhk_triplet_agreement", "tiianhk_spearman_items",
+                     "tiianhk_kendall_items")
+
+
+def _tm(payload: dict, score: str, study: str):
+    return (((payload.get("timbremetrics") or {}).get("cosine") or {}).get(score) or {}).get(study)
 
 
 def _unl(payload: dict, metric: str, score: str, study: str):

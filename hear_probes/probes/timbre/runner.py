@@ -152,6 +152,7 @@ def run_and_write(
         settings_ref_off = False
     from hear_probes.provenance import provenance, write_csv, write_json
     from hear_probes.stimuli.timbre import PUBLISHED_STFT_EV
+    from hear_probes.tidy import write_results_table
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -181,6 +182,7 @@ def run_and_write(
     write_pairs(out_dir / PAIRS_NAME, {r.study.name: study_pairs(r) for r in results},
                 model_info.get("model_id", ""))
     write_figures(payload, out_dir, ref)
+    write_results_table(out_dir)
     return payload
 
 

@@ -27,6 +27,21 @@ TIMBRE_TABLES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
      "Unlearned triplet agreement (cosine distance; 0.5 = chance)",
      "Fraction of anchored triplets whose order the distance keeps, ties ½ (every triplet; not "
      "the timbremetrics packages' radius/margin variant)."),
+    ("table-timbre-tm-triplets", ("timbremetrics", "cosine", "hayes_triplet_agreement_package"),
+     "timbremetrics (Hayes et al.): triplet agreement as the package computes it (cosine distance)",
+     "The package's code: min-max-normalised distances, radius 0.3 and margin 0.1 applied to the "
+     "rating matrix as released (upper triangle only, so every sound before the anchor, and the "
+     "anchor itself, counts as a positive). Compare with the next table, the same score on "
+     "symmetrised ratings without the anchor (docs/timbre.md, 'timbremetrics-compatible scores')."),
+    ("table-timbre-tm-triplets-radius", ("timbremetrics", "cosine", "hayes_triplet_agreement_radius"),
+     "timbremetrics (Hayes et al.): triplet agreement, symmetrised ratings (cosine distance)",
+     "Radius 0.3 and margin 0.1 on symmetrised, min-max-normalised ratings, the anchor excluded: "
+     "the definition the package's name promises."),
+    ("table-timbre-tm-mantel", ("timbremetrics", "cosine", "mantel_spearman_rho"),
+     "Mantel test, Spearman's rho (cosine distance; textbook ranks, sound-label permutations)",
+     "Spearman's rho between the condensed distance and rating matrices (average ranks); p from "
+     "sound-label permutations. The package's 'Spearman' ranks with a single argsort (the sorting "
+     "permutation, not the ranks): its value is hayes_mantel_spearman_package in timbre.json."),
     ("table-timbre-regularised", ("regularised_loso_explained_variance",),
      "Held-out explained variance of the regularised learned metric (nested leave one sound out)",
      "Signed kernel ridge on the squared per-dimension differences, shrunk toward the prior "
@@ -79,8 +94,8 @@ def _mark(p, p_holm) -> str:
 
 def _median_keys(path: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
     """Path of the median's interval and the ``summary_subsets`` score key of a table."""
-    if path[0] == "unlearned":
-        return ("unlearned", path[1], "median_ci"), f"{path[1]}_{path[2]}"
+    if path[0] in ("unlearned", "timbremetrics"):
+        return (path[0], path[1], "median_ci"), f"{path[1]}_{path[2]}"
     med = {"explained_variance": "median", "loso_explained_variance": "loso_median",
            "regularised_loso_explained_variance": "regularised_loso_median"}[path[0]]
     return (med + "_ci",), path[0]
@@ -125,7 +140,7 @@ def _median_cells(timbre: dict, path: tuple[str, ...]) -> tuple[str, str]:
     all_cell = cell("all")
     if all_cell == "—":  # older files: the stored median without interval
         med = num(_timbre_values(timbre, path[:-1]).get("median", {}).get(path[-1])) \
-            if path[0] == "unlearned" else num(timbre.get(ci_path[0][:-3]))
+            if path[0] in ("unlearned", "timbremetrics") else num(timbre.get(ci_path[0][:-3]))
         all_cell = "—" if med is None else f"{med:.2f}{_ci_text(ci)}"
     return all_cell, cell("table1_17")
 

@@ -526,3 +526,54 @@ def timbremetrics_scores(
         "hayes_mae_package": mean_error_package(d, r, power=1),
         "hayes_mse_package": mean_error_package(d, r, power=2),
     }
+
+
+# ---------------------------------------------------------------------------- one study
+#: The distance between embeddings that the timbremetrics scores of a timbre run are computed on.
+TIMBREMETRICS_DISTANCE = "cosine"
+
+
+def study_timbremetrics(
+    features: np.ndarray,
+    pair_ratings: np.ndarray,
+    *,
+    n_permutations: int = 999,
+    seed: int = 0,
+) -> dict[str, float]:
+    """:func:`timbremetrics_scores` of one study's cosine distances, or ``{"note": why}``.
+
+    Parameters
+    ----------
+    features : np.ndarray
+        ``[n_sounds, dim]`` embeddings (as the probe scores them).
+    pair_ratings : np.ndarray
+        ``[n_pairs]`` ratings of the pairs ``i < j`` in row-major order (as
+        :class:`~hear_probes.probes.timbre.study.Study` holds them; raw unless the run
+        normalises ratings).
+    n_permutations : int
+        Permutations of each Mantel null (0: no p-values).
+    seed : int
+        Seed of the permutations.
+
+    Returns
+    -------
+    dict
+        The scores of :func:`timbremetrics_scores`; when they are undefined (a missing pair
+        rating, a zero embedding, every distance or rating the same) a single ``note``.
+    """
+    from hear_probes.probes.timbre.agreement import raw_distances
+
+    x = np.asarray(features, dtype=np.float64)
+    s = np.asarray(pair_ratings, dtype=np.float64)
+    n = x.shape[0]
+    if not np.all(np.isfinite(s)):
+        return {"note": "a pair has no rating: the packages need every pair"}
+    d = raw_distances(x, TIMBREMETRICS_DISTANCE)
+    if not np.all(np.isfinite(d)):
+        return {"note": "a zero embedding has no cosine distance"}
+    ratings = np.zeros((n, n))
+    ratings[np.triu_indices(n, 1)] = s
+    try:
+        return timbremetrics_scores(d, ratings, n_permutations=n_permutations, seed=seed)
+    except ValueError as exc:  # constant distances or ratings: min-max undefined
+        return {"note": str(exc).removeprefix("timbremetrics: ")}

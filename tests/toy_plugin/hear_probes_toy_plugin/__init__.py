@@ -1,0 +1,1 @@
+"""A toy hear-probes plug-in: one model and one probe, registered through entry points."""
