@@ -107,10 +107,10 @@ def time_statistics(studies, workers: int) -> dict:
     tasks = [x for s in studies for x in null_tasks(s.name, s.features, s.active, s.ratings, cfg)]
     t, c = time.perf_counter(), _cpu()
     run_tasks(tasks, workers=workers, quiet=True, func=run_any)
-    if workers > 1:  # end loky's reusable workers so that their CPU time counts (RUSAGE_CHILDREN)
-        from loky import get_reusable_executor
+    if workers > 1:  # end the kept workers so that their CPU time counts (RUSAGE_CHILDREN)
+        from hear_probes.probes.timbre.parallel import shutdown_workers
 
-        get_reusable_executor().shutdown(wait=True)
+        shutdown_workers()
     null = {"seconds": round(time.perf_counter() - t, 2), "cpu_seconds": round(_cpu() - c, 2),
             "fits": cfg.n_null_fits * len(studies), "workers": workers}
     out = {"studies": len(studies), "dim": studies[0].dim, "n_bootstrap": cfg.n_bootstrap,

@@ -113,4 +113,10 @@ def test_successive_calls_reuse_the_workers_and_survive_a_failure():
     assert os.getpid() not in first and first & second
     with pytest.raises(ZeroDivisionError):
         run_tasks([2, 0], workers=2, quiet=True, func=_fails_on_two)
-    assert len(run_tasks(list(range(4)), workers=2, quiet=True, func=_pid)) == 4
+    last = set(run_tasks(list(range(4)), workers=2, quiet=True, func=_pid))
+    from hear_probes.probes.timbre.parallel import shutdown_workers
+
+    shutdown_workers()
+    from fault_helpers import alive, wait_until
+
+    assert wait_until(lambda: not any(alive(p) for p in last), 10), "workers still running"

@@ -127,6 +127,14 @@ def run_tasks(
         bar.close()
 
 
+def shutdown_workers() -> None:
+    """End the local worker processes kept between calls (they also end when idle for
+    :data:`IDLE_WORKER_SECONDS`, or with this process)."""
+    from loky import get_reusable_executor
+
+    get_reusable_executor(reuse=True).shutdown(wait=True)
+
+
 def _run_local(tasks: list[FitTask], n: int, bar: Any, func: Callable) -> list[FitOutcome]:
     from loky import get_reusable_executor
 
