@@ -296,7 +296,7 @@ GEAR = ResultSchema("gear", "gear.json", COMMON + (
     Key("files", MAPPING),
     Key("files.*", STRING_OR_NULL),
     Key("n_tones", INT),
-), doc="docs/gear.md", version_from="hear_probes.probes.gear.pipeline:SCHEMA_VERSION")
+), doc="docs/gear.md", version_from="hear_probes.probes.gear.run:SCHEMA_VERSION")
 
 #: Per-study timbre score maps that carry ``_ci``/``_p``/``_chance`` siblings (schema 3).
 _TIMBRE_SCORES = ("explained_variance", "loso_explained_variance", "regularised_loso_explained_variance")

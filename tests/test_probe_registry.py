@@ -131,8 +131,8 @@ def test_toy_probe_schema_checked_by_report(toy_probe, tmp_path, cache_dir, caps
 
 
 def test_probe_skipped_is_a_typed_skip(toy_probe, tmp_path, cache_dir, capsys):
-    from hear_probes.cli_common import open_store
     from hear_probes.hear_module import load_hear_module
+    from hear_probes.views import open_store
 
     loaded = load_hear_module(module="toy_good")
     ran = run_probes(loaded, open_store(loaded, None), tmp_path, ["loudness"],

@@ -51,9 +51,8 @@ def test_published_column_reproduced_with_released_order(tmp_path, timbre_dir):
     from hear_probes.embed import embed_timbre
     from hear_probes.hear_module import load_hear_module
     from hear_probes.probes.timbre.metric import FitOptions
-    from hear_probes.probes.timbre.probe import TimbreSettings
-    from hear_probes.probes.timbre.runner import evaluate_embeddings
-    from hear_probes.probes.timbre.settings import TimbreRun
+    from hear_probes.probes.timbre.run import run_embeddings_file as evaluate_embeddings
+    from hear_probes.probes.timbre.settings import TimbreRun, TimbreSettings
     from hear_probes.stimuli.timbre import load_timbre_dataset
     from hear_probes.store import EmbeddingStore
 

@@ -199,8 +199,10 @@ class Probe:
         :class:`~hear_probes.errors.ProbeSkipped` when its data are missing.
     schema : ResultSchema, optional
         Schema of ``<name>.json`` (:mod:`hear_probes.result_schema`), checked by the report.
-    command : callable, optional
-        The typer command function of ``hear-probes probe <name>``.
+    command : str or callable, optional
+        The typer command function of ``hear-probes probe <name>``, or its reference
+        ``"package.module:function"`` (imported by the command line only, so that nothing
+        below it imports typer; :meth:`command_function`).
     report : ReportSection
         Its report section.
     prerequisites : callable
@@ -212,9 +214,16 @@ class Probe:
     run: RunFn
     stimulus_sets: StimuliFn | None = None
     schema: ResultSchema | None = None
-    command: Callable[..., None] | None = None
+    command: str | Callable[..., None] | None = None
     report: ReportSection = field(default_factory=lambda: ReportSection(title=""))
     prerequisites: PrerequisitesFn = _no_prerequisites
+
+    def command_function(self) -> Callable[..., None] | None:
+        """The command function (``command`` itself, or the function its reference names)."""
+        if self.command is None or callable(self.command):
+            return self.command
+        module, _, name = self.command.partition(":")
+        return getattr(importlib.import_module(module), name)
 
     @property
     def filename(self) -> str:

@@ -17,9 +17,7 @@ from hear_probes.cli_common import (
     OutOpt,
     QuietOpt,
     SeedOpt,
-    default_out,
 )
-from hear_probes.errors import HearProbesError
 
 EmbeddingsOpt = Annotated[
     Path | None,
@@ -64,35 +62,28 @@ def command(
     quiet: QuietOpt = False,
 ) -> None:
     """GEAR: Isomap, kNN regression and factor scores of f1, alpha, r (writes gear.json)."""
-    from hear_probes.probes.gear.pipeline import evaluate, evaluate_embeddings_file
+    from hear_probes.probes.gear.run import run, run_embeddings_file
     from hear_probes.probes.gear.settings import GearSettings
+    from hear_probes.views import ModelSource, check_one_source, default_out, for_each_view
 
-    given = [x is not None for x in (model, module, embeddings)]
-    if sum(given) != 1:
-        raise HearProbesError("give exactly one of --model NAME, --module MOD, --embeddings FILE.h5")
-    if variant not in ("paper", "perceptual"):
-        raise HearProbesError(f"--variant must be 'paper' or 'perceptual', not {variant!r}")
+    kind = check_one_source(layers, model=model, module=module, embeddings=embeddings)
     settings = GearSettings(variant=variant, notebook=notebook, quick=quick, n_tones=n_tones,
                             seed=seed, n_seeds=seeds, quiet=quiet)
     t0 = time.perf_counter()
-    if embeddings is not None:
+    if kind == "embeddings":
         out_dir = default_out(embeddings.stem, out)
-        payload = evaluate_embeddings_file(embeddings, out_dir, set_name, settings)
+        payload = run_embeddings_file(embeddings, out_dir, set_name, settings)
     else:
-        from hear_probes.cli_common import open_store, resolve_views
-        from hear_probes.layers import layer_out_dir
+        loaded, views = ModelSource(model, module, model_path, layers, cache).views()
 
-        loaded, views = resolve_views(model, module, model_path, layers, cache)
-        out_dir = default_out(loaded, out)
-        for view in views[:-1]:  # --layers: every layer but the last (printed below)
-            where = layer_out_dir(out_dir, view.layer)
-            evaluate(view, open_store(view, cache), where, settings)
-            if not quiet:
+        def run_view(view, store, where):
+            payload = run(view, store, where, settings)
+            if not quiet and view is not views[-1]:  # the last one is printed below
                 typer.echo(f"gear: {where / 'gear.json'}")
-        last = views[-1]
-        if last.layer is not None:
-            out_dir = layer_out_dir(out_dir, last.layer)
-        payload = evaluate(last, open_store(last, cache), out_dir, settings)
+            return payload
+
+        done = for_each_view(views, default_out(loaded, out), run_view, cache=cache)
+        _, out_dir, payload = done[-1]
     if not quiet:
         typer.echo(f"mean over {len(payload['seeds']['seeds'])} seeds [95 % t interval]")
         for name, res in payload["factors"].items():

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from hear_probes.probes.gear import tables
-from hear_probes.probes.gear.command import command
 from hear_probes.probes.gear.settings import GearSettings
 from hear_probes.probes.registry import Probe, ReportSection, RunOptions
 from hear_probes.result_schema import GEAR
@@ -13,9 +12,9 @@ from hear_probes.result_schema import GEAR
 
 def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
     """Run the GEAR probe with the ``evaluate`` options; the gear.json payload."""
-    from hear_probes.probes.gear.pipeline import evaluate
+    from hear_probes.probes.gear.run import run as run_gear
 
-    return evaluate(loaded, store, out_dir, settings_for(options))
+    return run_gear(loaded, store, out_dir, settings_for(options))
 
 
 def settings_for(options: RunOptions) -> GearSettings:
@@ -25,7 +24,7 @@ def settings_for(options: RunOptions) -> GearSettings:
 
 def stimulus_sets(options: RunOptions) -> list:
     """The tones of a default (or ``--quick``) GEAR run: one set per seed."""
-    from hear_probes.probes.gear.pipeline import gear_tones_for, seeds_of
+    from hear_probes.probes.gear.run import gear_tones_for, seeds_of
 
     st = settings_for(options)
     out = []
@@ -40,7 +39,7 @@ PROBE = Probe(
     run=run,
     stimulus_sets=stimulus_sets,
     schema=GEAR,
-    command=command,
+    command="hear_probes.probes.gear.command:command",
     report=ReportSection(
         title="GEAR",
         label="GEAR",

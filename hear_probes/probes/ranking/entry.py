@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from hear_probes.probes.ranking import tables
-from hear_probes.probes.ranking.command import command
 from hear_probes.probes.ranking.settings import RankingSettings
 from hear_probes.probes.registry import Probe, ReportSection, RunOptions
 from hear_probes.result_schema import RANKING
@@ -13,20 +12,19 @@ from hear_probes.result_schema import RANKING
 
 def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
     """Run the ranking probe with the ``evaluate`` options; the ranking.json payload."""
-    from hear_probes.probes.ranking.probe import evaluate
+    from hear_probes.probes.ranking.run import run as run_ranking
 
-    return evaluate(loaded, store, out_dir, settings_for(options))
+    return run_ranking(loaded, store, out_dir, settings_for(options))
 
 
 def settings_for(options: RunOptions) -> RankingSettings:
     """The ranking settings of an ``evaluate`` run (``--quick``: few trials, short stimuli)."""
-    settings = RankingSettings(seed=options.seed, quiet=options.quiet)
-    return settings.quick() if options.quick else settings
+    return RankingSettings.for_run("module", options.quick, seed=options.seed, quiet=options.quiet)
 
 
 def stimulus_sets(options: RunOptions) -> list:
     """The sines of a default (or ``--quick``) ranking run."""
-    from hear_probes.probes.ranking.probe import default_stimulus_sets
+    from hear_probes.probes.ranking.run import default_stimulus_sets
 
     st = settings_for(options)
     return default_stimulus_sets(st.n_trials, st.seed, st.duration)
@@ -37,7 +35,7 @@ PROBE = Probe(
     run=run,
     stimulus_sets=stimulus_sets,
     schema=RANKING,
-    command=command,
+    command="hear_probes.probes.ranking.command:command",
     report=ReportSection(
         title="Pitch and level ranking",
         tables=tables.tables,

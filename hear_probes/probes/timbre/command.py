@@ -18,10 +18,7 @@ from hear_probes.cli_common import (
     OutOpt,
     QuietOpt,
     SeedOpt,
-    default_out,
-    open_store,
 )
-from hear_probes.errors import HearProbesError
 
 __all__ = ["command"]
 
@@ -88,21 +85,18 @@ def command(
     quiet: QuietOpt = False,
 ) -> None:
     """Metric learning on human timbre dissimilarity ratings (Pascal & Lagrange 2024)."""
-    _check_flags(given=[x for x in (model, module, embeddings) if x], layers=layers,
-                 with_embeddings=embeddings is not None, init=init, rating_norm=rating_norm,
-                 feature_norm=feature_norm)
+    from hear_probes.views import check_one_source, parse_datasets
+
+    kind = check_one_source(layers, model=model, module=module, embeddings=embeddings)
     from hear_probes.checks import check_scheduler
 
     check_scheduler(scheduler)  # its form, instantly, before anything is computed
-    from hear_probes.cli_common import parse_datasets
     from hear_probes.probes.timbre.metric import FitOptions
-    from hear_probes.probes.timbre.probe import TimbreSettings
-    from hear_probes.probes.timbre.settings import TimbreRun, robustness_config
+    from hear_probes.probes.timbre.settings import TimbreRun, TimbreSettings, robustness_config
+    from hear_probes.probes.timbre.uncertainty import UncertaintyConfig
 
     names = parse_datasets(datasets)
     fit = {"ftol": ftol, "gtol": gtol, "maxiter": maxiter}
-    from hear_probes.probes.timbre.uncertainty import UncertaintyConfig
-
     if null_fits is None:
         null_fits = 0 if quick else UncertaintyConfig.n_null_fits
     unc = UncertaintyConfig(n_bootstrap=bootstrap, n_permutations=permutations,
@@ -115,49 +109,41 @@ def command(
         robustness_in_sample=robustness_in_sample,
         rating_norm=rating_norm, feature_norm=feature_norm, allow_identical=allow_identical,
         workers=workers, scheduler=scheduler)
-    run = TimbreRun(settings=settings, data_dir=data, datasets=tuple(names) if names else None,
-                    quick=quick, seed=seed, quiet=quiet, reference=reference)
-    if embeddings is not None:
-        from hear_probes.probes.timbre.runner import evaluate_embeddings
+    config = TimbreRun(settings=settings, data_dir=data, datasets=names, quick=quick, seed=seed,
+                       quiet=quiet, reference=reference)
+    if kind == "embeddings":
+        from hear_probes.probes.timbre.run import run_embeddings_file
+        from hear_probes.views import default_out
 
         out_dir = default_out(embeddings.stem, out)
-        payload = evaluate_embeddings(embeddings, Path(out_dir), run)
+        payload = run_embeddings_file(embeddings, Path(out_dir), config)
     else:
-        from hear_probes.cli_common import model_loader, resolve_views, run_prerequisites
-        from hear_probes.layers import layer_out_dir
-        from hear_probes.probes.timbre.runner import evaluate, reference_prerequisite
+        from hear_probes.probes.timbre.run import reference_prerequisite, run
+        from hear_probes.views import (
+            ModelSource,
+            default_out,
+            for_each_view,
+            model_loader,
+            run_prerequisites,
+        )
 
-        loaded, views = resolve_views(model, module, model_path, layers, cache)
-        out_dir = default_out(loaded, out)
-        for view in views:  # --layers: one pass embeds every layer, one folder per layer
-            where = Path(out_dir) if view.layer is None else layer_out_dir(out_dir, view.layer)
-            run_prerequisites(reference_prerequisite(view.model_id, where, run), model_loader(cache))
-            payload = evaluate(view, open_store(view, cache), where, run)
+        loaded, views = ModelSource(model, module, model_path, layers, cache).views()
+
+        def run_view(view, store, where):
+            run_prerequisites(reference_prerequisite(view.model_id, where, config),
+                              model_loader(cache))
+            payload = run(view, store, where, config)
             if not quiet and view.layer is not None:
                 typer.echo(f"layer {view.layer}: " + summary_line(payload)
                            + f" -> {where / 'timbre.json'}")
+            return payload
+
+        out_dir = default_out(loaded, out)
+        payload = for_each_view(views, out_dir, run_view, cache=cache)[-1][2]
         if layers is not None:
             return
     if not quiet:
         typer.echo(summary_line(payload) + f" -> {Path(out_dir) / 'timbre.json'}")
-
-
-def _check_flags(*, given: list, layers: str | None, with_embeddings: bool, init: str,
-                 rating_norm: str, feature_norm: str) -> None:
-    """One-line errors for flag combinations typer cannot check on its own."""
-    from hear_probes.probes.timbre.study import FEATURE_NORMALISATIONS, RATING_NORMALISATIONS
-
-    if len(given) != 1:
-        raise HearProbesError("give exactly one of --model NAME, --module MOD or --embeddings FILE.h5")
-    if with_embeddings and layers is not None:
-        raise HearProbesError("--layers selects layers of a model: use it with --model or --module, "
-                              "not with --embeddings (one HDF5 file is one representation)")
-    if init not in ("exact", "warm", "random"):
-        raise HearProbesError(f"--init {init!r}: choose exact (default), warm or random")
-    if rating_norm not in RATING_NORMALISATIONS:
-        raise HearProbesError(f"--rating-norm {rating_norm!r}: choose {', '.join(RATING_NORMALISATIONS)}")
-    if feature_norm not in FEATURE_NORMALISATIONS:
-        raise HearProbesError(f"--feature-norm {feature_norm!r}: choose {', '.join(FEATURE_NORMALISATIONS)}")
 
 
 def summary_line(payload: dict) -> str:

@@ -7,7 +7,6 @@ from pathlib import Path
 from hear_probes.errors import DatasetMissingError, ProbeSkipped
 from hear_probes.probes.registry import Prerequisite, Probe, ReportSection, RunOptions
 from hear_probes.probes.timbre import tables
-from hear_probes.probes.timbre.command import command
 from hear_probes.result_schema import TIMBRE
 
 
@@ -19,18 +18,17 @@ def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
     ProbeSkipped
         When the timbre datasets are not there (``evaluate`` goes on without timbre).
     """
-    from hear_probes.probes.timbre.runner import evaluate
+    from hear_probes.probes.timbre.run import run as run_timbre
 
     try:
-        return evaluate(loaded, store, out_dir, settings_for(options))
+        return run_timbre(loaded, store, out_dir, settings_for(options))
     except DatasetMissingError as exc:
         raise ProbeSkipped(str(exc)) from exc
 
 
 def settings_for(options: RunOptions):
     """The :class:`~hear_probes.probes.timbre.settings.TimbreRun` of an ``evaluate`` run."""
-    from hear_probes.probes.timbre.probe import TimbreSettings
-    from hear_probes.probes.timbre.settings import TimbreRun, robustness_config
+    from hear_probes.probes.timbre.settings import TimbreRun, TimbreSettings, robustness_config
     from hear_probes.probes.timbre.uncertainty import UncertaintyConfig
 
     sweep = robustness_config(options.seed, options.quick) if options.robustness else None
@@ -43,14 +41,14 @@ def settings_for(options: RunOptions):
 
 def prerequisites(model_id: str, out_dir: Path, options: RunOptions) -> list[Prerequisite]:
     """The robustness reference to compute first (``evaluate --robustness``), if missing."""
-    from hear_probes.probes.timbre.runner import reference_prerequisite
+    from hear_probes.probes.timbre.run import reference_prerequisite
 
     return reference_prerequisite(model_id, out_dir, settings_for(options))
 
 
 def stimulus_sets(options: RunOptions) -> list:
     """One set per timbre study: ``options.datasets``, else those a run would use."""
-    from hear_probes.probes.timbre.runner import select_datasets
+    from hear_probes.probes.timbre.run import select_datasets
     from hear_probes.stimuli.timbre import find_timbre_dir, timbre_stimulus_sets
 
     root = find_timbre_dir(options.data)
@@ -62,7 +60,7 @@ PROBE = Probe(
     run=run,
     stimulus_sets=stimulus_sets,
     schema=TIMBRE,
-    command=command,
+    command="hear_probes.probes.timbre.command:command",
     prerequisites=prerequisites,
     report=ReportSection(
         title="Timbre",

@@ -23,7 +23,6 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from hear_probes.errors import HearProbesError
 from hear_probes.probes.timbre.tasks import FitOutcome, FitTask, run_task
 
 
@@ -155,21 +154,11 @@ def _abort_pool(ex: ProcessPoolExecutor, grace: float = 2.0) -> None:
 
 def _run_dask(tasks: list[FitTask], scheduler: str, bar: Any, func: Callable,
               connect_timeout: float) -> list[FitOutcome]:
-    try:
-        from distributed import Client
+    from hear_probes.dask_client import dask_client
+
+    with dask_client(scheduler, timeout=connect_timeout) as client:
         from distributed import as_completed as dask_completed
-    except ImportError as exc:
-        raise HearProbesError(
-            "--scheduler needs Dask distributed: pip install 'hear-probes[dask]'"
-        ) from exc
-    try:
-        client = Client(scheduler, timeout=f"{connect_timeout}s", set_as_default=False)
-    except (OSError, ValueError, TypeError) as exc:  # unreachable, or an address Dask rejects
-        raise HearProbesError(
-            f"cannot reach the Dask scheduler at {scheduler} ({exc}); start one with "
-            "'dask scheduler' and workers with 'dask worker ADDRESS', or drop --scheduler"
-        ) from exc
-    try:
+
         futures = client.map(func, tasks, pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
         results: list[FitOutcome | None] = [None] * len(tasks)
@@ -184,6 +173,3 @@ def _run_dask(tasks: list[FitTask], scheduler: str, bar: Any, func: Callable,
                 client.cancel(futures, force=True)
             raise
         return results  # type: ignore[return-value]
-    finally:
-        with contextlib.suppress(Exception):
-            client.close(timeout=5)

@@ -24,7 +24,7 @@ from hear_probes.probes.ranking.accuracy import (
 from hear_probes.probes.ranking.catalogue import DISPLAY_NAMES, get_distance
 from hear_probes.probes.ranking.intervals import accuracy_by_interval, pitch_interval_semitones
 from hear_probes.probes.ranking.sensitivity import tie_sensitivity
-from hear_probes.probes.ranking.settings import DISTANCE_DEFAULTS, QUICK_TRIALS, RankingSettings
+from hear_probes.probes.ranking.settings import QUICK_TRIALS, RankingSettings
 from hear_probes.probes.ranking.trials import (
     COLUMNS,
     DEFAULT_EPSILONS,
@@ -38,8 +38,8 @@ __all__ = [
     "cell_results",
     "na_label",
     "table_rows",
-    "evaluate_distances",
-    "evaluate_module",
+    "run",
+    "run_distances",
     "write_outputs",
 ]
 
@@ -211,12 +211,14 @@ def write_outputs(payload: dict, out_dir: Path) -> dict:
     return payload
 
 
-def evaluate_distances(names: Sequence[str], out_dir: Path,
-                       settings: RankingSettings = DISTANCE_DEFAULTS) -> dict:
+def run_distances(names: Sequence[str], out_dir: Path,
+                       settings: RankingSettings | None = None) -> dict:
     """Ranking accuracy of catalogue distances; writes ``ranking.json``/``.csv`` and figures.
 
-    ``settings.metric`` is not used (each distance is its own metric).
+    ``settings`` defaults to ``RankingSettings.for_run("distances")``; its ``metric`` is not
+    used (each distance is its own metric).
     """
+    settings = settings or RankingSettings.for_run("distances")
     n_trials, seed, duration = settings.n_trials, settings.seed, settings.duration
     batch_size, quiet = settings.batch_size, settings.quiet
     epsilons, figures = settings.epsilons, settings.figures
@@ -307,7 +309,7 @@ def _module_tie_sensitivity(emb, items, grad, trials: Trials, st: RankingSetting
     return tie_sensitivity(rescore)
 
 
-def evaluate_module(loaded, store, out_dir: Path,
+def run(loaded, store, out_dir: Path,
                     settings: RankingSettings | None = None) -> dict:
     """Ranking accuracy of a HEAR module's scene embeddings; writes the probe outputs."""
     st = settings or RankingSettings()
@@ -394,26 +396,3 @@ def evaluate_module(loaded, store, out_dir: Path,
         "warnings": warn,
     }
     return write_outputs(payload, out_dir)
-
-
-def evaluate(loaded, store, out_dir: Path, settings: RankingSettings | None = None) -> dict:
-    """Run the ranking probe on a loaded HEAR module; writes ``<out_dir>/ranking.json`` etc.
-
-    Parameters
-    ----------
-    loaded : LoadedModule
-        The module (its ``sample_rate`` is used to synthesise the stimuli).
-    store : EmbeddingStore
-        Its embedding store (stimuli are embedded once and cached there).
-    out_dir : Path
-        Output folder.
-    settings : RankingSettings, optional
-        The run (default: :class:`RankingSettings()`; ``RankingSettings().quick()`` for a
-        quick run).
-
-    Returns
-    -------
-    dict
-        The payload written to ``ranking.json``.
-    """
-    return evaluate_module(loaded, store, Path(out_dir), settings)
