@@ -20,23 +20,15 @@ score, one line per model) and one table (model, layer, scores).
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from hear_probes.atomic import save_figure
+from hear_probes.layers import split_layer_id
 from hear_probes.report.load import ModelResults
 from hear_probes.report.render import esc, image_html, table_html, table_markdown
 from hear_probes.report.tables import Cell, Table
-
-_LAYER = re.compile(r"^(?P<base>.+)@layer-(?P<k>-?\d+)$")
-
-
-def split_layer(name: str) -> tuple[str, int] | None:
-    """``("model", K)`` for a model id ``model@layer-K``, else None."""
-    m = _LAYER.match(name)
-    return (m.group("base"), int(m.group("k"))) if m else None
 
 
 def _model_id(res: ModelResults) -> str:
@@ -55,7 +47,7 @@ def layer_curves(results: list[ModelResults]) -> dict[str, dict[str, dict[str, l
     out: dict[str, dict[str, dict[str, list[tuple[int, float]]]]] = {}
     scores_of = probe_scores()
     for res in results:
-        parsed = split_layer(_model_id(res))
+        parsed = split_layer_id(_model_id(res))
         if parsed is None:
             continue
         base, k = parsed
