@@ -112,7 +112,8 @@ def embed(
         raise HearProbesError(f"unknown stimulus set {stimuli!r}; choose one of: {', '.join(known)}")
     names = parse_datasets(datasets)
     _, views = ModelSource(model, module, model_path, layers, cache).views()
-    options = RunOptions(quick=quick, data=data, datasets=names, quiet=quiet)
+    options = RunOptions(quick=quick, data=data, quiet=quiet,
+                         probe_options={stimuli: {"datasets": names}} if names else {})
     sets = None
     for loaded in views:  # with --layers, the first view computes every layer in one pass
         store = open_store(loaded, cache)
@@ -178,8 +179,9 @@ def evaluate(
     from hear_probes.views import model_loader
 
     wanted = parse_probe_names(probes or _all_probes())
-    options = RunOptions(quick=quick, seed=seed, quiet=quiet, data=data, robustness=robustness,
-                         reference=reference, load_model=model_loader(cache))
+    options = RunOptions(quick=quick, seed=seed, quiet=quiet, data=data,
+                         probe_options={"timbre": {"robustness": robustness, "reference": reference}},
+                         load_model=model_loader(cache))
     loaded, views = ModelSource(model, module, model_path, layers, cache).views()
     out_dir = default_out(loaded, out)  # checked writable before any computing
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ line starts quickly.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,9 +38,11 @@ BUILTIN: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class RunOptions:
-    """What ``hear-probes evaluate`` (and ``sweep``) passes to every probe, whole.
+    """What ``hear-probes evaluate`` (and ``sweep``, ``embed``) passes to every probe, whole.
 
-    Each probe reads the fields it understands and ignores the others.
+    The fields every probe understands; what only one probe understands goes in
+    ``probe_options[<probe name>]``, which that probe turns into its own settings object
+    (each probe's ``settings.py``) and checks there.
 
     Attributes
     ----------
@@ -52,12 +54,9 @@ class RunOptions:
         No progress bars.
     data : Path, optional
         Folder of downloaded datasets (timbre).
-    robustness : bool
-        Timbre: also run the robustness sweep.
-    reference : str, optional
-        Timbre: the reference of the relative robustness.
-    datasets : tuple of str, optional
-        Timbre: subset of studies (``hear-probes embed --datasets``).
+    probe_options : mapping
+        ``{probe name: {option: value}}``: options of one probe (e.g. ``{"timbre":
+        {"robustness": True, "reference": "stft", "datasets": ("Grey1977",)}}``).
     load_model : callable, optional
         ``load_model(name) -> (loaded, store)``: how ``evaluate`` loads the models of a
         probe's :class:`Prerequisite` s (none: prerequisites are not computed).
@@ -67,10 +66,12 @@ class RunOptions:
     seed: int = 0
     quiet: bool = False
     data: Path | None = None
-    robustness: bool = False
-    reference: str | None = None
-    datasets: tuple[str, ...] | None = None
+    probe_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     load_model: Callable[[str], tuple[Any, Any]] | None = None
+
+    def for_probe(self, name: str) -> dict[str, Any]:
+        """The options of probe ``name`` (a copy; empty when none were given)."""
+        return dict(self.probe_options.get(name) or {})
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,10 @@ class ReportSection:
         The command that writes the file (shown when it is missing).
     missing_note : str
         An extra sentence for the missing case (e.g. which data the probe needs).
+    card_note : str
+        How to read the probe's numbers on the summary cards (joined into the cards' legend).
+    layer_note : str
+        How to read the probe's scores in the scores-by-layer table (joined into its note).
     """
 
     title: str
@@ -178,6 +183,8 @@ class ReportSection:
     missing: str = ""
     command: str = ""
     missing_note: str = ""
+    card_note: str = ""
+    layer_note: str = ""
 
 
 @dataclass(frozen=True)

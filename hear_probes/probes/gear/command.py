@@ -8,16 +8,7 @@ from typing import Annotated
 
 import typer
 
-from hear_probes.cli_common import (
-    CacheOpt,
-    LayersOpt,
-    ModelOpt,
-    ModelPathOpt,
-    ModuleOpt,
-    OutOpt,
-    QuietOpt,
-    SeedOpt,
-)
+from hear_probes import cli_common as opt
 
 EmbeddingsOpt = Annotated[
     Path | None,
@@ -45,21 +36,21 @@ NTonesOpt = Annotated[
 
 
 def command(
-    model: ModelOpt = None,
-    module: ModuleOpt = None,
-    model_path: ModelPathOpt = None,
+    model: opt.ModelOpt = None,
+    module: opt.ModuleOpt = None,
+    model_path: opt.ModelPathOpt = None,
     embeddings: EmbeddingsOpt = None,
     set_name: SetOpt = None,
     variant: VariantOpt = "paper",
     notebook: NotebookOpt = False,
     quick: QuickOpt = False,
     n_tones: NTonesOpt = None,
-    out: OutOpt = None,
-    cache: CacheOpt = None,
-    seed: SeedOpt = 0,
+    out: opt.OutOpt = None,
+    cache: opt.CacheOpt = None,
+    seed: opt.SeedOpt = 0,
     seeds: SeedsOpt = 5,
-    layers: LayersOpt = None,
-    quiet: QuietOpt = False,
+    layers: opt.LayersOpt = None,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """GEAR: Isomap, kNN regression and factor scores of f1, alpha, r (writes gear.json)."""
     from hear_probes.probes.gear.run import run, run_embeddings_file
@@ -88,13 +79,18 @@ def command(
         typer.echo(f"mean over {len(payload['seeds']['seeds'])} seeds [95 % t interval]")
         for name, res in payload["factors"].items():
             typer.echo(f"{name:>9}: " + "  ".join(
-                f"{label} {_with_ci(res, key)}" for key, label in _PRINTED))
+                f"{label} {_with_ci(res, key)}" for key, label in _printed()))
         typer.echo(f"gear: {out_dir / 'gear.json'} ({time.perf_counter() - t0:.1f} s)")
 
 
-_PRINTED = (("knn_r2_k10", "kNN R2 K=10"), ("knn_r2_k40", "K=40"),
-            ("isomap_linear_r2", "Isomap-linear R2"), ("sensitivity", "sensitivity"),
-            ("distance_effect", "effect"))
+#: Short labels of the scores printed per factor (the keys: :data:`.schema.GEAR_SCORES`).
+_SHORT = ("kNN R2 K=10", "K=40", "Isomap-linear R2", "sensitivity", "effect")
+
+
+def _printed() -> list[tuple[str, str]]:
+    from hear_probes.probes.gear.schema import GEAR_SCORES
+
+    return list(zip(GEAR_SCORES, _SHORT, strict=True))
 
 
 def _with_ci(block: dict, key: str) -> str:

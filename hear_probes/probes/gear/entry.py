@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from hear_probes.probes.gear import tables
+from hear_probes.probes.gear.schema import SCHEMA
 from hear_probes.probes.gear.settings import GearSettings
 from hear_probes.probes.registry import Probe, ReportSection, RunOptions
-from hear_probes.result_schema import GEAR
 
 
 def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
@@ -38,7 +38,7 @@ PROBE = Probe(
     name="gear",
     run=run,
     stimulus_sets=stimulus_sets,
-    schema=GEAR,
+    schema=SCHEMA,
     command="hear_probes.probes.gear.command:command",
     report=ReportSection(
         title="GEAR",
@@ -49,5 +49,7 @@ PROBE = Probe(
         layer_scores=tables.layer_scores,
         missing="gear.json",
         command="hear-probes probe gear --model NAME --out FOLDER",
+        card_note=("f1/alpha/r: GEAR kNN R² (1 = fully recoverable)"),
+        layer_note="GEAR: kNN R² (K=10)",
     ),
 )

@@ -7,31 +7,22 @@ from typing import Annotated
 
 import typer
 
-from hear_probes.cli_common import (
-    CacheOpt,
-    LayersOpt,
-    ModelOpt,
-    ModelPathOpt,
-    ModuleOpt,
-    OutOpt,
-    QuietOpt,
-    SeedOpt,
-)
+from hear_probes import cli_common as opt
 from hear_probes.errors import HearProbesError
 
 __all__ = ["command"]
 
 
 def command(
-    model: ModelOpt = None,
-    module: ModuleOpt = None,
+    model: opt.ModelOpt = None,
+    module: opt.ModuleOpt = None,
     distance: Annotated[str | None, typer.Option(
         "--distance", "-d",
         help="Spectral distance(s), comma-separated, or 'all' / 'spectral' / 'sot'.")] = None,
-    model_path: ModelPathOpt = None,
+    model_path: opt.ModelPathOpt = None,
     trials: Annotated[int, typer.Option("--trials", min=1, help="Number of trials.")] = 1000,
-    seed: SeedOpt = 0,
-    out: OutOpt = None,
+    seed: opt.SeedOpt = 0,
+    out: opt.OutOpt = None,
     duration: Annotated[float, typer.Option("--duration", min=0.05,
                                             help="Stimulus duration in seconds.")] = 1.0,
     metric: Annotated[str, typer.Option(
@@ -48,9 +39,9 @@ def command(
         "--heatmap-cells", min=2,
         help="Heat map cells per axis (default 40; 80 is the paper's resolution; 32 for modules).")
     ] = None,
-    cache: CacheOpt = None,
+    cache: opt.CacheOpt = None,
     quick: Annotated[bool, typer.Option(help="Few trials and short stimuli.")] = False,
-    layers: LayersOpt = None,
+    layers: opt.LayersOpt = None,
     tie_rule: Annotated[str, typer.Option(
         "--tie-rule", help="'tolerance' (default: rounding-level differences are ties, left out) "
         "or 'strict' (the paper's '<' as written).")] = "tolerance",
@@ -63,7 +54,7 @@ def command(
     min_decided: Annotated[int, typer.Option(
         "--min-decided", min=1, help="Fewest decided trials for an accuracy (else n/a).")
     ] = 30,
-    quiet: QuietOpt = False,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """Pitch/level ranking accuracy (Turian & Henry 2020) of a model or spectral distances."""
     from hear_probes.probes.ranking.settings import RankingSettings

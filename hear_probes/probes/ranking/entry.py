@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from hear_probes.probes.ranking import tables
+from hear_probes.probes.ranking.schema import SCHEMA
 from hear_probes.probes.ranking.settings import RankingSettings
 from hear_probes.probes.registry import Probe, ReportSection, RunOptions
-from hear_probes.result_schema import RANKING
 
 
 def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
@@ -34,7 +34,7 @@ PROBE = Probe(
     name="ranking",
     run=run,
     stimulus_sets=stimulus_sets,
-    schema=RANKING,
+    schema=SCHEMA,
     command="hear_probes.probes.ranking.command:command",
     report=ReportSection(
         title="Pitch and level ranking",
@@ -43,5 +43,7 @@ PROBE = Probe(
         layer_scores=tables.layer_scores,
         missing="ranking.json",
         command="hear-probes probe ranking --model NAME --out FOLDER",
+        card_note=("pitch/level: ranking accuracy at the fine scale (0.5 = chance)"),
+        layer_note="Ranking: fine-scale accuracy (0.5 = chance)",
     ),
 )

@@ -8,30 +8,20 @@ from typing import Annotated
 
 import typer
 
-from hear_probes.cli_common import (
-    CacheOpt,
-    DataOpt,
-    LayersOpt,
-    ModelOpt,
-    ModelPathOpt,
-    ModuleOpt,
-    OutOpt,
-    QuietOpt,
-    SeedOpt,
-)
+from hear_probes import cli_common as opt
 
 __all__ = ["command"]
 
 
 def command(
-    model: ModelOpt = None,
-    module: ModuleOpt = None,
+    model: opt.ModelOpt = None,
+    module: opt.ModuleOpt = None,
     embeddings: Annotated[Path | None, typer.Option(
         "--embeddings", help="HDF5 file in the store layout: /timbre/<Dataset>/{embeddings,item_ids}."
     )] = None,
-    model_path: ModelPathOpt = None,
-    layers: LayersOpt = None,
-    data: DataOpt = None,
+    model_path: opt.ModelPathOpt = None,
+    layers: opt.LayersOpt = None,
+    data: opt.DataOpt = None,
     datasets: Annotated[str | None, typer.Option(
         "--datasets", help="Comma-separated subset of studies (default: every study found, 17 + 4).")] = None,
     robustness: Annotated[bool, typer.Option(
@@ -78,11 +68,11 @@ def command(
         "--scheduler", help="Dask distributed scheduler address (tcp://host:8786).")] = None,
     allow_identical: Annotated[bool, typer.Option(
         "--allow-identical", help="Accept identical embeddings for distinct sounds.")] = False,
-    seed: SeedOpt = 0,
-    out: OutOpt = None,
-    cache: CacheOpt = None,
+    seed: opt.SeedOpt = 0,
+    out: opt.OutOpt = None,
+    cache: opt.CacheOpt = None,
     quick: Annotated[bool, typer.Option(help="Four small studies, short robustness sweep.")] = False,
-    quiet: QuietOpt = False,
+    quiet: opt.QuietOpt = False,
 ) -> None:
     """Metric learning on human timbre dissimilarity ratings (Pascal & Lagrange 2024)."""
     from hear_probes.views import check_one_source, parse_datasets
@@ -92,19 +82,20 @@ def command(
 
     check_scheduler(scheduler)  # its form, instantly, before anything is computed
     from hear_probes.probes.timbre.metric import FitOptions
-    from hear_probes.probes.timbre.settings import TimbreRun, TimbreSettings, robustness_config
-    from hear_probes.probes.timbre.uncertainty import UncertaintyConfig
+    from hear_probes.probes.timbre.settings import (
+        TimbreRun,
+        TimbreSettings,
+        robustness_config,
+        uncertainty_config,
+    )
 
     names = parse_datasets(datasets)
     fit = {"ftol": ftol, "gtol": gtol, "maxiter": maxiter}
-    if null_fits is None:
-        null_fits = 0 if quick else UncertaintyConfig.n_null_fits
-    unc = UncertaintyConfig(n_bootstrap=bootstrap, n_permutations=permutations,
-                            n_null_fits=null_fits, seed=seed)
     settings = TimbreSettings(
         options=replace(FitOptions(init=init), **{k: v for k, v in fit.items() if v is not None}),
         loso=loso, regularised=regularised,
-        uncertainty=unc if (bootstrap or permutations or null_fits) else None,
+        uncertainty=uncertainty_config(seed, quick, n_bootstrap=bootstrap,
+                                       n_permutations=permutations, n_null_fits=null_fits),
         robustness=robustness_config(seed, quick) if robustness else None,
         robustness_in_sample=robustness_in_sample,
         rating_norm=rating_norm, feature_norm=feature_norm, allow_identical=allow_identical,

@@ -241,18 +241,36 @@ def run(loaded, store, out_dir: Path, config: TimbreRun | None = None) -> dict:
     dict
         The timbre.json payload.
     """
-    from hear_probes.embed import embed_stimulus_sets
-    from hear_probes.stimuli.timbre import find_timbre_dir, timbre_stimulus_sets
+    from hear_probes.stimuli.timbre import find_timbre_dir
 
     config = config or TimbreRun()
     root = find_timbre_dir(config.data_dir)
     names = select_datasets(root, config.datasets, config.quick)
     t0 = time.perf_counter()
-    emb = embed_stimulus_sets(loaded, store, timbre_stimulus_sets(root, names), quiet=config.quiet)
+    emb = embed_studies(loaded, store, root, names, quiet=config.quiet)
     t_embed = time.perf_counter() - t0
     studies = load_studies(root, names, lambda ds: emb[ds.name], config.settings)
     return run_and_write(studies, config, loaded.describe(), Path(out_dir),
                          timings={"embed": t_embed})
+
+
+def embed_studies(loaded, store, data_dir=None, datasets: Sequence[str] | None = None,
+                  batch_size: int = 8, quiet: bool = False) -> dict:
+    """Embed the sounds of the timbre studies through the store (``/timbre/<Dataset>``).
+
+    Each study is one stimulus set (:func:`hear_probes.stimuli.timbre.timbre_stimulus_sets`);
+    finished studies are reused, an interrupted one resumes.
+
+    Returns
+    -------
+    dict
+        ``{dataset: embeddings [n_sounds, dim]}`` with rows in sorted sound order.
+    """
+    from hear_probes.embed import embed_stimulus_sets
+    from hear_probes.stimuli.timbre import timbre_stimulus_sets
+
+    return embed_stimulus_sets(loaded, store, timbre_stimulus_sets(data_dir, datasets),
+                               batch_size=batch_size, quiet=quiet)
 
 
 def reference_prerequisite(model_id: str, out_dir: Path, config: TimbreRun) -> list[Prerequisite]:

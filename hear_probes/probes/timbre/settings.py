@@ -113,6 +113,35 @@ def robustness_config(seed: int = 0, quick: bool = False, deltas: Sequence[float
     return RobustnessConfig(**kw)
 
 
+def uncertainty_config(seed: int = 0, quick: bool = False, *, n_bootstrap: int | None = None,
+                       n_permutations: int | None = None, n_null_fits: int | None = None
+                       ) -> UncertaintyConfig | None:
+    """The intervals, p-values and null of a run (the defaults of ``--quick`` or not).
+
+    Parameters
+    ----------
+    seed : int
+        Seed of every resample.
+    quick : bool
+        No in-sample null by default (its refits dominate a quick run at thousands of
+        dimensions).
+    n_bootstrap, n_permutations, n_null_fits : int, optional
+        ``--bootstrap``, ``--permutations``, ``--null-fits`` (None: the default).
+
+    Returns
+    -------
+    UncertaintyConfig or None
+        None when nothing is resampled (all three are 0).
+    """
+    default = UncertaintyConfig()
+    unc = UncertaintyConfig(
+        n_bootstrap=default.n_bootstrap if n_bootstrap is None else n_bootstrap,
+        n_permutations=default.n_permutations if n_permutations is None else n_permutations,
+        n_null_fits=(0 if quick else default.n_null_fits) if n_null_fits is None else n_null_fits,
+        seed=seed)
+    return unc if (unc.n_bootstrap or unc.n_permutations or unc.n_null_fits) else None
+
+
 @dataclass(frozen=True)
 class TimbreRun:
     """Everything one timbre run needs besides the model.
