@@ -211,3 +211,19 @@ def test_each_probe_owns_its_schema_and_notes():
     assert set(GEAR_SCORES) <= set(gear["properties"])
     for name, probe in registry.probes().items():
         assert probe.report.card_note and probe.report.layer_note, name
+
+
+def test_exported_json_schemas_accept_the_committed_results():
+    """Each probe's JSON Schema accepts every committed result file and rejects a broken one."""
+    jsonschema = pytest.importorskip("jsonschema")
+    import json
+
+    root = Path(__file__).resolve().parents[1] / "results"
+    for name, probe in registry.probes().items():
+        validator = jsonschema.Draft202012Validator(probe.schema.json_schema())
+        files = sorted(root.rglob(probe.filename))
+        assert files, name
+        for path in files:
+            assert not list(validator.iter_errors(json.loads(path.read_text("utf-8")))), path
+        broken = json.loads(files[0].read_text("utf-8")) | {"schema_version": "2"}
+        assert list(validator.iter_errors(broken))
