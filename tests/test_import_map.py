@@ -195,3 +195,16 @@ def test_the_checks_can_fail(toy_package):
         "hear_probes.evaluation -> hear_probes.cli_common: only the command line imports the command line",
         "hear_probes.stimuli.tones -> hear_probes.probes.x: stimuli import a later stage"]
     assert typer_importers(toy_package) == ["hear_probes.views"]
+
+
+def test_loading_everything_below_the_cli_loads_no_typer():
+    """The registry, the report, the sweep and the schemas load without typer (run time check)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, hear_probes.report, hear_probes.sweep, hear_probes.evaluation, "
+            "hear_probes.views\nfrom hear_probes.probes import registry\nregistry.probes()\n"
+            "from hear_probes.result_schema import schemas\nschemas()\n"
+            "print('typer' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
