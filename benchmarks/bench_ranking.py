@@ -21,7 +21,7 @@ import time
 import torch
 
 from hear_probes.probes.ranking.catalogue import DISPLAY_NAMES, get_distance, parse_distance_names
-from hear_probes.probes.ranking.probe import PUBLISHED
+from hear_probes.probes.ranking.run import PUBLISHED
 from hear_probes.probes.ranking.spectral import score_distances
 from hear_probes.stimuli.sines import sample_trials
 

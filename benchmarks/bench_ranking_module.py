@@ -5,7 +5,7 @@ Usage::
     PYTHONPATH=. python benchmarks/bench_ranking_module.py [--models crepe-tiny,logmel]
         [--trials 100] [--duration 1.0] [--batch-size 16] [--json out.json]
 
-Each model runs ``evaluate_module`` in a fresh, empty embedding cache (so every clip is
+Each model runs the ranking probe's ``run`` in a fresh, empty embedding cache (so every clip is
 embedded), and the script counts the clips that reach ``get_scene_embeddings`` (with and
 without autograd) and prints the wall time of the embedding and gradient phases, with the load
 average. To compare with an older version of the probe, run the same command with
@@ -32,20 +32,20 @@ def run(model: str, trials: int, duration: float, batch_size: int) -> dict:
     """Time one cold-cache ranking evaluation of ``model``; count embedded clips."""
     import hear_probes
     from hear_probes.hear_module import load_hear_module
-    from hear_probes.probes.ranking.probe import evaluate_module
+    from hear_probes.probes.ranking.run import run as run_ranking
     from hear_probes.store import EmbeddingStore
 
     try:  # since issue 15 the probe takes one settings object
         from hear_probes.probes.ranking.settings import RankingSettings
 
         def evaluate(loaded, store, out):
-            return evaluate_module(loaded, store, out, RankingSettings(
+            return run_ranking(loaded, store, out, RankingSettings(
                 n_trials=trials, duration=duration, figures=False, batch_size=batch_size,
                 quiet=True))
     except ImportError:  # older source trees (PYTHONPATH=/tmp/before): keyword arguments
         def evaluate(loaded, store, out):
-            return evaluate_module(loaded, store, out, n_trials=trials, duration=duration,
-                                   figures=False, batch_size=batch_size, quiet=True)
+            return run_ranking(loaded, store, out, n_trials=trials, duration=duration,
+                               figures=False, batch_size=batch_size, quiet=True)
 
     loaded = load_hear_module(name=model)
     original = loaded.module.get_scene_embeddings

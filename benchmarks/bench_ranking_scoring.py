@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from hear_probes.probes.ranking.intervals import accuracy_by_interval, pitch_interval_semitones
-from hear_probes.probes.ranking.probe import cell_results
+from hear_probes.probes.ranking.run import cell_results
 from hear_probes.probes.ranking.sensitivity import tie_sensitivity
 from hear_probes.probes.ranking.spectral import scores_from_raw
 from hear_probes.probes.ranking.trials import away_directions

@@ -44,8 +44,9 @@ from hear_probes.probes.timbre.metric import (
     pair_differences,
 )
 from hear_probes.probes.timbre.parallel import run_tasks
-from hear_probes.probes.timbre.probe import TimbreSettings, load_studies
 from hear_probes.probes.timbre.robustness import RobustnessConfig, robustness_tasks
+from hear_probes.probes.timbre.settings import TimbreSettings
+from hear_probes.probes.timbre.studies import load_studies
 from hear_probes.probes.timbre.tasks import FitTask
 
 #: Compared settings: the default (= the paper's: warm start, tolerances 1e-36, 1e4 iterations),
@@ -95,7 +96,7 @@ def _cpu() -> float:
 
 def time_statistics(studies, workers: int) -> dict:
     """Wall and CPU time of the intervals and chance levels of the default table (section 7)."""
-    from hear_probes.probes.timbre.probe import run_any, run_studies, study_statistics
+    from hear_probes.probes.timbre.studies import run_any, run_studies, study_statistics
     from hear_probes.probes.timbre.uncertainty import UncertaintyConfig, null_tasks
 
     cfg = UncertaintyConfig()
@@ -190,7 +191,7 @@ def main() -> None:  # noqa: C901, PLR0912, PLR0915  (a benchmark script: one ti
               f"{table['warm_loose_1e-9']['ev'][n]:8.4f}")
 
     # 3. the default table end to end, twice
-    from hear_probes.probes.timbre.probe import run_studies
+    from hear_probes.probes.timbre.studies import run_studies
 
     runs = []
     for _ in range(2):

@@ -57,15 +57,16 @@ def fixed_prediction_statistics(pairs: Path) -> dict:
 
 def in_sample_null(model: str, data: Path, n_null_fits: int) -> dict:
     """Section 2."""
-    from hear_probes.cli_common import open_store, resolve_loaded
     from hear_probes.embed import embed_stimulus_sets
-    from hear_probes.probes.timbre.probe import TimbreSettings, load_studies
+    from hear_probes.probes.timbre.settings import TimbreSettings
+    from hear_probes.probes.timbre.studies import load_studies
     from hear_probes.probes.timbre.uncertainty import UncertaintyConfig, null_tasks, run_null_task
     from hear_probes.stimuli.timbre import (
         find_timbre_dir,
         list_timbre_datasets,
         timbre_stimulus_sets,
     )
+    from hear_probes.views import open_store, resolve_loaded
 
     root = find_timbre_dir(data)
     names = list_timbre_datasets(root)

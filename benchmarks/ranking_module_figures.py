@@ -16,9 +16,9 @@ import argparse
 import time
 from pathlib import Path
 
-from hear_probes.cli_common import open_store, resolve_views
 from hear_probes.probes.ranking.plots import module_figures
 from hear_probes.probes.ranking.settings import RankingSettings
+from hear_probes.views import ModelSource, open_store
 
 
 def main() -> None:
@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=1.0)
     parser.add_argument("--cache", type=Path, default=None)
     args = parser.parse_args()
-    loaded, _ = resolve_views(args.model, None, None, None, args.cache)
+    loaded = ModelSource(model=args.model, cache=args.cache).load()
     st = RankingSettings(duration=args.duration, curve_points=args.curve_points,
                          heatmap_cells=args.heatmap_cells, quiet=True)
     t0 = time.perf_counter()

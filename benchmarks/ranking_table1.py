@@ -19,7 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-from hear_probes.probes.ranking.probe import PUBLISHED
+from hear_probes.probes.ranking.run import PUBLISHED
 
 TOLERANCE = 0.05
 ROWS = ("spectrogram", "log-spectrogram", "mel", "mfcc", "mss", "log-mss", "log2-centroid")

@@ -38,14 +38,15 @@ VARIANTS = {
 
 def load(model: str, data: Path):
     """Prepared studies of ``model`` (embeddings from the cache)."""
-    from hear_probes.cli_common import open_store, resolve_loaded
     from hear_probes.embed import embed_stimulus_sets
-    from hear_probes.probes.timbre.probe import TimbreSettings, load_studies
+    from hear_probes.probes.timbre.settings import TimbreSettings
+    from hear_probes.probes.timbre.studies import load_studies
     from hear_probes.stimuli.timbre import (
         find_timbre_dir,
         list_timbre_datasets,
         timbre_stimulus_sets,
     )
+    from hear_probes.views import open_store, resolve_loaded
 
     root = find_timbre_dir(data)
     names = list_timbre_datasets(root)

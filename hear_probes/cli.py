@@ -23,13 +23,9 @@ from hear_probes.cli_common import (
     QuietOpt,
     SeedOpt,
     TrustRemoteCodeOpt,
-    default_out,
-    open_store,
-    parse_datasets,
-    resolve_loaded,
-    resolve_views,
 )
 from hear_probes.errors import HearProbesError
+from hear_probes.views import ModelSource, default_out, for_each_view, parse_datasets
 
 app = typer.Typer(
     name="hear-probes",
@@ -130,8 +126,8 @@ def validate(
     """Check a HEAR module against the API contract (and the official hearvalidator)."""
     from hear_probes.contract import check_module, hearvalidator_available, run_hearvalidator
 
-    loaded = resolve_loaded(model, module, model_path, check=False,
-                            runtime=_runtime(device, trust_remote_code))
+    loaded = ModelSource(model, module, model_path,
+                         runtime=_runtime(device, trust_remote_code)).load(check=False)
     report = check_module(loaded, layers=True)  # every layer of a layered module too
     typer.echo(report.summary())
     if hearvalidator and not loaded.has_timestamps:
@@ -168,14 +164,16 @@ def embed(
     """
     from hear_probes.embed import embed_stimulus_set
     from hear_probes.probes.registry import RunOptions, probes
+    from hear_probes.views import open_store
 
     known = {n: p for n, p in probes().items() if p.stimulus_sets is not None}
     if stimuli not in known:
         raise HearProbesError(f"unknown stimulus set {stimuli!r}; choose one of: {', '.join(known)}")
     names = parse_datasets(datasets)
-    _, views = resolve_views(model, module, model_path, layers, cache,
-                             runtime=_runtime(device, trust_remote_code))
-    options = RunOptions(quick=quick, data=data, datasets=names, quiet=quiet)
+    _, views = ModelSource(model, module, model_path, layers, cache,
+                             _runtime(device, trust_remote_code)).views()
+    options = RunOptions(quick=quick, data=data, quiet=quiet,
+                         probe_options={stimuli: {"datasets": names}} if names else {})
     sets = None
     for loaded in views:  # with --layers, the first view computes every layer in one pass
         store = open_store(loaded, cache)
@@ -202,7 +200,7 @@ def _register_probe_commands() -> None:
 
     for name, probe in probes().items():
         if probe.command is not None:
-            probe_app.command(name)(probe.command)
+            probe_app.command(name)(probe.command_function())
 
 
 def _all_probes() -> str:
@@ -239,33 +237,29 @@ def evaluate(
     With ``--layers``, every probe runs on every selected layer (``<out>/layer-K/``); all
     layers are embedded in one forward pass, and the report adds score-versus-depth curves.
     """
-    from hear_probes.cli_common import model_loader
     from hear_probes.evaluation import run_probes
     from hear_probes.probes.registry import RunOptions, parse_probe_names
+    from hear_probes.views import model_loader
 
     wanted = parse_probe_names(probes or _all_probes())
-    options = RunOptions(quick=quick, seed=seed, quiet=quiet, data=data, robustness=robustness,
-                         reference=reference, load_model=model_loader(cache),
-                         batch_size=batch_size)
-    loaded, views = resolve_views(model, module, model_path, layers, cache,
-                                  runtime=_runtime(device, trust_remote_code))
+    options = RunOptions(quick=quick, seed=seed, quiet=quiet, data=data,
+                         probe_options={"timbre": {"robustness": robustness, "reference": reference}},
+                         load_model=model_loader(cache), batch_size=batch_size)
+    loaded, views = ModelSource(model, module, model_path, layers, cache,
+                                _runtime(device, trust_remote_code)).views()
     from hear_probes.probes.registry import check_embeddings_available, get_probe
 
     for name in wanted:  # a scene-only module and a probe that needs timestamps: fail first
         check_embeddings_available(get_probe(name), loaded)
     out_dir = default_out(loaded, out)  # checked writable before any computing
     out_dir.mkdir(parents=True, exist_ok=True)
-    from hear_probes.layers import layer_out_dir
+    done = for_each_view(views, out_dir, lambda view, store, folder: run_probes(
+        view, store, folder, wanted, options), cache=cache)
+    folders = [folder for _, folder, ran in done if ran]
+    if folders:
+        from hear_probes.report import write_report
 
-    folders = []
-    for view in views:
-        folder = out_dir if view.layer is None else layer_out_dir(out_dir, view.layer)
-        folder.mkdir(parents=True, exist_ok=True)
-        if run_probes(view, open_store(view, cache), folder, wanted, options):
-            folders.append(folder)
-    report_mod = _probe_report()
-    if report_mod is not None and folders:
-        path = report_mod.write_report(folders, out_dir / "report.html")
+        path = write_report(folders, out_dir / "report.html")
         _echo(f"report: {path}", quiet)
         if layers is not None:
             from hear_probes.report.layers import write_layer_figures
@@ -318,14 +312,6 @@ def sweep(
         raise typer.Exit(1)
 
 
-def _probe_report():
-    try:
-        mod = importlib.import_module("hear_probes.report")
-    except ImportError:
-        return None
-    return mod if hasattr(mod, "write_report") else None
-
-
 @app.command()
 def report(
     result_dirs: Annotated[list[Path], typer.Argument(help="Result folders written by probes.")],
@@ -334,10 +320,7 @@ def report(
         help="Figure embedding: 'compact' (≤1400 px, 256 colours, ~3x smaller) or 'full' (PNG files as is).")] = "compact",
 ) -> None:
     """Build one self-contained HTML report (and a Markdown twin) from result folders."""
-    mod = _probe_report()
-    if mod is None:
-        typer.echo("report: not built yet")
-        raise typer.Exit(3)
+    from hear_probes.report import write_report
     from hear_probes.report.render import IMAGE_MODES
 
     if images not in IMAGE_MODES:
@@ -353,7 +336,7 @@ def report(
 
     check_out_file(output, "--output")
     check_out_file(output.with_suffix(".md"), "--output (its Markdown twin)")
-    typer.echo(str(mod.write_report(folders, output, images=images)))
+    typer.echo(str(write_report(folders, output, images=images)))
 
 
 def _register_compare() -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from hear_probes.cli_common import run_prerequisites
 from hear_probes.errors import ProbeSkipped
 from hear_probes.probes.registry import RunOptions, check_embeddings_available, get_probe
+from hear_probes.views import run_prerequisites
 
 
 def _echo(msg: str, quiet: bool) -> None:

@@ -12,7 +12,8 @@ per selected layer, with model id ``<model>@layer-K`` and its own store
 (``<model>@layer-K.h5``, see ``docs/embedding-store.md``). The views of one model share a
 :class:`LayerGroup`: when a probe asks one view for a stimulus set, the embedding stage
 computes every selected layer of the missing items in one pass per batch and writes all their
-sets, so the other layers find their sets cached (see :func:`hear_probes.embed.compute_set`).
+sets, so the other layers find their sets cached (see :func:`hear_probes.embed.compute_set`:
+a model without layers is the same computation for a group of one).
 """
 
 from __future__ import annotations
@@ -28,6 +29,28 @@ from hear_probes.errors import HearProbesError
 from hear_probes.hear_module import LoadedModule, to_numpy
 
 LAYER_DIR = "layer-{k}"
+#: A layer view's model id is ``<model id>@layer-K`` (:func:`layer_model_id`).
+LAYER_ID = "{base}@layer-{k}"
+_LAYER_ID = re.compile(r"^(?P<base>.+)@layer-(?P<k>-?\d+)$")
+
+
+def layer_model_id(base: str, k: int) -> str:
+    """The model id of layer ``k`` of model ``base``: ``base@layer-K`` (the one place it is made)."""
+    return LAYER_ID.format(base=base, k=int(k))
+
+
+def split_layer_id(model_id: str) -> tuple[str, int] | None:
+    """``(base, K)`` of a layer view's model id ``base@layer-K``, else None (the one parser).
+
+    Examples
+    --------
+    >>> split_layer_id("hf:org/x@rev@layer-12")
+    ('hf:org/x@rev', 12)
+    >>> split_layer_id("logmel") is None
+    True
+    """
+    m = _LAYER_ID.match(str(model_id))
+    return (m.group("base"), int(m.group("k"))) if m else None
 
 
 def is_layered(loaded: LoadedModule) -> bool:
@@ -177,7 +200,7 @@ def layer_views(loaded: LoadedModule, spec: str, cache: str | Path | None = None
         view = dataclasses.replace(
             loaded,
             model=loaded.model.with_layer(k),
-            model_id=f"{loaded.model_id}@layer-{k}",
+            model_id=layer_model_id(loaded.model_id, k),
             options={**loaded.options, "layer_view": k},
             layer=k,
             layer_group=group,

@@ -1,7 +1,10 @@
-"""Typed schemas of the probe result files (``ranking.json``, ``gear.json``, ``timbre.json``).
+"""Typed schemas of the probe result files: the generic machinery.
 
-One place declares, per probe, every key a consumer of a result file reads (the report, the
-reference comparisons) and the type it must hold. :func:`validate_result` checks a loaded
+Each probe declares, in its own package (``hear_probes/probes/<name>/schema.py``), every key a
+consumer of its result file reads (the report, the comparisons) and the type it must hold, as
+one :class:`ResultSchema` built from the :class:`Key` s and value types here, starting with
+:data:`COMMON`. :meth:`ResultSchema.json_schema` exports it as a JSON Schema (draft 2020-12)
+for tools outside hear-probes; :func:`validate_result` checks a loaded
 payload against its schema and raises :class:`ResultSchemaError` naming the file, the key,
 the expected type and what was found, so a hand-edited or foreign file never silently turns
 into a missing row or a ``nan`` summary.
@@ -11,8 +14,8 @@ Keys a schema does not list are allowed (forward compatibility: a probe may add 
 Non-finite numbers are written as ``null`` by :func:`hear_probes.provenance.write_json`, so
 numeric keys accept ``null``. The file layout is documented in ``docs/results.md``.
 
-A probe registry can hold each probe's :class:`ResultSchema` next to its file name:
-:data:`SCHEMAS` maps probe name to schema.
+The probe registry holds each probe's schema next to its file name; :func:`schemas` maps
+probe name to schema.
 """
 
 from __future__ import annotations
@@ -45,20 +48,30 @@ class ValueType:
 
     name: str
     check: Callable[[Any], bool]
+    #: The same type as a JSON Schema fragment (:meth:`ResultSchema.json_schema`).
+    json: dict = field(default_factory=dict)
 
     def __call__(self, v: Any) -> bool:
         return self.check(v)
 
 
-STRING = ValueType("a string", lambda v: isinstance(v, str))
-STRING_OR_NULL = ValueType("a string or null", lambda v: v is None or isinstance(v, str))
-INT = ValueType("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool))
-INT_OR_NULL = ValueType("an integer or null", lambda v: v is None or INT(v))
-BOOL = ValueType("true or false", lambda v: isinstance(v, bool))
-NUMBER = ValueType("a finite number", _is_number)
-NUMBER_OR_NULL = ValueType("a number or null", lambda v: v is None or _is_number(v))
+_NUM = {"type": ["number", "null"]}
+_INTERVAL = {"type": "array", "items": _NUM, "minItems": 2, "maxItems": 2}
+
+STRING = ValueType("a string", lambda v: isinstance(v, str), {"type": "string"})
+STRING_OR_NULL = ValueType("a string or null", lambda v: v is None or isinstance(v, str),
+                           {"type": ["string", "null"]})
+INT = ValueType("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool),
+                {"type": "integer"})
+INT_OR_NULL = ValueType("an integer or null", lambda v: v is None or INT(v),
+                        {"type": ["integer", "null"]})
+BOOL = ValueType("true or false", lambda v: isinstance(v, bool), {"type": "boolean"})
+NUMBER = ValueType("a finite number", _is_number, {"type": "number"})
+NUMBER_OR_NULL = ValueType("a number or null", lambda v: v is None or _is_number(v), _NUM)
 FRACTION_OR_NA = ValueType('a number in [0, 1], null or "n/a"',
-                           lambda v: v is None or v == "n/a" or (_is_number(v) and 0 <= v <= 1))
+                           lambda v: v is None or v == "n/a" or (_is_number(v) and 0 <= v <= 1),
+                           {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1},
+                                      {"type": "null"}, {"const": "n/a"}]})
 #: Range of a signed explained variance, sign(r) r² (float rounding of 1e-9 allowed).
 EV_RANGE = (-1.0, 1.0, "a signed explained variance")
 #: Range of a spread (interquartile range) of explained variances.
@@ -66,15 +79,20 @@ EV_SPREAD_RANGE = (0.0, 2.0, "a spread of explained variances")
 RANGE_TOLERANCE = 1e-9
 INTERVAL_OR_NULL = ValueType("a list [low, high] of two numbers, or null",
                              lambda v: v is None or (isinstance(v, list) and len(v) == 2
-                                                     and all(NUMBER_OR_NULL(x) for x in v)))
+                                                     and all(NUMBER_OR_NULL(x) for x in v)),
+                             {"anyOf": [_INTERVAL, {"type": "null"}]})
 NUMBER_OR_INTERVAL = ValueType("a number, a list [low, high] or null",
-                                lambda v: NUMBER_OR_NULL(v) or INTERVAL_OR_NULL(v))
+                                lambda v: NUMBER_OR_NULL(v) or INTERVAL_OR_NULL(v),
+                                {"anyOf": [_NUM, _INTERVAL]})
 NUMBERS = ValueType("a list of numbers (null for non-finite)",
-                    lambda v: isinstance(v, list) and all(NUMBER_OR_NULL(x) for x in v))
-STRINGS = ValueType("a list of strings", lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v))
-LIST = ValueType("a list", lambda v: isinstance(v, list))
-MAPPING = ValueType("an object {key: value}", lambda v: isinstance(v, dict))
-MAPPING_OR_NULL = ValueType("an object {key: value} or null", lambda v: v is None or isinstance(v, dict))
+                    lambda v: isinstance(v, list) and all(NUMBER_OR_NULL(x) for x in v),
+                    {"type": "array", "items": _NUM})
+STRINGS = ValueType("a list of strings", lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+                    {"type": "array", "items": {"type": "string"}})
+LIST = ValueType("a list", lambda v: isinstance(v, list), {"type": "array"})
+MAPPING = ValueType("an object {key: value}", lambda v: isinstance(v, dict), {"type": "object"})
+MAPPING_OR_NULL = ValueType("an object {key: value} or null", lambda v: v is None or isinstance(v, dict),
+                            {"type": ["object", "null"]})
 
 
 @dataclass(frozen=True)
@@ -123,30 +141,56 @@ class ResultSchema:
                 pass
         return SCHEMA_VERSION
 
-    def problems(self, payload: Any) -> list[str]:  # noqa: C901  (one walk of the key tree; the branches are the kinds of mismatch)
+    def problems(self, payload: Any) -> list[str]:
         """Every mismatch as ``"key: expected TYPE, found VALUE"`` (empty list = valid)."""
         if not isinstance(payload, dict):
-            return [f"<top level>: expected an object, found {_show(payload)}"]
+            return [f"<top level>: expected an object, found {show_value(payload)}"]
+        out = [p for key in self.keys for p in _key_problems(key, payload)]
+        return out or self._payload_problems(payload)
+
+    def _payload_problems(self, payload: dict) -> list[str]:
+        """Mismatches of the payload as a whole: its probe, its version, the probe's checks."""
         out: list[str] = []
-        for key in self.keys:
-            for where, value, present in _resolve(payload, key.path.split(".")):
-                if not present:
-                    if key.required:
-                        out.append(f"{where}: missing (expected {key.type.name})")
-                elif not key.type(value):
-                    out.append(f"{where}: expected {key.type.name}, found {_show(value)}")
-                elif (why := key.out_of_range(value)) is not None:
-                    out.append(f"{where}: {why}")
-        if not out:
-            if payload.get("probe") not in (None, self.probe):
-                out.append(f"probe: expected {self.probe!r} in {self.filename}, found {_show(payload['probe'])}")
-            version = payload.get("schema_version")
-            if isinstance(version, int) and version > self.max_version:
-                out.append(f"schema_version: {version} is newer than this hear-probes reads "
-                           f"({self.max_version}); upgrade hear-probes")
-            for check in self.checks:
-                out.extend(check(payload))
+        if payload.get("probe") not in (None, self.probe):
+            out.append(f"probe: expected {self.probe!r} in {self.filename}, found {show_value(payload['probe'])}")
+        version = payload.get("schema_version")
+        if isinstance(version, int) and version > self.max_version:
+            out.append(f"schema_version: {version} is newer than this hear-probes reads "
+                       f"({self.max_version}); upgrade hear-probes")
+        for check in self.checks:
+            out.extend(check(payload))
         return out
+
+    def json_schema(self) -> dict:
+        """This schema as a JSON Schema (draft 2020-12) document.
+
+        Every documented key becomes a property (``*`` an ``additionalProperties``) with its
+        type, range and required flag; undocumented keys stay allowed, as in
+        :meth:`problems`. Cross-field checks (e.g. a median that must be the median of the
+        per-study values) have no JSON Schema form and are left out.
+        """
+        root: dict = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                      "title": f"hear-probes {self.filename}",
+                      "description": f"Result file of the {self.probe} probe (layout: {self.doc}).",
+                      "type": "object"}
+        for key in self.keys:
+            node = root
+            parts = key.path.split(".")
+            for i, part in enumerate(parts):
+                if part == "*":
+                    child = node.setdefault("additionalProperties", {})
+                else:
+                    child = node.setdefault("properties", {}).setdefault(part, {})
+                    if key.required and i == len(parts) - 1:
+                        node.setdefault("required", []).append(part)
+                node = child
+            node.update(key.type.json)
+            if key.bounds is not None:
+                node.update(minimum=key.bounds[0] - RANGE_TOLERANCE,
+                            maximum=key.bounds[1] + RANGE_TOLERANCE)
+            if key.doc:
+                node["description"] = key.doc
+        return root
 
     def validate(self, payload: Any, path: str | Path | None = None) -> None:
         """Raise :class:`ResultSchemaError` when ``payload`` does not match this schema.
@@ -169,7 +213,20 @@ class ResultSchema:
             )
 
 
-def _show(v: Any) -> str:
+def _key_problems(key: Key, payload: dict) -> Iterator[str]:
+    """Mismatches of one documented key (every match of its path) in a payload."""
+    for where, value, present in _resolve(payload, key.path.split(".")):
+        if not present:
+            if key.required:
+                yield f"{where}: missing (expected {key.type.name})"
+        elif not key.type(value):
+            yield f"{where}: expected {key.type.name}, found {show_value(value)}"
+        elif (why := key.out_of_range(value)) is not None:
+            yield f"{where}: {why}"
+
+
+def show_value(v: Any) -> str:
+    """A JSON value as error messages print it (``the string 'x'``, ``null``, ``a list of 3``)."""
     if isinstance(v, str):
         return f"the string {v!r}"
     if isinstance(v, bool) or v is None:
@@ -202,35 +259,6 @@ def _resolve(node: Any, parts: list[str], prefix: str = "") -> Iterator[tuple[st
             yield where, node[name], True
 
 
-# -- cross-field checks ------------------------------------------------------------------------
-def _timbre_median_consistent(payload: dict) -> Iterator[str]:
-    """``median``/``iqr`` must be those of ``explained_variance`` (catches hand edits)."""
-    import numpy as np
-
-    for values_key, med_key, iqr_key in (("explained_variance", "median", "iqr"),
-                                         ("loso_explained_variance", "loso_median", "loso_iqr"),
-                                         ("regularised_loso_explained_variance", "regularised_loso_median",
-                                          "regularised_loso_iqr")):
-        values = payload.get(values_key)
-        if not isinstance(values, dict) or med_key not in payload:
-            continue
-        if values_key == "explained_variance":  # "no positive metric" counts as 0 (docs/timbre.md)
-            nopos = set(payload.get("no_positive_metric") or [])
-            values = {k: 0.0 if k in nopos else x for k, x in values.items()}
-        v = np.array([x for x in values.values() if x is not None], dtype=float)
-        want_med = float(np.median(v)) if v.size else None
-        got = payload.get(med_key)
-        if (want_med is None) != (got is None) or (got is not None and abs(got - want_med) > 1e-9):
-            yield (f"{med_key}: {_show(got)} is not the median of {values_key} "
-                   f"({'null' if want_med is None else f'{want_med:.4f}'}); the file was edited or damaged")
-        if iqr_key in payload and v.size:
-            q75, q25 = np.percentile(v, [75, 25])
-            got = payload.get(iqr_key)
-            if got is None or abs(got - float(q75 - q25)) > 1e-9:
-                yield (f"{iqr_key}: {_show(got)} is not the interquartile range of {values_key} "
-                       f"({float(q75 - q25):.4f}); the file was edited or damaged")
-
-
 # -- the schemas -------------------------------------------------------------------------------
 COMMON = (
     Key("probe", STRING, required=True),
@@ -249,105 +277,12 @@ COMMON = (
     Key("provenance.timings_s.*", NUMBER_OR_NULL),
 )
 
-RANKING = ResultSchema("ranking", "ranking.json", COMMON + (
-    Key("representations", MAPPING, required=True),
-    Key("representations.*", MAPPING),
-    Key("representations.*.accuracy", MAPPING, required=True),
-    Key("representations.*.accuracy.*", MAPPING),
-    Key("representations.*.accuracy.*.*", FRACTION_OR_NA),
-    Key("representations.*.ci95", MAPPING),
-    Key("representations.*.ci95.*", MAPPING),
-    Key("representations.*.ci95.*.*", INTERVAL_OR_NULL),
-    Key("representations.*.accuracy_ci", MAPPING),
-    Key("representations.*.accuracy_ci.*", MAPPING),
-    Key("representations.*.accuracy_ci.*.*", INTERVAL_OR_NULL),
-    Key("representations.*.accuracy_chance", NUMBER_OR_NULL),
-    Key("representations.*.n_decided", MAPPING),
-    Key("representations.*.n_decided.*", MAPPING),
-    Key("representations.*.n_decided.*.*", INT_OR_NULL),
-    Key("representations.*.accuracy_ties_as_half", MAPPING),
-    Key("representations.*.accuracy_ties_as_half.*", MAPPING),
-    Key("representations.*.accuracy_ties_as_half.*.*", FRACTION_OR_NA),
-    Key("representations.*.n_ties", MAPPING),
-    Key("representations.*.n_ties.*", MAPPING),
-    Key("representations.*.n_ties.*.*", INT_OR_NULL),
-    Key("representations.*.na_reason", MAPPING),
-    Key("representations.*.na_reason.*", STRING),
-    Key("representations.*.n_trials", INT),
-    Key("representations.*.display_name", STRING),
-    Key("warnings", LIST),
-), doc="docs/ranking.md")
+def schemas() -> dict[str, ResultSchema]:
+    """Probe name -> schema of its result file, from the probe registry (each probe owns its
+    schema: ``hear_probes/probes/<name>/schema.py``)."""
+    from hear_probes.probes.registry import probes
 
-GEAR_SCORES = ("knn_r2_k10", "knn_r2_k40", "isomap_linear_r2", "sensitivity", "distance_effect")
-GEAR = ResultSchema("gear", "gear.json", COMMON + (
-    Key("factors", MAPPING, required=True),
-    Key("factors.*", MAPPING),
-    *(Key(f"factors.*.{s}", NUMBER_OR_NULL) for s in GEAR_SCORES),
-    *(Key(f"factors.*.{s}_ci", INTERVAL_OR_NULL) for s in GEAR_SCORES),
-    *(Key(f"factors.*.{s}_seeds", NUMBERS) for s in GEAR_SCORES),
-    Key("factors.*.interval_method", STRING),
-    Key("factors.*.knn_log_ratio", MAPPING),
-    Key("factors.*.knn_log_ratio.*", NUMBER_OR_NULL),
-    Key("factors.*.knn_log_ratio_ci", MAPPING),
-    Key("factors.*.knn_log_ratio_ci.*", INTERVAL_OR_NULL),
-    Key("seeds", MAPPING),
-    Key("seeds.seeds", NUMBERS),
-    Key("seeds.interval_method", STRING),
-    Key("files", MAPPING),
-    Key("files.*", STRING_OR_NULL),
-    Key("n_tones", INT),
-), doc="docs/gear.md", version_from="hear_probes.probes.gear.pipeline:SCHEMA_VERSION")
-
-#: Per-study timbre score maps that carry ``_ci``/``_p``/``_chance`` siblings (schema 3).
-_TIMBRE_SCORES = ("explained_variance", "loso_explained_variance", "regularised_loso_explained_variance")
-
-TIMBRE = ResultSchema("timbre", "timbre.json", COMMON + (
-    Key("explained_variance", MAPPING, required=True),
-    Key("explained_variance.*", NUMBER_OR_NULL, bounds=EV_RANGE),
-    Key("median", NUMBER_OR_NULL, required=True, bounds=EV_RANGE),
-    Key("iqr", NUMBER_OR_NULL, bounds=EV_SPREAD_RANGE),
-    Key("explained_variance_max", MAPPING),
-    Key("explained_variance_max.*", NUMBER_OR_NULL, bounds=EV_RANGE),
-    Key("loso_explained_variance", MAPPING),
-    Key("loso_explained_variance.*", NUMBER_OR_NULL, bounds=EV_RANGE),
-    Key("loso_median", NUMBER_OR_NULL, bounds=EV_RANGE),
-    Key("loso_iqr", NUMBER_OR_NULL, bounds=EV_SPREAD_RANGE),
-    Key("regularised_loso_explained_variance", MAPPING),
-    Key("regularised_loso_explained_variance.*", NUMBER_OR_NULL, bounds=EV_RANGE),
-    Key("regularised_loso_median", NUMBER_OR_NULL, bounds=EV_RANGE),
-    Key("regularised_loso_iqr", NUMBER_OR_NULL, bounds=EV_SPREAD_RANGE),
-    Key("unlearned", MAPPING),
-    Key("unlearned.*", MAPPING),
-    Key("unlearned.*.*", MAPPING),
-    Key("unlearned.*.*.*", NUMBER_OR_INTERVAL),
-    *(Key(f"{k}{suffix}", MAPPING) for k in _TIMBRE_SCORES for suffix in ("_ci", "_p", "_chance")),
-    *(Key(f"{k}_ci.*", INTERVAL_OR_NULL) for k in _TIMBRE_SCORES),
-    *(Key(f"{k}_chance.*", INTERVAL_OR_NULL) for k in _TIMBRE_SCORES),
-    *(Key(f"{k}_p.*", NUMBER_OR_NULL) for k in _TIMBRE_SCORES),
-    *(Key(f"{m}_ci", INTERVAL_OR_NULL) for m in ("median", "loso_median", "regularised_loso_median")),
-    Key("no_positive_metric", STRINGS),
-    Key("explained_variance_definition", STRING),
-    Key("interval_method", STRING),
-    Key("explained_variance_kind", STRING),
-    Key("published_stft_explained_variance", MAPPING),
-    Key("published_stft_explained_variance.*", NUMBER_OR_NULL, bounds=EV_RANGE),
-    Key("studies", MAPPING),
-    Key("studies.*", MAPPING),
-    Key("relative_area_db", MAPPING),
-    Key("relative_area_db.*", NUMBER_OR_NULL),
-    Key("robustness", MAPPING),
-    Key("robustness.*", MAPPING),
-    Key("robustness.*.deltas", NUMBERS),
-    Key("robustness.*.ev_mean", NUMBERS),
-    Key("robustness.*.ev_std", NUMBERS),
-    Key("robustness.*.area", NUMBER_OR_NULL),
-    Key("robustness_reference", MAPPING_OR_NULL),
-    Key("robustness_reference.name", STRING),
-), doc="docs/timbre.md", checks=(_timbre_median_consistent,),
-   version_from="hear_probes.probes.timbre.results:SCHEMA_VERSION")
-
-#: Probe name -> schema of its result file.
-SCHEMAS: dict[str, ResultSchema] = {s.probe: s for s in (RANKING, GEAR, TIMBRE)}
+    return {name: p.schema for name, p in probes().items() if p.schema is not None}
 
 
 def validate_result(probe: str, payload: Any, path: str | Path | None = None) -> None:
@@ -355,7 +290,8 @@ def validate_result(probe: str, payload: Any, path: str | Path | None = None) ->
 
     Parameters
     ----------
-    probe : {"ranking", "gear", "timbre"}
+    probe : str
+        A registered probe with a schema (:func:`schemas`).
     payload : object
         The parsed JSON.
     path : path-like, optional
@@ -367,4 +303,7 @@ def validate_result(probe: str, payload: Any, path: str | Path | None = None) ->
         One line: the file, up to three offending keys with the expected type and the value
         found, and how to fix it.
     """
-    SCHEMAS[probe].validate(payload, path)
+    known = schemas()
+    if probe not in known:
+        raise ResultSchemaError(f"no result schema for probe {probe!r}; known: {', '.join(known)}")
+    known[probe].validate(payload, path)

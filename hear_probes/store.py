@@ -13,7 +13,7 @@ Crash safety: the HDF5 file is never modified in place. A finished set is writte
 fresh copy of the file which then replaces the original with ``os.replace`` (atomic), under
 a file lock that serialises writers from several processes. While a set is being computed,
 each finished batch is saved as its own small ``.npz`` next to the file
-(``<model_id>.parts/<probe>__<set>/<stimulus>-<config>-b<batch size>/``), also atomically, so
+(``<model_id>.parts/<probe>__<set>/<stimulus>-<config>-b<batch size>/``, :class:`SetKey`), also atomically, so
 a killed run loses at most the batch in flight and a rerun with the same batch size computes
 only the missing items. The batch size is part of that key because a model's output for an
 item can depend (by float rounding, ~1e-6) on the batch it was computed in; a rerun with
@@ -46,6 +46,41 @@ from hear_probes.errors import StoreError
 
 STORE_FORMAT = 1
 _STR = h5py.string_dtype(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class SetKey:
+    """Which stored set, from which stimuli and configuration, saved in batches of what size.
+
+    Attributes
+    ----------
+    group, name : str
+        The set lives at ``/<group>/<name>`` (group: the probe, e.g. ``timbre``).
+    stimulus_hash : str
+        Content hash of the stimuli at the model's sample rate (and resampling method).
+    config_hash : str
+        The model configuration (:meth:`~hear_probes.hear_module.LoadedModule.key`).
+    batch_size : int, optional
+        Items per saved partial batch (part of the partial batches' key: rows computed in
+        batches of another size may differ in the last bits and are never mixed).
+    """
+
+    group: str
+    name: str
+    stimulus_hash: str
+    config_hash: str
+    batch_size: int | None = None
+
+    @property
+    def where(self) -> str:
+        """``/<group>/<name>`` (checked: no slash or dot-dot in either part)."""
+        return "/" + _check_set_name(self.group, self.name)
+
+    def parts_folder(self, parts_dir: Path) -> Path:
+        """Folder of this set's partial batches under a store's ``parts_dir``."""
+        batch = f"-b{int(self.batch_size)}" if self.batch_size is not None else ""
+        return (Path(parts_dir) / f"{self.group}__{self.name}"
+                / f"{self.stimulus_hash[:16]}-{self.config_hash[:16]}{batch}")
 
 
 @dataclass
@@ -189,8 +224,6 @@ class EmbeddingStore:
         self.model_id = model_id
         self.parts_dir = self.path.with_suffix(".parts")
         self.locks_dir = self.path.with_suffix(".locks")
-        #: Part of the key of saved partial batches (:meth:`with_batch_size`).
-        self.batch_size: int | None = None
         self._lock = FileLock(str(self.path) + ".lock", timeout=3600)
         if self.path.exists():
             self._validate()
@@ -198,13 +231,14 @@ class EmbeddingStore:
     @classmethod
     def for_model(cls, loaded, cache_dir: str | os.PathLike | None = None) -> EmbeddingStore:
         """The store of a loaded module in the cache (``--cache`` or the XDG cache)."""
+        from hear_probes.layers import layer_model_id, split_layer_id
         from hear_probes.paths import embeddings_dir
 
         folder = embeddings_dir(cache_dir)
-        layer = getattr(loaded, "layer", None)
-        if layer is not None:  # a layer view (--layers): <model>@layer-K.h5
-            base = loaded.model_id.rsplit("@layer-", 1)[0]
-            return cls(folder / f"{safe_name(base)}@layer-{int(layer)}.h5", model_id=loaded.model_id)
+        parsed = split_layer_id(loaded.model_id) if getattr(loaded, "layer", None) is not None else None
+        if parsed is not None:  # a layer view (--layers): <model>@layer-K.h5
+            base, k = parsed
+            return cls(folder / f"{layer_model_id(safe_name(base), k)}.h5", model_id=loaded.model_id)
         return cls(folder / f"{safe_name(loaded.model_id)}.h5", model_id=loaded.model_id)
 
     # -- reading ---------------------------------------------------------------------------
@@ -237,42 +271,29 @@ class EmbeddingStore:
                 raise StoreError(f"{self.path}: no set /{key}; stored sets: {', '.join(self.sets()) or 'none'}")
             return _read_group(f[key], f"{self.path}:/{key}")
 
-    def lookup(self, probe: str, set_name: str, stimulus_hash: str, config_hash: str) -> StoredSet | None:
+    def lookup(self, key: SetKey) -> StoredSet | None:
         """The finished set if it was computed from these stimuli with this configuration."""
-        key = _check_set_name(probe, set_name)
+        where = key.where[1:]
         if not self.path.exists():
             return None
         with open_h5_readonly(self.path) as f:
-            if key not in f:
+            if where not in f:
                 return None
-            grp = f[key]
-            if grp.attrs.get("stimulus_hash") != stimulus_hash or grp.attrs.get("config_hash") != config_hash:
+            grp = f[where]
+            if grp.attrs.get("stimulus_hash") != key.stimulus_hash \
+                    or grp.attrs.get("config_hash") != key.config_hash:
                 return None
-            return _read_group(grp, f"{self.path}:/{key}")
+            return _read_group(grp, f"{self.path}:/{where}")
 
     # -- partial progress ------------------------------------------------------------------
-    def with_batch_size(self, batch_size: int | None) -> EmbeddingStore:
-        """This store, with saved partial batches keyed by ``batch_size`` (a shallow copy)."""
-        import copy
+    def _part_files(self, key: SetKey) -> list[Path]:
+        folder = key.parts_folder(self.parts_dir)
+        return sorted(folder.glob("batch-*.npz")) if folder.is_dir() else []
 
-        view = copy.copy(self)
-        view.batch_size = batch_size
-        return view
-
-    def _parts_folder(self, probe: str, set_name: str, stimulus_hash: str, config_hash: str,
-                      batch_size: int | None = None) -> Path:
-        batch_size = self.batch_size if batch_size is None else batch_size
-        batch = f"-b{int(batch_size)}" if batch_size is not None else ""
-        return self.parts_dir / f"{probe}__{set_name}" / f"{stimulus_hash[:16]}-{config_hash[:16]}{batch}"
-
-    def partial_rows(self, probe: str, set_name: str, stimulus_hash: str, config_hash: str,
-                     batch_size: int | None = None) -> dict[str, np.ndarray]:
+    def partial_rows(self, key: SetKey) -> dict[str, np.ndarray]:
         """Rows saved by earlier (possibly killed) runs for this set, configuration and batch size."""
-        folder = self._parts_folder(probe, set_name, stimulus_hash, config_hash, batch_size)
         rows: dict[str, np.ndarray] = {}
-        if not folder.is_dir():
-            return rows
-        for f in sorted(folder.glob("batch-*.npz")):
+        for f in self._part_files(key):
             try:
                 with np.load(f, allow_pickle=False) as z:
                     ids, emb = [str(i) for i in z["ids"]], z["emb"]
@@ -311,16 +332,14 @@ class EmbeddingStore:
         finally:
             lock.release()
 
-    def partial_layers(self, probe: str, set_name: str, stimulus_hash: str, config_hash: str
-                       ) -> dict[int, dict[str, np.ndarray]]:
+    def partial_layers(self, key: SetKey) -> dict[int, dict[str, np.ndarray]]:
         """``{layer: {item id: row}}`` of the other layers saved with this set's partial batches.
 
         ``--layers`` saves every layer of a batch in one file (``layer_<K>`` arrays next to
         ``emb``, see :meth:`save_partial`); damaged files are ignored.
         """
-        folder = self._parts_folder(probe, set_name, stimulus_hash, config_hash)
         out: dict[int, dict[str, np.ndarray]] = {}
-        for f in sorted(folder.glob("batch-*.npz")) if folder.is_dir() else []:
+        for f in self._part_files(key):
             try:
                 with np.load(f, allow_pickle=False) as z:
                     ids = [str(i) for i in z["ids"]]
@@ -331,11 +350,10 @@ class EmbeddingStore:
                 continue
         return out
 
-    def save_partial(self, probe: str, set_name: str, stimulus_hash: str, config_hash: str,
-                     ids: list[str], embeddings: np.ndarray, batch_size: int | None = None,
+    def save_partial(self, key: SetKey, ids: list[str], embeddings: np.ndarray,
                      layers: dict[int, np.ndarray] | None = None) -> None:
         """Save one finished batch atomically (``layers``: other layers' rows, same file)."""
-        folder = self._parts_folder(probe, set_name, stimulus_hash, config_hash, batch_size)
+        folder = key.parts_folder(self.parts_dir)
         folder.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:20]
         target = folder / f"batch-{digest}.npz"

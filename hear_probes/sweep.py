@@ -152,12 +152,17 @@ def _check_layer_names(models: list[str], spec: str) -> None:
         layer_views(_load(model), spec)
 
 
-def _load(model: str):
-    from hear_probes.cli_common import resolve_loaded
+def _source(model: str, layers: str | None = None, cache=None):
+    """The :class:`~hear_probes.views.ModelSource` of a ``--models`` entry."""
+    from hear_probes.views import ModelSource
 
     if model.startswith(MODULE_PREFIX):
-        return resolve_loaded(None, model[len(MODULE_PREFIX):], None)
-    return resolve_loaded(model, None, None)
+        return ModelSource(module=model[len(MODULE_PREFIX):], layers=layers, cache=cache)
+    return ModelSource(model=model, layers=layers, cache=cache)
+
+
+def _load(model: str):
+    return _source(model).load()
 
 
 def run_task(task: SweepTask, out: str, cache: str | None, quick: bool, seed: int,
@@ -168,28 +173,23 @@ def run_task(task: SweepTask, out: str, cache: str | None, quick: bool, seed: in
     """
     t0 = time.perf_counter()
     try:
-        from hear_probes.cli_common import open_store
         from hear_probes.evaluation import run_probes
-        from hear_probes.layers import layer_out_dir, layer_views
         from hear_probes.probes.registry import RunOptions
+        from hear_probes.views import for_each_view
 
-        loaded = _load(task.model)
-        views = [loaded] if task.layers is None else layer_views(loaded, task.layers, cache)
-        base = model_folder(Path(out), task.model)
-        done: list = []
-        for view in views:
-            folder = base if view.layer is None else layer_out_dir(base, view.layer)
-            marker = folder / DONE.format(probe=task.probe)
-            if marker_done(marker, task.model):
-                continue
-            folder.mkdir(parents=True, exist_ok=True)
-            options = RunOptions(quick=quick, seed=seed, quiet=True,
-                                 data=Path(data) if data else None)
-            ran = run_probes(view, open_store(view, cache), folder, [task.probe], options)
-            atomic_write_text(marker, json.dumps({"model": task.model, "probe": task.probe,
-                                                  "layer": view.layer, "ran": ran,
-                                                  "finished": datetime.now(UTC).isoformat()}))
-            done.append(view.layer)
+        _, views = _source(task.model, task.layers, cache).views()
+        options = RunOptions(quick=quick, seed=seed, quiet=True, data=Path(data) if data else None)
+
+        def run_view(view, store, folder: Path) -> None:
+            ran = run_probes(view, store, folder, [task.probe], options)
+            atomic_write_text(folder / DONE.format(probe=task.probe), json.dumps({
+                "model": task.model, "probe": task.probe, "layer": view.layer, "ran": ran,
+                "finished": datetime.now(UTC).isoformat()}))
+
+        ran_views = for_each_view(
+            views, model_folder(Path(out), task.model), run_view, cache=cache,
+            skip=lambda view, folder: marker_done(folder / DONE.format(probe=task.probe), task.model))
+        done = [view.layer for view, _, _ in ran_views]
         return {"status": "ok", "layers": done, "all_layers": [v.layer for v in views],
                 "seconds": time.perf_counter() - t0}
     except BaseException as exc:  # noqa: BLE001 - a failed task must not stop the sweep
@@ -276,62 +276,61 @@ def sweep(models: list[str], probes: list[str], out: Path,
     dict
         ``{"ok": [...], "failed": {label: error}, "skipped": [...], "report": path or None}``.
     """
-    from tqdm.auto import tqdm
-
     cfg = config or SweepConfig()
-    layers, scheduler, workers, processes = cfg.layers, cfg.scheduler, cfg.workers, cfg.processes
-    cache, quick, seed, data, quiet = cfg.cache, cfg.quick, cfg.seed, cfg.data, cfg.quiet
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tasks = [SweepTask(m, layers, p) for m in models for p in probes]
+    tasks = [SweepTask(m, cfg.layers, p) for m in models for p in probes]
     todo = [t for t in tasks if not is_done(t, out)]
     skipped = [t.label() for t in tasks if t not in todo]
-    if skipped and not quiet:
+    if skipped and not cfg.quiet:
         print(f"sweep: {len(skipped)} of {len(tasks)} task(s) already done, skipped", file=sys.stderr)
     summary: dict = {"ok": [], "failed": {}, "skipped": skipped, "report": None}
-    log = out / "sweep.log"
     if todo:
-        from hear_probes.dask_client import open_client
+        from hear_probes.dask_client import dask_client
 
-        client, cluster = open_client(scheduler, workers=workers, processes=processes,
-                                      timeout=10, needed_by="hear-probes sweep",
-                                      as_default=True)
-        try:
-            from distributed import as_completed
-
-            futures = {client.submit(run_task, t, str(out), str(cache) if cache else None, quick,
-                                     seed, str(data) if data else None, pure=False): t for t in todo}
-            bar = tqdm(total=len(tasks), initial=len(skipped), desc="sweep", unit="task",
-                       disable=quiet)
-            for fut in as_completed(futures):
-                task = futures[fut]
-                try:
-                    res = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a worker died: log it, go on
-                    res = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "traceback": ""}
-                stamp = datetime.now(UTC).isoformat(timespec="seconds")
-                with log.open("a") as fh:
-                    if res["status"] == "ok":
-                        fh.write(f"{stamp} ok {task.label()} ({res['seconds']:.1f} s)\n")
-                    else:
-                        fh.write(f"{stamp} FAILED {task.label()}: {res['error']}\n{res.get('traceback', '')}\n")
-                if res["status"] == "ok":
-                    summary["ok"].append(task.label())
-                    _record_layers(task, out, res["all_layers"])
-                else:
-                    summary["failed"][task.label()] = res["error"]
-                    bar.write(f"sweep: task {task.label()} failed: {res['error']}", file=sys.stderr)
-                bar.update(1)
-            bar.close()
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        with dask_client(cfg.scheduler, workers=cfg.workers, processes=cfg.processes,
+                         timeout=10, needed_by="hear-probes sweep") as client:
+            with client.as_current():
+                _run_grid(client, todo, out, cfg, summary, len(tasks) - len(todo))
     if cfg.report:
         summary["report"] = _report(out)
     atomic_write_text(out / "sweep.json", json.dumps({**summary, "tasks": [asdict(t) for t in tasks]},
                                                      indent=1))
     return summary
+
+
+def _run_grid(client, todo: list[SweepTask], out: Path, cfg: SweepConfig, summary: dict,
+              n_skipped: int) -> None:
+    """Submit the tasks to ``client``; log and record each as it finishes (into ``summary``)."""
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    log = out / "sweep.log"
+    futures = {client.submit(run_task, t, str(out), str(cfg.cache) if cfg.cache else None,
+                             cfg.quick, cfg.seed, str(cfg.data) if cfg.data else None,
+                             pure=False): t for t in todo}
+    bar = tqdm(total=len(todo) + n_skipped, initial=n_skipped, desc="sweep", unit="task",
+               disable=cfg.quiet)
+    for fut in as_completed(futures):
+        task = futures[fut]
+        try:
+            res = fut.result()
+        except Exception as exc:  # noqa: BLE001 - a worker died: log it, go on
+            res = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "traceback": ""}
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        with log.open("a") as fh:
+            if res["status"] == "ok":
+                fh.write(f"{stamp} ok {task.label()} ({res['seconds']:.1f} s)\n")
+            else:
+                fh.write(f"{stamp} FAILED {task.label()}: {res['error']}\n{res.get('traceback', '')}\n")
+        if res["status"] == "ok":
+            summary["ok"].append(task.label())
+            _record_layers(task, out, res["all_layers"])
+        else:
+            summary["failed"][task.label()] = res["error"]
+            bar.write(f"sweep: task {task.label()} failed: {res['error']}", file=sys.stderr)
+        bar.update(1)
+    bar.close()
 
 
 def _report(out: Path) -> str | None:

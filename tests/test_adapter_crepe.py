@@ -195,12 +195,12 @@ def test_real_tiny_contract():
 
 
 def test_timbre_end_to_end(timbre_dir, random_tiny, cache_dir):
-    from hear_probes.embed import embed_timbre
+    from hear_probes.probes.timbre.run import embed_studies
     from hear_probes.store import EmbeddingStore
 
     loaded = load_hear_module(name="crepe-tiny", model_path=random_tiny)
     store = EmbeddingStore.for_model(loaded, cache_dir)
-    out = embed_timbre(loaded, store, timbre_dir, datasets=["Iverson1993_Onset", "Patil2012_A3"],
+    out = embed_studies(loaded, store, timbre_dir, datasets=["Iverson1993_Onset", "Patil2012_A3"],
                        quiet=True)
     for name, emb in out.items():
         assert emb.ndim == 2 and emb.shape[1] == 256 and np.isfinite(emb).all(), name

@@ -107,12 +107,12 @@ def test_offline_missing_weights_one_line(monkeypatch):
 
 
 def test_timbre_end_to_end(timbre_dir, tiny_dir, cache_dir):
-    from hear_probes.embed import embed_timbre
+    from hear_probes.probes.timbre.run import embed_studies
     from hear_probes.store import EmbeddingStore
 
     loaded = load_hear_module(name="wav2vec2", model_path=tiny_dir)
     store = EmbeddingStore.for_model(loaded, cache_dir)
-    out = embed_timbre(loaded, store, timbre_dir, datasets=["Iverson1993_Onset", "Patil2012_A3"],
+    out = embed_studies(loaded, store, timbre_dir, datasets=["Iverson1993_Onset", "Patil2012_A3"],
                        quiet=True)
     assert all(e.shape[1] == 16 and np.isfinite(e).all() for e in out.values())
 

@@ -140,12 +140,15 @@ def test_two_concurrent_embeds_share_the_work(tmp_path, timbre_dir, toy_env):
 
 
 def test_resume_with_another_batch_size_does_not_mix_rows(tmp_path):
-    from hear_probes.store import EmbeddingStore
+    from dataclasses import replace
+
+    from hear_probes.store import EmbeddingStore, SetKey
 
     store = EmbeddingStore(tmp_path / "m.h5", model_id="m")
-    store.save_partial("timbre", "S", "stim", "cfg", ["a", "b"], np.ones((2, 3)), batch_size=2)
-    assert set(store.partial_rows("timbre", "S", "stim", "cfg", batch_size=2)) == {"a", "b"}
-    assert store.partial_rows("timbre", "S", "stim", "cfg", batch_size=8) == {}
+    key = SetKey("timbre", "S", "stim", "cfg", batch_size=2)
+    store.save_partial(key, ["a", "b"], np.ones((2, 3)))
+    assert set(store.partial_rows(key)) == {"a", "b"}
+    assert store.partial_rows(replace(key, batch_size=8)) == {}
     store.write_set("timbre", "S", np.zeros((2, 3)), ["a", "b"], {})
     assert not store.parts_dir.exists(), "empty .parts/ folder left after a complete run"
 
@@ -299,11 +302,11 @@ def test_report_rejects_missing_required_key(tmp_path):
 
 
 def test_committed_results_match_their_schemas():
-    from hear_probes.result_schema import SCHEMAS, validate_result
+    from hear_probes.result_schema import schemas, validate_result
 
     root = Path(__file__).resolve().parents[1] / "results"
     seen = 0
-    for probe, schema in SCHEMAS.items():
+    for probe, schema in schemas().items():
         for path in sorted(root.glob(f"*/{schema.filename}")):
             validate_result(probe, json.loads(path.read_text()), path)
             seen += 1

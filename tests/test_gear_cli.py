@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import pytest
 
-from hear_probes.probes.gear.pipeline import read_isomap_file
+from hear_probes.probes.gear.run import read_isomap_file
 from hear_probes.stimuli import gear as g
 
 
@@ -77,8 +77,9 @@ def test_cli_rejects_two_sources(tmp_path):
 
 
 def test_evaluate_through_the_store(tmp_path):
-    from hear_probes.cli_common import open_store, resolve_loaded
-    from hear_probes.probes.gear import GearSettings, evaluate
+    from hear_probes.probes.gear import GearSettings
+    from hear_probes.probes.gear.run import run as evaluate
+    from hear_probes.views import open_store, resolve_loaded
 
     loaded = resolve_loaded("stft", None, None)
     store = open_store(loaded, tmp_path / "cache")
@@ -91,7 +92,7 @@ def test_evaluate_through_the_store(tmp_path):
     assert stored.embeddings.shape == (120, 513)
     # the stored file works as --embeddings input and gives the same scores
     again = tmp_path / "again"
-    from hear_probes.probes.gear import evaluate_embeddings_file
+    from hear_probes.probes.gear import run_embeddings_file as evaluate_embeddings_file
 
     p2 = evaluate_embeddings_file(store.path, again, set_name="tones-n120")
     assert p2["factors"]["f1"]["knn_r2_k10"] == pytest.approx(
@@ -103,8 +104,9 @@ def test_evaluate_through_the_store(tmp_path):
 
 def test_seeds_draw_new_tones_and_reuse_shared_ones(tmp_path):
     """Each seed draws its own tones (own store set); a tone drawn twice is embedded once."""
-    from hear_probes.cli_common import open_store, resolve_loaded
-    from hear_probes.probes.gear import GearSettings, evaluate
+    from hear_probes.probes.gear import GearSettings
+    from hear_probes.probes.gear.run import run as evaluate
+    from hear_probes.views import open_store, resolve_loaded
 
     loaded = resolve_loaded("stft", None, None)
     calls = []

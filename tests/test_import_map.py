@@ -17,10 +17,19 @@ PACKAGE = Path(__file__).resolve().parents[1] / "hear_probes"
 STIMULI = ("hear_probes.stimuli", "hear_probes.audio", "hear_probes.synth", "hear_probes.dsp")
 EMBEDDING = ("hear_probes.embed", "hear_probes.store", "hear_probes.layers")
 PROBES = ("hear_probes.probes",)
-ORCHESTRATION = ("hear_probes.evaluation", "hear_probes.sweep", "hear_probes.cli", "hear_probes.api")
+ORCHESTRATION = ("hear_probes.evaluation", "hear_probes.sweep", "hear_probes.views", "hear_probes.api")
 REPORT = ("hear_probes.report",)
 REPORT_READERS = ("hear_probes.report.load", "hear_probes.report.build", "hear_probes.report.layers")
 REPORT_HELPERS = ("hear_probes.report.tables", "hear_probes.report.render")
+#: The command line: ``cli``, its shared options and each ``command`` module (a probe's or
+#: ``compare``'s typer skin over the functions below it). Nothing else imports these, and
+#: nothing else imports typer.
+CLI = ("hear_probes.cli", "hear_probes.cli_common", "hear_probes.__main__")
+
+
+def is_cli(module: str) -> bool:
+    """Whether ``module`` belongs to the command-line stage."""
+    return module in CLI or module.rsplit(".", 1)[-1] == "command"
 
 
 def _in(module: str, prefixes: tuple[str, ...]) -> bool:
@@ -110,10 +119,31 @@ def forbidden_imports(graph: dict[str, tuple[set[str], set[str]]]) -> list[str]:
     ]
     found = []
     for module, (_, every) in sorted(graph.items()):
+        if is_cli(module):
+            continue  # the command line may import every stage
+        found += [f"{module} -> {t}: only the command line imports the command line"
+                  for t in sorted(every) if is_cli(t)]
         for sources, targets, why in rules:
             if _in(module, sources):
                 found += [f"{module} -> {t}: {why}" for t in sorted(every) if _in(t, targets)]
     return found
+
+
+def third_party_imports(path: Path) -> set[str]:
+    """Top-level names of every module imported anywhere in a file (``typer``, ``numpy``...)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def typer_importers(root: Path) -> list[str]:
+    """Modules outside the command line that import typer."""
+    return sorted(name for name, path in ((_module_name(p, root), p) for p in root.rglob("*.py"))
+                  if not is_cli(name) and "typer" in third_party_imports(path))
 
 
 def test_no_module_level_import_circle():
@@ -124,6 +154,16 @@ def test_no_stage_imports_a_later_stage():
     graph = import_graph(PACKAGE)
     assert len(graph) > 50 and graph["hear_probes.embed"][1]  # the walk found the package
     assert forbidden_imports(graph) == []
+
+
+def test_the_cli_stage_is_seen():
+    """``cli_common`` and the probe commands are in the CLI stage, and only there is typer."""
+    graph = import_graph(PACKAGE)
+    assert {"hear_probes.cli_common", "hear_probes.probes.ranking.command"} <= set(graph)
+    assert all(is_cli(m) for m in ("hear_probes.cli", "hear_probes.cli_common",
+                                   "hear_probes.probes.timbre.command", "hear_probes.compare.command"))
+    assert not is_cli("hear_probes.views") and not is_cli("hear_probes.evaluation")
+    assert typer_importers(PACKAGE) == []
 
 
 @pytest.fixture
@@ -139,6 +179,9 @@ def toy_package(tmp_path):
         "probes/__init__.py": "",
         "probes/x.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
                        "    from hear_probes.report.build import Y\nrun = 1\n",
+        "cli_common.py": "import typer\n",
+        "evaluation.py": "def f():\n    from hear_probes.cli_common import X\n",
+        "views.py": "import typer.core\n",
     }.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
@@ -149,4 +192,19 @@ def test_the_checks_can_fail(toy_package):
     graph = import_graph(toy_package)
     assert find_cycle(graph) == ["hear_probes.a", "hear_probes.b", "hear_probes.a"]
     assert forbidden_imports(graph) == [
+        "hear_probes.evaluation -> hear_probes.cli_common: only the command line imports the command line",
         "hear_probes.stimuli.tones -> hear_probes.probes.x: stimuli import a later stage"]
+    assert typer_importers(toy_package) == ["hear_probes.views"]
+
+
+def test_loading_everything_below_the_cli_loads_no_typer():
+    """The registry, the report, the sweep and the schemas load without typer (run time check)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, hear_probes.report, hear_probes.sweep, hear_probes.evaluation, "
+            "hear_probes.views\nfrom hear_probes.probes import registry\nregistry.probes()\n"
+            "from hear_probes.result_schema import schemas\nschemas()\n"
+            "print('typer' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -17,8 +17,8 @@ from hear_probes.cli import main
 from hear_probes.embed import embed_stimulus_set
 from hear_probes.errors import HearProbesError, ModelResolutionError
 from hear_probes.hear_module import load_hear_module
-from hear_probes.layers import layer_views, parse_layers
-from hear_probes.report.layers import layer_curves, split_layer
+from hear_probes.layers import layer_views, parse_layers, split_layer_id
+from hear_probes.report.layers import layer_curves
 from hear_probes.report.load import collect_results
 from hear_probes.stimuli.base import StimulusSet
 from hear_probes.store import EmbeddingStore
@@ -182,7 +182,7 @@ def test_layer_curves_from_synthetic_results(tmp_path):
     page_b = tmp_path / "report-b.html"
     assert page_b.read_text().count("score against layer</figcaption>") == 3
     assert "| b | 2 |" in page_b.with_suffix(".md").read_text()
-    assert split_layer("hf:org/x@rev@layer-12") == ("hf:org/x@rev", 12)
+    assert split_layer_id("hf:org/x@rev@layer-12") == ("hf:org/x@rev", 12)
     shutil.rmtree(folders[0])
 
 
@@ -233,3 +233,29 @@ def test_probe_timbre_takes_layers(tmp_path, timbre_dir, monkeypatch):
     assert main(args) == 0 and len(passes.read_text().split()) == n + 2
     assert main(["probe", "timbre", "--embeddings", str(tmp_path / "x.h5"), "--layers", "all",
                  "--out", str(out)]) == 2
+
+
+def test_layer_id_made_and_parsed_in_one_place(tmp_path):
+    """The ``@layer-K`` id: made by layer_model_id, parsed by split_layer_id, used by the store."""
+    from types import SimpleNamespace
+
+    from hear_probes.layers import layer_model_id, split_layer_id
+    from hear_probes.store import EmbeddingStore, safe_name
+
+    for base, k in (("hf:org/x@rev", 12), ("crepe-tiny", 0), ("m@layer-3", 4)):
+        assert split_layer_id(layer_model_id(base, k)) == (base, k)
+    assert split_layer_id("logmel") is None
+    view = SimpleNamespace(model_id=layer_model_id("hf:/a/b", 2), layer=2)
+    store = EmbeddingStore.for_model(view, tmp_path)
+    assert store.path.name == f"{safe_name('hf:/a/b')}@layer-2.h5"
+    assert store.model_id == "hf:/a/b@layer-2"
+
+
+def test_plain_and_layered_models_share_one_embedding_path():
+    """No second copy of the embedding computation (a model without layers is a group of one)."""
+    import inspect
+
+    from hear_probes import embed
+
+    assert not hasattr(embed, "_compute_layers")
+    assert "noqa" not in inspect.getsource(embed)

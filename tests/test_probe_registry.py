@@ -50,7 +50,9 @@ def toy_run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
     norms = np.linalg.norm(emb, axis=1)
     payload = {"probe": "loudness", "schema_version": SCHEMA_VERSION,
                "model": loaded.describe(), "provenance": provenance(seed=options.seed),
-               "norm_ratio": float(norms[1] / norms[0]) if norms[0] else None}
+               "norm_ratio": float(norms[1] / norms[0]) if norms[0] else None,
+               # its own options arrive under its name, not as fields of the generic RunOptions
+               "options": options.for_probe("loudness")}
     write_json(Path(out_dir) / "loudness.json", payload)
     return payload
 
@@ -72,6 +74,7 @@ TOY = Probe(
         tables=toy_tables,
         summary=lambda r: [("loudness", f"{r.probes['loudness']['norm_ratio']:.2f}", "toy ratio")]
         if "loudness" in r.probes else [],
+        card_note="loudness: norm ratio of a loud to a quiet tone",
     ),
 )
 
@@ -110,6 +113,7 @@ def test_toy_probe_through_evaluate_and_report(toy_probe, tmp_path, cache_dir, c
     html = (out / "report.html").read_text("utf-8")
     assert 'id="loudness"' in html and "Loudness norm ratio" in html
     assert 'href="#loudness"' in html and "toy ratio" in html
+    assert "loudness: norm ratio of a loud to a quiet tone" in html  # its own card note
     # `embed --stimuli loudness` finds the toy's stimulus set through the registry
     assert main(["embed", "--module", "toy_good", "--stimuli", "loudness", "--quiet"]) == 0
     md = (out / "report.md").read_text("utf-8")
@@ -132,8 +136,8 @@ def test_toy_probe_schema_checked_by_report(toy_probe, tmp_path, cache_dir, caps
 
 
 def test_probe_skipped_is_a_typed_skip(toy_probe, tmp_path, cache_dir, capsys):
-    from hear_probes.cli_common import open_store
     from hear_probes.hear_module import load_hear_module
+    from hear_probes.views import open_store
 
     loaded = load_hear_module(module="toy_good")
     ran = run_probes(loaded, open_store(loaded, None), tmp_path, ["loudness"],
@@ -172,3 +176,55 @@ def test_probe_timbre_command_computes_the_reference_with_its_settings(tmp_path,
     assert ref["settings"]["rating_normalisation"] == "max" and not ref["settings"]["loso"]
     toy = json.loads((out / "timbre.json").read_text())
     assert toy["robustness_reference"]["source"].endswith("stft/timbre.json")
+
+
+def test_toy_probe_gets_its_own_options(toy_probe, tmp_path, cache_dir):
+    from hear_probes.views import ModelSource, open_store
+
+    loaded, _ = ModelSource(module="toy_good").views()
+    options = RunOptions(quiet=True, probe_options={"loudness": {"gain": 2}, "timbre": {"x": 1}})
+    run_probes(loaded, open_store(loaded, None), tmp_path, ["loudness"], options)
+    import json
+
+    assert json.loads((tmp_path / "loudness.json").read_text())["options"] == {"gain": 2}
+
+
+def test_each_probe_owns_its_schema_and_notes():
+    """The schemas live in the probe packages; result_schema.py holds no probe's knowledge."""
+    import hear_probes.result_schema as rs
+
+    assert not any(hasattr(rs, n) for n in ("RANKING", "GEAR", "TIMBRE", "SCHEMAS", "GEAR_SCORES"))
+    found = rs.schemas()
+    assert list(found)[:3] == ["ranking", "gear", "timbre"]
+    import importlib
+
+    for name, schema in found.items():
+        if name in ("ranking", "gear", "timbre"):
+            assert importlib.import_module(f"hear_probes.probes.{name}.schema").SCHEMA is schema
+        doc = schema.json_schema()
+        assert doc["type"] == "object" and {"probe", "schema_version"} <= set(doc["required"])
+    timbre = found["timbre"].json_schema()["properties"]
+    assert timbre["median"]["maximum"] == pytest.approx(1.0)
+    assert timbre["explained_variance"]["additionalProperties"]["type"] == ["number", "null"]
+    gear = found["gear"].json_schema()["properties"]["factors"]["additionalProperties"]
+    from hear_probes.probes.gear.schema import GEAR_SCORES
+
+    assert set(GEAR_SCORES) <= set(gear["properties"])
+    for name, probe in registry.probes().items():
+        assert probe.report.card_note and probe.report.layer_note, name
+
+
+def test_exported_json_schemas_accept_the_committed_results():
+    """Each probe's JSON Schema accepts every committed result file and rejects a broken one."""
+    jsonschema = pytest.importorskip("jsonschema")
+    import json
+
+    root = Path(__file__).resolve().parents[1] / "results"
+    for name, probe in registry.probes().items():
+        validator = jsonschema.Draft202012Validator(probe.schema.json_schema())
+        files = sorted(root.rglob(probe.filename))
+        assert files, name
+        for path in files:
+            assert not list(validator.iter_errors(json.loads(path.read_text("utf-8")))), path
+        broken = json.loads(files[0].read_text("utf-8")) | {"schema_version": "2"}
+        assert list(validator.iter_errors(broken))

@@ -140,7 +140,8 @@ def test_trial_items_and_metrics():
 
 def _evaluate(module_name, tmp_path, **kw):
     from hear_probes.hear_module import load_hear_module
-    from hear_probes.probes.ranking import RankingSettings, evaluate
+    from hear_probes.probes.ranking import RankingSettings
+    from hear_probes.probes.ranking.run import run as evaluate
     from hear_probes.store import EmbeddingStore
 
     loaded = load_hear_module(module=module_name)

@@ -15,7 +15,7 @@ from hear_probes.probes.ranking.accuracy import (
     wilson_intervals,
 )
 from hear_probes.probes.ranking.intervals import accuracy_by_interval
-from hear_probes.probes.ranking.probe import cell_results, table_rows
+from hear_probes.probes.ranking.run import cell_results, table_rows
 from hear_probes.probes.ranking.trials import DEFAULT_EPSILONS
 
 
@@ -174,7 +174,7 @@ def test_cell_results_store_per_trial_outcomes_that_compare_can_pair():
     import numpy as np
 
     from hear_probes.compare.ranking import PER_TRIAL_KEY
-    from hear_probes.probes.ranking.probe import cell_results
+    from hear_probes.probes.ranking.run import cell_results
 
     s = np.array([1.0, 0.0, 0.5, 1.0])
     scores = {"pitch": {"eps": s, "fine": s, "coarse": s}, "level": {"fine": s, "coarse": s}}

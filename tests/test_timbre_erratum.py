@@ -48,12 +48,11 @@ def test_published_column_reproduced_with_released_order(tmp_path, timbre_dir):
     order_path = timbre_dir / ORDER_FILE
     if not order_path.is_file():
         pytest.skip(f"{order_path} not found")
-    from hear_probes.embed import embed_timbre
     from hear_probes.hear_module import load_hear_module
     from hear_probes.probes.timbre.metric import FitOptions
-    from hear_probes.probes.timbre.probe import TimbreSettings
-    from hear_probes.probes.timbre.runner import evaluate_embeddings
-    from hear_probes.probes.timbre.settings import TimbreRun
+    from hear_probes.probes.timbre.run import embed_studies
+    from hear_probes.probes.timbre.run import run_embeddings_file as evaluate_embeddings
+    from hear_probes.probes.timbre.settings import TimbreRun, TimbreSettings
     from hear_probes.stimuli.timbre import load_timbre_dataset
     from hear_probes.store import EmbeddingStore
 
@@ -61,7 +60,7 @@ def test_published_column_reproduced_with_released_order(tmp_path, timbre_dir):
     names = [n for n in TIMBRE_DATASETS if n in order]
     assert len(names) == 17
     loaded = load_hear_module(name="stft")
-    emb = embed_timbre(loaded, EmbeddingStore.for_model(loaded, tmp_path / "cache"), timbre_dir,
+    emb = embed_studies(loaded, EmbeddingStore.for_model(loaded, tmp_path / "cache"), timbre_dir,
                        names, quiet=True)
     ids = {n: load_timbre_dataset(timbre_dir, n).item_ids for n in names}
     released = write_embeddings_file(tmp_path / "released.h5", released_order_sets(emb, ids, order))

@@ -76,9 +76,8 @@ def test_filled_diagonal_is_ignored_with_a_warning(tmp_path):
 
 def test_probe_runs_all_studies_of_both_folders(two_folders, tmp_path):
     """Every study found runs by default; unknown raters: no δ̄ (null), not an error."""
-    from hear_probes.probes.timbre.probe import TimbreSettings
-    from hear_probes.probes.timbre.runner import evaluate_embeddings
-    from hear_probes.probes.timbre.settings import TimbreRun, robustness_config
+    from hear_probes.probes.timbre.run import run_embeddings_file as evaluate_embeddings
+    from hear_probes.probes.timbre.settings import TimbreRun, TimbreSettings, robustness_config
 
     main, _, data = two_folders
     h5 = write_embeddings_file(tmp_path / "e.h5", {k: v for k, v in data.items()})

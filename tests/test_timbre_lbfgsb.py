@@ -132,7 +132,8 @@ def test_committed_stft_numbers_are_reproduced(polish):
 
     from hear_probes.audio import load_audio
     from hear_probes.hear_module import load_hear_module
-    from hear_probes.probes.timbre.probe import TimbreSettings, load_studies
+    from hear_probes.probes.timbre.settings import TimbreSettings
+    from hear_probes.probes.timbre.studies import load_studies
     from hear_probes.stimuli.timbre import load_timbre_dataset
 
     committed = json.loads((PACKAGE.parent / "results" / "stft" / "timbre.json").read_text())

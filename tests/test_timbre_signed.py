@@ -14,9 +14,10 @@ from hear_probes.probes.timbre.metric import (
     pair_differences,
     pair_indices,
 )
-from hear_probes.probes.timbre.probe import TimbreSettings, run_studies
 from hear_probes.probes.timbre.regularised import nested_loso
 from hear_probes.probes.timbre.robustness import RobustnessConfig, collect_curve
+from hear_probes.probes.timbre.settings import TimbreSettings
+from hear_probes.probes.timbre.studies import run_studies
 from hear_probes.probes.timbre.study import prepare_study
 from hear_probes.probes.timbre.tasks import FitOutcome
 

@@ -14,8 +14,9 @@ import pytest
 
 from hear_probes.probes.timbre.agreement import raw_distances
 from hear_probes.probes.timbre.metric import pair_differences
-from hear_probes.probes.timbre.probe import TimbreSettings, run_studies
 from hear_probes.probes.timbre.results import build_payload, csv_rows
+from hear_probes.probes.timbre.settings import TimbreSettings
+from hear_probes.probes.timbre.studies import run_studies
 from hear_probes.probes.timbre.study import prepare_study
 from hear_probes.probes.timbre.tables import timbre_table
 from hear_probes.probes.timbre.timbremetrics import timbremetrics_scores

@@ -12,7 +12,8 @@ import pytest
 from scipy.stats import kendalltau, pearsonr, spearmanr
 
 from hear_probes.probes.timbre.metric import pair_differences, pair_indices
-from hear_probes.probes.timbre.probe import TimbreSettings, run_studies
+from hear_probes.probes.timbre.settings import TimbreSettings
+from hear_probes.probes.timbre.studies import run_studies
 from hear_probes.probes.timbre.study import prepare_study
 from hear_probes.probes.timbre.uncertainty import (
     RAW_SCORES,
@@ -159,7 +160,7 @@ def test_in_sample_null_refits_and_is_not_beaten_by_noise():
 
 def test_pairs_file_holds_every_predictor_behind_the_scores(tmp_path):
     from hear_probes.probes.timbre.pairs_file import read_pairs, write_pairs
-    from hear_probes.probes.timbre.runner import study_pairs
+    from hear_probes.probes.timbre.run import study_pairs
 
     rng = np.random.default_rng(3)
     n = 8

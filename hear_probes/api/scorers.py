@@ -209,8 +209,7 @@ def score_timbre(studies: Any, *, data: str | Path | None = None, quick: bool = 
 
 # ---------------------------------------------------------------------------------- ranking
 def _ranking_settings(quick: bool, seed: int, n_trials: int | None):
-    st = get("ranking_settings")(seed=seed, quiet=True, figures=False)
-    st = st.quick() if quick else st
+    st = get("ranking_settings").for_run("module", quick, seed=seed, quiet=True, figures=False)
     return replace(st, n_trials=int(n_trials)) if n_trials is not None else st
 
 

@@ -14,12 +14,12 @@ import numpy as np
 
 from hear_probes.compare.records import PairedTest, Skipped
 from hear_probes.compare.settings import CompareSettings
+from hear_probes.probes.gear.schema import GEAR_SCORES
 from hear_probes.stats.paired import paired_t
 
-__all__ = ["GEAR_SCORES", "compare_gear"]
+__all__ = ["compare_gear"]
 
 #: GEAR scores compared when their per-seed values are stored.
-GEAR_SCORES = ("knn_r2_k10", "knn_r2_k40", "isomap_linear_r2", "sensitivity", "distance_effect")
 
 
 def _values(values: list) -> np.ndarray:

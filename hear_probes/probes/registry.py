@@ -16,7 +16,7 @@ line starts quickly.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,9 +39,11 @@ BUILTIN: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class RunOptions:
-    """What ``hear-probes evaluate`` (and ``sweep``) passes to every probe, whole.
+    """What ``hear-probes evaluate`` (and ``sweep``, ``embed``) passes to every probe, whole.
 
-    Each probe reads the fields it understands and ignores the others.
+    The fields every probe understands; what only one probe understands goes in
+    ``probe_options[<probe name>]``, which that probe turns into its own settings object
+    (each probe's ``settings.py``) and checks there.
 
     Attributes
     ----------
@@ -53,12 +55,9 @@ class RunOptions:
         No progress bars.
     data : Path, optional
         Folder of downloaded datasets (timbre).
-    robustness : bool
-        Timbre: also run the robustness sweep.
-    reference : str, optional
-        Timbre: the reference of the relative robustness.
-    datasets : tuple of str, optional
-        Timbre: subset of studies (``hear-probes embed --datasets``).
+    probe_options : mapping
+        ``{probe name: {option: value}}``: options of one probe (e.g. ``{"timbre":
+        {"robustness": True, "reference": "stft", "datasets": ("Grey1977",)}}``).
     load_model : callable, optional
         ``load_model(name) -> (loaded, store)``: how ``evaluate`` loads the models of a
         probe's :class:`Prerequisite` s (none: prerequisites are not computed).
@@ -71,15 +70,17 @@ class RunOptions:
     seed: int = 0
     quiet: bool = False
     data: Path | None = None
-    robustness: bool = False
-    reference: str | None = None
-    datasets: tuple[str, ...] | None = None
+    probe_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     load_model: Callable[[str], tuple[Any, Any]] | None = None
     batch_size: int | None = None
 
     def __post_init__(self) -> None:
         if self.batch_size is not None and self.batch_size < 1:
             raise HearProbesError(f"--batch-size {self.batch_size}: give a positive number of items")
+
+    def for_probe(self, name: str) -> dict[str, Any]:
+        """The options of probe ``name`` (a copy; empty when none were given)."""
+        return dict(self.probe_options.get(name) or {})
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,10 @@ class ReportSection:
         The command that writes the file (shown when it is missing).
     missing_note : str
         An extra sentence for the missing case (e.g. which data the probe needs).
+    card_note : str
+        How to read the probe's numbers on the summary cards (joined into the cards' legend).
+    layer_note : str
+        How to read the probe's scores in the scores-by-layer table (joined into its note).
     """
 
     title: str
@@ -189,6 +194,8 @@ class ReportSection:
     missing: str = ""
     command: str = ""
     missing_note: str = ""
+    card_note: str = ""
+    layer_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -210,8 +217,10 @@ class Probe:
         :class:`~hear_probes.errors.ProbeSkipped` when its data are missing.
     schema : ResultSchema, optional
         Schema of ``<name>.json`` (:mod:`hear_probes.result_schema`), checked by the report.
-    command : callable, optional
-        The typer command function of ``hear-probes probe <name>``.
+    command : str or callable, optional
+        The typer command function of ``hear-probes probe <name>``, or its reference
+        ``"package.module:function"`` (imported by the command line only, so that nothing
+        below it imports typer; :meth:`command_function`).
     report : ReportSection
         Its report section.
     prerequisites : callable
@@ -234,13 +243,20 @@ class Probe:
     run: RunFn
     stimulus_sets: StimuliFn | None = None
     schema: ResultSchema | None = None
-    command: Callable[..., None] | None = None
+    command: str | Callable[..., None] | None = None
     report: ReportSection = field(default_factory=lambda: ReportSection(title=""))
     prerequisites: PrerequisitesFn = _no_prerequisites
     stimuli: str = ""
     outputs: tuple[str, ...] = ()
     needs_timestamps: bool = False
     rows: RowsFn | None = None
+
+    def command_function(self) -> Callable[..., None] | None:
+        """The command function (``command`` itself, or the function its reference names)."""
+        if self.command is None or callable(self.command):
+            return self.command
+        module, _, name = self.command.partition(":")
+        return getattr(importlib.import_module(module), name)
 
     @property
     def filename(self) -> str:

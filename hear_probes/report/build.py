@@ -29,9 +29,8 @@ def _cards(results: list[ModelResults]) -> tuple[str, str]:
         dl = "".join(f'<dt title="{esc(why)}">{esc(label)}</dt><dd>{esc(v)}</dd>' for label, v, why in nums)
         html_parts.append(f'<div class="card"><h3>{esc(r.name)}</h3><dl>{dl}</dl></div>')
         md.append(f"- **{md_text(r.name)}**: " + ", ".join(f"{md_text(label)} {md_text(v)}" for label, v, _ in nums))
-    note = ('<p class="note">pitch/level: ranking accuracy at the fine scale (0.5 = chance); '
-            "f1/alpha/r: GEAR kNN R² (1 = fully recoverable); timbre: median explained variance, nothing fitted (unlearned), learned and held out, and "
-            "learned in-sample (an upper bound, not a score).</p>")
+    legend = "; ".join(p.report.card_note for p in probes().values() if p.report.card_note)
+    note = f'<p class="note">{esc(legend)}.</p>' if legend else ""
     return '<div class="cards">' + "".join(html_parts) + "</div>" + note, "\n".join(md) + "\n"
 
 

@@ -2,12 +2,8 @@
 
 A result folder belongs to a layer when its model id ends in ``@layer-K`` (what
 ``hear-probes evaluate --layers`` and ``hear-probes sweep`` write into ``<out>/layer-K/``).
-Scores read per probe:
-
-- ranking: accuracy at the fine scale (±30 cents, ±2 dB) for pitch and level;
-- GEAR: kNN R² (K = 10) of f1, α and r;
-- timbre: the unlearned (cosine) median explained variance and the held-out
-  (leave-one-sound-out) median when the result has them, else the learned median.
+Each probe says which of its scores are read (``ReportSection.layer_scores``) and how they
+read (``ReportSection.layer_note``, joined into the table's note).
 
 A probe's ``layer_scores`` may give a score ``S`` its 95 % interval under ``S_ci``
 (``[low, high]``): the curve of ``S`` is then drawn with an interval band. Every axis starts
@@ -20,23 +16,15 @@ score, one line per model) and one table (model, layer, scores).
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from hear_probes.atomic import save_figure
+from hear_probes.layers import split_layer_id
 from hear_probes.report.load import ModelResults
 from hear_probes.report.render import esc, image_html, table_html, table_markdown
 from hear_probes.report.tables import Cell, Table
-
-_LAYER = re.compile(r"^(?P<base>.+)@layer-(?P<k>-?\d+)$")
-
-
-def split_layer(name: str) -> tuple[str, int] | None:
-    """``("model", K)`` for a model id ``model@layer-K``, else None."""
-    m = _LAYER.match(name)
-    return (m.group("base"), int(m.group("k"))) if m else None
 
 
 def _model_id(res: ModelResults) -> str:
@@ -55,7 +43,7 @@ def layer_curves(results: list[ModelResults]) -> dict[str, dict[str, dict[str, l
     out: dict[str, dict[str, dict[str, list[tuple[int, float]]]]] = {}
     scores_of = probe_scores()
     for res in results:
-        parsed = split_layer(_model_id(res))
+        parsed = split_layer_id(_model_id(res))
         if parsed is None:
             continue
         base, k = parsed
@@ -134,10 +122,11 @@ def layer_table(curves: dict) -> Table | None:
         for model, pts in curves[p][s].items():
             for k, v, *ci in pts:
                 rows.setdefault((model, k), {})[(p, s)] = (v, *ci)
+    from hear_probes.probes.registry import probes
+
+    legend = "; ".join(p.report.layer_note for p in probes().values() if p.report.layer_note)
     table = Table("table-layers", "Scores by layer", ["model", "layer"] + [s for _, s in cols],
-                  note="Ranking: fine-scale accuracy (0.5 = chance); GEAR: kNN R² (K=10); "
-                       "timbre: median signed explained variance over the studies (0 = chance), "
-                       "[95 % interval] when the result has one.")
+                  note=f"{legend}, [95 % interval] when the result has one.")
     for (model, k) in sorted(rows):
         vals = rows[(model, k)]
         table.rows.append([Cell(model), Cell(str(k), k)] + [

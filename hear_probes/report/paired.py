@@ -40,13 +40,13 @@ def paired_comparison(results: list[ModelResults], settings=None):
     """
     from hear_probes.compare import CompareSettings, compare_loaded
     from hear_probes.compare.inputs import load_timbre_pairs
+    from hear_probes.layers import split_layer_id
     from hear_probes.probes.timbre.pairs_file import PAIRS_NAME
-    from hear_probes.report.layers import split_layer
 
     # layer views (model@layer-K) are compared with `hear-probes compare` on purpose, not
     # pairwise among every folder of a report
     with_pairs = [r for r in results if (r.folder / PAIRS_NAME).is_file()
-                  and split_layer(str(r.model.get("model_id", r.name))) is None]
+                  and split_layer_id(str(r.model.get("model_id", r.name))) is None]
     if len(with_pairs) < 2:
         return None
     timbre = [load_timbre_pairs(r.folder) for r in with_pairs]

@@ -43,4 +43,3 @@ def num(x) -> float | None:
     return v if np.isfinite(v) else None
 
 
-_num = num  # the name the report modules used before

@@ -9,9 +9,8 @@ from hear_probes.lazy import lazy_attributes
 # Attributes are imported on first use (PEP 562), so that the CLI starts without torch.
 _LAZY = {
     "GearSettings": "hear_probes.probes.gear.settings",
-    "evaluate": "hear_probes.probes.gear.pipeline",
-    "evaluate_embeddings_file": "hear_probes.probes.gear.pipeline",
-    "read_isomap_file": "hear_probes.probes.gear.pipeline",
+    "run_embeddings_file": "hear_probes.probes.gear.run",
+    "read_isomap_file": "hear_probes.probes.gear.run",
     "plot_isomap_grid": "hear_probes.probes.gear.figures",
     "plot_knn_boxplot": "hear_probes.probes.gear.figures",
     "write_isomap_html": "hear_probes.probes.gear.figures",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hear_probes.probes.gear.pipeline import (
+from hear_probes.probes.gear.run import (
     VARIES_STIMULI,
     SeedRun,
     _stimulus_info,

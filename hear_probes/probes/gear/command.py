@@ -8,21 +8,7 @@ from typing import Annotated
 
 import typer
 
-from hear_probes.cli_common import (
-    BatchSizeOpt,
-    CacheOpt,
-    DeviceOpt,
-    LayersOpt,
-    ModelOpt,
-    ModelPathOpt,
-    ModuleOpt,
-    OutOpt,
-    QuietOpt,
-    SeedOpt,
-    TrustRemoteCodeOpt,
-    default_out,
-)
-from hear_probes.errors import HearProbesError
+from hear_probes import cli_common as opt
 
 EmbeddingsOpt = Annotated[
     Path | None,
@@ -50,68 +36,66 @@ NTonesOpt = Annotated[
 
 
 def command(
-    model: ModelOpt = None,
-    module: ModuleOpt = None,
-    model_path: ModelPathOpt = None,
+    model: opt.ModelOpt = None,
+    module: opt.ModuleOpt = None,
+    model_path: opt.ModelPathOpt = None,
     embeddings: EmbeddingsOpt = None,
     set_name: SetOpt = None,
     variant: VariantOpt = "paper",
     notebook: NotebookOpt = False,
     quick: QuickOpt = False,
     n_tones: NTonesOpt = None,
-    out: OutOpt = None,
-    cache: CacheOpt = None,
-    seed: SeedOpt = 0,
+    out: opt.OutOpt = None,
+    cache: opt.CacheOpt = None,
+    seed: opt.SeedOpt = 0,
     seeds: SeedsOpt = 5,
-    layers: LayersOpt = None,
-    quiet: QuietOpt = False,
-    device: DeviceOpt = None,
-    batch_size: BatchSizeOpt = None,
-    trust_remote_code: TrustRemoteCodeOpt = False,
+    layers: opt.LayersOpt = None,
+    quiet: opt.QuietOpt = False,
+    device: opt.DeviceOpt = None,
+    batch_size: opt.BatchSizeOpt = None,
+    trust_remote_code: opt.TrustRemoteCodeOpt = False,
 ) -> None:
     """GEAR: Isomap, kNN regression and factor scores of f1, alpha, r (writes gear.json)."""
-    from hear_probes.probes.gear.pipeline import evaluate, evaluate_embeddings_file
+    from hear_probes.probes.gear.run import run, run_embeddings_file
     from hear_probes.probes.gear.settings import GearSettings
+    from hear_probes.views import ModelSource, check_one_source, default_out, for_each_view
 
-    given = [x is not None for x in (model, module, embeddings)]
-    if sum(given) != 1:
-        raise HearProbesError("give exactly one of --model NAME, --module MOD, --embeddings FILE.h5")
-    if variant not in ("paper", "perceptual"):
-        raise HearProbesError(f"--variant must be 'paper' or 'perceptual', not {variant!r}")
+    kind = check_one_source(layers, model=model, module=module, embeddings=embeddings)
     settings = GearSettings(variant=variant, notebook=notebook, quick=quick, n_tones=n_tones,
                             seed=seed, n_seeds=seeds, quiet=quiet,
                             **({} if batch_size is None else {"batch_size": batch_size}))
     t0 = time.perf_counter()
-    if embeddings is not None:
+    if kind == "embeddings":
         out_dir = default_out(embeddings.stem, out)
-        payload = evaluate_embeddings_file(embeddings, out_dir, set_name, settings)
+        payload = run_embeddings_file(embeddings, out_dir, set_name, settings)
     else:
-        from hear_probes.cli_common import open_store, resolve_views
-        from hear_probes.layers import layer_out_dir
+        runtime = {"device": device, "trust_remote_code": trust_remote_code}
+        loaded, views = ModelSource(model, module, model_path, layers, cache, runtime).views()
 
-        loaded, views = resolve_views(model, module, model_path, layers, cache,
-                                      runtime={"device": device, "trust_remote_code": trust_remote_code})
-        out_dir = default_out(loaded, out)
-        for view in views[:-1]:  # --layers: every layer but the last (printed below)
-            where = layer_out_dir(out_dir, view.layer)
-            evaluate(view, open_store(view, cache), where, settings)
-            if not quiet:
+        def run_view(view, store, where):
+            payload = run(view, store, where, settings)
+            if not quiet and view is not views[-1]:  # the last one is printed below
                 typer.echo(f"gear: {where / 'gear.json'}")
-        last = views[-1]
-        if last.layer is not None:
-            out_dir = layer_out_dir(out_dir, last.layer)
-        payload = evaluate(last, open_store(last, cache), out_dir, settings)
+            return payload
+
+        done = for_each_view(views, default_out(loaded, out), run_view, cache=cache)
+        _, out_dir, payload = done[-1]
     if not quiet:
         typer.echo(f"mean over {len(payload['seeds']['seeds'])} seeds [95 % t interval]")
         for name, res in payload["factors"].items():
             typer.echo(f"{name:>9}: " + "  ".join(
-                f"{label} {_with_ci(res, key)}" for key, label in _PRINTED))
+                f"{label} {_with_ci(res, key)}" for key, label in _printed()))
         typer.echo(f"gear: {out_dir / 'gear.json'} ({time.perf_counter() - t0:.1f} s)")
 
 
-_PRINTED = (("knn_r2_k10", "kNN R2 K=10"), ("knn_r2_k40", "K=40"),
-            ("isomap_linear_r2", "Isomap-linear R2"), ("sensitivity", "sensitivity"),
-            ("distance_effect", "effect"))
+#: Short labels of the scores printed per factor (the keys: :data:`.schema.GEAR_SCORES`).
+_SHORT = ("kNN R2 K=10", "K=40", "Isomap-linear R2", "sensitivity", "effect")
+
+
+def _printed() -> list[tuple[str, str]]:
+    from hear_probes.probes.gear.schema import GEAR_SCORES
+
+    return list(zip(GEAR_SCORES, _SHORT, strict=True))
 
 
 def _with_ci(block: dict, key: str) -> str:

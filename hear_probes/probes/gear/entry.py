@@ -5,18 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from hear_probes.probes.gear import tables
-from hear_probes.probes.gear.command import command
+from hear_probes.probes.gear.schema import SCHEMA
 from hear_probes.probes.gear.settings import GearSettings
 from hear_probes.probes.gear.tidy import rows
 from hear_probes.probes.registry import Probe, ReportSection, RunOptions
-from hear_probes.result_schema import GEAR
 
 
 def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
     """Run the GEAR probe with the ``evaluate`` options; the gear.json payload."""
-    from hear_probes.probes.gear.pipeline import evaluate
+    from hear_probes.probes.gear.run import run as run_gear
 
-    return evaluate(loaded, store, out_dir, settings_for(options))
+    return run_gear(loaded, store, out_dir, settings_for(options))
 
 
 def settings_for(options: RunOptions) -> GearSettings:
@@ -27,7 +26,7 @@ def settings_for(options: RunOptions) -> GearSettings:
 
 def stimulus_sets(options: RunOptions) -> list:
     """The tones of a default (or ``--quick``) GEAR run: one set per seed."""
-    from hear_probes.probes.gear.pipeline import gear_tones_for, seeds_of
+    from hear_probes.probes.gear.run import gear_tones_for, seeds_of
 
     st = settings_for(options)
     out = []
@@ -43,8 +42,8 @@ PROBE = Probe(
     outputs=('gear.json', 'gear_isomap.png', 'gear_knn.png', 'gear_isomap.html', 'gear_isomap.h5'),
     run=run,
     stimulus_sets=stimulus_sets,
-    schema=GEAR,
-    command=command,
+    schema=SCHEMA,
+    command="hear_probes.probes.gear.command:command",
     rows=rows,
     report=ReportSection(
         title="GEAR",
@@ -55,5 +54,7 @@ PROBE = Probe(
         layer_scores=tables.layer_scores,
         missing="gear.json",
         command="hear-probes probe gear --model NAME --out FOLDER",
+        card_note=("f1/alpha/r: GEAR kNN R² (1 = fully recoverable)"),
+        layer_note="GEAR: kNN R² (K=10)",
     ),
 )

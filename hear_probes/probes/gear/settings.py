@@ -1,8 +1,14 @@
-"""One settings object per GEAR run, built by the command line and passed whole."""
+"""One settings object per GEAR run, built by the command line (or ``evaluate``) and passed
+whole; each setting is defined, defaulted and checked here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from hear_probes.errors import HearProbesError
+
+#: The stimulus designs (``--variant``).
+VARIANTS = ("paper", "perceptual")
 
 
 @dataclass(frozen=True)
@@ -50,3 +56,7 @@ class GearSettings:
     tau: float = 0.05
     figures: bool = True
     stimulus_options: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.variant not in VARIANTS:
+            raise HearProbesError(f"--variant must be 'paper' or 'perceptual', not {self.variant!r}")

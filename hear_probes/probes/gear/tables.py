@@ -5,15 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hear_probes.probes.gear.schema import GEAR_SCORES, SCORES
 from hear_probes.report.render import esc, md_text, relative_href
 from hear_probes.report.tables import Cell, Table, num
+from hear_probes.stimuli.gear import PAPER_FACTORS as FACTORS
 
 if TYPE_CHECKING:  # pragma: no cover - types only
     from hear_probes.report.load import ModelResults
 
-GEAR_FACTORS = ("f1", "alpha", "r")
-GEAR_SCORES = [("knn_r2_k10", "kNN R² K=10"), ("knn_r2_k40", "kNN R² K=40"),
-               ("isomap_linear_r2", "Isomap linear R²"), ("sensitivity", "sensitivity ρ")]
+#: The scores in the report's GEAR table (key, label), from the one list (:mod:`.schema`).
+TABLE_SCORES = [(key, SCORES[key]) for key in GEAR_SCORES[:4]]
 
 
 def _gear_score(block: dict, key: str) -> float | None:
@@ -39,7 +40,7 @@ def _median_abs_log_ratio(block: dict) -> tuple[float | None, str]:
 
 def gear_table(results: list[ModelResults]) -> Table | None:
     """Factor scores: one row per model and factor, one column per score (mean [95 % CI])."""
-    header = ["model", "factor"] + [label for _, label in GEAR_SCORES] + ["median |log ratio|"]
+    header = ["model", "factor"] + [label for _, label in TABLE_SCORES] + ["median |log ratio|"]
     table = Table("table-gear", "GEAR factor scores (1 = the factor is fully recoverable; ≈ 0 = not encoded)",
                   header, note="Mean over seeds [95 % t interval over seeds]; a seed draws the tones "
                                "(f1 per cell), the CV folds and the pair subsample. kNN R²: "
@@ -51,12 +52,12 @@ def gear_table(results: list[ModelResults]) -> Table | None:
                                "written before schema 2. Definitions in docs/gear.md.")
     for res in results:
         factors = res.probes.get("gear", {}).get("factors", {})
-        for f in GEAR_FACTORS:
+        for f in FACTORS:
             if f not in factors:
                 continue
             block = factors[f]
             row = [Cell(res.name), Cell(f)]
-            for key, _ in GEAR_SCORES:
+            for key, _ in TABLE_SCORES:
                 v = _gear_score(block, key)
                 text = "n/a" if v is None else f"{v:.2f}{_ci_text(block, key)}"
                 row.append(Cell(text, v, css="na" if v is None else _score_class(v)))
@@ -74,7 +75,7 @@ def summary(res: ModelResults) -> list[tuple[str, str, str]]:
     """Summary-card numbers: kNN R² (K=10) of each factor."""
     out: list[tuple[str, str, str]] = []
     gear = res.probes.get("gear", {}).get("factors", {})
-    for f in GEAR_FACTORS:
+    for f in FACTORS:
         if f in gear:
             v = _gear_score(gear[f], "knn_r2_k10")
             text = "n/a" if v is None else f"{v:.2f}{_ci_text(gear[f], 'knn_r2_k10')}"
@@ -87,7 +88,7 @@ def layer_scores(payload: dict) -> dict[str, float | None]:
     seeds under ``<score>_ci`` when the result has it."""
     factors = payload.get("factors") or {}
     out: dict = {}
-    for f in GEAR_FACTORS:
+    for f in FACTORS:
         if f not in factors:
             continue
         block = factors.get(f) or {}

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from hear_probes.lazy import lazy_attributes
 
+# The probe's main module is ``run.py``: ``run(loaded, store, out_dir, settings)`` on a HEAR
+# module (or layer view), ``run_distances(names, out_dir, settings)`` on catalogue distances.
+
 # Attributes are imported on first use (PEP 562), so that the CLI starts without torch.
 _LAZY = {
     "DISTANCES": "hear_probes.probes.ranking.catalogue",
     "get_distance": "hear_probes.probes.ranking.catalogue",
     "parse_distance_names": "hear_probes.probes.ranking.catalogue",
-    "PUBLISHED": "hear_probes.probes.ranking.probe",
+    "PUBLISHED": "hear_probes.probes.ranking.run",
     "QUICK_TRIALS": "hear_probes.probes.ranking.settings",
     "RankingSettings": "hear_probes.probes.ranking.settings",
-    "evaluate_distances": "hear_probes.probes.ranking.probe",
-    "evaluate_module": "hear_probes.probes.ranking.probe",
-    "evaluate": "hear_probes.probes.ranking.probe",
+    "run_distances": "hear_probes.probes.ranking.run",
 }
 
 __all__ = sorted(_LAZY)

@@ -7,48 +7,22 @@ from typing import Annotated
 
 import typer
 
-from hear_probes.cli_common import (
-    CacheOpt,
-    DeviceOpt,
-    LayersOpt,
-    ModelOpt,
-    ModelPathOpt,
-    ModuleOpt,
-    OutOpt,
-    QuietOpt,
-    SeedOpt,
-    TrustRemoteCodeOpt,
-    default_out,
-    open_store,
-)
+from hear_probes import cli_common as opt
 from hear_probes.errors import HearProbesError
 
 __all__ = ["command"]
 
 
-def _scoring(tie_rule: str, tie_rtol: float | None, precision: str | None,
-             min_decided: int) -> dict:
-    """The scoring fields of :class:`RankingSettings` from the command-line options."""
-    from hear_probes.probes.ranking.accuracy import TIE_RTOL, TIE_RULES, TieRule
-
-    if tie_rule not in TIE_RULES:
-        raise HearProbesError(f"--tie-rule {tie_rule!r} is not one of: {', '.join(TIE_RULES)}")
-    if precision not in (None, "float32", "float64"):
-        raise HearProbesError(f"--precision {precision!r} is not one of: float32, float64")
-    return {"ties": TieRule.scaled(tie_rule, TIE_RTOL if tie_rtol is None else tie_rtol),
-            "precision": precision, "min_decided": min_decided}
-
-
 def command(
-    model: ModelOpt = None,
-    module: ModuleOpt = None,
+    model: opt.ModelOpt = None,
+    module: opt.ModuleOpt = None,
     distance: Annotated[str | None, typer.Option(
         "--distance", "-d",
         help="Spectral distance(s), comma-separated, or 'all' / 'spectral' / 'sot'.")] = None,
-    model_path: ModelPathOpt = None,
+    model_path: opt.ModelPathOpt = None,
     trials: Annotated[int, typer.Option("--trials", min=1, help="Number of trials.")] = 1000,
-    seed: SeedOpt = 0,
-    out: OutOpt = None,
+    seed: opt.SeedOpt = 0,
+    out: opt.OutOpt = None,
     duration: Annotated[float, typer.Option("--duration", min=0.05,
                                             help="Stimulus duration in seconds.")] = 1.0,
     metric: Annotated[str, typer.Option(
@@ -56,8 +30,8 @@ def command(
     ] = "euclidean",
     figures: Annotated[bool, typer.Option("--figures/--no-figures",
                                           help="Write the PNG figures.")] = True,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1,
-                                            help="Trials (or clips) per batch.")] = 10,
+    batch_size: Annotated[int | None, typer.Option(
+        "--batch-size", min=1, help="Trials (default 10) or clips (at least 16) per batch.")] = None,
     curve_points: Annotated[int | None, typer.Option(
         "--curve-points", min=2, help="Predicted pitches per curve (default 200; 120 for modules).")
     ] = None,
@@ -65,9 +39,9 @@ def command(
         "--heatmap-cells", min=2,
         help="Heat map cells per axis (default 40; 80 is the paper's resolution; 32 for modules).")
     ] = None,
-    cache: CacheOpt = None,
+    cache: opt.CacheOpt = None,
     quick: Annotated[bool, typer.Option(help="Few trials and short stimuli.")] = False,
-    layers: LayersOpt = None,
+    layers: opt.LayersOpt = None,
     tie_rule: Annotated[str, typer.Option(
         "--tie-rule", help="'tolerance' (default: rounding-level differences are ties, left out) "
         "or 'strict' (the paper's '<' as written).")] = "tolerance",
@@ -80,56 +54,46 @@ def command(
     min_decided: Annotated[int, typer.Option(
         "--min-decided", min=1, help="Fewest decided trials for an accuracy (else n/a).")
     ] = 30,
-    quiet: QuietOpt = False,
-    device: DeviceOpt = None,
-    trust_remote_code: TrustRemoteCodeOpt = False,
+    quiet: opt.QuietOpt = False,
+    device: opt.DeviceOpt = None,
+    trust_remote_code: opt.TrustRemoteCodeOpt = False,
 ) -> None:
     """Pitch/level ranking accuracy (Turian & Henry 2020) of a model or spectral distances."""
-    from hear_probes.probes.ranking.catalogue import parse_distance_names
-    from hear_probes.probes.ranking.settings import QUICK_TRIALS, RankingSettings
+    from hear_probes.probes.ranking.settings import RankingSettings
+    from hear_probes.views import ModelSource, check_one_source, default_out, for_each_view
 
-    scoring = _scoring(tie_rule, tie_rtol, precision, min_decided)
-    given = [x for x in (model, module, distance) if x]
-    if len(given) != 1:
-        raise HearProbesError("give exactly one of --model NAME, --module MOD or --distance NAME")
-    if quick:
-        trials, duration = min(trials, QUICK_TRIALS), min(duration, 0.5)
-    if distance and layers is not None:
-        raise HearProbesError("--layers selects layers of a model: use it with --model or --module, "
-                              "not with --distance (spectral distances have no layers)")
-    if distance:
-        from hear_probes.probes.ranking.probe import evaluate_distances
+    kind = check_one_source(layers, model=model, module=module, distance=distance)
+    settings = RankingSettings.for_run(
+        "distances" if kind == "distance" else "module", quick, tie_rule=tie_rule,
+        tie_rtol=tie_rtol, n_trials=trials, seed=seed, duration=duration,
+        metric=None if kind == "distance" else metric, figures=figures, batch_size=batch_size,
+        quiet=quiet, curve_points=curve_points, heatmap_cells=heatmap_cells,
+        precision=precision, min_decided=min_decided)
+    if kind == "distance":
+        from hear_probes.probes.ranking.catalogue import parse_distance_names
+        from hear_probes.probes.ranking.run import run_distances
 
         try:
             names = parse_distance_names(distance)
         except ValueError as exc:
             raise HearProbesError(str(exc)) from exc
         out_dir = default_out("spectral-distances", out)
-        evaluate_distances(names, Path(out_dir), RankingSettings(
-            n_trials=trials, seed=seed, duration=duration, figures=figures,
-            batch_size=batch_size, quiet=quiet,
-            curve_points=curve_points or (60 if quick else 200),
-            heatmap_cells=heatmap_cells or (16 if quick else 40), **scoring))
+        run_distances(names, Path(out_dir), settings)
     else:
-        from hear_probes.cli_common import resolve_views
-        from hear_probes.layers import layer_out_dir
-        from hear_probes.probes.ranking.probe import evaluate_module
+        from hear_probes.probes.ranking.run import run
 
-        settings = RankingSettings(
-            n_trials=trials, seed=seed, duration=duration, metric=metric, figures=figures,
-            batch_size=max(batch_size, 16), quiet=quiet,
-            curve_points=curve_points or (40 if quick else 120),
-            heatmap_cells=heatmap_cells or (12 if quick else 32), **scoring)
-        loaded, views = resolve_views(model, module, model_path, layers, cache,
-                                      runtime={"device": device, "trust_remote_code": trust_remote_code})
-        out_dir = default_out(loaded, out)
-        for view in views:  # --layers: one pass embeds every layer, one folder per layer
-            where = Path(out_dir) if view.layer is None else layer_out_dir(out_dir, view.layer)
+        def run_view(view, store, where):
             try:
-                evaluate_module(view, open_store(view, cache), where, settings)
+                run(view, store, where, settings)
             except ValueError as exc:
                 raise HearProbesError(str(exc)) from exc
             if not quiet and view.layer is not None:
                 typer.echo(f"ranking: {where / 'ranking.json'}")
+
+        runtime = {"device": device, "trust_remote_code": trust_remote_code}
+        source = ModelSource(model, module, model_path, layers, cache, runtime)
+        loaded, views = source.views()
+        out_dir = default_out(loaded, out)
+        for_each_view(views, out_dir, run_view, cache=cache)
     if not quiet:
         typer.echo(f"ranking: {Path(out_dir) / 'ranking.json'}")

@@ -5,34 +5,29 @@ from __future__ import annotations
 from pathlib import Path
 
 from hear_probes.probes.ranking import tables
-from hear_probes.probes.ranking.command import command
+from hear_probes.probes.ranking.schema import SCHEMA
 from hear_probes.probes.ranking.settings import RankingSettings
 from hear_probes.probes.ranking.tidy import rows
 from hear_probes.probes.registry import Probe, ReportSection, RunOptions
-from hear_probes.result_schema import RANKING
 
 
 def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
     """Run the ranking probe with the ``evaluate`` options; the ranking.json payload."""
-    from hear_probes.probes.ranking.probe import evaluate
+    from hear_probes.probes.ranking.run import run as run_ranking
 
-    return evaluate(loaded, store, out_dir, settings_for(options))
+    return run_ranking(loaded, store, out_dir, settings_for(options))
 
 
 def settings_for(options: RunOptions) -> RankingSettings:
     """The ranking settings of an ``evaluate`` run (``--quick``: few trials, short stimuli)."""
-    settings = RankingSettings(seed=options.seed, quiet=options.quiet)
-    settings = settings.quick() if options.quick else settings
-    if options.batch_size is not None:
-        from dataclasses import replace
-
-        settings = replace(settings, batch_size=options.batch_size)
-    return settings
+    size = {} if options.batch_size is None else {"batch_size": options.batch_size}
+    return RankingSettings.for_run("module", options.quick, seed=options.seed, quiet=options.quiet,
+                                   **size)
 
 
 def stimulus_sets(options: RunOptions) -> list:
     """The sines of a default (or ``--quick``) ranking run."""
-    from hear_probes.probes.ranking.probe import default_stimulus_sets
+    from hear_probes.probes.ranking.run import default_stimulus_sets
 
     st = settings_for(options)
     return default_stimulus_sets(st.n_trials, st.seed, st.duration)
@@ -44,8 +39,8 @@ PROBE = Probe(
     outputs=('ranking.json', 'ranking.csv', 'ranking_pitch_curves.png', 'ranking_pitch_curves_zoom.png', 'ranking_heatmap.png'),
     run=run,
     stimulus_sets=stimulus_sets,
-    schema=RANKING,
-    command=command,
+    schema=SCHEMA,
+    command="hear_probes.probes.ranking.command:command",
     rows=rows,
     report=ReportSection(
         title="Pitch and level ranking",
@@ -54,5 +49,7 @@ PROBE = Probe(
         layer_scores=tables.layer_scores,
         missing="ranking.json",
         command="hear-probes probe ranking --model NAME --out FOLDER",
+        card_note=("pitch/level: ranking accuracy at the fine scale (0.5 = chance)"),
+        layer_note="Ranking: fine-scale accuracy (0.5 = chance)",
     ),
 )

@@ -15,7 +15,7 @@ def rows(payload: dict) -> list[dict]:
     ``chance`` 0.5; ``p`` the exact binomial test against it. A run of several spectral
     distances (``--distance``) gives each its own ``model``.
     """
-    from hear_probes.probes.ranking.probe import column_labels
+    from hear_probes.probes.ranking.run import column_labels
 
     settings = payload.get("settings") or {}
     labels = column_labels(settings.get("epsilons") or {})

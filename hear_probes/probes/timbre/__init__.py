@@ -19,8 +19,7 @@ _LAZY = {
     "FitOptions": "hear_probes.probes.timbre.metric",
     "fit_metric": "hear_probes.probes.timbre.metric",
     "pair_differences": "hear_probes.probes.timbre.metric",
-    "evaluate": "hear_probes.probes.timbre.runner",
-    "evaluate_embeddings": "hear_probes.probes.timbre.runner",
+    "run_embeddings_file": "hear_probes.probes.timbre.run",
     "TimbreInputError": "hear_probes.probes.timbre.validation",
 }
 

@@ -8,36 +8,20 @@ from typing import Annotated
 
 import typer
 
-from hear_probes.cli_common import (
-    BatchSizeOpt,
-    CacheOpt,
-    DataOpt,
-    DeviceOpt,
-    LayersOpt,
-    ModelOpt,
-    ModelPathOpt,
-    ModuleOpt,
-    OutOpt,
-    QuietOpt,
-    SeedOpt,
-    TrustRemoteCodeOpt,
-    default_out,
-    open_store,
-)
-from hear_probes.errors import HearProbesError
+from hear_probes import cli_common as opt
 
 __all__ = ["command"]
 
 
 def command(
-    model: ModelOpt = None,
-    module: ModuleOpt = None,
+    model: opt.ModelOpt = None,
+    module: opt.ModuleOpt = None,
     embeddings: Annotated[Path | None, typer.Option(
         "--embeddings", help="HDF5 file in the store layout: /timbre/<Dataset>/{embeddings,item_ids}."
     )] = None,
-    model_path: ModelPathOpt = None,
-    layers: LayersOpt = None,
-    data: DataOpt = None,
+    model_path: opt.ModelPathOpt = None,
+    layers: opt.LayersOpt = None,
+    data: opt.DataOpt = None,
     datasets: Annotated[str | None, typer.Option(
         "--datasets", help="Comma-separated subset of studies (default: every study found, 17 + 4).")] = None,
     robustness: Annotated[bool, typer.Option(
@@ -84,88 +68,78 @@ def command(
         "--scheduler", help="Dask distributed scheduler address (tcp://host:8786).")] = None,
     allow_identical: Annotated[bool, typer.Option(
         "--allow-identical", help="Accept identical embeddings for distinct sounds.")] = False,
-    seed: SeedOpt = 0,
-    out: OutOpt = None,
-    cache: CacheOpt = None,
+    seed: opt.SeedOpt = 0,
+    out: opt.OutOpt = None,
+    cache: opt.CacheOpt = None,
     quick: Annotated[bool, typer.Option(help="Four small studies, short robustness sweep.")] = False,
-    quiet: QuietOpt = False,
-    device: DeviceOpt = None,
-    batch_size: BatchSizeOpt = None,
-    trust_remote_code: TrustRemoteCodeOpt = False,
+    quiet: opt.QuietOpt = False,
+    device: opt.DeviceOpt = None,
+    batch_size: opt.BatchSizeOpt = None,
+    trust_remote_code: opt.TrustRemoteCodeOpt = False,
 ) -> None:
     """Metric learning on human timbre dissimilarity ratings (Pascal & Lagrange 2024)."""
-    _check_flags(given=[x for x in (model, module, embeddings) if x], layers=layers,
-                 with_embeddings=embeddings is not None, init=init, rating_norm=rating_norm,
-                 feature_norm=feature_norm)
+    from hear_probes.views import check_one_source, parse_datasets
+
+    kind = check_one_source(layers, model=model, module=module, embeddings=embeddings)
     from hear_probes.checks import check_scheduler
 
     check_scheduler(scheduler)  # its form, instantly, before anything is computed
-    from hear_probes.cli_common import parse_datasets
     from hear_probes.probes.timbre.metric import FitOptions
-    from hear_probes.probes.timbre.probe import TimbreSettings
-    from hear_probes.probes.timbre.settings import TimbreRun, robustness_config
+    from hear_probes.probes.timbre.settings import (
+        TimbreRun,
+        TimbreSettings,
+        robustness_config,
+        uncertainty_config,
+    )
 
     names = parse_datasets(datasets)
     fit = {"ftol": ftol, "gtol": gtol, "maxiter": maxiter}
-    from hear_probes.probes.timbre.uncertainty import UncertaintyConfig
-
-    if null_fits is None:
-        null_fits = 0 if quick else UncertaintyConfig.n_null_fits
-    unc = UncertaintyConfig(n_bootstrap=bootstrap, n_permutations=permutations,
-                            n_null_fits=null_fits, seed=seed)
     settings = TimbreSettings(
         options=replace(FitOptions(init=init), **{k: v for k, v in fit.items() if v is not None}),
         loso=loso, regularised=regularised,
-        uncertainty=unc if (bootstrap or permutations or null_fits) else None,
+        uncertainty=uncertainty_config(seed, quick, n_bootstrap=bootstrap,
+                                       n_permutations=permutations, n_null_fits=null_fits),
         robustness=robustness_config(seed, quick) if robustness else None,
         robustness_in_sample=robustness_in_sample,
         rating_norm=rating_norm, feature_norm=feature_norm, allow_identical=allow_identical,
         workers=workers, scheduler=scheduler)
-    run = TimbreRun(settings=settings, data_dir=data, datasets=tuple(names) if names else None,
-                    quick=quick, seed=seed, quiet=quiet, reference=reference,
-                    **({} if batch_size is None else {"batch_size": batch_size}))
-    if embeddings is not None:
-        from hear_probes.probes.timbre.runner import evaluate_embeddings
+    config = TimbreRun(settings=settings, data_dir=data, datasets=names, quick=quick, seed=seed,
+                       quiet=quiet, reference=reference,
+                       **({} if batch_size is None else {"batch_size": batch_size}))
+    if kind == "embeddings":
+        from hear_probes.probes.timbre.run import run_embeddings_file
+        from hear_probes.views import default_out
 
         out_dir = default_out(embeddings.stem, out)
-        payload = evaluate_embeddings(embeddings, Path(out_dir), run)
+        payload = run_embeddings_file(embeddings, Path(out_dir), config)
     else:
-        from hear_probes.cli_common import model_loader, resolve_views, run_prerequisites
-        from hear_probes.layers import layer_out_dir
-        from hear_probes.probes.timbre.runner import evaluate, reference_prerequisite
+        from hear_probes.probes.timbre.run import reference_prerequisite, run
+        from hear_probes.views import (
+            ModelSource,
+            default_out,
+            for_each_view,
+            model_loader,
+            run_prerequisites,
+        )
 
-        loaded, views = resolve_views(model, module, model_path, layers, cache,
-                                      runtime={"device": device, "trust_remote_code": trust_remote_code})
-        out_dir = default_out(loaded, out)
-        for view in views:  # --layers: one pass embeds every layer, one folder per layer
-            where = Path(out_dir) if view.layer is None else layer_out_dir(out_dir, view.layer)
-            run_prerequisites(reference_prerequisite(view.model_id, where, run), model_loader(cache))
-            payload = evaluate(view, open_store(view, cache), where, run)
+        runtime = {"device": device, "trust_remote_code": trust_remote_code}
+        loaded, views = ModelSource(model, module, model_path, layers, cache, runtime).views()
+
+        def run_view(view, store, where):
+            run_prerequisites(reference_prerequisite(view.model_id, where, config),
+                              model_loader(cache))
+            payload = run(view, store, where, config)
             if not quiet and view.layer is not None:
                 typer.echo(f"layer {view.layer}: " + summary_line(payload)
                            + f" -> {where / 'timbre.json'}")
+            return payload
+
+        out_dir = default_out(loaded, out)
+        payload = for_each_view(views, out_dir, run_view, cache=cache)[-1][2]
         if layers is not None:
             return
     if not quiet:
         typer.echo(summary_line(payload) + f" -> {Path(out_dir) / 'timbre.json'}")
-
-
-def _check_flags(*, given: list, layers: str | None, with_embeddings: bool, init: str,
-                 rating_norm: str, feature_norm: str) -> None:
-    """One-line errors for flag combinations typer cannot check on its own."""
-    from hear_probes.probes.timbre.study import FEATURE_NORMALISATIONS, RATING_NORMALISATIONS
-
-    if len(given) != 1:
-        raise HearProbesError("give exactly one of --model NAME, --module MOD or --embeddings FILE.h5")
-    if with_embeddings and layers is not None:
-        raise HearProbesError("--layers selects layers of a model: use it with --model or --module, "
-                              "not with --embeddings (one HDF5 file is one representation)")
-    if init not in ("exact", "warm", "random"):
-        raise HearProbesError(f"--init {init!r}: choose exact (default), warm or random")
-    if rating_norm not in RATING_NORMALISATIONS:
-        raise HearProbesError(f"--rating-norm {rating_norm!r}: choose {', '.join(RATING_NORMALISATIONS)}")
-    if feature_norm not in FEATURE_NORMALISATIONS:
-        raise HearProbesError(f"--feature-norm {feature_norm!r}: choose {', '.join(FEATURE_NORMALISATIONS)}")
 
 
 def summary_line(payload: dict) -> str:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hear_probes.errors import DatasetMissingError, ProbeSkipped
+from hear_probes.errors import DatasetMissingError, HearProbesError, ProbeSkipped
 from hear_probes.probes.registry import Prerequisite, Probe, ReportSection, RunOptions
 from hear_probes.probes.timbre import tables
-from hear_probes.probes.timbre.command import command
+from hear_probes.probes.timbre.schema import SCHEMA
 from hear_probes.probes.timbre.tidy import rows
-from hear_probes.result_schema import TIMBRE
 
 
 def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
@@ -20,43 +19,50 @@ def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
     ProbeSkipped
         When the timbre datasets are not there (``evaluate`` goes on without timbre).
     """
-    from hear_probes.probes.timbre.runner import evaluate
+    from hear_probes.probes.timbre.run import run as run_timbre
 
     try:
-        return evaluate(loaded, store, out_dir, settings_for(options))
+        return run_timbre(loaded, store, out_dir, settings_for(options))
     except DatasetMissingError as exc:
         raise ProbeSkipped(str(exc)) from exc
 
 
 def settings_for(options: RunOptions):
     """The :class:`~hear_probes.probes.timbre.settings.TimbreRun` of an ``evaluate`` run."""
-    from hear_probes.probes.timbre.probe import TimbreSettings
-    from hear_probes.probes.timbre.settings import TimbreRun, robustness_config
-    from hear_probes.probes.timbre.uncertainty import UncertaintyConfig
+    from hear_probes.probes.timbre.settings import (
+        TimbreRun,
+        TimbreSettings,
+        robustness_config,
+        uncertainty_config,
+    )
 
-    sweep = robustness_config(options.seed, options.quick) if options.robustness else None
-    # --quick: no in-sample null (its refits dominate a quick run at thousands of dimensions)
-    unc = UncertaintyConfig(seed=options.seed, n_null_fits=0 if options.quick else 200)
+    extra = options.for_probe("timbre")  # robustness, reference, datasets
+    unknown = sorted(set(extra) - {"robustness", "reference", "datasets"})
+    if unknown:
+        raise HearProbesError(f"unknown timbre option(s): {', '.join(unknown)}; known: "
+                              "robustness, reference, datasets")
+    sweep = robustness_config(options.seed, options.quick) if extra.get("robustness") else None
+    unc = uncertainty_config(options.seed, options.quick)
     return TimbreRun(settings=TimbreSettings(robustness=sweep, uncertainty=unc), data_dir=options.data,
-                     datasets=options.datasets, quick=options.quick, seed=options.seed,
-                     quiet=options.quiet, reference=options.reference,
+                     datasets=extra.get("datasets"), quick=options.quick, seed=options.seed,
+                     quiet=options.quiet, reference=extra.get("reference"),
                      **({} if options.batch_size is None else {"batch_size": options.batch_size}))
 
 
 def prerequisites(model_id: str, out_dir: Path, options: RunOptions) -> list[Prerequisite]:
     """The robustness reference to compute first (``evaluate --robustness``), if missing."""
-    from hear_probes.probes.timbre.runner import reference_prerequisite
+    from hear_probes.probes.timbre.run import reference_prerequisite
 
     return reference_prerequisite(model_id, out_dir, settings_for(options))
 
 
 def stimulus_sets(options: RunOptions) -> list:
-    """One set per timbre study: ``options.datasets``, else those a run would use."""
-    from hear_probes.probes.timbre.runner import select_datasets
+    """One set per timbre study: the ``datasets`` option, else those a run would use."""
+    from hear_probes.probes.timbre.run import select_datasets
     from hear_probes.stimuli.timbre import find_timbre_dir, timbre_stimulus_sets
 
     root = find_timbre_dir(options.data)
-    return timbre_stimulus_sets(root, select_datasets(root, options.datasets, options.quick))
+    return timbre_stimulus_sets(root, select_datasets(root, options.for_probe("timbre").get("datasets"), options.quick))
 
 
 PROBE = Probe(
@@ -65,8 +71,8 @@ PROBE = Probe(
     outputs=('timbre.json', 'timbre.csv', 'timbre_pairs.h5', 'timbre_weights.h5', 'timbre_explained_variance.png', 'timbre_robustness.png'),
     run=run,
     stimulus_sets=stimulus_sets,
-    schema=TIMBRE,
-    command=command,
+    schema=SCHEMA,
+    command="hear_probes.probes.timbre.command:command",
     rows=rows,
     prerequisites=prerequisites,
     report=ReportSection(
@@ -77,6 +83,9 @@ PROBE = Probe(
         layer_scores=tables.layer_scores,
         missing="timbre.json with per-study results",
         command="hear-probes probe timbre --model NAME --data DIR --out FOLDER",
+        card_note=("timbre: median explained variance, nothing fitted (unlearned), learned and held out, and "
+                  "learned in-sample (an upper bound, not a score)"),
+        layer_note="timbre: median signed explained variance over the studies (0 = chance)",
         missing_note=" The timbre probe needs the 17 rating datasets ('hear-probes datasets fetch "
                      "timbre', or --data DIR); 'hear-probes evaluate' skips it when they are missing.",
     ),

@@ -229,8 +229,8 @@ def _run(args: argparse.Namespace) -> int:
 
     check_out_file(args.out, "--out")  # before anything is computed
     check_cache_dir(args.cache)
-    from hear_probes.embed import embed_timbre
     from hear_probes.hear_module import load_hear_module
+    from hear_probes.probes.timbre.run import embed_studies
     from hear_probes.stimuli.timbre import find_timbre_dir, load_timbre_dataset
     from hear_probes.store import EmbeddingStore
 
@@ -241,7 +241,7 @@ def _run(args: argparse.Namespace) -> int:
         raise HearProbesError(f"{root}: none of the studies of the order file is here")
     loaded = load_hear_module(name=args.model)
     store = EmbeddingStore.for_model(loaded, args.cache)
-    emb = embed_timbre(loaded, store, root, names, quiet=args.quiet)
+    emb = embed_studies(loaded, store, root, names, quiet=args.quiet)
     ids = {n: load_timbre_dataset(root, n).item_ids for n in names}
     if args.pairing == "released":
         sets = released_order_sets(emb, ids, order)

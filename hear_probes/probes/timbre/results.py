@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from hear_probes.errors import HearProbesError
-from hear_probes.probes.timbre.probe import StudyResult, TimbreSettings
 from hear_probes.probes.timbre.regularised import METHOD as REGULARISED_METHOD
 from hear_probes.probes.timbre.robustness import HELD_OUT_METRIC, SEED_SCHEME, relative_area_db
+from hear_probes.probes.timbre.settings import TimbreSettings
+from hear_probes.probes.timbre.studies import StudyResult
 from hear_probes.probes.timbre.summaries import (
     EV_DEFINITION,
     statistics_payload,

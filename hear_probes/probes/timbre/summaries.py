@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from hear_probes.probes.timbre.probe import StudyResult
+from hear_probes.probes.timbre.studies import StudyResult
 from hear_probes.probes.timbre.uncertainty import Resampled, UncertaintyConfig, median_with_interval
 from hear_probes.stats import holm, permutation_p_value
 

@@ -1,4 +1,8 @@
-"""The timbre probe end to end: studies in, fits (full, LOSO, robustness) run, summary out."""
+"""The timbre fits over studies: studies in, fits (full, LOSO, robustness) run, summary out.
+
+The probe's main module is :mod:`hear_probes.probes.timbre.run` (from a model or an embeddings
+file to result files); this one runs the fits of prepared studies.
+"""
 
 from __future__ import annotations
 
@@ -12,19 +16,18 @@ import numpy as np
 from hear_probes.probes.timbre.agreement import study_agreement
 from hear_probes.probes.timbre.crossval import LosoResult, loso_tasks, pool_loso
 from hear_probes.probes.timbre.metric import (
-    FitOptions,
     max_explained_variance,
     pair_differences,
 )
 from hear_probes.probes.timbre.parallel import run_tasks
-from hear_probes.probes.timbre.regularised import RegularisedSpec, nested_loso
+from hear_probes.probes.timbre.regularised import nested_loso
 from hear_probes.probes.timbre.robustness import (
-    RobustnessConfig,
     RobustnessCurve,
     collect_curve,
     held_out_curve,
     robustness_tasks,
 )
+from hear_probes.probes.timbre.settings import TimbreSettings
 from hear_probes.probes.timbre.study import Study, prepare_study
 from hear_probes.probes.timbre.tasks import FitOutcome, FitTask, run_task
 from hear_probes.probes.timbre.timbremetrics import study_timbremetrics
@@ -41,59 +44,6 @@ from hear_probes.probes.timbre.uncertainty import (
     study_seed,
 )
 from hear_probes.probes.timbre.validation import TimbreInputError, align_rows
-
-#: Studies of ``quick`` runs (the three 11-sound studies and one 14-sound study).
-QUICK_DATASETS = ["Patil2012_A3", "Patil2012_DX4", "Patil2012_GD4", "Siedenburg2016_e3"]
-#: Robustness sweep of ``quick`` runs.
-QUICK_ROBUSTNESS = {"deltas": (0.1, 1.0, 10.0), "realisations": 2}
-
-
-@dataclass
-class TimbreSettings:
-    """Everything that shapes a timbre run (all of it is recorded in timbre.json).
-
-    Parameters
-    ----------
-    options : FitOptions
-        Optimiser settings.
-    loso : bool
-        Run leave-one-sound-out cross-validation.
-    regularised : bool
-        Score the regularised learned metric by nested leave-one-sound-out
-        (:mod:`hear_probes.probes.timbre.regularised`).
-    robustness : RobustnessConfig or None
-        Run the robustness sweeps with these settings: the held-out regularised curve (the
-        score) and the paper's in-sample curve (a labelled replication).
-    robustness_in_sample : bool
-        With ``robustness``, also run the paper's in-sample sweep (``n_deltas x realisations``
-        fits per study; the held-out curve costs no fit).
-    uncertainty : UncertaintyConfig or None
-        Bootstrap intervals, permutation p-values and the in-sample null
-        (:mod:`hear_probes.probes.timbre.uncertainty`); None skips them.
-    regularised_spec : RegularisedSpec
-        Design of the regularised metric.
-    rating_norm, feature_norm : str
-        Normalisations (see :mod:`hear_probes.probes.timbre.study`).
-    allow_identical : bool
-        Accept identical embeddings for distinct sounds.
-    workers : int or None
-        Local worker processes (default: all CPUs).
-    scheduler : str or None
-        Dask scheduler address.
-    """
-
-    options: FitOptions = field(default_factory=FitOptions)
-    loso: bool = True
-    regularised: bool = True
-    robustness: RobustnessConfig | None = None
-    robustness_in_sample: bool = True
-    uncertainty: UncertaintyConfig | None = field(default_factory=UncertaintyConfig)
-    regularised_spec: RegularisedSpec = field(default_factory=RegularisedSpec)
-    rating_norm: str = "none"
-    feature_norm: str = "none"
-    allow_identical: bool = False
-    workers: int | None = None
-    scheduler: str | None = None
 
 
 @dataclass

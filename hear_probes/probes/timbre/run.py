@@ -1,4 +1,5 @@
-"""Entry points of the timbre probe: from a loaded model or an embeddings file to result files."""
+"""The timbre probe's main module: from a loaded model (:func:`run`) or an embeddings file
+(:func:`run_embeddings_file`) to result files."""
 
 from __future__ import annotations
 
@@ -11,13 +12,6 @@ from hear_probes.errors import HearProbesError
 from hear_probes.probes.registry import Prerequisite
 from hear_probes.probes.timbre import figures
 from hear_probes.probes.timbre.pairs_file import PAIRS_NAME, StudyPairs, write_pairs
-from hear_probes.probes.timbre.probe import (
-    QUICK_DATASETS,
-    TimbreSettings,
-    load_studies,
-    rows_from_file,
-    run_studies,
-)
 from hear_probes.probes.timbre.results import (
     CSV_NAME,
     JSON_NAME,
@@ -28,7 +22,8 @@ from hear_probes.probes.timbre.results import (
     reference_from_payload,
     write_weights,
 )
-from hear_probes.probes.timbre.settings import TimbreRun
+from hear_probes.probes.timbre.settings import QUICK_DATASETS, TimbreRun, TimbreSettings
+from hear_probes.probes.timbre.studies import load_studies, rows_from_file, run_studies
 
 #: Default reference representation of the relative robustness (dB).
 DEFAULT_REFERENCE = "stft"
@@ -119,7 +114,7 @@ def study_pairs(res) -> StudyPairs:
 
 def run_and_write(
     studies,
-    run: TimbreRun,
+    config: TimbreRun,
     model_info: dict,
     out_dir: Path,
     *,
@@ -135,8 +130,8 @@ def run_and_write(
     Parameters
     ----------
     studies : list of Study
-        Prepared studies (:func:`~hear_probes.probes.timbre.probe.load_studies`).
-    run : TimbreRun
+        Prepared studies (:func:`~hear_probes.probes.timbre.studies.load_studies`).
+    config : TimbreRun
         The run's settings (fit settings, seed, quiet, reference).
     model_info : dict
         The ``model`` block of timbre.json.
@@ -145,7 +140,7 @@ def run_and_write(
     timings : dict, optional
         Timings so far (e.g. ``{"embed": s}``), merged into the provenance.
     """
-    settings, seed, quiet, reference = run.settings, run.seed, run.quiet, run.reference
+    settings, seed, quiet, reference = config.settings, config.seed, config.quiet, config.reference
     if reference is not None and reference.lower() == "none":
         reference, settings_ref_off = None, True
     else:
@@ -226,7 +221,7 @@ def write_figures(payload: dict, out_dir: Path, ref: dict | None = None) -> None
                 "metric (interpolates the noisy ratings when dimensions outnumber pairs)")
 
 
-def evaluate(loaded, store, out_dir: Path, run: TimbreRun | None = None) -> dict:
+def run(loaded, store, out_dir: Path, config: TimbreRun | None = None) -> dict:
     """Run the timbre probe on a loaded HEAR module.
 
     Embeds the sounds of the studies through ``store`` (reusing what is cached), learns the
@@ -238,7 +233,7 @@ def evaluate(loaded, store, out_dir: Path, run: TimbreRun | None = None) -> dict
     loaded : LoadedModule
     store : EmbeddingStore
     out_dir : Path
-    run : TimbreRun, optional
+    config : TimbreRun, optional
         The run's settings, whole (default: :class:`TimbreRun()`).
         A reference given by name is read from ``<out_dir>/../<name>/timbre.json``; the
         caller computes it first when missing (:func:`reference_prerequisite`).
@@ -248,22 +243,40 @@ def evaluate(loaded, store, out_dir: Path, run: TimbreRun | None = None) -> dict
     dict
         The timbre.json payload.
     """
-    from hear_probes.embed import embed_stimulus_sets
-    from hear_probes.stimuli.timbre import find_timbre_dir, timbre_stimulus_sets
+    from hear_probes.stimuli.timbre import find_timbre_dir
 
-    run = run or TimbreRun()
-    root = find_timbre_dir(run.data_dir)
-    names = select_datasets(root, run.datasets, run.quick)
+    config = config or TimbreRun()
+    root = find_timbre_dir(config.data_dir)
+    names = select_datasets(root, config.datasets, config.quick)
     t0 = time.perf_counter()
-    emb = embed_stimulus_sets(loaded, store, timbre_stimulus_sets(root, names),
-                              batch_size=run.batch_size, quiet=run.quiet)
+    emb = embed_studies(loaded, store, root, names, batch_size=config.batch_size,
+                       quiet=config.quiet)
     t_embed = time.perf_counter() - t0
-    studies = load_studies(root, names, lambda ds: emb[ds.name], run.settings)
-    return run_and_write(studies, run, loaded.describe(), Path(out_dir),
+    studies = load_studies(root, names, lambda ds: emb[ds.name], config.settings)
+    return run_and_write(studies, config, loaded.describe(), Path(out_dir),
                          timings={"embed": t_embed})
 
 
-def reference_prerequisite(model_id: str, out_dir: Path, run: TimbreRun) -> list[Prerequisite]:
+def embed_studies(loaded, store, data_dir=None, datasets: Sequence[str] | None = None,
+                  batch_size: int = 8, quiet: bool = False) -> dict:
+    """Embed the sounds of the timbre studies through the store (``/timbre/<Dataset>``).
+
+    Each study is one stimulus set (:func:`hear_probes.stimuli.timbre.timbre_stimulus_sets`);
+    finished studies are reused, an interrupted one resumes.
+
+    Returns
+    -------
+    dict
+        ``{dataset: embeddings [n_sounds, dim]}`` with rows in sorted sound order.
+    """
+    from hear_probes.embed import embed_stimulus_sets
+    from hear_probes.stimuli.timbre import timbre_stimulus_sets
+
+    return embed_stimulus_sets(loaded, store, timbre_stimulus_sets(data_dir, datasets),
+                               batch_size=batch_size, quiet=quiet)
+
+
+def reference_prerequisite(model_id: str, out_dir: Path, config: TimbreRun) -> list[Prerequisite]:
     """The robustness reference a run reads by name, to be computed first when missing.
 
     Empty without ``--robustness``, with ``--reference none``, a path, or the model itself.
@@ -273,8 +286,8 @@ def reference_prerequisite(model_id: str, out_dir: Path, run: TimbreRun) -> list
     """
     from hear_probes.store import safe_name
 
-    ref = run.reference
-    if run.settings.robustness is None or (ref is not None and ref.lower() == "none"):
+    ref = config.reference
+    if config.settings.robustness is None or (ref is not None and ref.lower() == "none"):
         return []
     name = ref if ref is not None else DEFAULT_REFERENCE
     p = Path(name).expanduser()
@@ -283,39 +296,39 @@ def reference_prerequisite(model_id: str, out_dir: Path, run: TimbreRun) -> list
         return []
 
     def compute(loaded, store, folder: Path) -> dict:
-        return evaluate(loaded, store, folder, replace(run, reference=name))
+        return run(loaded, store, folder, replace(config, reference=name))
 
     return [Prerequisite(name, Path(out_dir).parent / safe_name(name), JSON_NAME, compute,
                          required=ref is not None)]
 
 
-def evaluate_embeddings(embeddings_file: str | Path, out_dir: Path, run: TimbreRun | None = None,
+def run_embeddings_file(embeddings_file: str | Path, out_dir: Path, config: TimbreRun | None = None,
                         model_id: str | None = None) -> dict:
     """Run the timbre probe on precomputed embeddings (HDF5 file in the store layout).
 
     Rows of ``/timbre/<Dataset>/embeddings`` are matched to the ratings by ``item_ids`` (the
     sound file names without extension), never by position; the ratings come from
-    ``run.data_dir``. A reference given by name must already have results (nothing can be
+    ``config.data_dir``. A reference given by name must already have results (nothing can be
     embedded from here).
     """
     from hear_probes.stimuli.timbre import find_timbre_dir
     from hear_probes.store import check_embeddings_file, list_sets_in_file
 
-    run = run or TimbreRun()
+    config = config or TimbreRun()
     path = check_embeddings_file(embeddings_file)  # before asking for --data
-    root = find_timbre_dir(run.data_dir)
-    if run.datasets:
-        names = select_datasets(root, run.datasets, run.quick)
+    root = find_timbre_dir(config.data_dir)
+    if config.datasets:
+        names = select_datasets(root, config.datasets, config.quick)
     else:
         in_file = set(list_sets_in_file(path, "timbre"))
         if not in_file:
             raise HearProbesError(f"{path}: no /timbre/<Dataset> groups (see docs/embedding-store.md)")
-        names = [d for d in select_datasets(root, None, run.quick) if d in in_file]
+        names = [d for d in select_datasets(root, None, config.quick) if d in in_file]
         if not names:
             raise HearProbesError(
                 f"{path}: its studies ({', '.join(sorted(in_file))}) are not in {root}"
             )
-    studies = load_studies(root, names, rows_from_file(path), run.settings)
+    studies = load_studies(root, names, rows_from_file(path), config.settings)
     model_info = {"model_id": model_id or path.stem, "embeddings_file": str(path.resolve()),
                   "weights_id": "", "adapter_version": "", "options": {}}
-    return run_and_write(studies, run, model_info, Path(out_dir))
+    return run_and_write(studies, config, model_info, Path(out_dir))

@@ -24,7 +24,7 @@ from hear_probes.probes.ranking.accuracy import (
 from hear_probes.probes.ranking.catalogue import DISPLAY_NAMES, get_distance
 from hear_probes.probes.ranking.intervals import accuracy_by_interval, pitch_interval_semitones
 from hear_probes.probes.ranking.sensitivity import tie_sensitivity
-from hear_probes.probes.ranking.settings import DISTANCE_DEFAULTS, QUICK_TRIALS, RankingSettings
+from hear_probes.probes.ranking.settings import QUICK_TRIALS, RankingSettings
 from hear_probes.probes.ranking.trials import (
     COLUMNS,
     DEFAULT_EPSILONS,
@@ -39,8 +39,8 @@ __all__ = [
     "column_labels",
     "na_label",
     "table_rows",
-    "evaluate_distances",
-    "evaluate_module",
+    "run",
+    "run_distances",
     "write_outputs",
 ]
 
@@ -225,30 +225,28 @@ def write_outputs(payload: dict, out_dir: Path) -> dict:
     return payload
 
 
-def evaluate_distances(names: Sequence[str], out_dir: Path,
-                       settings: RankingSettings = DISTANCE_DEFAULTS) -> dict:
+def run_distances(names: Sequence[str], out_dir: Path,
+                       settings: RankingSettings | None = None) -> dict:
     """Ranking accuracy of catalogue distances; writes ``ranking.json``/``.csv`` and figures.
 
-    ``settings.metric`` is not used (each distance is its own metric).
+    ``settings`` defaults to ``RankingSettings.for_run("distances")``; its ``metric`` is not
+    used (each distance is its own metric).
     """
-    n_trials, seed, duration = settings.n_trials, settings.seed, settings.duration
-    batch_size, quiet = settings.batch_size, settings.quiet
-    epsilons, figures = settings.epsilons, settings.figures
-    curve_points, heatmap_cells = settings.curve_points, settings.heatmap_cells
+    settings = settings or RankingSettings.for_run("distances")
     from tqdm import tqdm
 
     from hear_probes.probes.ranking.spectral import score_distances, scores_from_raw
     from hear_probes.probes.ranking.trials import away_directions
     from hear_probes.provenance import provenance
 
-    eps = epsilons or DEFAULT_EPSILONS
+    eps = settings.epsilons or DEFAULT_EPSILONS
     distances = [get_distance(n) for n in names]
-    trials = sample_trials(n_trials, seed=seed)
+    trials = sample_trials(settings.n_trials, seed=settings.seed)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    with tqdm(total=n_trials, desc="ranking", unit="trial", disable=quiet, leave=False) as bar:
-        scores = score_distances(distances, trials, duration=duration, epsilons=eps,
-                                 batch_size=batch_size, progress=lambda k: bar.update(k - bar.n),
+    with tqdm(total=settings.n_trials, desc="ranking", unit="trial", disable=settings.quiet, leave=False) as bar:
+        scores = score_distances(distances, trials, duration=settings.duration, epsilons=eps,
+                                 batch_size=settings.batch_size, progress=lambda k: bar.update(k - bar.n),
                                  precision=settings.precision or "float32")
     timings["trials"] = time.perf_counter() - t0
     away = away_directions(trials)
@@ -256,7 +254,7 @@ def evaluate_distances(names: Sequence[str], out_dir: Path,
     per_trial = {}
     for dist in distances:
         per_trial[dist.name] = scores_from_raw(scores[dist.name], away, eps, settings.ties)
-        res = cell_results(per_trial[dist.name], seed, min_decided=settings.min_decided)
+        res = cell_results(per_trial[dist.name], settings.seed, min_decided=settings.min_decided)
         res["by_pitch_interval"] = accuracy_by_interval(per_trial[dist.name],
                                                         pitch_interval_semitones(trials))
         res["tie_sensitivity"] = tie_sensitivity(
@@ -267,12 +265,12 @@ def evaluate_distances(names: Sequence[str], out_dir: Path,
             res["published"] = PUBLISHED[dist.name]
         results[dist.name] = res
     figure_paths: list[str] = []
-    if figures:
+    if settings.figures:
         from hear_probes.probes.ranking.plots import interval_figure, spectral_figures
 
         t1 = time.perf_counter()
-        figure_paths = spectral_figures(distances, out_dir, duration, curve_points,
-                                        heatmap_cells)
+        figure_paths = spectral_figures(distances, out_dir, settings.duration, settings.curve_points,
+                                        settings.heatmap_cells)
         figure_paths.append(interval_figure(results, out_dir))
         timings["figures"] = time.perf_counter() - t1
     payload = {
@@ -280,7 +278,7 @@ def evaluate_distances(names: Sequence[str], out_dir: Path,
         "schema_version": 1,
         "model": None,
         "representation_kind": "spectral-distance",
-        "provenance": provenance(seed=seed, timings=timings),
+        "provenance": provenance(seed=settings.seed, timings=timings),
         "settings": _settings(trials, settings, eps, distances[0].sample_rate,
                               {"precision": settings.precision or "float32"}),
         "representations": results,
@@ -321,12 +319,10 @@ def _module_tie_sensitivity(emb, items, grad, trials: Trials, st: RankingSetting
     return tie_sensitivity(rescore)
 
 
-def evaluate_module(loaded, store, out_dir: Path,
+def run(loaded, store, out_dir: Path,
                     settings: RankingSettings | None = None) -> dict:
     """Ranking accuracy of a HEAR module's scene embeddings; writes the probe outputs."""
     st = settings or RankingSettings()
-    n_trials, seed, duration, metric = st.n_trials, st.seed, st.duration, st.metric
-    epsilons, figures, batch_size, quiet = st.epsilons, st.figures, st.batch_size, st.quiet
     from hear_probes.embed import embed_stimulus_set
     from hear_probes.probes.ranking.embedding import (
         METRICS,
@@ -340,11 +336,11 @@ def evaluate_module(loaded, store, out_dir: Path,
     )
     from hear_probes.provenance import provenance
 
-    if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(METRICS)}")
-    eps = epsilons or DEFAULT_EPSILONS
+    if st.metric not in METRICS:
+        raise ValueError(f"unknown metric {st.metric!r}; valid: {', '.join(METRICS)}")
+    eps = st.epsilons or DEFAULT_EPSILONS
     sr = loaded.sample_rate
-    trials = round_trials(sample_trials(n_trials, seed=seed))
+    trials = round_trials(sample_trials(st.n_trials, seed=st.seed))
     items = trial_items(trials, eps)
     timings: dict[str, float] = {}
     # eps column first: its forward passes embed every target and prediction, and those
@@ -353,8 +349,8 @@ def evaluate_module(loaded, store, out_dir: Path,
     reason: str | None = None
     precomputed: dict[str, np.ndarray] = {}
     try:
-        grad = module_gradient_pass(loaded.module, loaded.model, sr, trials, duration, metric,
-                                    batch_size, quiet)
+        grad = module_gradient_pass(loaded.module, loaded.model, sr, trials, st.duration, st.metric,
+                                    st.batch_size, st.quiet)
     except NotDifferentiable as exc:
         grad, reason = None, str(exc)
     else:
@@ -363,8 +359,8 @@ def evaluate_module(loaded, store, out_dir: Path,
                                    strict=True))
     timings["gradients"] = time.perf_counter() - t1
     t0 = time.perf_counter()
-    emb = embed_stimulus_set(loaded, store, ranking_stimulus_set(items, n_trials, seed, duration),
-                             batch_size=batch_size, quiet=quiet, precomputed=precomputed)
+    emb = embed_stimulus_set(loaded, store, ranking_stimulus_set(items, st.n_trials, st.seed, st.duration),
+                             batch_size=st.batch_size, quiet=st.quiet, precomputed=precomputed)
     timings["embed"] = time.perf_counter() - t0
     warn: list[str] = []
     if is_constant(emb):
@@ -372,17 +368,17 @@ def evaluate_module(loaded, store, out_dir: Path,
                "stimuli; every comparison is a tie, and ties are left out of the accuracy")
         warnings.warn(msg, stacklevel=2)
         warn.append(msg)
-    scores = score_embeddings(emb, items, metric, eps, st.ties, st.precision)
+    scores = score_embeddings(emb, items, st.metric, eps, st.ties, st.precision)
     eps_scores = gradient_pass_scores(grad, trials, st.ties) if grad is not None else None
     for dim in ("pitch", "level"):
         scores[dim]["eps"] = eps_scores[dim] if eps_scores is not None else None
-    res = cell_results(scores, seed, na_reason=reason, min_decided=st.min_decided)
+    res = cell_results(scores, st.seed, na_reason=reason, min_decided=st.min_decided)
     res["by_pitch_interval"] = accuracy_by_interval(scores, pitch_interval_semitones(trials))
     res["tie_sensitivity"] = _module_tie_sensitivity(emb, items, grad, trials, st, eps)
     res["display_name"] = loaded.model_id
-    res["metric"] = metric
+    res["metric"] = st.metric
     figure_paths: list[str] = []
-    if figures:
+    if st.figures:
         from hear_probes.probes.ranking.plots import interval_figure, module_figures
 
         t2 = time.perf_counter()
@@ -400,34 +396,11 @@ def evaluate_module(loaded, store, out_dir: Path,
             "options": loaded.options,
         },
         "representation_kind": "hear-module",
-        "provenance": provenance(seed=seed, timings=timings),
+        "provenance": provenance(seed=st.seed, timings=timings),
         "settings": _settings(trials, st, eps, sr,
-                              {"metric": metric, "precision": st.precision or "float64"}),
+                              {"metric": st.metric, "precision": st.precision or "float64"}),
         "representations": {loaded.model_id: res},
         "figures": figure_paths,
         "warnings": warn,
     }
     return write_outputs(payload, out_dir)
-
-
-def evaluate(loaded, store, out_dir: Path, settings: RankingSettings | None = None) -> dict:
-    """Run the ranking probe on a loaded HEAR module; writes ``<out_dir>/ranking.json`` etc.
-
-    Parameters
-    ----------
-    loaded : LoadedModule
-        The module (its ``sample_rate`` is used to synthesise the stimuli).
-    store : EmbeddingStore
-        Its embedding store (stimuli are embedded once and cached there).
-    out_dir : Path
-        Output folder.
-    settings : RankingSettings, optional
-        The run (default: :class:`RankingSettings()`; ``RankingSettings().quick()`` for a
-        quick run).
-
-    Returns
-    -------
-    dict
-        The payload written to ``ranking.json``.
-    """
-    return evaluate_module(loaded, store, Path(out_dir), settings)

@@ -1,4 +1,4 @@
-"""GEAR probe driver: tones -> embeddings (store) -> analyses -> gear.json, HDF5, PNG, HTML."""
+"""The GEAR probe's main module (``run`` on a model, ``run_embeddings_file`` on stored embeddings): tones -> embeddings (store) -> analyses -> gear.json, HDF5, PNG, HTML."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ from hear_probes.stimuli.gear import (
 __all__ = [
     "PROBE",
     "QUICK_N_TONES",
-    "evaluate",
-    "evaluate_embeddings_file",
+    "run",
+    "run_embeddings_file",
     "analyse_and_write",
     "read_isomap_file",
     "gear_tones_for",
@@ -129,7 +129,7 @@ def seeds_of(settings: GearSettings) -> list[int]:
     return list(range(settings.seed, settings.seed + settings.n_seeds))
 
 
-def evaluate(loaded, store, out_dir: Path, settings: GearSettings | None = None) -> dict:
+def run(loaded, store, out_dir: Path, settings: GearSettings | None = None) -> dict:
     """Run the GEAR probe on a loaded HEAR module.
 
     Parameters
@@ -170,7 +170,7 @@ def evaluate(loaded, store, out_dir: Path, settings: GearSettings | None = None)
                              timings={"embed": embed_s}, varies=VARIES_STIMULI)
 
 
-def evaluate_embeddings_file(path: str | Path, out_dir: Path, set_name: str | None = None,
+def run_embeddings_file(path: str | Path, out_dir: Path, set_name: str | None = None,
                              settings: GearSettings | None = None) -> dict:
     """Run the GEAR analyses on precomputed embeddings (``--embeddings FILE.h5``).
 
