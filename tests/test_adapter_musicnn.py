@@ -22,6 +22,8 @@ from hear_probes_adapters._tf_checkpoint import CheckpointFormatError, read_chec
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
 import record_musicnn as rec  # noqa: E402
+from hear_probes_adapters import _wheel_weights as ww  # noqa: E402
+from wheel_fakes import fake_cached, fake_wheel, forbid_download, not_a_wheel, one_line, pip_fails  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "musicnn_upstream.npz"
 SKIP = "musicnn checkpoints not fetched (hear-probes weights fetch musicnn)"
@@ -144,86 +146,73 @@ def test_missing_checkpoint_is_one_line_with_the_fetch_command(monkeypatch, tmp_
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
     with pytest.raises(WeightsNotFoundError) as err:
         musicnn.load_model(variant="MSD_vgg")
-    msg = str(err.value)
-    assert "\n" not in msg and msg.startswith("musicnn MSD_vgg: weights not fetched")
+    msg = one_line(err)
+    assert msg.startswith("musicnn MSD_vgg: weights not fetched")
     assert msg.endswith("hear-probes weights fetch musicnn")
 
 
-def _fake_checkpoint(root: Path, variant: str, data_size: int | None = None) -> Path:
-    folder = root / "weights" / "musicnn" / variant
-    folder.mkdir(parents=True)
-    files = mw.FILES[variant]
-    (folder / "model.index").write_bytes(b"\0" * files[mw.INDEX][1])
-    size = files[mw.DATA][1] if data_size is None else data_size
-    (folder / "model.data-00000-of-00001").write_bytes(b"\0" * size)
-    return folder
+def _fake_checkpoint(variant: str, data_size: int | None = None) -> Path:
+    fake_cached(mw.SPEC, f"{variant}/model{mw.INDEX}")
+    return fake_cached(mw.SPEC, f"{variant}/model{mw.DATA}", data_size).parent
 
 
 def test_truncated_checkpoint_is_one_line_with_the_refetch_command(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    _fake_checkpoint(tmp_path, "MTT_musicnn", data_size=1000)
+    _fake_checkpoint("MTT_musicnn", data_size=1000)
     with pytest.raises(WeightsCorruptError) as err:
         musicnn.load_model(variant="MTT_musicnn")
-    msg = str(err.value)
-    assert "\n" not in msg and "has 1000 bytes, the published file 9465596" in msg
+    msg = one_line(err)
+    assert msg.startswith("musicnn MTT_musicnn: weight file")
+    assert "has 1000 bytes, the published file 9465596" in msg
     assert msg.endswith("hear-probes weights fetch musicnn --force")
 
 
 def test_altered_checkpoint_is_one_line_naming_the_hash(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    _fake_checkpoint(tmp_path, "MTT_vgg")
+    _fake_checkpoint("MTT_vgg")
     with pytest.raises(WeightsCorruptError) as err:
         musicnn.load_model(variant="MTT_vgg")
-    msg = str(err.value)
-    assert "\n" not in msg and "not the published 4b0d3d2d02bb" in msg and "--force" in msg
+    msg = one_line(err)
+    assert "not the published 4b0d3d2d02bb" in msg and "--force" in msg
 
 
 def test_wrong_wheel_is_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    wheel = tmp_path / mw.WHEEL
-    wheel.write_bytes(b"PK not the wheel")
+    wheel = not_a_wheel(tmp_path / mw.SPEC.wheel)
     with pytest.raises(WeightsCorruptError, match="not the published musicnn-0.1.0"):
         mw.fetch(wheel)
     assert not (tmp_path / "weights").exists()
     # an explicit wheel is checked even when the cached checkpoints are already valid
-    monkeypatch.setattr(mw, "_valid", lambda model: True)
+    monkeypatch.setattr(ww, "is_valid", lambda spec, member: True)
     with pytest.raises(WeightsCorruptError, match="not the published musicnn-0.1.0"):
         mw.fetch(wheel)
 
 
 def test_fetch_copies_the_pinned_files_out_of_the_wheel(monkeypatch, tmp_path):
-    import hashlib
     import zipfile
 
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path / "cache"))
-    wheel = tmp_path / mw.WHEEL
-    files = {}
-    with zipfile.ZipFile(wheel, "w") as zf:
-        for i, model in enumerate(mw.FILES):
-            for j, name in enumerate((mw.INDEX, mw.DATA)):
-                blob = bytes([i, j]) * (10 + j)
-                zf.writestr(f"musicnn/{model}/{name}", blob)
-                files.setdefault(model, {})[name] = (hashlib.sha256(blob).hexdigest(), len(blob))
-    monkeypatch.setattr(mw, "FILES", files)
-    monkeypatch.setattr(mw, "WHEEL_SHA256", hashlib.sha256(wheel.read_bytes()).hexdigest())
-    monkeypatch.setattr(mw, "_download_wheel", lambda dest: pytest.fail("must not download"))
+    wheel = tmp_path / mw.SPEC.wheel
+    spec = fake_wheel(wheel, mw.SPEC, extra={"musicnn/tagger.py": b"code, not copied"})
+    monkeypatch.setattr(mw, "SPEC", spec)
+    forbid_download(monkeypatch)
     folders = mw.fetch(wheel)
-    assert [f.name for f in folders] == list(files)
-    assert (folders[2] / "model.data-00000-of-00001").read_bytes() == bytes([2, 1]) * 11
-    assert mw.require_checkpoint("MSD_vgg")[2] == files["MSD_vgg"][mw.DATA][0]
+    assert [f.name for f in folders] == list(mw.FILES)
+    with zipfile.ZipFile(wheel) as zf:
+        assert (folders[2] / "model.data-00000-of-00001").read_bytes() == zf.read(
+            f"musicnn/MTT_vgg/{mw.DATA}")
+    assert sorted(p.name for p in folders[2].iterdir()) == ["model.data-00000-of-00001", "model.index"]
+    assert mw.require_checkpoint("MSD_vgg")[2] == spec.member(f"MSD_vgg/model{mw.DATA}").sha256
     assert mw.fetch() == folders  # valid cache: nothing downloaded
 
 
 def test_pip_failure_is_one_line(monkeypatch, tmp_path):
-    import subprocess
-
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(
-        a, 1, "", "ERROR: Could not find a version\nERROR: No matching distribution found for musicnn==0.1.0"))
+    pip_fails(monkeypatch, "ERROR: Could not find a version\nERROR: No matching distribution found for musicnn==0.1.0")
     with pytest.raises(WeightsNotFoundError) as err:
         mw.fetch()
-    msg = str(err.value)
-    assert "\n" not in msg and "No matching distribution found" in msg and "--wheel" in msg
+    msg = one_line(err)
+    assert "No matching distribution found" in msg and "--wheel" in msg
 
 
 def test_cli_weights_fetch_unknown_family_is_a_usage_error(capsys):
@@ -251,7 +240,7 @@ def test_registry_lists_the_four_models_with_their_readiness(monkeypatch, tmp_pa
         ok, why = specs[name].readiness()  # not "downloads weights on first use": they do not
         assert not ok and why.startswith("weights missing: PyPI musicnn 0.1.0 checkpoint")
         assert why.endswith("(hear-probes weights fetch musicnn)")
-    _fake_checkpoint(tmp_path, "MSD_musicnn")
+    _fake_checkpoint("MSD_musicnn")
     assert specs["musicnn-msd"].readiness()[1].startswith("ready (weights here")
 
 

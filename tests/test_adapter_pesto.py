@@ -7,9 +7,9 @@ with pesto-pitch 2.0.1 (mir-1k_g7) and 1.0.0 (mir-1k) by ``tests/tools/record_pe
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,15 @@ from hear_probes_adapters._pypi_weights import WeightsCorruptError  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
 import record_pesto as rec  # noqa: E402
+from wheel_fakes import (  # noqa: E402
+    fake_cached,
+    fake_wheel,
+    forbid_download,
+    not_a_wheel,
+    one_line,
+    pip_fails,
+    repin_member,
+)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "pesto_upstream.npz"
 SKIP = "PESTO checkpoints not fetched (hear-probes weights fetch pesto)"
@@ -169,35 +178,32 @@ def test_missing_checkpoint_is_one_line_with_the_fetch_command(monkeypatch, tmp_
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
     with pytest.raises(WeightsNotFoundError) as err:
         pesto.load_model(checkpoint="mir-1k_g7")
-    msg = str(err.value)
-    assert "\n" not in msg and msg.startswith("pesto mir-1k_g7: weights not fetched")
+    msg = one_line(err)
+    assert msg.startswith("pesto mir-1k_g7: weights not fetched")
     assert msg.endswith("hear-probes weights fetch pesto")
 
 
-def _fake(root: Path, ckpt: str, size: int | None = None) -> Path:
-    path = root / "weights" / "pesto" / f"{ckpt}.ckpt"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"\0" * (pw.FILES[ckpt][1] if size is None else size))
-    return path
+def _fake(ckpt: str, size: int | None = None) -> Path:
+    return fake_cached(pw.SPEC, f"{ckpt}.ckpt", size)
 
 
 def test_truncated_checkpoint_is_one_line_with_the_refetch_command(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    _fake(tmp_path, "mir-1k", 1000)
+    _fake("mir-1k", 1000)
     with pytest.raises(WeightsCorruptError) as err:
         pesto.load_model(checkpoint="mir-1k")
-    msg = str(err.value)
-    assert "\n" not in msg and "has 1000 bytes, the published file 123538" in msg
+    msg = one_line(err)
+    assert msg.startswith("pesto mir-1k: weight file") and "has 1000 bytes, the published file 123538" in msg
     assert msg.endswith("hear-probes weights fetch pesto --force")
 
 
 def test_altered_checkpoint_is_one_line_naming_the_hash(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    _fake(tmp_path, "mir-1k_g7")
+    _fake("mir-1k_g7")
     with pytest.raises(WeightsCorruptError) as err:
         pesto.load_model(checkpoint="mir-1k_g7")
-    msg = str(err.value)
-    assert "\n" not in msg and "not the published 16c32e06ddd9" in msg and "--force" in msg
+    msg = one_line(err)
+    assert "not the published 16c32e06ddd9" in msg and "--force" in msg
 
 
 def test_unreadable_checkpoint_file_is_one_line(tmp_path):
@@ -226,8 +232,7 @@ def test_checkpoint_reader_executes_no_pickled_code(tmp_path):
 
 def test_wrong_wheel_is_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    wheel = tmp_path / pw.WHEEL
-    wheel.write_bytes(b"PK not the wheel")
+    wheel = not_a_wheel(tmp_path / pw.SPEC.wheel)
     with pytest.raises(WeightsCorruptError, match="not the published pesto_pitch-2.0.1"):
         pw.fetch(wheel)
     assert not (tmp_path / "weights").exists()
@@ -235,17 +240,10 @@ def test_wrong_wheel_is_refused(monkeypatch, tmp_path):
 
 def test_fetch_copies_the_pinned_files_out_of_the_wheel(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path / "cache"))
-    wheel = tmp_path / pw.WHEEL
-    files = {}
-    with zipfile.ZipFile(wheel, "w") as zf:
-        for i, ckpt in enumerate(pw.FILES):
-            blob = bytes([i]) * (10 + i)
-            zf.writestr(f"pesto/weights/{ckpt}.ckpt", blob)
-            files[ckpt] = (hashlib.sha256(blob).hexdigest(), len(blob))
-        zf.writestr("pesto/core.py", "import torchaudio")
-    monkeypatch.setattr(pw, "FILES", files)
-    monkeypatch.setattr(pw, "WHEEL_SHA256", hashlib.sha256(wheel.read_bytes()).hexdigest())
-    monkeypatch.setattr(pw, "_download_wheel", lambda dest: pytest.fail("must not download"))
+    wheel = tmp_path / pw.SPEC.wheel
+    blobs = {f"pesto/weights/{ckpt}.ckpt": bytes([i]) * (10 + i) for i, ckpt in enumerate(pw.FILES)}
+    monkeypatch.setattr(pw, "SPEC", fake_wheel(wheel, pw.SPEC, blobs, {"pesto/core.py": b"import torchaudio"}))
+    forbid_download(monkeypatch)
     paths = pw.fetch(wheel)
     assert [p.name for p in paths] == ["mir-1k.ckpt", "mir-1k_g7.ckpt"]
     assert paths[1].read_bytes() == bytes([1]) * 11
@@ -253,24 +251,46 @@ def test_fetch_copies_the_pinned_files_out_of_the_wheel(monkeypatch, tmp_path):
     assert pw.fetch() == paths  # valid cache: nothing downloaded
 
 
-def test_pip_failure_is_one_line(monkeypatch, tmp_path):
-    import subprocess
+def test_a_bad_second_member_writes_nothing(monkeypatch, tmp_path):
+    """Every member is checked before any is written (no half-fetched family)."""
+    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path / "cache"))
+    wheel = tmp_path / pw.SPEC.wheel
+    monkeypatch.setattr(pw, "SPEC", repin_member(fake_wheel(wheel, pw.SPEC), 1))
+    with pytest.raises(WeightsCorruptError) as err:
+        pw.fetch(wheel)
+    assert one_line(err) == "pesto: pesto/weights/mir-1k_g7.ckpt in the wheel is not the published file"
+    assert not (tmp_path / "cache" / "weights").exists()
 
+
+def test_a_wheel_without_a_member_is_one_line_through_the_cli(monkeypatch, tmp_path, capsys):
+    from hear_probes.cli import main
+
+    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path / "cache"))
+    wheel = tmp_path / pw.SPEC.wheel
+    first = fake_wheel(wheel, dataclasses.replace(pw.SPEC, members=pw.SPEC.members[:1]))
+    monkeypatch.setattr(pw, "SPEC", dataclasses.replace(
+        pw.SPEC, sha256=first.sha256, members=(first.members[0], pw.SPEC.members[1])))
+    assert main(["weights", "fetch", "pesto", "--wheel", str(wheel)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.endswith("has no pesto/weights/mir-1k_g7.ckpt; "
+                                             "run hear-probes weights fetch pesto without --wheel")
+    assert not (tmp_path / "cache" / "weights").exists()
+
+
+def test_pip_failure_is_one_line(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(
-        a, 1, "", "ERROR: No matching distribution found for pesto-pitch==2.0.1"))
+    pip_fails(monkeypatch, "ERROR: No matching distribution found for pesto-pitch==2.0.1")
     with pytest.raises(WeightsNotFoundError) as err:
         pw.fetch()
-    msg = str(err.value)
-    assert "\n" not in msg and "No matching distribution found" in msg and "--wheel" in msg
+    msg = one_line(err)
+    assert "No matching distribution found" in msg and "--wheel" in msg
 
 
 def test_cli_fetch_knows_pesto(monkeypatch, tmp_path, capsys):
     from hear_probes.cli import main
 
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    wheel = tmp_path / pw.WHEEL
-    wheel.write_bytes(b"PK not the wheel")
+    wheel = not_a_wheel(tmp_path / pw.SPEC.wheel)
     assert main(["weights", "fetch", "pesto", "--wheel", str(wheel)]) != 0
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "not the published pesto_pitch-2.0.1" in err
@@ -285,7 +305,7 @@ def test_registry_lists_both_models_with_their_readiness(monkeypatch, tmp_path):
         ok, why = specs[name].readiness()
         assert not ok and why.startswith("weights missing: PyPI pesto-pitch 2.0.1 checkpoint")
         assert why.endswith("(hear-probes weights fetch pesto)")
-    _fake(tmp_path, "mir-1k")
+    _fake("mir-1k")
     assert specs["pesto-mir1k"].readiness()[1].startswith("ready (weights here")
 
 
