@@ -60,24 +60,9 @@ def weights_file() -> Path:
 def fetch(wheel: str | Path | None = None, force: bool = False) -> list[Path]:
     """Put Basic Pitch's ``nmp.onnx`` into the hear-probes cache (verified by sha256).
 
-    Parameters
-    ----------
-    wheel : path, optional
-        A downloaded ``basic_pitch-0.4.0-py2.py3-none-any.whl``; default: download it with pip.
-    force : bool
-        Rewrite the file even if it is already cached and valid.
-
-    Returns
-    -------
-    list of Path
-        The cache folder holding ``nmp.onnx`` (one entry).
-
-    Raises
-    ------
-    WeightsNotFoundError
-        pip could not download the wheel.
-    WeightsCorruptError
-        The wheel or the file inside it is not the published one.
+    :func:`hear_probes_adapters._wheel_weights.fetch` of :data:`SPEC` (``wheel``: a
+    downloaded wheel instead of pip; ``force``: rewrite valid files).
+    Returns: the cache folder holding ``nmp.onnx`` (one entry).
     """
     return [p.parent for p in ww.fetch(SPEC, wheel, force)]
 
@@ -85,12 +70,7 @@ def fetch(wheel: str | Path | None = None, force: bool = False) -> list[Path]:
 def require_weights(check_digest: bool = True) -> tuple[Path, str]:
     """The cached, verified ``nmp.onnx`` and its sha256.
 
-    Raises
-    ------
-    WeightsNotFoundError
-        Not fetched (one line: the fetch command).
-    WeightsCorruptError
-        Truncated or altered (one line: the command that fetches it again).
+    Errors as :func:`hear_probes_adapters._wheel_weights.require` (one line with the fix).
     """
     return ww.require(SPEC, SPEC.members[0], check_digest)
 

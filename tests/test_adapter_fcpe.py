@@ -23,15 +23,7 @@ from hear_probes_adapters._pypi_weights import WeightsCorruptError  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
 import record_fcpe as rec  # noqa: E402
-from wheel_fakes import (  # noqa: E402
-    fake_cached,
-    fake_wheel,
-    forbid_download,
-    not_a_wheel,
-    one_line,
-    pip_fails,
-    repin_member,
-)
+import wheel_fakes as wf  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "fcpe_upstream.npz"
 SKIP = "fcpe weights not fetched (hear-probes weights fetch fcpe)"
@@ -191,13 +183,13 @@ def test_missing_weights_is_one_line_with_the_fetch_command(monkeypatch, tmp_pat
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
     with pytest.raises(WeightsNotFoundError) as err:
         fcpe.load_model()
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert msg.startswith("fcpe: weights not fetched")
     assert msg.endswith("hear-probes weights fetch fcpe")
 
 
 def _fake_weights(size: int | None = None) -> Path:
-    return fake_cached(fw.SPEC, "fcpe_c_v001.pt", size)
+    return wf.fake_cached(fw.SPEC, "fcpe_c_v001.pt", size)
 
 
 def test_truncated_weights_is_one_line_with_the_refetch_command(monkeypatch, tmp_path):
@@ -205,7 +197,7 @@ def test_truncated_weights_is_one_line_with_the_refetch_command(monkeypatch, tmp
     _fake_weights(1000)
     with pytest.raises(WeightsCorruptError) as err:
         fcpe.load_model()
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert msg.startswith("fcpe: weight file")
     assert "has 1000 bytes, the published file 43363260" in msg
     assert msg.endswith("hear-probes weights fetch fcpe --force")
@@ -218,7 +210,7 @@ def test_wrong_hash_is_one_line_naming_the_digest(monkeypatch, tmp_path):
     _fake_weights()
     with pytest.raises(WeightsCorruptError) as err:
         fcpe.load_model()
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert "not the published b9aeaeb67343" in msg
     assert msg.endswith("hear-probes weights fetch fcpe --force")
 
@@ -280,7 +272,7 @@ def test_load_net_maps_every_upstream_tensor(tmp_path):
 
 def test_wrong_wheel_is_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    wheel = not_a_wheel(tmp_path / fw.SPEC.wheel)
+    wheel = wf.not_a_wheel(tmp_path / fw.SPEC.wheel)
     with pytest.raises(WeightsCorruptError, match="not the published torchfcpe-0.0.4"):
         fw.fetch(wheel)
     assert not (tmp_path / "weights").exists()
@@ -290,25 +282,25 @@ def test_fetch_takes_only_the_pinned_file_out_of_the_wheel(monkeypatch, tmp_path
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path / "cache"))
     wheel = tmp_path / fw.SPEC.wheel
     blob = b"fcpe weights" * 7
-    spec = fake_wheel(wheel, fw.SPEC, {fw.SPEC.members[0].path: blob},
+    spec = wf.fake_wheel(wheel, fw.SPEC, {fw.SPEC.members[0].path: blob},
                       {"torchfcpe/models.py": b"code that must not be copied"})
     monkeypatch.setattr(fw, "SPEC", spec)
-    forbid_download(monkeypatch)
+    wf.forbid_download(monkeypatch)
     [path] = fw.fetch(wheel)
     assert path == fw.weights_path() and path.read_bytes() == blob
     assert sorted(p.name for p in path.parent.iterdir()) == ["fcpe_c_v001.pt"]
     assert fw.fetch() == [path]  # valid cache: nothing downloaded
-    monkeypatch.setattr(fw, "SPEC", repin_member(spec, 0))  # a wheel whose member is not the pin
+    monkeypatch.setattr(fw, "SPEC", wf.repin_member(spec, 0))  # a wheel whose member is not the pin
     with pytest.raises(WeightsCorruptError, match="is not the published file"):
         fw.fetch(wheel, force=True)
 
 
 def test_pip_failure_is_one_line(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    pip_fails(monkeypatch, "ERROR: No matching distribution found for torchfcpe==0.0.4")
+    wf.pip_fails(monkeypatch, "ERROR: No matching distribution found for torchfcpe==0.0.4")
     with pytest.raises(WeightsNotFoundError) as err:
         fw.fetch()
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert msg.startswith("fcpe: pip could not download torchfcpe==0.0.4")
     assert "--wheel" in msg
 

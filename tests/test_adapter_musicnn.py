@@ -22,8 +22,8 @@ from hear_probes_adapters._tf_checkpoint import CheckpointFormatError, read_chec
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
 import record_musicnn as rec  # noqa: E402
+import wheel_fakes as wf  # noqa: E402
 from hear_probes_adapters import _wheel_weights as ww  # noqa: E402
-from wheel_fakes import fake_cached, fake_wheel, forbid_download, not_a_wheel, one_line, pip_fails  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "musicnn_upstream.npz"
 SKIP = "musicnn checkpoints not fetched (hear-probes weights fetch musicnn)"
@@ -146,14 +146,14 @@ def test_missing_checkpoint_is_one_line_with_the_fetch_command(monkeypatch, tmp_
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
     with pytest.raises(WeightsNotFoundError) as err:
         musicnn.load_model(variant="MSD_vgg")
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert msg.startswith("musicnn MSD_vgg: weights not fetched")
     assert msg.endswith("hear-probes weights fetch musicnn")
 
 
 def _fake_checkpoint(variant: str, data_size: int | None = None) -> Path:
-    fake_cached(mw.SPEC, f"{variant}/model{mw.INDEX}")
-    return fake_cached(mw.SPEC, f"{variant}/model{mw.DATA}", data_size).parent
+    wf.fake_cached(mw.SPEC, f"{variant}/model{mw.INDEX}")
+    return wf.fake_cached(mw.SPEC, f"{variant}/model{mw.DATA}", data_size).parent
 
 
 def test_truncated_checkpoint_is_one_line_with_the_refetch_command(monkeypatch, tmp_path):
@@ -161,7 +161,7 @@ def test_truncated_checkpoint_is_one_line_with_the_refetch_command(monkeypatch, 
     _fake_checkpoint("MTT_musicnn", data_size=1000)
     with pytest.raises(WeightsCorruptError) as err:
         musicnn.load_model(variant="MTT_musicnn")
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert msg.startswith("musicnn MTT_musicnn: weight file")
     assert "has 1000 bytes, the published file 9465596" in msg
     assert msg.endswith("hear-probes weights fetch musicnn --force")
@@ -172,13 +172,13 @@ def test_altered_checkpoint_is_one_line_naming_the_hash(monkeypatch, tmp_path):
     _fake_checkpoint("MTT_vgg")
     with pytest.raises(WeightsCorruptError) as err:
         musicnn.load_model(variant="MTT_vgg")
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert "not the published 4b0d3d2d02bb" in msg and "--force" in msg
 
 
 def test_wrong_wheel_is_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    wheel = not_a_wheel(tmp_path / mw.SPEC.wheel)
+    wheel = wf.not_a_wheel(tmp_path / mw.SPEC.wheel)
     with pytest.raises(WeightsCorruptError, match="not the published musicnn-0.1.0"):
         mw.fetch(wheel)
     assert not (tmp_path / "weights").exists()
@@ -193,9 +193,9 @@ def test_fetch_copies_the_pinned_files_out_of_the_wheel(monkeypatch, tmp_path):
 
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path / "cache"))
     wheel = tmp_path / mw.SPEC.wheel
-    spec = fake_wheel(wheel, mw.SPEC, extra={"musicnn/tagger.py": b"code, not copied"})
+    spec = wf.fake_wheel(wheel, mw.SPEC, extra={"musicnn/tagger.py": b"code, not copied"})
     monkeypatch.setattr(mw, "SPEC", spec)
-    forbid_download(monkeypatch)
+    wf.forbid_download(monkeypatch)
     folders = mw.fetch(wheel)
     assert [f.name for f in folders] == list(mw.FILES)
     with zipfile.ZipFile(wheel) as zf:
@@ -208,10 +208,10 @@ def test_fetch_copies_the_pinned_files_out_of_the_wheel(monkeypatch, tmp_path):
 
 def test_pip_failure_is_one_line(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    pip_fails(monkeypatch, "ERROR: Could not find a version\nERROR: No matching distribution found for musicnn==0.1.0")
+    wf.pip_fails(monkeypatch, "ERROR: Could not find a version\nERROR: No matching distribution found for musicnn==0.1.0")
     with pytest.raises(WeightsNotFoundError) as err:
         mw.fetch()
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert "No matching distribution found" in msg and "--wheel" in msg
 
 

@@ -24,15 +24,7 @@ from hear_probes_adapters._pypi_weights import WeightsCorruptError  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
 import record_pesto as rec  # noqa: E402
-from wheel_fakes import (  # noqa: E402
-    fake_cached,
-    fake_wheel,
-    forbid_download,
-    not_a_wheel,
-    one_line,
-    pip_fails,
-    repin_member,
-)
+import wheel_fakes as wf  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "pesto_upstream.npz"
 SKIP = "PESTO checkpoints not fetched (hear-probes weights fetch pesto)"
@@ -178,13 +170,13 @@ def test_missing_checkpoint_is_one_line_with_the_fetch_command(monkeypatch, tmp_
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
     with pytest.raises(WeightsNotFoundError) as err:
         pesto.load_model(checkpoint="mir-1k_g7")
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert msg.startswith("pesto mir-1k_g7: weights not fetched")
     assert msg.endswith("hear-probes weights fetch pesto")
 
 
 def _fake(ckpt: str, size: int | None = None) -> Path:
-    return fake_cached(pw.SPEC, f"{ckpt}.ckpt", size)
+    return wf.fake_cached(pw.SPEC, f"{ckpt}.ckpt", size)
 
 
 def test_truncated_checkpoint_is_one_line_with_the_refetch_command(monkeypatch, tmp_path):
@@ -192,7 +184,7 @@ def test_truncated_checkpoint_is_one_line_with_the_refetch_command(monkeypatch, 
     _fake("mir-1k", 1000)
     with pytest.raises(WeightsCorruptError) as err:
         pesto.load_model(checkpoint="mir-1k")
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert msg.startswith("pesto mir-1k: weight file") and "has 1000 bytes, the published file 123538" in msg
     assert msg.endswith("hear-probes weights fetch pesto --force")
 
@@ -202,7 +194,7 @@ def test_altered_checkpoint_is_one_line_naming_the_hash(monkeypatch, tmp_path):
     _fake("mir-1k_g7")
     with pytest.raises(WeightsCorruptError) as err:
         pesto.load_model(checkpoint="mir-1k_g7")
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert "not the published 16c32e06ddd9" in msg and "--force" in msg
 
 
@@ -232,7 +224,7 @@ def test_checkpoint_reader_executes_no_pickled_code(tmp_path):
 
 def test_wrong_wheel_is_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    wheel = not_a_wheel(tmp_path / pw.SPEC.wheel)
+    wheel = wf.not_a_wheel(tmp_path / pw.SPEC.wheel)
     with pytest.raises(WeightsCorruptError, match="not the published pesto_pitch-2.0.1"):
         pw.fetch(wheel)
     assert not (tmp_path / "weights").exists()
@@ -242,8 +234,8 @@ def test_fetch_copies_the_pinned_files_out_of_the_wheel(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path / "cache"))
     wheel = tmp_path / pw.SPEC.wheel
     blobs = {f"pesto/weights/{ckpt}.ckpt": bytes([i]) * (10 + i) for i, ckpt in enumerate(pw.FILES)}
-    monkeypatch.setattr(pw, "SPEC", fake_wheel(wheel, pw.SPEC, blobs, {"pesto/core.py": b"import torchaudio"}))
-    forbid_download(monkeypatch)
+    monkeypatch.setattr(pw, "SPEC", wf.fake_wheel(wheel, pw.SPEC, blobs, {"pesto/core.py": b"import torchaudio"}))
+    wf.forbid_download(monkeypatch)
     paths = pw.fetch(wheel)
     assert [p.name for p in paths] == ["mir-1k.ckpt", "mir-1k_g7.ckpt"]
     assert paths[1].read_bytes() == bytes([1]) * 11
@@ -255,10 +247,10 @@ def test_a_bad_second_member_writes_nothing(monkeypatch, tmp_path):
     """Every member is checked before any is written (no half-fetched family)."""
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path / "cache"))
     wheel = tmp_path / pw.SPEC.wheel
-    monkeypatch.setattr(pw, "SPEC", repin_member(fake_wheel(wheel, pw.SPEC), 1))
+    monkeypatch.setattr(pw, "SPEC", wf.repin_member(wf.fake_wheel(wheel, pw.SPEC), 1))
     with pytest.raises(WeightsCorruptError) as err:
         pw.fetch(wheel)
-    assert one_line(err) == "pesto: pesto/weights/mir-1k_g7.ckpt in the wheel is not the published file"
+    assert wf.one_line(err) == "pesto: pesto/weights/mir-1k_g7.ckpt in the wheel is not the published file"
     assert not (tmp_path / "cache" / "weights").exists()
 
 
@@ -267,7 +259,7 @@ def test_a_wheel_without_a_member_is_one_line_through_the_cli(monkeypatch, tmp_p
 
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path / "cache"))
     wheel = tmp_path / pw.SPEC.wheel
-    first = fake_wheel(wheel, dataclasses.replace(pw.SPEC, members=pw.SPEC.members[:1]))
+    first = wf.fake_wheel(wheel, dataclasses.replace(pw.SPEC, members=pw.SPEC.members[:1]))
     monkeypatch.setattr(pw, "SPEC", dataclasses.replace(
         pw.SPEC, sha256=first.sha256, members=(first.members[0], pw.SPEC.members[1])))
     assert main(["weights", "fetch", "pesto", "--wheel", str(wheel)]) == 2
@@ -279,10 +271,10 @@ def test_a_wheel_without_a_member_is_one_line_through_the_cli(monkeypatch, tmp_p
 
 def test_pip_failure_is_one_line(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    pip_fails(monkeypatch, "ERROR: No matching distribution found for pesto-pitch==2.0.1")
+    wf.pip_fails(monkeypatch, "ERROR: No matching distribution found for pesto-pitch==2.0.1")
     with pytest.raises(WeightsNotFoundError) as err:
         pw.fetch()
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert "No matching distribution found" in msg and "--wheel" in msg
 
 
@@ -290,7 +282,7 @@ def test_cli_fetch_knows_pesto(monkeypatch, tmp_path, capsys):
     from hear_probes.cli import main
 
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    wheel = not_a_wheel(tmp_path / pw.SPEC.wheel)
+    wheel = wf.not_a_wheel(tmp_path / pw.SPEC.wheel)
     assert main(["weights", "fetch", "pesto", "--wheel", str(wheel)]) != 0
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "not the published pesto_pitch-2.0.1" in err

