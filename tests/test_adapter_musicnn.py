@@ -129,6 +129,9 @@ def test_unknown_layer_lists_the_valid_names():
     msg = str(err.value)
     assert "\n" not in msg and "musicnn-mtt has no layer 'pool5'" in msg
     assert "1 (timbral)" in msg and "9 (taggram)" in msg
+    with pytest.raises(ValueError, match="musicnn-mtt has no layer True"):  # True == 1: refused
+        _random_model().with_layer(True)
+    assert _random_model().with_layer("taggram").layer == 9
 
 
 def test_layers_option_parses_musicnn_names():
