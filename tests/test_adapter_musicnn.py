@@ -17,13 +17,11 @@ torch = pytest.importorskip("torch")
 from hear_probes_adapters import _musicnn_weights as mw  # noqa: E402
 from hear_probes_adapters import musicnn  # noqa: E402
 from hear_probes_adapters._common import WeightsNotFoundError  # noqa: E402
-from hear_probes_adapters._pypi_weights import WeightsCorruptError  # noqa: E402
 from hear_probes_adapters._tf_checkpoint import CheckpointFormatError, read_checkpoint  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
 import record_musicnn as rec  # noqa: E402
 import wheel_fakes as wf  # noqa: E402
-from hear_probes_adapters import _wheel_weights as ww  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "musicnn_upstream.npz"
 SKIP = "musicnn checkpoints not fetched (hear-probes weights fetch musicnn)"
@@ -145,50 +143,9 @@ def test_layers_option_parses_musicnn_names():
         parse_layers("pool5", model.layer_ids, "musicnn-mtt", model.layer_names)
 
 
-def test_missing_checkpoint_is_one_line_with_the_fetch_command(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    with pytest.raises(WeightsNotFoundError) as err:
-        musicnn.load_model(variant="MSD_vgg")
-    msg = wf.one_line(err)
-    assert msg.startswith("musicnn MSD_vgg: weights not fetched")
-    assert msg.endswith("hear-probes weights fetch musicnn")
-
-
-def _fake_checkpoint(variant: str, data_size: int | None = None) -> Path:
+def _fake_checkpoint(variant: str) -> Path:
     wf.fake_cached(mw.SPEC, f"{variant}/model{mw.INDEX}")
-    return wf.fake_cached(mw.SPEC, f"{variant}/model{mw.DATA}", data_size).parent
-
-
-def test_truncated_checkpoint_is_one_line_with_the_refetch_command(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    _fake_checkpoint("MTT_musicnn", data_size=1000)
-    with pytest.raises(WeightsCorruptError) as err:
-        musicnn.load_model(variant="MTT_musicnn")
-    msg = wf.one_line(err)
-    assert msg.startswith("musicnn MTT_musicnn: weight file")
-    assert "has 1000 bytes, the published file 9465596" in msg
-    assert msg.endswith("hear-probes weights fetch musicnn --force")
-
-
-def test_altered_checkpoint_is_one_line_naming_the_hash(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    _fake_checkpoint("MTT_vgg")
-    with pytest.raises(WeightsCorruptError) as err:
-        musicnn.load_model(variant="MTT_vgg")
-    msg = wf.one_line(err)
-    assert "not the published 4b0d3d2d02bb" in msg and "--force" in msg
-
-
-def test_wrong_wheel_is_refused(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    wheel = wf.not_a_wheel(tmp_path / mw.SPEC.wheel)
-    with pytest.raises(WeightsCorruptError, match="not the published musicnn-0.1.0"):
-        mw.fetch(wheel)
-    assert not (tmp_path / "weights").exists()
-    # an explicit wheel is checked even when the cached checkpoints are already valid
-    monkeypatch.setattr(ww, "is_valid", lambda spec, member: True)
-    with pytest.raises(WeightsCorruptError, match="not the published musicnn-0.1.0"):
-        mw.fetch(wheel)
+    return wf.fake_cached(mw.SPEC, f"{variant}/model{mw.DATA}").parent
 
 
 def test_fetch_copies_the_pinned_files_out_of_the_wheel(monkeypatch, tmp_path):
@@ -207,15 +164,6 @@ def test_fetch_copies_the_pinned_files_out_of_the_wheel(monkeypatch, tmp_path):
     assert sorted(p.name for p in folders[2].iterdir()) == ["model.data-00000-of-00001", "model.index"]
     assert mw.require_checkpoint("MSD_vgg")[2] == spec.member(f"MSD_vgg/model{mw.DATA}").sha256
     assert mw.fetch() == folders  # valid cache: nothing downloaded
-
-
-def test_pip_failure_is_one_line(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    wf.pip_fails(monkeypatch, "ERROR: Could not find a version\nERROR: No matching distribution found for musicnn==0.1.0")
-    with pytest.raises(WeightsNotFoundError) as err:
-        mw.fetch()
-    msg = wf.one_line(err)
-    assert "No matching distribution found" in msg and "--wheel" in msg
 
 
 def test_cli_weights_fetch_unknown_family_is_a_usage_error(capsys):

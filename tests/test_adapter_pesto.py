@@ -166,36 +166,8 @@ def test_pitch_reduction_is_the_local_weighted_average():
 # --------------------------------------------------------------------------- weights and errors
 
 
-def test_missing_checkpoint_is_one_line_with_the_fetch_command(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    with pytest.raises(WeightsNotFoundError) as err:
-        pesto.load_model(checkpoint="mir-1k_g7")
-    msg = wf.one_line(err)
-    assert msg.startswith("pesto mir-1k_g7: weights not fetched")
-    assert msg.endswith("hear-probes weights fetch pesto")
-
-
 def _fake(ckpt: str, size: int | None = None) -> Path:
     return wf.fake_cached(pw.SPEC, f"{ckpt}.ckpt", size)
-
-
-def test_truncated_checkpoint_is_one_line_with_the_refetch_command(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    _fake("mir-1k", 1000)
-    with pytest.raises(WeightsCorruptError) as err:
-        pesto.load_model(checkpoint="mir-1k")
-    msg = wf.one_line(err)
-    assert msg.startswith("pesto mir-1k: weight file") and "has 1000 bytes, the published file 123538" in msg
-    assert msg.endswith("hear-probes weights fetch pesto --force")
-
-
-def test_altered_checkpoint_is_one_line_naming_the_hash(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    _fake("mir-1k_g7")
-    with pytest.raises(WeightsCorruptError) as err:
-        pesto.load_model(checkpoint="mir-1k_g7")
-    msg = wf.one_line(err)
-    assert "not the published 16c32e06ddd9" in msg and "--force" in msg
 
 
 def test_unreadable_checkpoint_file_is_one_line(tmp_path):
@@ -222,14 +194,6 @@ def test_checkpoint_reader_executes_no_pickled_code(tmp_path):
         pw.read_checkpoint(path)
 
 
-def test_wrong_wheel_is_refused(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    wheel = wf.not_a_wheel(tmp_path / pw.SPEC.wheel)
-    with pytest.raises(WeightsCorruptError, match="not the published pesto_pitch-2.0.1"):
-        pw.fetch(wheel)
-    assert not (tmp_path / "weights").exists()
-
-
 def test_fetch_copies_the_pinned_files_out_of_the_wheel(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path / "cache"))
     wheel = tmp_path / pw.SPEC.wheel
@@ -241,17 +205,6 @@ def test_fetch_copies_the_pinned_files_out_of_the_wheel(monkeypatch, tmp_path):
     assert paths[1].read_bytes() == bytes([1]) * 11
     assert sorted(p.name for p in paths[0].parent.iterdir()) == ["mir-1k.ckpt", "mir-1k_g7.ckpt"]
     assert pw.fetch() == paths  # valid cache: nothing downloaded
-
-
-def test_a_bad_second_member_writes_nothing(monkeypatch, tmp_path):
-    """Every member is checked before any is written (no half-fetched family)."""
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path / "cache"))
-    wheel = tmp_path / pw.SPEC.wheel
-    monkeypatch.setattr(pw, "SPEC", wf.repin_member(wf.fake_wheel(wheel, pw.SPEC), 1))
-    with pytest.raises(WeightsCorruptError) as err:
-        pw.fetch(wheel)
-    assert wf.one_line(err) == "pesto: pesto/weights/mir-1k_g7.ckpt in the wheel is not the published file"
-    assert not (tmp_path / "cache" / "weights").exists()
 
 
 def test_a_wheel_without_a_member_is_one_line_through_the_cli(monkeypatch, tmp_path, capsys):
@@ -267,15 +220,6 @@ def test_a_wheel_without_a_member_is_one_line_through_the_cli(monkeypatch, tmp_p
     assert "\n" not in err and err.endswith("has no pesto/weights/mir-1k_g7.ckpt; "
                                              "run hear-probes weights fetch pesto without --wheel")
     assert not (tmp_path / "cache" / "weights").exists()
-
-
-def test_pip_failure_is_one_line(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    wf.pip_fails(monkeypatch, "ERROR: No matching distribution found for pesto-pitch==2.0.1")
-    with pytest.raises(WeightsNotFoundError) as err:
-        pw.fetch()
-    msg = wf.one_line(err)
-    assert "No matching distribution found" in msg and "--wheel" in msg
 
 
 def test_cli_fetch_knows_pesto(monkeypatch, tmp_path, capsys):
