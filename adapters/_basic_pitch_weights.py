@@ -58,11 +58,10 @@ def weights_file() -> Path:
 
 
 def fetch(wheel: str | Path | None = None, force: bool = False) -> list[Path]:
-    """Put Basic Pitch's ``nmp.onnx`` into the hear-probes cache (verified by sha256).
+    """Put Basic Pitch's ``nmp.onnx`` into the hear-probes cache.
 
-    :func:`hear_probes_adapters._wheel_weights.fetch` of :data:`SPEC` (``wheel``: a
-    downloaded wheel instead of pip; ``force``: rewrite valid files).
-    Returns: the cache folder holding ``nmp.onnx`` (one entry).
+    :func:`~hear_probes_adapters._wheel_weights.fetch` of :data:`SPEC`; returns
+    the cache folder holding ``nmp.onnx`` (one entry).
     """
     return [p.parent for p in ww.fetch(SPEC, wheel, force)]
 

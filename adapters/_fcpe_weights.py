@@ -36,11 +36,10 @@ def weights_path() -> Path:
 
 
 def fetch(wheel: str | Path | None = None, force: bool = False) -> list[Path]:
-    """Put ``fcpe_c_v001.pt`` into the hear-probes cache (verified by sha256).
+    """Put ``fcpe_c_v001.pt`` into the hear-probes cache.
 
-    :func:`hear_probes_adapters._wheel_weights.fetch` of :data:`SPEC` (``wheel``: a
-    downloaded wheel instead of pip; ``force``: rewrite valid files).
-    Returns: the cached weight file (one).
+    :func:`~hear_probes_adapters._wheel_weights.fetch` of :data:`SPEC`; returns
+    the cached weight file (one).
     """
     return ww.fetch(SPEC, wheel, force)
 

@@ -51,11 +51,10 @@ def weights_dir(upstream: str) -> Path:
 
 
 def fetch(wheel: str | Path | None = None, force: bool = False) -> list[Path]:
-    """Put the four musicnn checkpoints into the hear-probes cache (verified by sha256).
+    """Put the four musicnn checkpoints into the hear-probes cache.
 
-    :func:`hear_probes_adapters._wheel_weights.fetch` of :data:`SPEC` (``wheel``: a
-    downloaded wheel instead of pip; ``force``: rewrite valid files).
-    Returns: the cached checkpoint folders (one per model).
+    :func:`~hear_probes_adapters._wheel_weights.fetch` of :data:`SPEC`; returns
+    the cached checkpoint folders (one per model).
     """
     return list(dict.fromkeys(p.parent for p in ww.fetch(SPEC, wheel, force)))
 

@@ -45,11 +45,10 @@ def weights_path(checkpoint: str) -> Path:
 
 
 def fetch(wheel: str | Path | None = None, force: bool = False) -> list[Path]:
-    """Put the two PESTO checkpoints into the hear-probes cache (verified by sha256).
+    """Put the two PESTO checkpoints into the hear-probes cache.
 
-    :func:`hear_probes_adapters._wheel_weights.fetch` of :data:`SPEC` (``wheel``: a
-    downloaded wheel instead of pip; ``force``: rewrite valid files).
-    Returns: the cached checkpoint files.
+    :func:`~hear_probes_adapters._wheel_weights.fetch` of :data:`SPEC`; returns
+    the cached checkpoint files.
     """
     return ww.fetch(SPEC, wheel, force)
 

@@ -16,7 +16,6 @@ torch = pytest.importorskip("torch")
 
 from hear_probes_adapters import _basic_pitch_weights as bw  # noqa: E402
 from hear_probes_adapters import basic_pitch as bp  # noqa: E402
-from hear_probes_adapters._common import WeightsNotFoundError  # noqa: E402
 from hear_probes_adapters._pypi_weights import WeightsCorruptError  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
@@ -28,11 +27,7 @@ SKIP = "basic-pitch weights not fetched (hear-probes weights fetch basic-pitch)"
 
 
 def _fetched() -> bool:
-    try:
-        bw.require_weights(check_digest=False)
-    except WeightsNotFoundError:
-        return False
-    return True
+    return wf.fetched(bw.require_weights)
 
 
 def _random_model(**kw) -> bp.BasicPitchModel:

@@ -17,7 +17,6 @@ torch = pytest.importorskip("torch")
 
 from hear_probes_adapters import _fcpe_weights as fw  # noqa: E402
 from hear_probes_adapters import fcpe  # noqa: E402
-from hear_probes_adapters._common import WeightsNotFoundError  # noqa: E402
 from hear_probes_adapters._pypi_weights import WeightsCorruptError  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
@@ -31,11 +30,7 @@ NAMES = ["input_stack", "block1", "block2", "block3", "block4", "block5", "block
 
 
 def _fetched() -> bool:
-    try:
-        fw.require_weights(check_digest=False)
-    except WeightsNotFoundError:
-        return False
-    return True
+    return wf.fetched(fw.require_weights)
 
 
 def _random_model(**kw) -> fcpe.FcpeModel:

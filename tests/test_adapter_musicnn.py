@@ -16,7 +16,6 @@ torch = pytest.importorskip("torch")
 
 from hear_probes_adapters import _musicnn_weights as mw  # noqa: E402
 from hear_probes_adapters import musicnn  # noqa: E402
-from hear_probes_adapters._common import WeightsNotFoundError  # noqa: E402
 from hear_probes_adapters._tf_checkpoint import CheckpointFormatError, read_checkpoint  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
@@ -28,11 +27,7 @@ SKIP = "musicnn checkpoints not fetched (hear-probes weights fetch musicnn)"
 
 
 def _fetched(variant: str) -> bool:
-    try:
-        mw.require_checkpoint(variant, check_digest=False)
-    except WeightsNotFoundError:
-        return False
-    return True
+    return wf.fetched(mw.require_checkpoint, variant)
 
 
 def _map_to_channels_last(a: np.ndarray) -> np.ndarray:

@@ -19,7 +19,6 @@ torch = pytest.importorskip("torch")
 
 from hear_probes_adapters import _pesto_weights as pw  # noqa: E402
 from hear_probes_adapters import pesto  # noqa: E402
-from hear_probes_adapters._common import WeightsNotFoundError  # noqa: E402
 from hear_probes_adapters._pypi_weights import WeightsCorruptError  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
@@ -34,11 +33,7 @@ G7_HCQT = {"harmonics": [1], "fmin": 27.5, "fmax": None, "bins_per_semitone": 3,
 
 
 def _fetched(ckpt: str) -> bool:
-    try:
-        pw.require_checkpoint(ckpt, check_digest=False)
-    except WeightsNotFoundError:
-        return False
-    return True
+    return wf.fetched(pw.require_checkpoint, ckpt)
 
 
 def _tiny_model(legacy: bool = False) -> pesto.PestoModel:

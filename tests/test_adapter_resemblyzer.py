@@ -21,7 +21,6 @@ torch = pytest.importorskip("torch")
 
 from hear_probes_adapters import _resemblyzer_weights as rw  # noqa: E402
 from hear_probes_adapters import resemblyzer as rz  # noqa: E402
-from hear_probes_adapters._common import WeightsNotFoundError  # noqa: E402
 from hear_probes_adapters._pypi_weights import WeightsCorruptError  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
@@ -44,11 +43,7 @@ def clips():
 
 
 def _fetched() -> bool:
-    try:
-        rw.require_weights(check_digest=False)
-    except WeightsNotFoundError:
-        return False
-    return True
+    return wf.fetched(rw.require_weights)
 
 
 def _random_model(vad: bool = False) -> rz.ResemblyzerModel:

