@@ -1,11 +1,12 @@
-"""Basic Pitch weights: fetch the ``basic-pitch`` 0.4.0 wheel's ONNX model, verify, read.
+"""Basic Pitch weights: the ``basic-pitch`` 0.4.0 wheel's ONNX model, verified, read.
 
 The PyPI package ``basic-pitch`` 0.4.0 (Bittner et al. 2022) ships its ICASSP 2022 model as a
 TF SavedModel, TFLite, CoreML and ONNX (``basic_pitch/saved_models/icassp_2022/nmp.onnx``,
 230 KB), but requires ``tensorflow<2.15.1`` and cannot be installed with this project.
-:func:`fetch` (``hear-probes weights fetch basic-pitch``) downloads the wheel alone with pip
-(``pip download --no-deps``: nothing is installed), checks the wheel's sha256, and copies only
-``nmp.onnx`` (sha256-pinned too) to ``<cache>/weights/basic-pitch/icassp_2022/nmp.onnx``.
+:func:`fetch` (``hear-probes weights fetch basic-pitch``) takes only ``nmp.onnx``
+(sha256-pinned) out of the sha256-pinned wheel into
+``<cache>/weights/basic-pitch/icassp_2022/nmp.onnx`` (see
+:mod:`hear_probes_adapters._wheel_weights`).
 
 :func:`read_onnx` parses that file without the ``onnx`` package (an ONNX model is a protobuf
 message; only the tensors and the graph's node list are read), and :func:`learned_arrays`
@@ -17,34 +18,23 @@ multiply and add.
 
 from __future__ import annotations
 
-import hashlib
 import struct
-import subprocess
-import sys
-import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
-from hear_probes_adapters._common import WeightsNotFoundError
+from hear_probes_adapters import _wheel_weights as ww
 from hear_probes_adapters._pypi_weights import WeightsCorruptError
 from hear_probes_adapters._tf_checkpoint import CheckpointFormatError, _fields, _varint
-
-from hear_probes.atomic import atomic_write_bytes
-from hear_probes.hashing import sha256_file
-from hear_probes.paths import cache_root
+from hear_probes_adapters._wheel_weights import Member, WheelSpec
 
 MODEL = "basic-pitch"
-DIST = "basic-pitch"
-VERSION = "0.4.0"
-WHEEL = "basic_pitch-0.4.0-py2.py3-none-any.whl"
-#: sha256 of the published wheel (PyPI, measured 2026-12-05).
-WHEEL_SHA256 = "738adb503aae7fdfc7d1e1511aa0ce35052315f260a19531ef4c356708425db0"
-MEMBER = "basic_pitch/saved_models/icassp_2022/nmp.onnx"
-#: sha256 and size of ``nmp.onnx`` inside that wheel.
-ONNX_SHA256 = "2c3c1d144bfa61ad236e92e169c13535c880469a12a047d4e73451f2c059a0ec"
-ONNX_SIZE = 230444
-FETCH_HINT = "hear-probes weights fetch basic-pitch"
+#: The wheel (sha256 measured on PyPI 2026-12-05) and the one file taken out of it.
+SPEC = WheelSpec(
+    MODEL, "basic-pitch", "0.4.0", "basic_pitch-0.4.0-py2.py3-none-any.whl",
+    "738adb503aae7fdfc7d1e1511aa0ce35052315f260a19531ef4c356708425db0",
+    (Member("basic_pitch/saved_models/icassp_2022/nmp.onnx", "icassp_2022/nmp.onnx",
+            "2c3c1d144bfa61ad236e92e169c13535c880469a12a047d4e73451f2c059a0ec", 230444),))
+FETCH_HINT = SPEC.fetch_hint
 
 #: Learned convolutions of the network: name -> ONNX kernel shape (out, in, time, freq).
 CONV_SHAPES: dict[str, tuple[int, int, int, int]] = {
@@ -64,95 +54,24 @@ class OnnxFormatError(ValueError):
 
 def weights_file() -> Path:
     """Cache path of the fetched ONNX model."""
-    return cache_root() / "weights" / "basic-pitch" / "icassp_2022" / "nmp.onnx"
-
-
-def _download_wheel(dest: Path) -> Path:
-    """The wheel downloaded by pip into ``dest`` (no dependencies, nothing installed)."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--disable-pip-version-check", "-q", "-d", str(dest), f"{DIST}=={VERSION}"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    wheel = dest / WHEEL
-    if proc.returncode != 0 or not wheel.is_file():
-        last = (proc.stderr.strip().splitlines() or ["no wheel"])[-1]
-        raise WeightsNotFoundError(f"{MODEL}: pip could not download {DIST}=={VERSION} ({last}); "
-                                   f"check the package index, or pass a downloaded {WHEEL} with --wheel")
-    return wheel
+    return SPEC.target(SPEC.members[0])
 
 
 def fetch(wheel: str | Path | None = None, force: bool = False) -> list[Path]:
-    """Put Basic Pitch's ``nmp.onnx`` into the hear-probes cache (verified by sha256).
+    """Put Basic Pitch's ``nmp.onnx`` into the hear-probes cache.
 
-    Parameters
-    ----------
-    wheel : path, optional
-        A downloaded ``basic_pitch-0.4.0-py2.py3-none-any.whl``; default: download it with pip.
-    force : bool
-        Rewrite the file even if it is already cached and valid.
-
-    Returns
-    -------
-    list of Path
-        The cache folder holding ``nmp.onnx`` (one entry).
-
-    Raises
-    ------
-    WeightsCorruptError
-        The wheel or the file inside it is not the published one.
+    :func:`~hear_probes_adapters._wheel_weights.fetch` of :data:`SPEC`; returns
+    the cache folder holding ``nmp.onnx`` (one entry).
     """
-    target = weights_file()
-    if not force and wheel is None and _valid():
-        return [target.parent]
-    with tempfile.TemporaryDirectory(prefix="hear-probes-basic-pitch-") as tmp:
-        path = Path(wheel) if wheel else _download_wheel(Path(tmp))
-        digest = sha256_file(path)
-        if digest != WHEEL_SHA256:
-            raise WeightsCorruptError(f"{MODEL}: {path} has sha256 {digest[:12]}..., not the "
-                                      f"published {WHEEL} ({WHEEL_SHA256[:12]}...); "
-                                      f"run {FETCH_HINT} without --wheel")
-        with zipfile.ZipFile(path) as zf:
-            blob = zf.read(MEMBER)
-        if hashlib.sha256(blob).hexdigest() != ONNX_SHA256:
-            raise WeightsCorruptError(f"{MODEL}: {MEMBER} in the wheel is not the published file")
-        atomic_write_bytes(target, blob)
-    return [target.parent]
-
-
-def _valid() -> bool:
-    try:
-        require_weights()
-    except WeightsNotFoundError:
-        return False
-    return True
+    return [p.parent for p in ww.fetch(SPEC, wheel, force)]
 
 
 def require_weights(check_digest: bool = True) -> tuple[Path, str]:
     """The cached, verified ``nmp.onnx`` and its sha256.
 
-    Raises
-    ------
-    WeightsNotFoundError
-        Not fetched (one line: the fetch command).
-    WeightsCorruptError
-        Truncated or altered (one line: the command that fetches it again).
+    Errors as :func:`hear_probes_adapters._wheel_weights.require` (one line with the fix).
     """
-    path = weights_file()
-    if not path.is_file():
-        raise WeightsNotFoundError(f"{MODEL}: weights not fetched (no {path}); fetch them from "
-                                   f"PyPI with: {FETCH_HINT}")
-    size = path.stat().st_size
-    if size != ONNX_SIZE:
-        raise WeightsCorruptError(f"{MODEL}: {path} has {size} bytes, the published file "
-                                  f"{ONNX_SIZE}: it is truncated or altered; fetch it again with "
-                                  f"{FETCH_HINT} --force")
-    if not check_digest:
-        return path, ONNX_SHA256
-    digest = sha256_file(path)
-    if digest != ONNX_SHA256:
-        raise WeightsCorruptError(f"{MODEL}: {path} has sha256 {digest[:12]}..., not the "
-                                  f"published {ONNX_SHA256[:12]}...: it is altered or damaged; "
-                                  f"fetch it again with {FETCH_HINT} --force")
-    return path, digest
+    return ww.require(SPEC, SPEC.members[0], check_digest)
 
 
 # --------------------------------------------------------------------------- ONNX reading

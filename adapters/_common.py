@@ -1,13 +1,18 @@
-"""Helpers shared by the pretrained-model HEAR modules (crepe, wav2vec2, clap, encodec, mert).
+"""Helpers shared by the pretrained-model HEAR modules (crepe, fcn, musicnn, pesto, ...).
 
 Device selection, input conversion, evenly spaced timestamps, a differentiable 48 → 24 kHz
-decimator and the one-line error raised when weights are missing.
+decimator, the one-line error raised when weights are missing, named-layer views
+(:class:`LayerViews`), a user-given weight file (:func:`user_weight_file`) and the last steps of
+every ``load_model`` (:func:`frozen_eval`).
 """
 
 from __future__ import annotations
 
+import copy
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Self
 
 import numpy as np
 import torch
@@ -101,3 +106,76 @@ class HalfbandDecimator(torch.nn.Module):
         """``[n, samples]`` at 48 kHz → ``[n, ceil(samples / 2)]`` at 24 kHz."""
         y = torch.nn.functional.pad(x.unsqueeze(1), (self.half, self.half))
         return torch.nn.functional.conv1d(y, self.kernel.to(x.dtype), stride=2).squeeze(1)
+
+
+def layer_index(layer: int | str, layer_ids: Sequence[int], layer_names: Sequence[str],
+                model: str) -> int:
+    """The layer id of ``layer``: an id of ``layer_ids`` or a name of ``layer_names``.
+
+    Raises
+    ------
+    ValueError
+        Neither (a bool is neither): one line listing every ``id (name)`` of ``model``.
+    """
+    if isinstance(layer, str) and layer in layer_names:
+        layer = layer_ids[list(layer_names).index(layer)]
+    if isinstance(layer, bool) or layer not in layer_ids:
+        names = ", ".join(f"{k} ({n})" for k, n in zip(layer_ids, layer_names, strict=True))
+        raise ValueError(f"{model} has no layer {layer!r}; valid layers: {names}")
+    return int(layer)
+
+
+class LayerViews:
+    """Mixin for a HEAR model with named layers: :meth:`with_layer` views sharing the weights.
+
+    The model sets ``name``, ``layer_ids``, ``layer_names``, ``layer_dims`` (parallel lists) and
+    ``layer``, the id whose embeddings its HEAR functions return.
+    """
+
+    name: str
+    layer: int
+    layer_ids: list[int]
+    layer_names: list[str]
+    layer_dims: list[int]
+
+    def with_layer(self, layer: int | str) -> Self:
+        """A view sharing the weights whose embeddings are ``layer`` (id or name).
+
+        Raises
+        ------
+        ValueError
+            No such layer (one line listing the valid ones).
+        """
+        view = copy.copy(self)
+        view.layer = layer_index(layer, self.layer_ids, self.layer_names, self.name)
+        dim = self.layer_dims[list(self.layer_ids).index(view.layer)]
+        view.scene_embedding_size = view.timestamp_embedding_size = dim
+        return view
+
+
+def user_weight_file(model_file_path: str, model: str, what: str = "checkpoint file"
+                     ) -> tuple[Path, str, str]:
+    """``(path, "file", sha256)`` of a weight file given by the user (``model_file_path``).
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file (one line: ``"<model>: no <what> <path>"``).
+    """
+    from hear_probes.hashing import sha256_file
+
+    path = Path(model_file_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{model}: no {what} {path}")
+    return path, "file", sha256_file(path)
+
+
+def frozen_eval(model: torch.nn.Module, layer: int | str | None = None,
+                device: str | torch.device | None = None) -> torch.nn.Module:
+    """The last steps of ``load_model``: the ``layer`` view, no gradients to the weights
+    (they still reach the audio), on ``device`` (see :func:`resolve_device`), in eval mode."""
+    if layer is not None:
+        model = model.with_layer(layer)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model.to(resolve_device(device)).eval()

@@ -1,38 +1,25 @@
-"""musicnn / VGG weights: fetch the ``musicnn`` 0.1.0 wheel's TF1 checkpoints, verify, read.
+"""musicnn / VGG weights: the ``musicnn`` 0.1.0 wheel's TF1 checkpoints, verified, read.
 
 The PyPI package ``musicnn`` 0.1.0 (Pons & Serra 2019) ships four TF1 checkpoints
 (``MTT_musicnn``, ``MSD_musicnn``, ``MTT_vgg``, ``MSD_vgg``) but cannot be installed with this
 project (its code needs ``numpy<1.17`` and TF1 layers). :func:`fetch` (``hear-probes weights
-fetch musicnn``) therefore downloads the wheel alone with pip (``pip download --no-deps``:
-nothing is installed), checks the wheel's sha256, and copies each checkpoint's two files
-(``.index``, ``.data-00000-of-00001``) into ``<cache>/weights/musicnn/<MODEL>/`` after
-checking their sha256 too (:data:`FILES`). The upstream files themselves are cached, not a
-converted copy, so that the pinned digests are the published ones; they are read at load time
+fetch musicnn``) takes each checkpoint's two files (``.index``, ``.data-00000-of-00001``, pinned
+in :data:`FILES`) out of the sha256-pinned wheel into ``<cache>/weights/musicnn/<MODEL>/``
+(see :mod:`hear_probes_adapters._wheel_weights`). The upstream files themselves are cached, not
+a converted copy, so that the pinned digests are the published ones; they are read at load time
 by :mod:`hear_probes_adapters._tf_checkpoint`, without TensorFlow.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
-from hear_probes_adapters._common import WeightsNotFoundError
+from hear_probes_adapters import _wheel_weights as ww
 from hear_probes_adapters._pypi_weights import WeightsCorruptError
 from hear_probes_adapters._tf_checkpoint import CheckpointFormatError, read_checkpoint
+from hear_probes_adapters._wheel_weights import Member, WheelSpec
 
-from hear_probes.atomic import atomic_write_bytes
-from hear_probes.hashing import sha256_file
-from hear_probes.paths import cache_root
-
-DIST = "musicnn"
-VERSION = "0.1.0"
-WHEEL = "musicnn-0.1.0-py3-none-any.whl"
-#: sha256 of the published wheel (PyPI, measured 2026-12-04).
-WHEEL_SHA256 = "f38a4890c648c1ddbb141c5d96d2b0a8cfcd36746002d896989f7b88beb65cfa"
 INDEX, DATA = ".index", ".data-00000-of-00001"
 #: {upstream model: {file: (sha256, size)}} of the checkpoint files inside the wheel.
 FILES: dict[str, dict[str, tuple[str, int]]] = {
@@ -49,111 +36,37 @@ FILES: dict[str, dict[str, tuple[str, int]]] = {
         INDEX: ("50e499238457558bba9f34f8b84d4afb8279afd43520cdf0a4fdf805a49c9ca3", 2994),
         DATA: ("9683d756b8311146534f333502ebf4a2a78a3e320c54ab0411dff6186d8375fc", 7274112)},
 }
-FETCH_HINT = "hear-probes weights fetch musicnn"
+#: The wheel (sha256 measured on PyPI 2026-12-04) and the files taken out of it.
+SPEC = WheelSpec(
+    "musicnn", "musicnn", "0.1.0", "musicnn-0.1.0-py3-none-any.whl",
+    "f38a4890c648c1ddbb141c5d96d2b0a8cfcd36746002d896989f7b88beb65cfa",
+    tuple(Member(f"musicnn/{model}/{ext}", f"{model}/model{ext}", sha, size, f"musicnn {model}")
+          for model, files in FILES.items() for ext, (sha, size) in files.items()))
+FETCH_HINT = SPEC.fetch_hint
 
 
 def weights_dir(upstream: str) -> Path:
     """Cache folder of one checkpoint (``<cache>/weights/musicnn/<MODEL>``)."""
-    return cache_root() / "weights" / "musicnn" / upstream
-
-
-def _download_wheel(dest: Path) -> Path:
-    """The wheel downloaded by pip into ``dest`` (no dependencies, nothing installed)."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--disable-pip-version-check", "-q", "-d", str(dest), f"{DIST}=={VERSION}"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    wheel = dest / WHEEL
-    if proc.returncode != 0 or not wheel.is_file():
-        last = (proc.stderr.strip().splitlines() or ["no wheel"])[-1]
-        raise WeightsNotFoundError(f"musicnn: pip could not download {DIST}=={VERSION} ({last}); "
-                                   f"check the package index, or pass a downloaded {WHEEL} with --wheel")
-    return wheel
+    return SPEC.folder() / upstream
 
 
 def fetch(wheel: str | Path | None = None, force: bool = False) -> list[Path]:
-    """Put the four musicnn checkpoints into the hear-probes cache (verified by sha256).
+    """Put the four musicnn checkpoints into the hear-probes cache.
 
-    Parameters
-    ----------
-    wheel : path, optional
-        A downloaded ``musicnn-0.1.0-py3-none-any.whl``; default: download it with pip.
-    force : bool
-        Rewrite files that are already cached and valid.
-
-    Returns
-    -------
-    list of Path
-        The cached checkpoint folders.
-
-    Raises
-    ------
-    WeightsCorruptError
-        The wheel or a file inside it is not the published one.
+    :func:`~hear_probes_adapters._wheel_weights.fetch` of :data:`SPEC`; returns
+    the cached checkpoint folders (one per model).
     """
-    if not force and wheel is None and all(_valid(m) for m in FILES):
-        return [weights_dir(m) for m in FILES]
-    with tempfile.TemporaryDirectory(prefix="hear-probes-musicnn-") as tmp:
-        path = Path(wheel) if wheel else _download_wheel(Path(tmp))
-        digest = sha256_file(path)
-        if digest != WHEEL_SHA256:
-            raise WeightsCorruptError(f"musicnn: {path} has sha256 {digest[:12]}..., not the "
-                                      f"published {WHEEL} ({WHEEL_SHA256[:12]}...); "
-                                      f"run {FETCH_HINT} without --wheel")
-        with zipfile.ZipFile(path) as zf:
-            for model, files in FILES.items():
-                for name, (sha, _) in files.items():
-                    blob = zf.read(f"musicnn/{model}/{name}")
-                    _check_blob(model, name, blob, sha)
-                    atomic_write_bytes(weights_dir(model) / f"model{name}", blob)
-    return [weights_dir(m) for m in FILES]
-
-
-def _check_blob(model: str, name: str, blob: bytes, sha: str) -> None:
-    import hashlib
-
-    if hashlib.sha256(blob).hexdigest() != sha:
-        raise WeightsCorruptError(f"musicnn: {model}/{name} in the wheel is not the published file")
-
-
-def _valid(model: str) -> bool:
-    try:
-        require_checkpoint(model)
-    except WeightsNotFoundError:
-        return False
-    return True
+    return list(dict.fromkeys(p.parent for p in ww.fetch(SPEC, wheel, force)))
 
 
 def require_checkpoint(upstream: str, check_digest: bool = True) -> tuple[Path, Path, str]:
     """The cached, verified ``(index, data, data sha256)`` files of an upstream checkpoint.
 
-    Raises
-    ------
-    WeightsNotFoundError
-        Not fetched (one line: the fetch command).
-    WeightsCorruptError
-        Truncated or altered (one line: the command that fetches it again).
+    Errors as :func:`hear_probes_adapters._wheel_weights.require` (one line with the fix).
     """
-    name = f"musicnn {upstream}"
-    folder = weights_dir(upstream)
-    paths = [folder / f"model{f}" for f in (INDEX, DATA)]
-    if not all(p.is_file() for p in paths):
-        raise WeightsNotFoundError(f"{name}: weights not fetched (no {folder}); fetch them from "
-                                   f"PyPI with: {FETCH_HINT}")
-    pins = (FILES[upstream][INDEX], FILES[upstream][DATA])
-    for p, (_, size) in zip(paths, pins, strict=True):
-        got = p.stat().st_size
-        if got != size:
-            raise WeightsCorruptError(f"{name}: {p} has {got} bytes, the published file {size}: "
-                                      f"it is truncated or altered; fetch it again with "
-                                      f"{FETCH_HINT} --force")
-    digest = ""
-    for p, (sha, _) in zip(paths, pins, strict=True) if check_digest else ():
-        digest = sha256_file(p)
-        if digest != sha:
-            raise WeightsCorruptError(f"{name}: {p} has sha256 {digest[:12]}..., not the "
-                                      f"published {sha[:12]}...: it is altered or damaged; "
-                                      f"fetch it again with {FETCH_HINT} --force")
-    return paths[0], paths[1], digest or FILES[upstream][DATA][0]
+    members = [SPEC.member(f"{upstream}/model{ext}") for ext in (INDEX, DATA)]
+    (index, _), (data, digest) = ww.require_all(SPEC, members, check_digest)
+    return index, data, digest
 
 
 def read_arrays(index: Path, data: Path, name: str = "musicnn") -> dict[str, np.ndarray]:

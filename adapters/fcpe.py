@@ -49,12 +49,15 @@ Parity with upstream inference: ``tests/test_adapter_fcpe.py`` (fixture recorded
 
 from __future__ import annotations
 
-import copy
-from pathlib import Path
-
 import torch
 import torch.nn.functional as F
-from hear_probes_adapters._common import as_audio, batches, resolve_device
+from hear_probes_adapters._common import (
+    LayerViews,
+    as_audio,
+    batches,
+    frozen_eval,
+    user_weight_file,
+)
 from hear_probes_adapters._fcpe_weights import read_checkpoint, require_weights
 from hear_probes_adapters.musicnn import mel_basis
 
@@ -242,7 +245,7 @@ def load_net(state: dict, config: dict, where: str = "fcpe") -> FcpeNet:
 # --------------------------------------------------------------------------- HEAR model
 
 
-class FcpeModel(torch.nn.Module):
+class FcpeModel(LayerViews, torch.nn.Module):
     """FCPE with HEAR attributes: log-mel front-end, network, named layers.
 
     Parameters
@@ -270,19 +273,6 @@ class FcpeModel(torch.nn.Module):
         self.layer_ids = list(range(1, len(self.layer_names) + 1))
         self.layer = self.layer_names.index(DEFAULT_LAYER) + 1
         self.scene_embedding_size = self.timestamp_embedding_size = self.layer_dims[self.layer - 1]
-
-    def with_layer(self, layer: int | str) -> FcpeModel:
-        """A view sharing the weights whose embeddings are ``layer`` (index or name)."""
-        if isinstance(layer, str) and layer in self.layer_names:
-            layer = self.layer_names.index(layer) + 1
-        if isinstance(layer, bool) or layer not in self.layer_ids:
-            names = ", ".join(f"{k} ({n})" for k, n in zip(self.layer_ids, self.layer_names,
-                                                           strict=True))
-            raise ValueError(f"{self.name} has no layer {layer!r}; valid layers: {names}")
-        view = copy.copy(self)
-        view.layer = int(layer)
-        view.scene_embedding_size = view.timestamp_embedding_size = self.layer_dims[view.layer - 1]
-        return view
 
     def frame_layers(self, audio: torch.Tensor, layers: list[int]) -> dict[int, torch.Tensor]:
         """Per-frame embeddings ``{k: [n, frames, d_k]}`` of ``layers`` (one pass per chunk of clips)."""
@@ -327,13 +317,8 @@ def load_model(
     FcpeModel
         In eval mode, ``weights_id = "fcpe_c_v001:<source>:sha256:<digest>"``.
     """
-    from hear_probes.hashing import sha256_file
-
     if model_file_path:
-        path = Path(model_file_path)
-        if not path.is_file():
-            raise FileNotFoundError(f"fcpe: no checkpoint file {path}")
-        src, digest = "file", sha256_file(path)
+        path, src, digest = user_weight_file(model_file_path, "fcpe")
     else:
         path, digest = require_weights()
         src = "pypi"
@@ -341,11 +326,7 @@ def load_model(
     net = load_net(state, config, f"fcpe ({path})")
     stem = path.stem if src == "file" else "fcpe_c_v001"
     model = FcpeModel(net, weights_id=f"{stem}:{src}:sha256:{digest}")
-    if layer is not None:
-        model = model.with_layer(layer)
-    for p in model.parameters():
-        p.requires_grad_(False)
-    return model.to(resolve_device(device)).eval()
+    return frozen_eval(model, layer, device)
 
 
 # --------------------------------------------------------------------------- HEAR API

@@ -47,12 +47,10 @@ without TensorFlow. Parity with the upstream TF graph: ``tests/test_adapter_musi
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hear_probes_adapters._common import as_audio, resolve_device
+from hear_probes_adapters._common import LayerViews, as_audio, frozen_eval
 from hear_probes_adapters._musicnn_weights import read_arrays, require_checkpoint
 
 ADAPTER_VERSION = "1"
@@ -369,7 +367,7 @@ def build_net(variant: str, arrays: dict[str, np.ndarray]) -> torch.nn.Module:
 # --------------------------------------------------------------------------- HEAR model
 
 
-class MusicnnModel(torch.nn.Module):
+class MusicnnModel(LayerViews, torch.nn.Module):
     """A musicnn/VGG tagger with HEAR attributes: log-mel, 3-s patches, named layers.
 
     Parameters
@@ -402,19 +400,6 @@ class MusicnnModel(torch.nn.Module):
         self.layer_ids = list(range(1, len(self.layer_names) + 1))
         self.layer = self.layer_names.index("pool5" if vgg else "penultimate") + 1
         self.scene_embedding_size = self.timestamp_embedding_size = self.layer_dims[self.layer - 1]
-
-    def with_layer(self, layer: int | str) -> MusicnnModel:
-        """A view sharing the weights whose embeddings are ``layer`` (index or name)."""
-        if isinstance(layer, str) and layer in self.layer_names:
-            layer = self.layer_names.index(layer) + 1
-        if layer not in self.layer_ids:
-            names = ", ".join(f"{k} ({n})" for k, n in zip(self.layer_ids, self.layer_names,
-                                                           strict=True))
-            raise ValueError(f"{self.name} has no layer {layer!r}; valid layers: {names}")
-        view = copy.copy(self)
-        view.layer = int(layer)
-        view.scene_embedding_size = view.timestamp_embedding_size = self.layer_dims[view.layer - 1]
-        return view
 
     def patch_layers(self, audio: torch.Tensor, layers: list[int]) -> tuple[dict[int, torch.Tensor], int]:
         """Per-patch embeddings ``{k: [n, P, d_k]}`` of ``layers`` and ``P``."""
@@ -484,11 +469,7 @@ def load_model(
         src = "pypi"
     net = build_net(variant, read_arrays(index, data, f"musicnn {variant}"))
     model = MusicnnModel(net, variant, weights_id=f"{variant}:{src}:sha256:{digest}")
-    if layer is not None:
-        model = model.with_layer(layer)
-    for p in model.parameters():
-        p.requires_grad_(False)
-    return model.to(resolve_device(device)).eval()
+    return frozen_eval(model, layer, device)
 
 
 # --------------------------------------------------------------------------- HEAR API

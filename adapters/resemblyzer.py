@@ -69,13 +69,12 @@ the file of an installed ``Resemblyzer`` is used too. Parity with upstream:
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hear_probes_adapters._common import as_audio, resolve_device
+from hear_probes_adapters._common import LayerViews, as_audio, frozen_eval, user_weight_file
 from hear_probes_adapters._pypi_weights import WeightsCorruptError
 from hear_probes_adapters._resemblyzer_weights import FETCH_HINT, MODEL, require_weights
 
@@ -246,7 +245,7 @@ class SpeakerEncoder(torch.nn.Module):
         return out
 
 
-class ResemblyzerModel(torch.nn.Module):
+class ResemblyzerModel(LayerViews, torch.nn.Module):
     """Resemblyzer with HEAR attributes: volume normalisation, partials, named layers.
 
     Parameters
@@ -262,6 +261,7 @@ class ResemblyzerModel(torch.nn.Module):
     """
 
     sample_rate = SAMPLE_RATE
+    name = MODEL
 
     def __init__(self, net: SpeakerEncoder, weights_id: str = "", vad: bool = False,
                  partials_per_pass: int = 256) -> None:
@@ -276,18 +276,6 @@ class ResemblyzerModel(torch.nn.Module):
         self.layer_ids = list(range(1, len(LAYERS) + 1))
         self.layer = LAYERS.index("embedding") + 1
         self.scene_embedding_size = self.timestamp_embedding_size = HIDDEN
-
-    def with_layer(self, layer: int | str) -> ResemblyzerModel:
-        """A view sharing the weights whose embeddings are ``layer`` (index or name)."""
-        if isinstance(layer, str) and layer in self.layer_names:
-            layer = self.layer_names.index(layer) + 1
-        if layer not in self.layer_ids:
-            names = ", ".join(f"{k} ({n})" for k, n in zip(self.layer_ids, self.layer_names,
-                                                           strict=True))
-            raise ValueError(f"{MODEL} has no layer {layer!r}; valid layers: {names}")
-        view = copy.copy(self)
-        view.layer = int(layer)
-        return view
 
     # ------------------------------------------------------------------ partials
 
@@ -453,23 +441,14 @@ def load_model(
     ResemblyzerModel
         In eval mode, ``weights_id = "resemblyzer:<source>:sha256:<digest>"``.
     """
-    from hear_probes.hashing import sha256_file
-
     if vad:
         vad_flags(np.zeros(480, dtype=np.float32))  # webrtcvad missing: one line, now
     if model_file_path:
-        path, src = Path(model_file_path), "file"
-        if not path.is_file():
-            raise FileNotFoundError(f"{MODEL}: no checkpoint file {path}")
-        digest = sha256_file(path)
+        path, src, digest = user_weight_file(model_file_path, MODEL)
     else:
         path, src, digest = require_weights()
     model = ResemblyzerModel(load_net(path), weights_id=f"{MODEL}:{src}:sha256:{digest}", vad=vad)
-    if layer is not None:
-        model = model.with_layer(layer)
-    for p in model.parameters():
-        p.requires_grad_(False)
-    return model.to(resolve_device(device)).eval()
+    return frozen_eval(model, layer, device)
 
 
 # --------------------------------------------------------------------------- HEAR API

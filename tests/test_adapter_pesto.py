@@ -7,9 +7,9 @@ with pesto-pitch 2.0.1 (mir-1k_g7) and 1.0.0 (mir-1k) by ``tests/tools/record_pe
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +19,11 @@ torch = pytest.importorskip("torch")
 
 from hear_probes_adapters import _pesto_weights as pw  # noqa: E402
 from hear_probes_adapters import pesto  # noqa: E402
-from hear_probes_adapters._common import WeightsNotFoundError  # noqa: E402
 from hear_probes_adapters._pypi_weights import WeightsCorruptError  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
 import record_pesto as rec  # noqa: E402
+import wheel_fakes as wf  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "pesto_upstream.npz"
 SKIP = "PESTO checkpoints not fetched (hear-probes weights fetch pesto)"
@@ -33,11 +33,7 @@ G7_HCQT = {"harmonics": [1], "fmin": 27.5, "fmax": None, "bins_per_semitone": 3,
 
 
 def _fetched(ckpt: str) -> bool:
-    try:
-        pw.require_checkpoint(ckpt, check_digest=False)
-    except WeightsNotFoundError:
-        return False
-    return True
+    return wf.fetched(pw.require_checkpoint, ckpt)
 
 
 def _tiny_model(legacy: bool = False) -> pesto.PestoModel:
@@ -165,39 +161,8 @@ def test_pitch_reduction_is_the_local_weighted_average():
 # --------------------------------------------------------------------------- weights and errors
 
 
-def test_missing_checkpoint_is_one_line_with_the_fetch_command(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    with pytest.raises(WeightsNotFoundError) as err:
-        pesto.load_model(checkpoint="mir-1k_g7")
-    msg = str(err.value)
-    assert "\n" not in msg and msg.startswith("pesto mir-1k_g7: weights not fetched")
-    assert msg.endswith("hear-probes weights fetch pesto")
-
-
-def _fake(root: Path, ckpt: str, size: int | None = None) -> Path:
-    path = root / "weights" / "pesto" / f"{ckpt}.ckpt"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"\0" * (pw.FILES[ckpt][1] if size is None else size))
-    return path
-
-
-def test_truncated_checkpoint_is_one_line_with_the_refetch_command(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    _fake(tmp_path, "mir-1k", 1000)
-    with pytest.raises(WeightsCorruptError) as err:
-        pesto.load_model(checkpoint="mir-1k")
-    msg = str(err.value)
-    assert "\n" not in msg and "has 1000 bytes, the published file 123538" in msg
-    assert msg.endswith("hear-probes weights fetch pesto --force")
-
-
-def test_altered_checkpoint_is_one_line_naming_the_hash(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    _fake(tmp_path, "mir-1k_g7")
-    with pytest.raises(WeightsCorruptError) as err:
-        pesto.load_model(checkpoint="mir-1k_g7")
-    msg = str(err.value)
-    assert "\n" not in msg and "not the published 16c32e06ddd9" in msg and "--force" in msg
+def _fake(ckpt: str, size: int | None = None) -> Path:
+    return wf.fake_cached(pw.SPEC, f"{ckpt}.ckpt", size)
 
 
 def test_unreadable_checkpoint_file_is_one_line(tmp_path):
@@ -224,28 +189,12 @@ def test_checkpoint_reader_executes_no_pickled_code(tmp_path):
         pw.read_checkpoint(path)
 
 
-def test_wrong_wheel_is_refused(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    wheel = tmp_path / pw.WHEEL
-    wheel.write_bytes(b"PK not the wheel")
-    with pytest.raises(WeightsCorruptError, match="not the published pesto_pitch-2.0.1"):
-        pw.fetch(wheel)
-    assert not (tmp_path / "weights").exists()
-
-
 def test_fetch_copies_the_pinned_files_out_of_the_wheel(monkeypatch, tmp_path):
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path / "cache"))
-    wheel = tmp_path / pw.WHEEL
-    files = {}
-    with zipfile.ZipFile(wheel, "w") as zf:
-        for i, ckpt in enumerate(pw.FILES):
-            blob = bytes([i]) * (10 + i)
-            zf.writestr(f"pesto/weights/{ckpt}.ckpt", blob)
-            files[ckpt] = (hashlib.sha256(blob).hexdigest(), len(blob))
-        zf.writestr("pesto/core.py", "import torchaudio")
-    monkeypatch.setattr(pw, "FILES", files)
-    monkeypatch.setattr(pw, "WHEEL_SHA256", hashlib.sha256(wheel.read_bytes()).hexdigest())
-    monkeypatch.setattr(pw, "_download_wheel", lambda dest: pytest.fail("must not download"))
+    wheel = tmp_path / pw.SPEC.wheel
+    blobs = {f"pesto/weights/{ckpt}.ckpt": bytes([i]) * (10 + i) for i, ckpt in enumerate(pw.FILES)}
+    monkeypatch.setattr(pw, "SPEC", wf.fake_wheel(wheel, pw.SPEC, blobs, {"pesto/core.py": b"import torchaudio"}))
+    wf.forbid_download(monkeypatch)
     paths = pw.fetch(wheel)
     assert [p.name for p in paths] == ["mir-1k.ckpt", "mir-1k_g7.ckpt"]
     assert paths[1].read_bytes() == bytes([1]) * 11
@@ -253,24 +202,26 @@ def test_fetch_copies_the_pinned_files_out_of_the_wheel(monkeypatch, tmp_path):
     assert pw.fetch() == paths  # valid cache: nothing downloaded
 
 
-def test_pip_failure_is_one_line(monkeypatch, tmp_path):
-    import subprocess
+def test_a_wheel_without_a_member_is_one_line_through_the_cli(monkeypatch, tmp_path, capsys):
+    from hear_probes.cli import main
 
-    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(
-        a, 1, "", "ERROR: No matching distribution found for pesto-pitch==2.0.1"))
-    with pytest.raises(WeightsNotFoundError) as err:
-        pw.fetch()
-    msg = str(err.value)
-    assert "\n" not in msg and "No matching distribution found" in msg and "--wheel" in msg
+    monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path / "cache"))
+    wheel = tmp_path / pw.SPEC.wheel
+    first = wf.fake_wheel(wheel, dataclasses.replace(pw.SPEC, members=pw.SPEC.members[:1]))
+    monkeypatch.setattr(pw, "SPEC", dataclasses.replace(
+        pw.SPEC, sha256=first.sha256, members=(first.members[0], pw.SPEC.members[1])))
+    assert main(["weights", "fetch", "pesto", "--wheel", str(wheel)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.endswith("has no pesto/weights/mir-1k_g7.ckpt; "
+                                             "run hear-probes weights fetch pesto without --wheel")
+    assert not (tmp_path / "cache" / "weights").exists()
 
 
 def test_cli_fetch_knows_pesto(monkeypatch, tmp_path, capsys):
     from hear_probes.cli import main
 
     monkeypatch.setenv("HEAR_PROBES_CACHE", str(tmp_path))
-    wheel = tmp_path / pw.WHEEL
-    wheel.write_bytes(b"PK not the wheel")
+    wheel = wf.not_a_wheel(tmp_path / pw.SPEC.wheel)
     assert main(["weights", "fetch", "pesto", "--wheel", str(wheel)]) != 0
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "not the published pesto_pitch-2.0.1" in err
@@ -285,7 +236,7 @@ def test_registry_lists_both_models_with_their_readiness(monkeypatch, tmp_path):
         ok, why = specs[name].readiness()
         assert not ok and why.startswith("weights missing: PyPI pesto-pitch 2.0.1 checkpoint")
         assert why.endswith("(hear-probes weights fetch pesto)")
-    _fake(tmp_path, "mir-1k")
+    _fake("mir-1k")
     assert specs["pesto-mir1k"].readiness()[1].startswith("ready (weights here")
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import sys
 import types
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +21,11 @@ torch = pytest.importorskip("torch")
 
 from hear_probes_adapters import _resemblyzer_weights as rw  # noqa: E402
 from hear_probes_adapters import resemblyzer as rz  # noqa: E402
-from hear_probes_adapters._common import WeightsNotFoundError  # noqa: E402
 from hear_probes_adapters._pypi_weights import WeightsCorruptError  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
 import record_resemblyzer as rec  # noqa: E402
+import wheel_fakes as wf  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "resemblyzer_upstream.npz"
 SKIP = "resemblyzer weights not fetched (hear-probes weights fetch resemblyzer)"
@@ -44,11 +43,7 @@ def clips():
 
 
 def _fetched() -> bool:
-    try:
-        rw.require_weights(check_digest=False)
-    except WeightsNotFoundError:
-        return False
-    return True
+    return wf.fetched(rw.require_weights)
 
 
 def _random_model(vad: bool = False) -> rz.ResemblyzerModel:
@@ -274,15 +269,6 @@ def _no_installed(monkeypatch, tmp_path):
     monkeypatch.setattr(rw, "installed_file", lambda: None)
 
 
-def test_missing_weights_are_one_line_with_the_fetch_command(monkeypatch, tmp_path):
-    _no_installed(monkeypatch, tmp_path)
-    with pytest.raises(WeightsNotFoundError) as err:
-        rz.load_model()
-    msg = str(err.value)
-    assert "\n" not in msg and msg.startswith("resemblyzer: weights not fetched")
-    assert msg.endswith("hear-probes weights fetch resemblyzer")
-
-
 def test_cli_missing_weights_is_one_error_line(monkeypatch, tmp_path, capsys):
     from hear_probes.cli import main
 
@@ -291,28 +277,6 @@ def test_cli_missing_weights_is_one_error_line(monkeypatch, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and err.startswith("error: ")
     assert "resemblyzer: weights not fetched" in err and "hear-probes weights fetch resemblyzer" in err
-
-
-def test_truncated_weights_are_one_line_with_the_refetch_command(monkeypatch, tmp_path):
-    _no_installed(monkeypatch, tmp_path)
-    rw.weights_file().parent.mkdir(parents=True)
-    rw.weights_file().write_bytes(b"\0" * 1000)
-    with pytest.raises(WeightsCorruptError) as err:
-        rz.load_model()
-    msg = str(err.value)
-    assert "\n" not in msg and "has 1000 bytes, the published file 17090379" in msg
-    assert msg.endswith("hear-probes weights fetch resemblyzer --force")
-
-
-def test_altered_weights_are_one_line_naming_the_hash(monkeypatch, tmp_path):
-    _no_installed(monkeypatch, tmp_path)
-    rw.weights_file().parent.mkdir(parents=True)
-    rw.weights_file().write_bytes(b"\0" * rw.WEIGHTS_SIZE)
-    with pytest.raises(WeightsCorruptError) as err:
-        rz.load_model()
-    msg = str(err.value)
-    assert "\n" not in msg and msg.startswith("resemblyzer: weight file")
-    assert "not the published 39373b86598f" in msg and "--force" in msg
 
 
 def test_damaged_installed_package_file_names_the_reinstall(monkeypatch, tmp_path):
@@ -354,50 +318,21 @@ def test_checkpoint_file_round_trip_and_extra_ge2e_entries_ignored(tmp_path):
 
 
 def _fake_wheel(tmp_path, monkeypatch, blob: bytes = b"weights") -> Path:
-    wheel = tmp_path / rw.WHEEL
-    with zipfile.ZipFile(wheel, "w") as zf:
-        zf.writestr(rw.MEMBER, blob)
-        zf.writestr("resemblyzer/__init__.py", "")
-    monkeypatch.setattr(rw, "WHEEL_SHA256", hashlib.sha256(wheel.read_bytes()).hexdigest())
-    monkeypatch.setattr(rw, "WEIGHTS_SHA256", hashlib.sha256(blob).hexdigest())
-    monkeypatch.setattr(rw, "WEIGHTS_SIZE", len(blob))
+    wheel = tmp_path / rw.SPEC.wheel
+    monkeypatch.setattr(rw, "SPEC", wf.fake_wheel(wheel, rw.SPEC, {"resemblyzer/pretrained.pt": blob},
+                                               {"resemblyzer/__init__.py": b""}))
     return wheel
 
 
 def test_fetch_copies_only_the_pinned_file_out_of_the_wheel(monkeypatch, tmp_path):
     _no_installed(monkeypatch, tmp_path / "cache")
     wheel = _fake_wheel(tmp_path, monkeypatch)
-    monkeypatch.setattr(rw, "_download_wheel", lambda dest: pytest.fail("must not download"))
+    wf.forbid_download(monkeypatch)
     assert rw.fetch(wheel) == [rw.weights_file()]
     assert rw.weights_file().read_bytes() == b"weights"
     assert sorted(p.name for p in rw.weights_file().parent.iterdir()) == ["pretrained.pt"]
     assert rw.require_weights()[:2] == (rw.weights_file(), "fetched")
     assert rw.fetch() == [rw.weights_file()]  # valid cache: nothing downloaded
-
-
-def test_wrong_wheel_or_member_is_refused(monkeypatch, tmp_path):
-    _no_installed(monkeypatch, tmp_path / "cache")
-    wheel = tmp_path / rw.WHEEL
-    wheel.write_bytes(b"PK not the wheel")
-    with pytest.raises(WeightsCorruptError, match="not the published Resemblyzer-0.1.4"):
-        rw.fetch(wheel)
-    wheel = _fake_wheel(tmp_path, monkeypatch)
-    monkeypatch.setattr(rw, "WEIGHTS_SHA256", "0" * 64)
-    with pytest.raises(WeightsCorruptError, match="pretrained.pt in the wheel is not the published"):
-        rw.fetch(wheel)
-    assert not rw.weights_file().exists()
-
-
-def test_pip_failure_is_one_line(monkeypatch, tmp_path):
-    import subprocess
-
-    _no_installed(monkeypatch, tmp_path)
-    monkeypatch.setattr(subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(
-        a, 1, "", "ERROR: Could not find a version\nERROR: No matching distribution found"))
-    with pytest.raises(WeightsNotFoundError) as err:
-        rw.fetch()
-    msg = str(err.value)
-    assert "\n" not in msg and "No matching distribution found" in msg and "--wheel" in msg
 
 
 def test_cli_weights_fetch_resemblyzer(monkeypatch, tmp_path, capsys):
@@ -436,8 +371,8 @@ def real():
 
 
 def test_weights_identity(real, upstream):
-    assert str(upstream["pretrained_sha256"]) == rw.WEIGHTS_SHA256
-    assert real.weights_id.endswith(f":sha256:{rw.WEIGHTS_SHA256}")
+    assert str(upstream["pretrained_sha256"]) == rw.SPEC.members[0].sha256
+    assert real.weights_id.endswith(f":sha256:{rw.SPEC.members[0].sha256}")
     assert real.weights_id.split(":")[1] in ("fetched", "pypi")
 
 
