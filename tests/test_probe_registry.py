@@ -210,7 +210,8 @@ def test_each_probe_owns_its_schema_and_notes():
     from hear_probes.probes.gear.schema import GEAR_SCORES
 
     assert set(GEAR_SCORES) <= set(gear["properties"])
-    for name, probe in registry.probes().items():
+    for name in ("ranking", "gear", "timbre"):  # a plug-in's probe may leave them empty
+        probe = registry.get_probe(name)
         assert probe.report.card_note and probe.report.layer_note, name
 
 
@@ -221,6 +222,8 @@ def test_exported_json_schemas_accept_the_committed_results():
 
     root = Path(__file__).resolve().parents[1] / "results"
     for name, probe in registry.probes().items():
+        if probe.schema is None:  # a plug-in probe without a schema (tests/toy_plugin)
+            continue
         validator = jsonschema.Draft202012Validator(probe.schema.json_schema())
         files = sorted(root.rglob(probe.filename))
         assert files, name
