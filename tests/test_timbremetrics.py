@@ -171,3 +171,16 @@ def test_bad_method():
     d = np.ones((4, 4)) - np.eye(4)
     with pytest.raises(ValueError, match="method"):
         tm.mantel(d, d, method="kendall")
+
+
+def test_rowwise_pearson_against_a_vector_or_row_by_row():
+    """The one row-wise Pearson of the Mantel nulls (vector) and the tiianhk items (row by row)."""
+    from scipy.stats import pearsonr
+
+    from hear_probes.probes.timbre.timbremetrics import _rowwise_pearson
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(4, 7)), rng.normal(size=(4, 7))
+    np.testing.assert_allclose(_rowwise_pearson(x, y[0]), [pearsonr(r, y[0])[0] for r in x])
+    np.testing.assert_allclose(_rowwise_pearson(x, y), [pearsonr(a, b)[0] for a, b in zip(x, y, strict=True)])
+    assert np.isnan(_rowwise_pearson(np.ones((2, 7)), y[:2])).all()
