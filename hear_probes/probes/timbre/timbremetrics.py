@@ -224,24 +224,23 @@ def _rowwise_pearson(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def _p_package(r: float, null: np.ndarray, alternative: str) -> float:
+def _at_least_as_extreme(r: float, null: np.ndarray, alternative: str) -> np.ndarray:
+    """Which null replicates are at least as extreme as ``r`` (no tolerance, as the packages)."""
     if alternative == "greater":
-        hits = r <= null
-    elif alternative == "less":
-        hits = r >= null
-    else:
-        hits = abs(r) <= np.abs(null)
-    return float(np.mean(hits))
+        return null >= r
+    if alternative == "less":
+        return null <= r
+    return np.abs(null) >= abs(r)
+
+
+def _p_package(r: float, null: np.ndarray, alternative: str) -> float:
+    """The package's ``#hits / P`` (the observed statistic is not counted)."""
+    return float(np.mean(_at_least_as_extreme(r, null, alternative)))
 
 
 def _p_textbook(r: float, null: np.ndarray, alternative: str) -> float:
-    if alternative == "greater":
-        hits = null >= r
-    elif alternative == "less":
-        hits = null <= r
-    else:
-        hits = np.abs(null) >= abs(r)
-    return float((1 + np.count_nonzero(hits)) / (1 + null.size))
+    """``(1 + #hits) / (1 + P)``."""
+    return float((1 + np.count_nonzero(_at_least_as_extreme(r, null, alternative))) / (1 + null.size))
 
 
 def _check_mantel_args(method: str, alternative: str, n_permutations: int) -> None:
