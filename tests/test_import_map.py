@@ -28,6 +28,9 @@ REPORT_HELPERS = ("hear_probes.report.tables", "hear_probes.report.render")
 #: ``compare``'s typer skin over the functions below it). Nothing else imports these, and
 #: nothing else imports typer.
 CLI = ("hear_probes.cli", "hear_probes.cli_common", "hear_probes.__main__")
+#: A probe's modules that other stages may read (result files, shared score names).
+PROBE_MODULES_READ_ELSEWHERE = ("hear_probes.probes.timbre.pairs_file", "hear_probes.probes.timbre.groups",
+                                "hear_probes.probes.gear.schema")
 #: The stage names of docs/architecture.md's module table, for tests/test_architecture_doc.py.
 STAGES = {"base": BASE, "stimuli": STIMULI, "embedding": EMBEDDING, "probes": PROBES,
           "orchestration": ORCHESTRATION, "report": REPORT, "command line": CLI}
@@ -142,10 +145,20 @@ def forbidden_imports(graph: dict[str, tuple[set[str], set[str]]]) -> list[str]:
         if _in(module, PROBES):
             found += [f"{module} -> {t}: a probe imports the report beyond its helpers"
                       for t in sorted(every) if _in(t, REPORT) and not _in(t, REPORT_HELPERS)]
+        own_probe = ".".join(module.split(".")[:3]) if _in(module, ("hear_probes.probes",)) else None
+        found += [f"{module} -> {t}: a probe's own module, imported from outside that probe"
+                  for t in sorted(every) if _probe_internal(t) and not _in(t, (own_probe or "-",))
+                  and t not in PROBE_MODULES_READ_ELSEWHERE]
         for sources, targets, why in rules:
             if _in(module, sources):
                 found += [f"{module} -> {t}: {why}" for t in sorted(every) if _in(t, targets)]
     return found
+
+
+def _probe_internal(module: str) -> bool:
+    """A module inside one probe's package (``hear_probes.probes.<name>.<module>``)."""
+    parts = module.split(".")
+    return len(parts) >= 4 and parts[:2] == ["hear_probes", "probes"]
 
 
 def third_party_imports(path: Path) -> set[str]:
@@ -204,8 +217,10 @@ def toy_package(tmp_path):
         "views.py": "import typer.core\n",
         "paths.py": "def f():\n    from hear_probes import views\n",
         "probes/y.py": "import hear_probes.report.zoo\n",
+        "probes/z/__init__.py": "",
+        "probes/z/inner.py": "",
+        "report/zoo.py": "from hear_probes.probes.z import inner\n",
         "report/__init__.py": "",
-        "report/zoo.py": "",
     }.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
@@ -219,6 +234,7 @@ def test_the_checks_can_fail(toy_package):
         "hear_probes.evaluation -> hear_probes.cli_common: only the command line imports the command line",
         "hear_probes.paths -> hear_probes.views: a base module imports a later stage",
         "hear_probes.probes.y -> hear_probes.report.zoo: a probe imports the report beyond its helpers",
+        "hear_probes.report.zoo -> hear_probes.probes.z.inner: a probe's own module, imported from outside that probe",
         "hear_probes.stimuli.tones -> hear_probes.probes.x: stimuli import a later stage"]
     assert typer_importers(toy_package) == ["hear_probes.views"]
 
