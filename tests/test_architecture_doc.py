@@ -71,34 +71,51 @@ def _module_path(name: str, package: Path) -> Path | None:
     return None
 
 
+def _dotted_name(token: str, packages: list[str], package: Path) -> tuple[list[str], list[str]]:
+    """Modules a dotted token names, and the lines for what does not exist."""
+    named, missing = [], []
+    for name in _expand(token, packages):
+        if _module_path(name, package):
+            named.append(name)
+            continue
+        parent, _, attribute = name.rpartition(".")  # a module's attribute: views.ModelSource
+        where = _module_path(parent, package)
+        if not (where and _defines(where, attribute)):
+            missing.append(f"{token}: no module {name}")
+    return named, missing
+
+
+def _path_name(token: str, packages: list[str], package: Path) -> tuple[list[str], list[str]]:
+    """Modules a path token names (``.py`` files under the package), and missing paths."""
+    named, missing = [], []
+    root = package.parent
+    for rel in _expand(token, packages):
+        found = [base / rel for base in (root, package) if (base / rel).exists()]
+        if not found:
+            missing.append(f"{token}: no file {rel}")
+        elif rel.endswith(".py") and found[0].is_relative_to(package):
+            named.append(".".join(found[0].relative_to(root).with_suffix("").parts))
+    return named, missing
+
+
 def doc_names(text: str, package: Path = PACKAGE) -> tuple[set[str], list[str]]:
     """Modules the doc names (dotted ``hear_probes.x`` or a path under ``hear_probes/``) and
     every name or path that does not exist, as readable lines."""
     packages = probe_packages(package)
-    root = package.parent
     named: set[str] = set()
     missing: list[str] = []
     for token in _TOKEN.findall(text):
         token = token.rstrip(".,:;'")
         if token == package.name:
-            named.add(token)
+            found, gone = [token], []
         elif _DOTTED.fullmatch(token) and "*" not in token:
-            for name in _expand(token, packages):
-                if _module_path(name, package):
-                    named.add(name)
-                else:  # a module's attribute: hear_probes.views.ModelSource
-                    parent, _, attribute = name.rpartition(".")
-                    where = _module_path(parent, package)
-                    if not (where and _defines(where, attribute)):
-                        missing.append(f"{token}: no module {name}")
+            found, gone = _dotted_name(token, packages, package)
         elif _PATH.fullmatch(token) and "/" in token:
-            for rel in _expand(token, packages):
-                found = [base / rel for base in (root, package) if (base / rel).exists()]
-                if not found:
-                    missing.append(f"{token}: no file {rel}")
-                elif rel.endswith(".py") and found[0].is_relative_to(package):
-                    parts = found[0].relative_to(root).with_suffix("").parts
-                    named.add(".".join(parts))
+            found, gone = _path_name(token, packages, package)
+        else:
+            continue
+        named.update(found)
+        missing += gone
     return named, missing
 
 
