@@ -233,7 +233,7 @@ def import_hear_module(dotted: str) -> types.ModuleType:
         ) from exc
 
 
-def load_hear_module(  # noqa: C901  (one branch per way of naming a model, each with its own one-line error)
+def load_hear_module(
     name: str | None = None,
     module: str | None = None,
     model_path: str | os.PathLike | None = None,
@@ -268,23 +268,7 @@ def load_hear_module(  # noqa: C901  (one branch per way of naming a model, each
     ModelResolutionError
         Unknown name, import failure, missing weight path or a failing ``load_model``.
     """
-    if (name is None) == (module is None):
-        raise ModelResolutionError("give exactly one of --model NAME or --module pkg.module")
-    opts: dict = {}
-    if name is not None:
-        spec = get_spec(name)
-        dotted, model_id = spec.module, spec.name
-        opts.update(spec.options)
-    else:
-        dotted, model_id = str(module), str(module)
-    opts.update(options or {})
-    path = "" if model_path is None else str(model_path)
-    if path and not Path(path).exists():
-        raise ModelResolutionError(f"--model-path {path!r} does not exist")
-    if name is not None and spec.model_path:
-        if path:
-            raise ModelResolutionError(f"--model {name} names its weights itself; drop --model-path")
-        path = spec.model_path  # hf:<id>: the id (or directory) is the model_file_path
+    dotted, model_id, opts, path = _resolve_source(name, module, model_path, options)
     mod = import_hear_module(dotted)
     if not hasattr(mod, "load_model"):
         raise ModelResolutionError(f"module {dotted!r} has no load_model(); it is not a HEAR module")
@@ -303,6 +287,25 @@ def load_hear_module(  # noqa: C901  (one branch per way of naming a model, each
         options=opts,
         model_path=path,
     )
+
+
+def _resolve_source(name: str | None, module: str | None, model_path: str | os.PathLike | None,
+                    options: dict | None) -> tuple[str, str, dict, str]:
+    """``(module path, model id, load_model options, model_file_path)`` of a model named by a
+    registry ``name`` or a HEAR ``module`` path; each bad combination is a one-line error."""
+    if (name is None) == (module is None):
+        raise ModelResolutionError("give exactly one of --model NAME or --module pkg.module")
+    spec = get_spec(name) if name is not None else None
+    dotted, model_id = (spec.module, spec.name) if spec is not None else (str(module), str(module))
+    opts = {**(spec.options if spec is not None else {}), **(options or {})}
+    path = "" if model_path is None else str(model_path)
+    if path and not Path(path).exists():
+        raise ModelResolutionError(f"--model-path {path!r} does not exist")
+    if spec is not None and spec.model_path:
+        if path:
+            raise ModelResolutionError(f"--model {name} names its weights itself; drop --model-path")
+        path = spec.model_path  # hf:<id>: the id (or directory) is the model_file_path
+    return dotted, model_id, opts, path
 
 
 def runtime_kwargs(load_model, runtime: dict | None) -> tuple[dict, str | None]:

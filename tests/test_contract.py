@@ -91,3 +91,24 @@ def test_weights_identity_from_file(tmp_path):
 
 def test_test_signal_deterministic():
     np.testing.assert_array_equal(probe_signal(16000), probe_signal(16000))
+
+
+def test_a_model_is_named_one_way_and_its_weights_once(tmp_path):
+    """Each bad way of naming a model is a one-line error before anything is imported."""
+    with pytest.raises(ModelResolutionError, match="exactly one of --model NAME or --module"):
+        load_hear_module()
+    with pytest.raises(ModelResolutionError, match="exactly one of --model NAME or --module"):
+        load_hear_module("stft", module="hear_probes_adapters.stft")
+    with pytest.raises(ModelResolutionError, match="names its weights itself; drop --model-path"):
+        load_hear_module("hf:facebook/wav2vec2-base", model_path=tmp_path)
+
+
+def test_a_registry_model_merges_its_options_under_the_callers():
+    from hear_probes.hear_module import _resolve_source
+    from hear_probes.registry import get_spec
+
+    spec = get_spec("hf:facebook/wav2vec2-base")
+    dotted, model_id, opts, path = _resolve_source(spec.name, None, None, {"extra": 1})
+    assert (dotted, model_id, path) == (spec.module, spec.name, spec.model_path)
+    assert opts == {**spec.options, "extra": 1}
+    assert _resolve_source(None, "pkg.mod", None, None) == ("pkg.mod", "pkg.mod", {}, "")

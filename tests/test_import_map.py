@@ -14,17 +14,33 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "hear_probes"
 
+#: Modules every stage may use; they import only each other.
+BASE = ("hear_probes.errors", "hear_probes.atomic", "hear_probes.paths", "hear_probes.hashing",
+        "hear_probes.lazy", "hear_probes.checks", "hear_probes.provenance", "hear_probes.dask_client",
+        "hear_probes.download", "hear_probes.plugins", "hear_probes.weights_cache", "hear_probes.stats")
 STIMULI = ("hear_probes.stimuli", "hear_probes.audio", "hear_probes.synth", "hear_probes.dsp")
 EMBEDDING = ("hear_probes.embed", "hear_probes.store", "hear_probes.layers")
-PROBES = ("hear_probes.probes",)
+PROBES = ("hear_probes.probes", "hear_probes.result_schema", "hear_probes.tidy")
 ORCHESTRATION = ("hear_probes.evaluation", "hear_probes.sweep", "hear_probes.views", "hear_probes.api")
 REPORT = ("hear_probes.report",)
-REPORT_READERS = ("hear_probes.report.load", "hear_probes.report.build", "hear_probes.report.layers")
 REPORT_HELPERS = ("hear_probes.report.tables", "hear_probes.report.render")
 #: The command line: ``cli``, its shared options and each ``command`` module (a probe's or
 #: ``compare``'s typer skin over the functions below it). Nothing else imports these, and
 #: nothing else imports typer.
 CLI = ("hear_probes.cli", "hear_probes.cli_common", "hear_probes.__main__")
+#: A probe's modules that other stages may read (result files, shared score names).
+PROBE_MODULES_READ_ELSEWHERE = ("hear_probes.probes.timbre.pairs_file", "hear_probes.probes.timbre.groups",
+                                "hear_probes.probes.gear.schema")
+#: The stage names of docs/architecture.md's module table, for tests/test_architecture_doc.py.
+STAGES = {"base": BASE, "stimuli": STIMULI, "embedding": EMBEDDING, "probes": PROBES,
+          "orchestration": ORCHESTRATION, "report": REPORT, "command line": CLI}
+
+
+def stage_of(module: str) -> str | None:
+    """The stage this test puts ``module`` in (None: a stage it does not constrain)."""
+    if is_cli(module):
+        return "command line"
+    return next((name for name, prefixes in STAGES.items() if _in(module, prefixes)), None)
 
 
 def is_cli(module: str) -> bool:
@@ -113,9 +129,9 @@ def forbidden_imports(graph: dict[str, tuple[set[str], set[str]]]) -> list[str]:
     rules = [
         (STIMULI, EMBEDDING + PROBES + ORCHESTRATION + REPORT, "stimuli import a later stage"),
         (EMBEDDING, PROBES + ORCHESTRATION + REPORT, "the embedding stage imports a later stage"),
-        (PROBES, ORCHESTRATION, "a probe imports evaluation, sweep or cli"),
-        (PROBES, REPORT_READERS, "a probe imports report.load/build/layers (only its helpers)"),
+        (PROBES, ORCHESTRATION, "a probe imports evaluation, sweep, views or the API"),
         (REPORT_HELPERS, PROBES, "a report helper knows a probe"),
+        (REPORT, ORCHESTRATION, "the report imports views, evaluation, sweep or the API"),
     ]
     found = []
     for module, (_, every) in sorted(graph.items()):
@@ -123,10 +139,26 @@ def forbidden_imports(graph: dict[str, tuple[set[str], set[str]]]) -> list[str]:
             continue  # the command line may import every stage
         found += [f"{module} -> {t}: only the command line imports the command line"
                   for t in sorted(every) if is_cli(t)]
+        if _in(module, BASE):
+            found += [f"{module} -> {t}: a base module imports a later stage"
+                      for t in sorted(every) if not _in(t, BASE)]
+        if _in(module, PROBES):
+            found += [f"{module} -> {t}: a probe imports the report beyond its helpers"
+                      for t in sorted(every) if _in(t, REPORT) and not _in(t, REPORT_HELPERS)]
+        own_probe = ".".join(module.split(".")[:3]) if _in(module, ("hear_probes.probes",)) else None
+        found += [f"{module} -> {t}: a probe's own module, imported from outside that probe"
+                  for t in sorted(every) if _probe_internal(t) and not _in(t, (own_probe or "-",))
+                  and t not in PROBE_MODULES_READ_ELSEWHERE]
         for sources, targets, why in rules:
             if _in(module, sources):
                 found += [f"{module} -> {t}: {why}" for t in sorted(every) if _in(t, targets)]
     return found
+
+
+def _probe_internal(module: str) -> bool:
+    """A module inside one probe's package (``hear_probes.probes.<name>.<module>``)."""
+    parts = module.split(".")
+    return len(parts) >= 4 and parts[:2] == ["hear_probes", "probes"]
 
 
 def third_party_imports(path: Path) -> set[str]:
@@ -168,7 +200,8 @@ def test_the_cli_stage_is_seen():
 
 @pytest.fixture
 def toy_package(tmp_path):
-    """A package with a circle (a -> b -> a) and a stimulus module importing a probe."""
+    """A package with a circle (a -> b -> a), a stimulus module importing a probe, a base
+    module importing a later stage and a probe importing a report module beyond the helpers."""
     root = tmp_path / "hear_probes"
     for rel, text in {
         "__init__.py": "",
@@ -182,6 +215,12 @@ def toy_package(tmp_path):
         "cli_common.py": "import typer\n",
         "evaluation.py": "def f():\n    from hear_probes.cli_common import X\n",
         "views.py": "import typer.core\n",
+        "paths.py": "def f():\n    from hear_probes import views\n",
+        "probes/y.py": "import hear_probes.report.zoo\n",
+        "probes/z/__init__.py": "",
+        "probes/z/inner.py": "",
+        "report/zoo.py": "from hear_probes.probes.z import inner\n",
+        "report/__init__.py": "",
     }.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
@@ -193,6 +232,9 @@ def test_the_checks_can_fail(toy_package):
     assert find_cycle(graph) == ["hear_probes.a", "hear_probes.b", "hear_probes.a"]
     assert forbidden_imports(graph) == [
         "hear_probes.evaluation -> hear_probes.cli_common: only the command line imports the command line",
+        "hear_probes.paths -> hear_probes.views: a base module imports a later stage",
+        "hear_probes.probes.y -> hear_probes.report.zoo: a probe imports the report beyond its helpers",
+        "hear_probes.report.zoo -> hear_probes.probes.z.inner: a probe's own module, imported from outside that probe",
         "hear_probes.stimuli.tones -> hear_probes.probes.x: stimuli import a later stage"]
     assert typer_importers(toy_package) == ["hear_probes.views"]
 

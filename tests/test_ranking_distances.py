@@ -145,3 +145,17 @@ def test_level_ties_do_not_depend_on_the_numerical_path():
     for dim in ("pitch", "level"):
         for scale in ("fine", "coarse"):
             np.testing.assert_array_equal(runs[0][dim][scale], runs[1][dim][scale])
+
+
+def test_multiscale_scales_share_the_stft_options_declared_once():
+    """Every scale of an MSS gets all of its StftOptions; results keep their key order."""
+    from hear_probes.probes.ranking.distances import MultiScaleSpectrogram, Spectrogram
+
+    mss = MultiScaleSpectrogram(n_ffts=(256, 64), overlap=0.5, norm="l2", log=True, log_eps=1e-3,
+                                scaling="sqrt", power=2.0, center=False, sample_rate=16000)
+    scales = mss._scales()
+    assert [s.n_fft for s in scales] == [256, 64]
+    assert all(s.stft_options() == mss.stft_options() for s in scales)
+    assert list(mss.describe())[:3] == ["name", "n_ffts", "overlap"]
+    assert list(Spectrogram().describe()) == ["name", "n_fft", "overlap", "norm", "log", "log_eps",
+                                              "scaling", "power", "center", "sample_rate"]

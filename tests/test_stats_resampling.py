@@ -112,3 +112,12 @@ def test_percentile_interval_and_holm():
     adj = holm(np.array([0.01, 0.04, 0.03, np.nan]))
     np.testing.assert_allclose(adj[:3], [0.03, 0.06, 0.06])
     assert np.isnan(adj[3])
+
+
+def test_the_package_re_exports_resampling_whole():
+    """``hear_probes.stats`` lists its names once, in ``resampling.__all__``."""
+    import hear_probes.stats as stats
+    from hear_probes.stats import resampling
+
+    assert stats.__all__ == resampling.__all__
+    assert all(getattr(stats, name) is getattr(resampling, name) for name in resampling.__all__)

@@ -122,3 +122,17 @@ def test_explicit_missing_reference_is_an_error(setup, tmp_path, capsys):
 def test_exactly_one_source_is_required(tmp_path, capsys):
     assert _run(["--out", str(tmp_path)]) == 2
     assert "exactly one of" in capsys.readouterr().err
+
+
+def test_relative_db_matrix_and_its_reference():
+    """The numbers the robustness heatmap draws: dB against the reference, or stored values."""
+    from hear_probes.probes.timbre.figures import relative_db_matrix, robustness_reference
+
+    res = {"ref": {"robustness": {"a": {"area": 1.0}, "b": {"area": 0.5}},
+                   "robustness_reference": {"name": "ref"}},
+           "m": {"robustness": {"a": {"area": 10.0}, "b": {"area": 0.0}},
+                 "robustness_reference": {"name": "ref"}, "relative_area_db": {"a": 1.5}}}
+    assert robustness_reference(res) == "ref" and robustness_reference(res, "m") == "m"
+    assert robustness_reference({"m": res["m"]}) is None  # its reference is not among them
+    np.testing.assert_array_equal(relative_db_matrix(res, ["a", "b"], ["m"], "ref"), [[10.0], [np.nan]])
+    np.testing.assert_array_equal(relative_db_matrix(res, ["a", "b"], ["m"], None), [[1.5], [np.nan]])

@@ -165,3 +165,13 @@ def test_options_validation():
     with pytest.raises(ValueError, match="w_min"):
         FitOptions(w_min=2, w_max=1)
     assert FitOptions.paper().ftol == 1e-36
+
+
+def test_pair_matrix_is_the_symmetric_square_of_pair_values():
+    """The one ``pairs -> [n, n]`` helper shared by ``agreement`` and ``uncertainty``."""
+    from hear_probes.probes.timbre import agreement, uncertainty
+    from hear_probes.probes.timbre.metric import pair_matrix
+
+    m = pair_matrix(np.array([1.0, 2.0, 3.0]), 3)
+    np.testing.assert_array_equal(m, [[np.nan, 1, 2], [1, np.nan, 3], [2, 3, np.nan]])
+    assert agreement.pair_matrix is pair_matrix and uncertainty.pair_matrix is pair_matrix

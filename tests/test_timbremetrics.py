@@ -171,3 +171,26 @@ def test_bad_method():
     d = np.ones((4, 4)) - np.eye(4)
     with pytest.raises(ValueError, match="method"):
         tm.mantel(d, d, method="kendall")
+
+
+def test_rowwise_pearson_against_a_vector_or_row_by_row():
+    """The one row-wise Pearson of the Mantel nulls (vector) and the tiianhk items (row by row)."""
+    from scipy.stats import pearsonr
+
+    from hear_probes.probes.timbre.timbremetrics import _rowwise_pearson
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(4, 7)), rng.normal(size=(4, 7))
+    np.testing.assert_allclose(_rowwise_pearson(x, y[0]), [pearsonr(r, y[0])[0] for r in x])
+    np.testing.assert_allclose(_rowwise_pearson(x, y), [pearsonr(a, b)[0] for a, b in zip(x, y, strict=True)])
+    assert np.isnan(_rowwise_pearson(np.ones((2, 7)), y[:2])).all()
+
+
+@pytest.mark.parametrize(("alternative", "hits"), [("greater", 2), ("less", 4), ("two-sided", 3)])
+def test_permutation_p_values_count_the_same_hits(alternative, hits):
+    """Package ``#hits / P`` and textbook ``(1 + #hits) / (1 + P)`` share one hit rule."""
+    from hear_probes.probes.timbre.timbremetrics import _p_package, _p_textbook
+
+    null = np.array([-0.5, -0.2, 0.2, 0.3, 0.6])
+    assert _p_package(0.3, null, alternative) == hits / 5
+    assert _p_textbook(0.3, null, alternative) == (1 + hits) / 6

@@ -72,39 +72,25 @@ def _arity(name: str, args: tuple[str, ...], n: int, usage: str) -> None:
 
 
 # ============================================================================ inline numbers
-@block("timbre-median")
-def _timbre_median(res: Results, *args: str) -> str:
-    args, d = _digits(args)
-    _arity("timbre-median", args, 3, "MODEL FAMILY 17|21")
-    return f3(src.timbre_median(res, *args), d)
+def _inline_number(name: str, n_args: int, usage: str, accessor: str) -> None:
+    """Register block ``name``: ``f3(docsources.<accessor>(res, *ARGS), d)`` of ``n_args``
+    arguments (``usage`` names them), with the optional ``d=N`` decimals last."""
+    def number(res: Results, *args: str) -> str:
+        args, d = _digits(args)
+        _arity(name, args, n_args, usage)
+        return f3(getattr(src, accessor)(res, *args), d)
+
+    number.__name__ = number.__qualname__ = f"_{name.replace('-', '_')}"
+    block(name)(number)
 
 
-@block("timbre-study")
-def _timbre_study(res: Results, *args: str) -> str:
-    args, d = _digits(args)
-    _arity("timbre-study", args, 3, "MODEL FAMILY STUDY")
-    return f3(src.timbre_study(res, *args), d)
-
-
-@block("gear")
-def _gear(res: Results, *args: str) -> str:
-    args, d = _digits(args)
-    _arity("gear", args, 3, "MODEL FACTOR KEY")
-    return f3(src.gear_score(res, *args), d)
-
-
-@block("ranking-acc")
-def _ranking_acc(res: Results, *args: str) -> str:
-    args, d = _digits(args)
-    _arity("ranking-acc", args, 4, "RESULTS_JSON REP ATTRIBUTE COLUMN")
-    return f3(src.ranking_cell(res, *args), d)
-
-
-@block("ranking-half")
-def _ranking_half(res: Results, *args: str) -> str:
-    args, d = _digits(args)
-    _arity("ranking-half", args, 4, "RESULTS_JSON REP ATTRIBUTE COLUMN")
-    return f3(src.ranking_half(res, *args), d)
+for _name, _n_args, _usage, _accessor in (
+        ("timbre-median", 3, "MODEL FAMILY 17|21", "timbre_median"),
+        ("timbre-study", 3, "MODEL FAMILY STUDY", "timbre_study"),
+        ("gear", 3, "MODEL FACTOR KEY", "gear_score"),
+        ("ranking-acc", 4, "RESULTS_JSON REP ATTRIBUTE COLUMN", "ranking_cell"),
+        ("ranking-half", 4, "RESULTS_JSON REP ATTRIBUTE COLUMN", "ranking_half")):
+    _inline_number(_name, _n_args, _usage, _accessor)
 
 
 @block("ranking-ties")

@@ -25,7 +25,7 @@ Conventions (chosen where the paper is silent; see ``docs/ranking.md``):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import torch
 
@@ -105,17 +105,14 @@ class SpectralDistance:
 
 
 @dataclass
-class Spectrogram(SpectralDistance):
-    """``norm(|STFT x| - |STFT y|)`` or, with ``log=True``, of ``log(|STFT| + log_eps)``.
+class StftOptions:
+    """The options :class:`Spectrogram` and :class:`MultiScaleSpectrogram` share, declared once.
 
-    ``scaling`` rescales the STFT before the magnitude: ``"none"`` (torch/torchaudio default),
-    ``"sqrt"`` (``1 / sqrt(n_fft)``, torch ``normalized=True``) or ``"window"`` (``1 / sum(w)``,
-    so a sine of amplitude ``A`` peaks at ``A / 2`` whatever ``n_fft``). Only ``"none"`` is used
-    by the catalogue; the others serve the ablations of ``docs/ranking.md``.
+    ``overlap`` of consecutive frames, the ``norm`` (``"l1"`` / ``"l2"``) of the difference,
+    ``log`` magnitudes (``log(|STFT| + log_eps)``), the STFT ``scaling``, the magnitude
+    ``power``, centred frames and the sample rate.
     """
 
-    name: str = "spectrogram"
-    n_fft: int = 2048
     overlap: float = 0.75
     norm: str = "l1"
     log: bool = False
@@ -124,6 +121,32 @@ class Spectrogram(SpectralDistance):
     power: float = 1.0
     center: bool = True
     sample_rate: int = 44100
+
+    def stft_options(self) -> dict:
+        """These options as keyword arguments (to build one :class:`Spectrogram` per scale)."""
+        return {f.name: getattr(self, f.name) for f in fields(StftOptions)}
+
+    def describe(self) -> dict:
+        """Hyper-parameters, for the results file: the distance's own (``name``, its FFT
+        sizes), then these options, in the order of the results files written before."""
+        shared = self.stft_options()
+        own = {k: v for k, v in vars(self).items() if not k.startswith("_") and k not in shared}
+        return {**own, **shared}
+
+
+@dataclass
+class Spectrogram(StftOptions, SpectralDistance):
+    """``norm(|STFT x| - |STFT y|)`` or, with ``log=True``, of ``log(|STFT| + log_eps)``.
+
+    ``scaling`` rescales the STFT before the magnitude: ``"none"`` (torch/torchaudio default),
+    ``"sqrt"`` (``1 / sqrt(n_fft)``, torch ``normalized=True``) or ``"window"`` (``1 / sum(w)``,
+    so a sine of amplitude ``A`` peaks at ``A / 2`` whatever ``n_fft``). Only ``"none"`` is used
+    by the catalogue; the others serve the ablations of ``docs/ranking.md``. The other options
+    are those of :class:`StftOptions`.
+    """
+
+    name: str = "spectrogram"
+    n_fft: int = 2048
 
     def analyses(self) -> tuple[Analysis, ...]:
         return (Analysis(self.n_fft, _hop(self.n_fft, self.overlap), center=self.center),)
@@ -149,25 +172,15 @@ class Spectrogram(SpectralDistance):
 
 
 @dataclass
-class MultiScaleSpectrogram(SpectralDistance):
-    """Sum over ``n_ffts`` of :class:`Spectrogram` distances (MSS / log-MSS)."""
+class MultiScaleSpectrogram(StftOptions, SpectralDistance):
+    """Sum over ``n_ffts`` of :class:`Spectrogram` distances (MSS / log-MSS), each with the
+    same :class:`StftOptions`."""
 
     name: str = "mss"
     n_ffts: tuple[int, ...] = MSS_SCALES
-    overlap: float = 0.75
-    norm: str = "l1"
-    log: bool = False
-    log_eps: float = 1e-4
-    scaling: str = "none"
-    power: float = 1.0
-    center: bool = True
-    sample_rate: int = 44100
 
     def _scales(self) -> list[Spectrogram]:
-        return [Spectrogram(n_fft=n, overlap=self.overlap, norm=self.norm, log=self.log,
-                            log_eps=self.log_eps, scaling=self.scaling, power=self.power,
-                            center=self.center, sample_rate=self.sample_rate)
-                for n in self.n_ffts]
+        return [Spectrogram(n_fft=n, **self.stft_options()) for n in self.n_ffts]
 
     def analyses(self) -> tuple[Analysis, ...]:
         return tuple(s.analyses()[0] for s in self._scales())

@@ -27,7 +27,7 @@ import numpy as np
 from scipy.spatial.distance import pdist
 from scipy.stats import kendalltau, spearmanr
 
-from hear_probes.probes.timbre.metric import explained_variance, pair_indices, pearson
+from hear_probes.probes.timbre.metric import explained_variance, pair_indices, pair_matrix, pearson
 from hear_probes.probes.timbre.validation import all_tied
 
 #: Raw distances scored without learning.
@@ -78,8 +78,8 @@ def triplet_agreement(d: np.ndarray, s: np.ndarray, n_sounds: int) -> float:
     float
         In [0, 1]; NaN when no triplet has two distinct ratings.
     """
-    dm = _square(d, n_sounds)
-    sm = _square(s, n_sounds)
+    dm = pair_matrix(d, n_sounds)
+    sm = pair_matrix(s, n_sounds)
     # [anchor, j, k]: compare the anchor's two pairs; every unordered {j, k} once (j < k)
     dd = dm[:, :, None] - dm[:, None, :]
     ds = sm[:, :, None] - sm[:, None, :]
@@ -90,15 +90,6 @@ def triplet_agreement(d: np.ndarray, s: np.ndarray, n_sounds: int) -> float:
         return float("nan")
     agree = np.where(dd == 0, 0.5, (np.sign(dd) == np.sign(ds)).astype(float))
     return float(agree[valid].mean())
-
-
-def _square(v: np.ndarray, n: int) -> np.ndarray:
-    """Symmetric ``[n, n]`` matrix from pair values, NaN on the diagonal."""
-    m = np.full((n, n), np.nan)
-    i, j = pair_indices(n)
-    m[i, j] = v
-    m[j, i] = v
-    return m
 
 
 def agreement(d: np.ndarray, s: np.ndarray, n_sounds: int) -> dict:

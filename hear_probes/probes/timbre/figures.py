@@ -158,7 +158,48 @@ def plot_robustness_curves(
     return _save(fig, out_png)
 
 
-def plot_relative_db_heatmap(  # noqa: C901, PLR0912  (figure layout: one branch per optional annotation)
+def robustness_reference(results: Mapping[str, Mapping], reference: str | None = None) -> str | None:
+    """The reference of a robustness heatmap: ``reference``, else the one reference every result
+    names (``robustness_reference.name``) when it is one of ``results``, else None."""
+    if reference is not None:
+        return reference
+    refs = {r.get("robustness_reference", {}).get("name") for r in results.values()}
+    refs.discard(None)
+    return next(iter(refs)) if len(refs) == 1 and next(iter(refs)) in results else None
+
+
+def relative_db_matrix(results: Mapping[str, Mapping], studies: list[str], cols: list[str],
+                       reference: str | None) -> np.ndarray:
+    """``[studies, cols]`` relative robustness in dB: ``10 log10(area / area_reference)``, or
+    each result's stored ``relative_area_db`` without a reference; NaN where undefined."""
+    mat = np.full((len(studies), len(cols)), np.nan)
+    for j, name in enumerate(cols):
+        res = results[name]
+        for i, st in enumerate(studies):
+            if reference is not None:
+                a = res.get("robustness", {}).get(st, {}).get("area")
+                b = results[reference].get("robustness", {}).get(st, {}).get("area")
+                if a and b and a > 0 and b > 0:
+                    mat[i, j] = 10 * np.log10(a / b)
+            else:
+                v = res.get("relative_area_db", {}).get(st)
+                mat[i, j] = np.nan if v is None else v
+    return mat
+
+
+def _reference_column(ax, results: Mapping[str, Mapping], reference: str, studies: list[str]) -> None:
+    """The reference's own areas, drawn as the heatmap's first (grey) column."""
+    areas = np.array([[results[reference]["robustness"].get(s, {}).get("area", np.nan)]
+                      for s in studies], dtype=float)
+    ax.imshow(areas, cmap="Greys", vmin=0, vmax=2, aspect="auto")
+    for i, v in enumerate(areas[:, 0]):
+        ax.text(0, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
+                color="white" if v > 1 else "black")
+    ax.set_xticks([0])
+    ax.set_xticklabels([f"{reference}\n(area)"], fontsize=8)
+
+
+def plot_relative_db_heatmap(
     results: Mapping[str, Mapping],
     out_png: str | Path,
     *,
@@ -178,26 +219,10 @@ def plot_relative_db_heatmap(  # noqa: C901, PLR0912  (figure layout: one branch
         ``relative_area_db`` of each result is drawn as is.
     """
     plt = _plt()
-    names = list(results)
-    if reference is None:
-        refs = {r.get("robustness_reference", {}).get("name") for r in results.values()}
-        refs.discard(None)
-        if len(refs) == 1 and next(iter(refs)) in results:
-            reference = next(iter(refs))
+    reference = robustness_reference(results, reference)
     studies = _ordered({s for r in results.values() for s in r.get("robustness", {})})
-    cols = [n for n in names if n != reference]
-    mat = np.full((len(studies), len(cols)), np.nan)
-    for j, name in enumerate(cols):
-        res = results[name]
-        for i, st in enumerate(studies):
-            if reference is not None:
-                a = res.get("robustness", {}).get(st, {}).get("area")
-                b = results[reference].get("robustness", {}).get(st, {}).get("area")
-                if a and b and a > 0 and b > 0:
-                    mat[i, j] = 10 * np.log10(a / b)
-            else:
-                v = res.get("relative_area_db", {}).get(st)
-                mat[i, j] = np.nan if v is None else v
+    cols = [n for n in results if n != reference]
+    mat = relative_db_matrix(results, studies, cols, reference)
     has_ref = reference is not None
     ncols = len(cols) + (1 if has_ref else 0)
     fig, axes = plt.subplots(
@@ -205,30 +230,17 @@ def plot_relative_db_heatmap(  # noqa: C901, PLR0912  (figure layout: one branch
         gridspec_kw={"width_ratios": [1, max(1, len(cols))]} if has_ref else None,
         squeeze=False,
     )
+    labelled = axes[0, 0]  # the leftmost panel carries the study names
     if has_ref:
-        ax0 = axes[0, 0]
-        areas = np.array([[results[reference]["robustness"].get(s, {}).get("area", np.nan)]
-                          for s in studies], dtype=float)
-        ax0.imshow(areas, cmap="Greys", vmin=0, vmax=2, aspect="auto")
-        for i, v in enumerate(areas[:, 0]):
-            ax0.text(0, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
-                     color="white" if v > 1 else "black")
-        ax0.set_xticks([0])
-        ax0.set_xticklabels([f"{reference}\n(area)"], fontsize=8)
-        ax0.set_yticks(range(len(studies)))
-        ax0.set_yticklabels(studies, fontsize=8)
-        ax = axes[0, 1]
-        ax.set_yticks([])
-    else:
-        ax = axes[0, 0]
-        ax.set_yticks(range(len(studies)))
-        ax.set_yticklabels(studies, fontsize=8)
+        _reference_column(labelled, results, reference, studies)
+    ax = axes[0, -1]
+    ax.set_yticks([])
+    labelled.set_yticks(range(len(studies)))
+    labelled.set_yticklabels(studies, fontsize=8)
     lim = float(np.nanmax(np.abs(mat))) if np.isfinite(mat).any() else 1.0
     im = ax.imshow(mat, cmap="RdBu", vmin=-lim, vmax=lim, aspect="auto")
-    for i in range(mat.shape[0]):
-        for j in range(mat.shape[1]):
-            if np.isfinite(mat[i, j]):
-                ax.text(j, i, f"{mat[i, j]:+.1f}", ha="center", va="center", fontsize=7)
+    for i, j in zip(*np.nonzero(np.isfinite(mat)), strict=True):
+        ax.text(j, i, f"{mat[i, j]:+.1f}", ha="center", va="center", fontsize=7)
     ax.set_xticks(range(len(cols)))
     ax.set_xticklabels(cols, rotation=45, ha="right", fontsize=8)
     fig.colorbar(im, ax=ax, label="relative area (dB)")

@@ -157,6 +157,28 @@ def pair_indices(n_sounds: int) -> tuple[np.ndarray, np.ndarray]:
     return np.triu_indices(n_sounds, k=1)
 
 
+def pair_matrix(values: np.ndarray, n_sounds: int) -> np.ndarray:
+    """Symmetric ``[n, n]`` matrix of pair values, NaN on the diagonal.
+
+    Parameters
+    ----------
+    values : np.ndarray
+        ``[n_pairs]`` values of the pairs ``i < j`` in row-major order (:func:`pair_indices`).
+    n_sounds : int
+        Sounds of the study.
+
+    Returns
+    -------
+    np.ndarray
+        ``[n_sounds, n_sounds]`` matrix ``m`` with ``m[i, j] = m[j, i] = values[pair]``.
+    """
+    m = np.full((n_sounds, n_sounds), np.nan)
+    i, j = pair_indices(n_sounds)
+    m[i, j] = values
+    m[j, i] = values
+    return m
+
+
 def pair_differences(features: np.ndarray) -> np.ndarray:
     """Squared feature differences of all unordered pairs.
 

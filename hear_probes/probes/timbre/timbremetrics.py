@@ -214,32 +214,33 @@ def _package_spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _rowwise_pearson(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Pearson correlation of each row of ``x`` ``[P, m]`` with the vector ``y`` ``[m]``."""
+    """Pearson correlation of each row of ``x`` ``[P, m]`` with ``y``: the vector ``[m]`` (every
+    row against it), or ``[P, m]`` (row ``i`` against row ``i``). NaN where a side is constant."""
     xc = x - x.mean(axis=-1, keepdims=True)
-    yc = y - y.mean()
-    den = np.sqrt(np.sum(xc**2, axis=-1) * np.sum(yc**2))
+    yc = y - y.mean(axis=-1, keepdims=True)
+    num = xc @ yc if yc.ndim == 1 else np.sum(xc * yc, axis=-1)
+    den = np.sqrt(np.sum(xc**2, axis=-1) * np.sum(yc**2, axis=-1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, xc @ yc / np.where(den > 0, den, 1.0), np.nan)
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def _at_least_as_extreme(r: float, null: np.ndarray, alternative: str) -> np.ndarray:
+    """Which null replicates are at least as extreme as ``r`` (no tolerance, as the packages)."""
+    if alternative == "greater":
+        return null >= r
+    if alternative == "less":
+        return null <= r
+    return np.abs(null) >= abs(r)
 
 
 def _p_package(r: float, null: np.ndarray, alternative: str) -> float:
-    if alternative == "greater":
-        hits = r <= null
-    elif alternative == "less":
-        hits = r >= null
-    else:
-        hits = abs(r) <= np.abs(null)
-    return float(np.mean(hits))
+    """The package's ``#hits / P`` (the observed statistic is not counted)."""
+    return float(np.mean(_at_least_as_extreme(r, null, alternative)))
 
 
 def _p_textbook(r: float, null: np.ndarray, alternative: str) -> float:
-    if alternative == "greater":
-        hits = null >= r
-    elif alternative == "less":
-        hits = null <= r
-    else:
-        hits = np.abs(null) >= abs(r)
-    return float((1 + np.count_nonzero(hits)) / (1 + null.size))
+    """``(1 + #hits) / (1 + P)``."""
+    return float((1 + np.count_nonzero(_at_least_as_extreme(r, null, alternative))) / (1 + null.size))
 
 
 def _check_mantel_args(method: str, alternative: str, n_permutations: int) -> None:
@@ -432,7 +433,7 @@ def triplet_agreement_tiianhk(
 def spearman_items_tiianhk(distances: np.ndarray, ratings: np.ndarray) -> float:
     """Per-anchor Spearman rho of the ``n - 1`` neighbours, averaged (``tiianhk`` ``spearman_corr``)."""
     pd_, pr = _tiianhk_rows(distances, ratings)
-    rho = _rowwise_pearson_pairs(rankdata(pd_, axis=1), rankdata(pr, axis=1))
+    rho = _rowwise_pearson(rankdata(pd_, axis=1), rankdata(pr, axis=1))
     return float(np.mean(rho))
 
 
@@ -454,14 +455,6 @@ def mae_tiianhk(distances: np.ndarray, ratings: np.ndarray) -> float:
     """Mean absolute difference of the min-max normalised pair values (``tiianhk`` ``mae``)."""
     d, r = _pair(distances, ratings)
     return float(np.mean(np.abs(_condensed(_min_max(_upper(d))) - _condensed(_min_max(_upper(r))))))
-
-
-def _rowwise_pearson_pairs(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    xc = x - x.mean(axis=1, keepdims=True)
-    yc = y - y.mean(axis=1, keepdims=True)
-    den = np.sqrt(np.sum(xc**2, axis=1) * np.sum(yc**2, axis=1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, np.sum(xc * yc, axis=1) / np.where(den > 0, den, 1.0), np.nan)
 
 
 # ---------------------------------------------------------------------------- one call

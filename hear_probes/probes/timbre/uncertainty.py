@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hear_probes.probes.timbre.metric import pair_indices
+from hear_probes.probes.timbre.metric import pair_indices, pair_matrix
 from hear_probes.stats import (
     pair_weights,
     percentile_interval,
@@ -259,14 +259,6 @@ def _kendall_null(sd: np.ndarray, ss: np.ndarray, vd: np.ndarray, vs: np.ndarray
     return np.concatenate(parts).astype(np.float64)
 
 
-def _square(v: np.ndarray, n: int) -> np.ndarray:
-    m = np.full((n, n), np.nan)
-    i, j = pair_indices(n)
-    m[i, j] = v
-    m[j, i] = v
-    return m
-
-
 def _triplet_terms(dm: np.ndarray, sm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Agreement ``A`` and validity ``V`` of every ordered triplet ``[..., a, j, k]``.
 
@@ -282,7 +274,7 @@ def _triplet_terms(dm: np.ndarray, sm: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 def _triplets(pred: np.ndarray, s: np.ndarray, rs: StudyResampling) -> Resampled:
     n = rs.n_sounds
-    dm, sm = _square(pred, n), _square(s, n)
+    dm, sm = pair_matrix(pred, n), pair_matrix(s, n)
     A, V = _triplet_terms(dm, sm)
     den = V.sum()
     value = float(A.sum() / den) if den > 0 else float("nan")
