@@ -98,3 +98,21 @@ PYTHONPATH=. python benchmarks/bench_zoo.py --models pesto --n 2 --seconds 6.0 -
 PYTHONPATH=. python benchmarks/bench_flops.py --model crepe-large --seconds 4 --repeats 5 --rounds 3 --out results/benchmarks/flops.json
 # the result numbers quoted in README.md and docs/*.md (tests/test_docs_numbers.py checks them)
 python -m hear_probes.report.docnumbers --write
+# the derived tables of every committed folder, rewritten from its JSON (no probe rerun):
+# ranking.csv (numeric, n/a empty + na_reason), gear.csv and the tidy results.csv
+python -c "
+import json, sys
+from pathlib import Path
+from hear_probes.probes.gear.tidy import write_gear_csv
+from hear_probes.probes.ranking.run import table_rows
+from hear_probes.provenance import write_csv
+from hear_probes.tidy import write_results_table
+for folder in map(Path, sys.argv[1:]):
+    if (folder / 'ranking.json').is_file():
+        p = json.loads((folder / 'ranking.json').read_text())
+        write_csv(folder / 'ranking.csv', table_rows(p['representations'], p['settings']['epsilons']))
+    if (folder / 'gear.json').is_file():
+        write_gear_csv(folder / 'gear.csv', json.loads((folder / 'gear.json').read_text()))
+    if any(folder.glob('*.json')):
+        write_results_table(folder)
+" $(ls -d results/*/ results/*/gear-perceptual/ results/*-layers/layer-*/ results/gear-calibration/*/ | grep -v 'benchmarks\|compare')

@@ -88,3 +88,4 @@ def test_csv_and_report_carry_both_variants(run):
         studies = [row[0].text for row in table.rows]
         assert studies == ["A", "B"], table_id
         assert table.footer[0][1].text != "—"
+        assert "without interval" in table.note and "bootstrap over sounds" not in table.note

@@ -68,6 +68,14 @@ CELL_NOTE = (" Cells: score [95 % interval, bootstrap over sounds]; * = above ch
              "'hear-probes compare'.")
 
 
+#: How the timbremetrics tables read (no interval, no Holm: the packages define neither).
+TIMBREMETRICS_CELL_NOTE = (" Cells: the score, without interval (the packages define none; the "
+                           "unlearned tables above carry intervals); * = above chance by the "
+                           "one-sided sound-permutation Mantel test (p < 0.05, no Holm "
+                           "correction), only where the score has a p-value. Median = median "
+                           "over the studies where the score is defined.")
+
+
 def _timbre_values(timbre: dict, path: tuple[str, ...]) -> dict:
     node = timbre
     for k in path:
@@ -173,7 +181,8 @@ def timbre_table(results: list[ModelResults], key: str | tuple[str, ...] = "expl
             vals = [float(v) for v in published.values() if num(v) is not None]
             medians = [(f"{np.median(vals):.2f}" if vals else "—", "—")] + medians
     studies = table_order({s for _, c in cols for s in c})
-    table = Table(table_id, title, ["study"] + [name for name, _ in cols], note=note + CELL_NOTE)
+    cell_note = TIMBREMETRICS_CELL_NOTE if path[0] == "timbremetrics" else CELL_NOTE
+    table = Table(table_id, title, ["study"] + [name for name, _ in cols], note=note + cell_note)
     for s in studies:
         cells = [c.get(s, ("—", None)) for _, c in cols]
         if all(v is None and text == "—" for text, v in cells):
