@@ -93,7 +93,8 @@ def models(trust_remote_code: TrustRemoteCodeOpt = False) -> None:
     for r in rows:
         typer.echo("  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=False)) + "  " + r[5])
     typer.echo("hf:<repo_id>[@revision] or hf:<dir>: any transformers audio encoder; --layers "
-               "all|last|0,4,8 for hf:, mert, crepe*, fcn-* (docs/layers.md)")
+               "all|last|0,4,8 (or layer names) for hf:, mert and the zoo models: crepe*, fcn-*, "
+               "musicnn/vgg, pesto*, basic-pitch, fcpe, resemblyzer (docs/layers.md)")
     from importlib.util import find_spec
 
     if find_spec("torch") is None:
