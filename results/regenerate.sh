@@ -18,10 +18,10 @@ hear-probes probe timbre --model stft --robustness --reference stft --data "$DAT
 # the regularised metric's design comparison (docs/timbre.md, "Ridge-reweighted distance")
 python benchmarks/timbre_regularised_ablation.py --model stft --data "$DATA" --out results/stft/timbre_regularised_ablation.json
 hear-probes evaluate --model logmel --probes ranking,gear --data "$DATA" --out results/logmel --quiet
-# logmel and the CREPE variants: no in-sample null (--null-fits 0) and no in-sample robustness
-# replication: at 2048-4096 dimensions each exact refit costs ~0.1-0.25 s, and these are the
-# least informative numbers (docs/timbre.md); add --null-fits 200 --robustness-in-sample to get them
-TIMBRE_BIG="--robustness --no-robustness-in-sample --null-fits 0 --reference results/stft"
+# logmel and the CREPE variants: the in-sample null (200 refits per study, about 5-6 min each on
+# 2 cores) but no in-sample robustness replication (the least informative numbers,
+# docs/timbre.md; add --robustness-in-sample to get it)
+TIMBRE_BIG="--robustness --no-robustness-in-sample --null-fits 200 --reference results/stft"
 hear-probes probe timbre --model logmel $TIMBRE_BIG --data "$DATA" --out results/logmel --quiet
 hear-probes probe ranking --distance all --trials 1000 --seed 0 --out results/distances --quiet
 # the same trials computed in double precision (docs/ranking.md, "The strict '<'"); its
