@@ -57,23 +57,13 @@ def fixed_prediction_statistics(pairs: Path) -> dict:
 
 def in_sample_null(model: str, data: Path, n_null_fits: int) -> dict:
     """Section 2."""
-    from hear_probes.embed import embed_stimulus_sets
-    from hear_probes.probes.timbre.settings import TimbreSettings
-    from hear_probes.probes.timbre.studies import load_studies
+    from hear_probes.probes.timbre.run import model_studies
+    from hear_probes.probes.timbre.settings import TimbreRun
     from hear_probes.probes.timbre.uncertainty import UncertaintyConfig, null_tasks, run_null_task
-    from hear_probes.stimuli.timbre import (
-        find_timbre_dir,
-        list_timbre_datasets,
-        timbre_stimulus_sets,
-    )
     from hear_probes.views import open_store, resolve_loaded
 
-    root = find_timbre_dir(data)
-    names = list_timbre_datasets(root)
     loaded = resolve_loaded(model, None, None)
-    emb = embed_stimulus_sets(loaded, open_store(loaded, None), timbre_stimulus_sets(root, names),
-                              quiet=True)
-    studies = load_studies(root, names, lambda ds: emb[ds.name], TimbreSettings())
+    studies, _ = model_studies(loaded, open_store(loaded, None), TimbreRun(data_dir=data, quiet=True))
     cfg = UncertaintyConfig(n_null_fits=n_null_fits)
     tasks = [t for s in studies for t in null_tasks(s.name, s.features, s.active, s.ratings, cfg)]
     w0, c0 = time.perf_counter(), time.process_time()

@@ -38,22 +38,13 @@ VARIANTS = {
 
 def load(model: str, data: Path):
     """Prepared studies of ``model`` (embeddings from the cache)."""
-    from hear_probes.embed import embed_stimulus_sets
-    from hear_probes.probes.timbre.settings import TimbreSettings
-    from hear_probes.probes.timbre.studies import load_studies
-    from hear_probes.stimuli.timbre import (
-        find_timbre_dir,
-        list_timbre_datasets,
-        timbre_stimulus_sets,
-    )
+    from hear_probes.probes.timbre.run import model_studies
+    from hear_probes.probes.timbre.settings import TimbreRun
     from hear_probes.views import open_store, resolve_loaded
 
-    root = find_timbre_dir(data)
-    names = list_timbre_datasets(root)
     loaded = resolve_loaded(model, None, None)
-    emb = embed_stimulus_sets(loaded, open_store(loaded, None), timbre_stimulus_sets(root, names),
-                              quiet=True)
-    return load_studies(root, names, lambda ds: emb[ds.name], TimbreSettings())
+    studies, _ = model_studies(loaded, open_store(loaded, None), TimbreRun(data_dir=data, quiet=True))
+    return studies
 
 
 def run_variant(studies, prior: str, standardise: bool, gammas: tuple) -> dict:

@@ -243,6 +243,22 @@ def run(loaded, store, out_dir: Path, config: TimbreRun | None = None) -> dict:
     dict
         The timbre.json payload.
     """
+    config = config or TimbreRun()
+    studies, t_embed = model_studies(loaded, store, config)
+    return run_and_write(studies, config, loaded.describe(), Path(out_dir),
+                         timings={"embed": t_embed})
+
+
+def model_studies(loaded, store, config: TimbreRun | None = None) -> tuple[list, float]:
+    """The studies of ``config`` prepared with the embeddings of ``loaded`` (through ``store``).
+
+    Returns
+    -------
+    studies : list of Study
+        Ready for :func:`~hear_probes.probes.timbre.studies.run_studies`.
+    seconds : float
+        Wall-clock time of the embedding (cached sets are read, not recomputed).
+    """
     from hear_probes.stimuli.timbre import find_timbre_dir
 
     config = config or TimbreRun()
@@ -250,11 +266,9 @@ def run(loaded, store, out_dir: Path, config: TimbreRun | None = None) -> dict:
     names = select_datasets(root, config.datasets, config.quick)
     t0 = time.perf_counter()
     emb = embed_studies(loaded, store, root, names, batch_size=config.batch_size,
-                       quiet=config.quiet)
+                        quiet=config.quiet)
     t_embed = time.perf_counter() - t0
-    studies = load_studies(root, names, lambda ds: emb[ds.name], config.settings)
-    return run_and_write(studies, config, loaded.describe(), Path(out_dir),
-                         timings={"embed": t_embed})
+    return load_studies(root, names, lambda ds: emb[ds.name], config.settings), t_embed
 
 
 def embed_studies(loaded, store, data_dir=None, datasets: Sequence[str] | None = None,
