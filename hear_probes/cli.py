@@ -285,6 +285,14 @@ def sweep(
     cache: CacheOpt = None,
     seed: SeedOpt = 0,
     quiet: QuietOpt = False,
+    null_fits: Annotated[int | None, typer.Option(
+        "--null-fits", min=0, help="Timbre: refits of the in-sample null per study and layer "
+        "(default: the timbre probe's, 200; minutes per layer at thousands of dimensions).")] = None,
+    figures: Annotated[bool, typer.Option(
+        "--figures/--no-figures", help="Ranking: distance curves and heat map per layer (they "
+        "embed about 1,100 extra one-second sounds per model).")] = True,
+    batch_size: BatchSizeOpt = None,
+    device: DeviceOpt = None,
 ) -> None:
     """Run the model x layer x probe grid on Dask; resumable, one report at the end.
 
@@ -300,8 +308,14 @@ def sweep(
     from hear_probes.sweep import check_sweep
 
     wanted = parse_probe_names(probes or _all_probes())
+    probe_options: dict = {}
+    if null_fits is not None:
+        probe_options["timbre"] = {"null_fits": null_fits}
+    if not figures:
+        probe_options["ranking"] = {"figures": False}
     config = SweepConfig(layers=layers, scheduler=scheduler, workers=workers, cache=cache,
-                         quick=quick, seed=seed, data=data, quiet=quiet)
+                         quick=quick, seed=seed, data=data, quiet=quiet,
+                         probe_options=probe_options, batch_size=batch_size, device=device)
     out = out or Path("hear-probes-sweep")
     check_sweep(names, out, config)  # one line before any Dask cluster starts
     res = run_sweep(names, wanted, out, config)

@@ -22,9 +22,11 @@ import json
 import sys
 import time
 import traceback
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from hear_probes.atomic import atomic_write_text
 
@@ -79,16 +81,21 @@ def read_state(path: Path, what: str) -> dict | None:
     return data
 
 
-def marker_done(marker: Path, model: str) -> bool:
+def marker_done(marker: Path, model: str, settings: dict | None = None) -> bool:
     """Whether ``marker`` is a valid done marker written for ``model`` (it names its model).
 
-    A marker of an earlier version (no ``model`` key) counts only for a model whose folder
-    name is its id unchanged: no other id can have written it.
+    A marker that records the settings of its run (``quick``, ``seed`` and the probe's
+    options, see :func:`task_settings`) counts only when ``settings`` are the same: a sweep
+    rerun with, say, another ``--null-fits`` recomputes instead of keeping results made
+    otherwise. A marker of an earlier version (no ``model`` key) counts only for a model
+    whose folder name is its id unchanged: no other id can have written it.
     """
     if not marker.is_file():
         return False
     data = read_state(marker, "done marker")
     if data is None:
+        return False
+    if settings is not None and "settings" in data and data["settings"] != settings:
         return False
     if "model" not in data:
         from hear_probes.store import safe_name
@@ -152,24 +159,33 @@ def _check_layer_names(models: list[str], spec: str) -> None:
         layer_views(_load(model), spec)
 
 
-def _source(model: str, layers: str | None = None, cache=None):
+def _source(model: str, layers: str | None = None, cache=None, runtime: dict | None = None):
     """The :class:`~hear_probes.views.ModelSource` of a ``--models`` entry."""
     from hear_probes.views import ModelSource
 
     if model.startswith(MODULE_PREFIX):
-        return ModelSource(module=model[len(MODULE_PREFIX):], layers=layers, cache=cache)
-    return ModelSource(model=model, layers=layers, cache=cache)
+        return ModelSource(module=model[len(MODULE_PREFIX):], layers=layers, cache=cache,
+                           runtime=runtime)
+    return ModelSource(model=model, layers=layers, cache=cache, runtime=runtime)
 
 
 def _load(model: str):
     return _source(model).load()
 
 
-def run_task(task: SweepTask, out: str, cache: str | None, quick: bool, seed: int,
-             data: str | None) -> dict:
+def task_settings(task: SweepTask, cfg: SweepConfig) -> dict:
+    """What shapes a task's results and goes in its done markers: ``quick``, ``seed`` and
+    the options of its probe (``--null-fits``, ``--no-figures``); not the batch size or the
+    device, which change how fast, not what."""
+    return {"quick": bool(cfg.quick), "seed": int(cfg.seed),
+            "options": dict(cfg.probe_options.get(task.probe) or {})}
+
+
+def run_task(task: SweepTask, out: str, cfg: SweepConfig) -> dict:
     """Run one task (on a worker); never raises: returns ``{"status", "error", "layers"}``.
 
-    Layers whose done marker exists are skipped; each finished layer gets its marker.
+    Layers whose done marker (for the same :func:`task_settings`) exists are skipped; each
+    finished layer gets its marker.
     """
     t0 = time.perf_counter()
     try:
@@ -177,18 +193,24 @@ def run_task(task: SweepTask, out: str, cache: str | None, quick: bool, seed: in
         from hear_probes.probes.registry import RunOptions
         from hear_probes.views import for_each_view
 
-        _, views = _source(task.model, task.layers, cache).views()
-        options = RunOptions(quick=quick, seed=seed, quiet=True, data=Path(data) if data else None)
+        cache = str(cfg.cache) if cfg.cache else None
+        runtime = {"device": cfg.device} if cfg.device else None
+        _, views = _source(task.model, task.layers, cache, runtime).views()
+        options = RunOptions(quick=cfg.quick, seed=cfg.seed, quiet=True, data=cfg.data,
+                             probe_options={task.probe: dict(cfg.probe_options.get(task.probe) or {})},
+                             batch_size=cfg.batch_size)
+        settings = task_settings(task, cfg)
 
         def run_view(view, store, folder: Path) -> None:
             ran = run_probes(view, store, folder, [task.probe], options)
             atomic_write_text(folder / DONE.format(probe=task.probe), json.dumps({
                 "model": task.model, "probe": task.probe, "layer": view.layer, "ran": ran,
-                "finished": datetime.now(UTC).isoformat()}))
+                "settings": settings, "finished": datetime.now(UTC).isoformat()}))
 
         ran_views = for_each_view(
             views, model_folder(Path(out), task.model), run_view, cache=cache,
-            skip=lambda view, folder: marker_done(folder / DONE.format(probe=task.probe), task.model))
+            skip=lambda view, folder: marker_done(folder / DONE.format(probe=task.probe), task.model,
+                                                  settings))
         done = [view.layer for view, _, _ in ran_views]
         return {"status": "ok", "layers": done, "all_layers": [v.layer for v in views],
                 "seconds": time.perf_counter() - t0}
@@ -199,21 +221,23 @@ def run_task(task: SweepTask, out: str, cache: str | None, quick: bool, seed: in
                 "traceback": traceback.format_exc(), "seconds": time.perf_counter() - t0}
 
 
-def is_done(task: SweepTask, out: Path) -> bool:
+def is_done(task: SweepTask, out: Path, settings: dict | None = None) -> bool:
     """Whether every layer of a task has its done marker (known without loading the model).
 
     For ``--layers all`` or ``last`` the layer count is only known after loading: such a task
     counts as done when a ``layers.json`` written by an earlier run lists its layers and all
-    are marked.
+    are marked. ``settings`` (:func:`task_settings`): markers written with other settings
+    do not count.
     """
     base = model_folder(out, task.model)
     marker = DONE.format(probe=task.probe)
     if task.layers is None:
-        return marker_done(base / marker, task.model)
+        return marker_done(base / marker, task.model, settings)
     layers = (read_state(base / "layers.json", "layer index") or {}).get(task.layers)
     if not isinstance(layers, list) or not all(isinstance(k, int) for k in layers):
         return False
-    return bool(layers) and all(marker_done(base / f"layer-{k}" / marker, task.model) for k in layers)
+    return bool(layers) and all(marker_done(base / f"layer-{k}" / marker, task.model, settings)
+                                for k in layers)
 
 
 def _record_layers(task: SweepTask, out: Path, layers: list) -> None:
@@ -242,6 +266,14 @@ class SweepConfig:
         As for ``hear-probes evaluate``.
     report : bool
         Write ``<out>/report.html`` at the end.
+    probe_options : mapping
+        ``{probe: {option: value}}`` as :attr:`~hear_probes.probes.registry.RunOptions.probe_options`
+        (``--null-fits`` gives ``{"timbre": {"null_fits": N}}``, ``--no-figures``
+        ``{"ranking": {"figures": False}}``); recorded in the done markers.
+    batch_size : int, optional
+        Items per ``get_scene_embeddings`` call (``--batch-size``; None: each probe's default).
+    device : str, optional
+        ``--device`` given to ``load_model`` (None: the adapter's default).
     """
 
     layers: str | None = None
@@ -254,6 +286,9 @@ class SweepConfig:
     data: Path | None = None
     quiet: bool = False
     report: bool = True
+    probe_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    batch_size: int | None = None
+    device: str | None = None
 
 
 def sweep(models: list[str], probes: list[str], out: Path,
@@ -280,7 +315,7 @@ def sweep(models: list[str], probes: list[str], out: Path,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tasks = [SweepTask(m, cfg.layers, p) for m in models for p in probes]
-    todo = [t for t in tasks if not is_done(t, out)]
+    todo = [t for t in tasks if not is_done(t, out, task_settings(t, cfg))]
     skipped = [t.label() for t in tasks if t not in todo]
     if skipped and not cfg.quiet:
         print(f"sweep: {len(skipped)} of {len(tasks)} task(s) already done, skipped", file=sys.stderr)
@@ -294,8 +329,11 @@ def sweep(models: list[str], probes: list[str], out: Path,
                 _run_grid(client, todo, out, cfg, summary, len(tasks) - len(todo))
     if cfg.report:
         summary["report"] = _report(out)
-    atomic_write_text(out / "sweep.json", json.dumps({**summary, "tasks": [asdict(t) for t in tasks]},
-                                                     indent=1))
+    atomic_write_text(out / "sweep.json", json.dumps({
+        **summary, "tasks": [asdict(t) for t in tasks],
+        "settings": {"quick": cfg.quick, "seed": cfg.seed, "layers": cfg.layers,
+                     "probe_options": {k: dict(v) for k, v in cfg.probe_options.items()},
+                     "batch_size": cfg.batch_size, "device": cfg.device}}, indent=1))
     return summary
 
 
@@ -306,9 +344,7 @@ def _run_grid(client, todo: list[SweepTask], out: Path, cfg: SweepConfig, summar
     from tqdm.auto import tqdm
 
     log = out / "sweep.log"
-    futures = {client.submit(run_task, t, str(out), str(cfg.cache) if cfg.cache else None,
-                             cfg.quick, cfg.seed, str(cfg.data) if cfg.data else None,
-                             pure=False): t for t in todo}
+    futures = {client.submit(run_task, t, str(out), cfg, pure=False): t for t in todo}
     bar = tqdm(total=len(todo) + n_skipped, initial=n_skipped, desc="sweep", unit="task",
                disable=cfg.quiet)
     for fut in as_completed(futures):

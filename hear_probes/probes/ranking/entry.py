@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hear_probes.errors import HearProbesError
 from hear_probes.probes.ranking import tables
 from hear_probes.probes.ranking.schema import SCHEMA
 from hear_probes.probes.ranking.settings import RankingSettings
@@ -18,11 +19,23 @@ def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
     return run_ranking(loaded, store, out_dir, settings_for(options))
 
 
+#: Options of ``RunOptions.probe_options["ranking"]``: ``figures`` (False: no distance curves
+#: and heat map, which embed about 1,100 extra one-second sounds per model).
+OPTIONS = ("figures",)
+
+
 def settings_for(options: RunOptions) -> RankingSettings:
     """The ranking settings of an ``evaluate`` run (``--quick``: few trials, short stimuli)."""
-    size = {} if options.batch_size is None else {"batch_size": options.batch_size}
+    extra = options.for_probe("ranking")
+    unknown = sorted(set(extra) - set(OPTIONS))
+    if unknown:
+        raise HearProbesError(f"unknown ranking option(s): {', '.join(unknown)}; known: "
+                              f"{', '.join(OPTIONS)}")
+    given = {} if options.batch_size is None else {"batch_size": options.batch_size}
+    if extra.get("figures") is not None:
+        given["figures"] = bool(extra["figures"])
     return RankingSettings.for_run("module", options.quick, seed=options.seed, quiet=options.quiet,
-                                   **size)
+                                   **given)
 
 
 def stimulus_sets(options: RunOptions) -> list:

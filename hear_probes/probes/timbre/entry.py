@@ -10,6 +10,10 @@ from hear_probes.probes.timbre import tables
 from hear_probes.probes.timbre.schema import SCHEMA
 from hear_probes.probes.timbre.tidy import rows
 
+#: Options of ``RunOptions.probe_options["timbre"]``: the robustness sweep, its reference model,
+#: the studies to run, and the refits of the in-sample null per study (None: the default).
+OPTIONS = ("robustness", "reference", "datasets", "null_fits")
+
 
 def run(loaded, store, out_dir: Path, options: RunOptions) -> dict:
     """Run the timbre probe with the ``evaluate`` options; the timbre.json payload.
@@ -36,13 +40,17 @@ def settings_for(options: RunOptions):
         uncertainty_config,
     )
 
-    extra = options.for_probe("timbre")  # robustness, reference, datasets
-    unknown = sorted(set(extra) - {"robustness", "reference", "datasets"})
+    extra = options.for_probe("timbre")  # robustness, reference, datasets, null_fits
+    unknown = sorted(set(extra) - set(OPTIONS))
     if unknown:
         raise HearProbesError(f"unknown timbre option(s): {', '.join(unknown)}; known: "
-                              "robustness, reference, datasets")
+                              f"{', '.join(OPTIONS)}")
+    null_fits = extra.get("null_fits")
+    if null_fits is not None and (not isinstance(null_fits, int) or null_fits < 0):
+        raise HearProbesError(f"timbre option null_fits={null_fits!r}: give a whole number >= 0 "
+                              "(refits of the in-sample null per study; 0 for none)")
     sweep = robustness_config(options.seed, options.quick) if extra.get("robustness") else None
-    unc = uncertainty_config(options.seed, options.quick)
+    unc = uncertainty_config(options.seed, options.quick, n_null_fits=null_fits)
     return TimbreRun(settings=TimbreSettings(robustness=sweep, uncertainty=unc), data_dir=options.data,
                      datasets=extra.get("datasets"), quick=options.quick, seed=options.seed,
                      quiet=options.quiet, reference=extra.get("reference"),
