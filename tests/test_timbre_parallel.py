@@ -120,3 +120,27 @@ def test_successive_calls_reuse_the_workers_and_survive_a_failure():
     from fault_helpers import alive, wait_until
 
     assert wait_until(lambda: not any(alive(p) for p in last), 10), "workers still running"
+
+
+def _report_default_workers(queue) -> None:
+    from hear_probes.probes.timbre.parallel import default_workers
+
+    queue.put(default_workers())
+
+
+def test_default_workers_is_one_in_a_daemonic_process():
+    """A Dask worker (``hear-probes sweep``) is daemonic and may not start processes: its
+    timbre fits run in the process itself instead of failing with "daemonic processes are
+    not allowed to have children"."""
+    import multiprocessing
+
+    from hear_probes.probes.timbre.parallel import default_workers
+
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_report_default_workers, args=(queue,), daemon=True)
+    proc.start()
+    got = queue.get(timeout=60)
+    proc.join(timeout=30)
+    assert got == 1
+    assert default_workers() >= 1

@@ -38,7 +38,16 @@ PARENT_POLL_SECONDS = 0.5
 
 
 def default_workers() -> int:
-    """Local worker processes: the CPUs this process may use."""
+    """Local worker processes: the CPUs this process may use; 1 in a daemonic process.
+
+    A daemonic process (a Dask worker of ``hear-probes sweep``, a multiprocessing pool
+    worker) may not start processes of its own, and there the CPUs are already shared out
+    one task per worker: its fits run in the process itself.
+    """
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:
+        return 1
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - non-Linux
