@@ -65,3 +65,60 @@ def test_sweep_cli_on_given_scheduler(tmp_path, monkeypatch):
         assert json.loads((out / "sweep.json").read_text())["skipped"] == ["module:toy_layers [last] gear"]
     assert main(["sweep", "--models", "stft", "--scheduler", "tcp://127.0.0.1:1", "--probes",
                  "gear", "--out", str(out)]) == 2
+
+
+def test_done_marker_counts_only_for_the_same_settings(tmp_path):
+    """A layer finished with other settings (``--null-fits``, ``--quick``, seed) is not done."""
+    from hear_probes.sweep import marker_done, task_settings
+
+    task = SweepTask("stft", None, "timbre")
+    cfg = SweepConfig(probe_options={"timbre": {"null_fits": 0}})
+    settings = task_settings(task, cfg)
+    assert settings == {"quick": False, "seed": 0, "options": {"null_fits": 0}}
+    marker = tmp_path / ".done-timbre"
+    marker.write_text(json.dumps({"model": "stft", "settings": settings}))
+    assert marker_done(marker, "stft", settings)
+    assert not marker_done(marker, "stft", task_settings(task, SweepConfig()))
+    assert not marker_done(marker, "stft", task_settings(task, SweepConfig(
+        probe_options={"timbre": {"null_fits": 0}}, seed=1)))
+    # another probe's options do not change this task's settings
+    assert task_settings(task, SweepConfig(probe_options={"timbre": {"null_fits": 0},
+                                                          "ranking": {"figures": False}})) == settings
+    # a marker of an earlier version (no settings) still counts
+    marker.write_text(json.dumps({"model": "stft"}))
+    assert marker_done(marker, "stft", settings)
+
+
+def test_sweep_cli_passes_probe_options(tmp_path, monkeypatch):
+    import hear_probes.sweep as sweep_module
+
+    seen = {}
+
+    def fake_sweep(models, probes, out, config):
+        seen.update(models=models, config=config)
+        return {"ok": [], "failed": {}, "skipped": [], "report": None}
+
+    monkeypatch.setattr(sweep_module, "sweep", fake_sweep)
+    assert main(["sweep", "--models", "stft", "--probes", "timbre,ranking", "--null-fits", "0",
+                 "--no-figures", "--batch-size", "4", "--out", str(tmp_path), "-q"]) == 0
+    cfg = seen["config"]
+    assert cfg.probe_options == {"timbre": {"null_fits": 0}, "ranking": {"figures": False}}
+    assert cfg.batch_size == 4
+    assert main(["sweep", "--models", "stft", "--null-fits", "-1", "--out", str(tmp_path)]) == 2
+
+
+def test_probe_options_reach_the_settings():
+    from hear_probes.errors import HearProbesError
+    from hear_probes.probes.ranking.entry import settings_for as ranking_settings
+    from hear_probes.probes.registry import RunOptions
+    from hear_probes.probes.timbre.entry import settings_for as timbre_settings
+
+    run = timbre_settings(RunOptions(probe_options={"timbre": {"null_fits": 7}}))
+    assert run.settings.uncertainty.n_null_fits == 7
+    assert timbre_settings(RunOptions()).settings.uncertainty.n_null_fits == 200
+    assert not ranking_settings(RunOptions(probe_options={"ranking": {"figures": False}})).figures
+    assert ranking_settings(RunOptions()).figures
+    with pytest.raises(HearProbesError, match="null_fits=-2"):
+        timbre_settings(RunOptions(probe_options={"timbre": {"null_fits": -2}}))
+    with pytest.raises(HearProbesError, match="unknown ranking option"):
+        ranking_settings(RunOptions(probe_options={"ranking": {"trials": 3}}))
