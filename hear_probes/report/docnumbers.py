@@ -66,7 +66,8 @@ PROBE_BLOCK_MODULES = (
     "hear_probes.probes.ranking.docblocks",
     "hear_probes.probes.gear.doc_tables",
     "hear_probes.probes.timbre.docs_blocks",
-    "hear_probes.report.zoo_docs",  # docs/zoo.md: leaderboard and the zoo findings
+    "hear_probes.report.zoo_docs",  # docs/zoo.md: leaderboard, CREPE sizes, baselines
+    "hear_probes.report.zoo_findings",  # docs/zoo.md: layers per model, the literature's claims
 )
 
 

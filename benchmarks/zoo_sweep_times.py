@@ -1,0 +1,119 @@
+"""The time of each zoo model's full sweep, from a sweep's log and its result files.
+
+``hear-probes sweep`` logs one line per finished (model, layer set, probe) task with its wall
+time (``<out>/sweep.log``: ``<stamp> ok <model> [all] <probe> (<seconds> s)``). Its workers are
+single-threaded processes (one CPU each), so a task's seconds are the time of one core. This
+script keeps the last successful line of each task (a resumed sweep logs a task again only when
+it reran), adds the per-layer timings the probes record in their JSON (embedding against
+analysis), and writes per model:
+
+* ``probe_s``: seconds of each probe's task (all layers);
+* ``total_core_s``: their sum, the time of the model's sweep on one core;
+* ``embed_s`` / ``analysis_s``: the embedding passes against the per-layer scoring (from
+  ``provenance.timings_s`` of the layer results);
+* ``layers``: how many layers were scored.
+
+Usage::
+
+    python benchmarks/zoo_sweep_times.py --sweep results/zoo --log /path/to/sweep.log \
+        --out results/benchmarks/zoo-sweep.json
+
+A task that the log does not list (run in an earlier sweep whose log was lost) is reported
+with ``probe_s`` null, never a guessed number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hear_probes.provenance import atomic_write_text, provenance  # noqa: E402
+
+LINE = re.compile(r"^(?P<stamp>\S+) ok (?P<model>\S+) \[(?P<layers>[^\]]*)\] (?P<probe>\S+) "
+                  r"\((?P<seconds>[0-9.]+) s\)$")
+PROBES = ("timbre", "gear", "ranking")
+EMBED_KEYS = ("embed", "gradients")  # the passes through the network (ranking: and its gradients)
+
+
+def task_seconds(log: Path) -> dict[tuple[str, str], dict]:
+    """``{(model, probe): {"seconds", "finished"}}``: the last ``ok`` line of each task."""
+    out: dict[tuple[str, str], dict] = {}
+    if not log.is_file():
+        return out
+    for line in log.read_text("utf-8").splitlines():
+        m = LINE.match(line.strip())
+        if m:
+            out[(m["model"], m["probe"])] = {"seconds": float(m["seconds"]), "finished": m["stamp"]}
+    return out
+
+
+def layer_timings(folder: Path) -> dict[str, float]:
+    """Embedding and analysis seconds summed over a model's layer folders and probes."""
+    embed = analysis = 0.0
+    for path in sorted(folder.glob("layer-*/*.json")):
+        if path.stem not in PROBES:
+            continue
+        timings = (json.loads(path.read_text("utf-8")).get("provenance") or {}).get("timings_s") or {}
+        for key, value in timings.items():
+            if key == "total":
+                continue
+            if key in EMBED_KEYS:
+                embed += float(value)
+            else:
+                analysis += float(value)
+    return {"embed_s": round(embed, 1), "analysis_s": round(analysis, 1)}
+
+
+def summarise(sweep_dir: Path, log: Path) -> list[dict]:
+    """One record per model folder of ``sweep_dir`` (see the module docstring)."""
+    tasks = task_seconds(log)
+    rows = []
+    for folder in sorted(p for p in sweep_dir.iterdir() if p.is_dir()):
+        model = folder.name
+        layers = sorted(folder.glob("layer-*"), key=lambda p: int(p.name.split("-")[1]))
+        done = {probe: sum((p / f".done-{probe}").is_file() for p in layers) for probe in PROBES}
+        probe_s = {probe: (tasks.get((model, probe)) or {}).get("seconds") for probe in PROBES}
+        known = [s for s in probe_s.values() if s is not None]
+        rows.append({
+            "model": model, "layers": len(layers), "layers_done": done,
+            "probe_s": probe_s,
+            "total_core_s": round(sum(known), 1) if len(known) == len(PROBES) else None,
+            **layer_timings(folder)})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sweep", type=Path, default=Path("results/zoo"), help="the sweep's --out folder")
+    ap.add_argument("--log", type=Path, default=None, help="its sweep.log (default: <sweep>/sweep.log)")
+    ap.add_argument("--out", type=Path, default=Path("results/benchmarks/zoo-sweep.json"))
+    args = ap.parse_args(argv)
+    if not args.sweep.is_dir():
+        print(f"--sweep {args.sweep}: not a folder; give the --out folder of 'hear-probes sweep'",
+              file=sys.stderr)
+        return 2
+    log = args.log or args.sweep / "sweep.log"
+    rows = summarise(args.sweep, log)
+    payload = {
+        "benchmark": "zoo sweep time per model (seconds of one core; sweep workers are single-threaded)",
+        "sweep": str(args.sweep), "log": str(log),
+        "machine": {"cpu_count": __import__("os").cpu_count(),
+                    "note": "two single-threaded sweep workers; other jobs may have shared the CPUs"},
+        "results": rows,
+        "provenance": provenance(),
+    }
+    atomic_write_text(args.out, json.dumps(payload, indent=1) + "\n")
+    for r in rows:
+        total = "n/a" if r["total_core_s"] is None else f"{r['total_core_s'] / 60:.1f} min"
+        print(f"{r['model']:<18} {r['layers']:>2} layers  {total:>10}  "
+              + "  ".join(f"{p} {('n/a' if s is None else f'{s:.0f} s')}" for p, s in r["probe_s"].items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

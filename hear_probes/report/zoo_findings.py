@@ -1,0 +1,176 @@
+"""The findings of ``docs/zoo.md`` about the zoo's layers, built from ``results/``.
+
+Blocks (registered in :mod:`hear_probes.report.docnumbers`):
+
+* ``zoo-layers``: per pretrained layered model and headline score, the best layer (its
+  relative depth) and in how many layers the 95 % interval lies above chance: which layers of
+  which families carry pitch, level and timbre;
+* ``zoo-claims``: the claims of the literature that the zoo tests, each with the verdict the
+  committed results give (or "open" with what is missing).
+
+Verdicts use the rule of :func:`hear_probes.report.zoo_docs.verdict`: a difference only where
+the two 95 % intervals are disjoint, otherwise "no difference within the intervals".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hear_probes.report.leaderboard import HEADLINES, Best, Headline, ModelRow, best_of
+from hear_probes.report.zoo_docs import _fmt, _layer_row, _rows, verdict
+
+#: Pitch networks by family, smallest first (Kim et al. 2018; Ardaillon & Roebel 2019).
+SIZE_SERIES = {"CREPE": ("crepe-tiny", "crepe-small", "crepe-medium", "crepe", "crepe-large"),
+               "FCN": ("fcn-929", "fcn-993", "fcn-1953")}
+#: musicnn's layers by position (adapters/musicnn.py): the front end, then the mid end.
+MUSICNN_FRONT = {1: "timbral", 2: "temporal"}
+MUSICNN_MID = {3: "cnn1", 4: "cnn2", 5: "cnn3"}
+TIMBRE_HEADS = ("timbre_regularised", "timbre_cosine")
+
+
+def _head(key: str) -> Headline:
+    return next(h for h in HEADLINES if h.key == key)
+
+
+def _layers(row: ModelRow) -> list[int]:
+    return sorted({e.layer for e in row.entries if e.layer is not None})
+
+
+def _above_chance(row: ModelRow, head: Headline) -> tuple[int, int]:
+    """(layers whose interval lies above chance, layers with the score and an interval)."""
+    above = tested = 0
+    for k in _layers(row):
+        b = best_of(_layer_row(row, k), head)
+        if b is None or b.ci is None:
+            continue
+        tested += 1
+        above += int(b.ci[0] > head.chance)
+    return above, tested
+
+
+def _layer_cell(row: ModelRow, head: Headline) -> str:
+    best = best_of(row, head)
+    if best is None:
+        return "n/a"
+    n = len(_layers(row))
+    k = int(best.label.split("-")[1]) if best.label.startswith("layer-") else None
+    where = f"L{k}/{n}" if k is not None else best.label
+    above, tested = _above_chance(row, head)
+    mark = best.marker(head.chance)
+    return f"{where} {best.value:.2f}{mark} · " + (f"{above}/{tested}" if tested else "no intervals")
+
+
+def layers_block(root: Path) -> str:
+    """Best layer and layers above chance, per pretrained layered model and headline score."""
+    rows = [r for r in _rows(root) if r.family != "hand-made" and r.layered]
+    if not rows:
+        return "No pretrained model has per-layer results yet."
+    head = "| model | family | " + " | ".join(f"{h.group}: {h.label}" for h in HEADLINES) + " |"
+    lines = [head, "|---|---|" + "---:|" * len(HEADLINES)]
+    for r in rows:
+        cells = [_layer_cell(r, h) for h in HEADLINES]
+        lines.append(f"| {r.name} | {r.family} | " + " | ".join(cells) + " |")
+    carried = []
+    for h in HEADLINES:
+        n_models = sum(1 for r in rows if _above_chance(r, h)[0] > 0)
+        n_scored = sum(1 for r in rows if _above_chance(r, h)[1] > 0)
+        carried.append(f"{h.group}: {h.label} {n_models} of {n_scored}")
+    return ("\n".join(lines) + "\n\n_Each cell: the best layer `Lk/n` (layer k of the model's n), "
+            "its value (`*` its 95 % interval above chance, `v` below) and, after the dot, in how "
+            "many layers the interval lies above chance, of the layers with the score and an "
+            "interval (`default` = the model's default output scored the best)._\n\n"
+            "Models with at least one layer above chance, per score: " + "; ".join(carried) + ".")
+
+
+def _best_model(rows: list[ModelRow], head: Headline) -> tuple[ModelRow | None, Best | None]:
+    return max(((r, b) for r in rows if (b := best_of(r, head)) is not None),
+               key=lambda rb: rb[1].value, default=(None, None))
+
+
+def _pitch_claim(rows: list[ModelRow]) -> str:
+    learned = [r for r in rows if r.family != "hand-made"]
+    made = [r for r in rows if r.family == "hand-made"]
+    parts = []
+    for key in ("pitch_coarse", "pitch_fine"):
+        h = _head(key)
+        ref_row, ref = _best_model(made, h)
+        if ref is None:
+            return "open: no hand-made pitch ranking result"
+        counts: dict[str, int] = {}
+        for r in learned:
+            v = verdict(best_of(r, h), ref, "model", "hand-made")
+            if v.startswith("not comparable"):
+                continue
+            counts[v] = counts.get(v, 0) + 1
+        n = sum(counts.values())
+        tally = ", ".join(f"{c} {v}" for v, c in sorted(counts.items(), key=lambda kv: -kv[1]))
+        parts.append(f"{h.label}: of {n} pretrained models against {ref_row.name} "
+                     f"({ref.label}, {_fmt(ref)}): {tally or 'none'}")
+    return "; ".join(parts)
+
+
+def _musicnn_claim(rows: dict[str, ModelRow]) -> str:
+    models = [m for m in ("musicnn-mtt", "musicnn-msd") if m in rows]
+    if not models:
+        return "open: no musicnn result committed"
+    parts = []
+    for m in models:
+        row = rows[m]
+        for key in TIMBRE_HEADS:
+            h = _head(key)
+            front = _best_of_layers(row, h, MUSICNN_FRONT)
+            mid = _best_of_layers(row, h, MUSICNN_MID)
+            if front is None or mid is None:
+                parts.append(f"{m} {h.label}: open (front-end or mid-end layers missing)")
+                continue
+            v = verdict(front[1], mid[1], "front end", "mid end")
+            parts.append(f"{m} {h.label}: front end {front[0]} {_fmt(front[1])} against mid end "
+                         f"{mid[0]} {_fmt(mid[1])}: {v}")
+    return "; ".join(parts)
+
+
+def _best_of_layers(row: ModelRow, head: Headline, names: dict[int, str]) -> tuple[str, Best] | None:
+    scored = [(names[k], b) for k in names if (b := best_of(_layer_row(row, k), head)) is not None]
+    return max(scored, key=lambda nb: nb[1].value) if scored else None
+
+
+def _size_claim(rows: dict[str, ModelRow]) -> str:
+    h = _head("pitch_coarse")
+    parts = []
+    for family, series in SIZE_SERIES.items():
+        have = [(m, b) for m in series if m in rows and (b := best_of(rows[m], h)) is not None]
+        if len(have) < 2:
+            parts.append(f"{family}: open ({len(have)} size(s) with results)")
+            continue
+        smallest, largest = have[0], have[-1]
+        v = verdict(largest[1], smallest[1], largest[0], smallest[0])
+        values = ", ".join(f"{m} {_fmt(b)}" for m, b in have)
+        parts.append(f"{family} best-layer pitch coarse accuracy {values}; largest against "
+                     f"smallest: {v}")
+    return "; ".join(parts)
+
+
+def claims_block(root: Path) -> str:
+    """The literature's claims that the zoo tests, each with its verdict from ``results/``."""
+    rows = _rows(root)
+    by_name = {r.name: r for r in rows}
+    gear_crepe = ("tested: `docs/gear.md`, \"CREPE, and the paper's reading of it\" (five seeds); "
+                  "per layer in the GEAR columns of the leaderboard and of the layer table above"
+                  if "crepe" in by_name else "open: no CREPE result committed")
+    lines = ["| claim | source | verdict from `results/` |", "|---|---|---|",
+             "| learned representations rank pitch poorly next to spectral distances | "
+             f"Turian & Henry (2020) | {_pitch_claim(rows)} |",
+             "| the HEAR CREPE baseline is strongly sensitive to f1 and quasi-invariant to α and r | "
+             f"Lostanlen, Yan & Yang (2023) | {gear_crepe} |",
+             "| musicnn's front-end filters are shaped to capture timbre (vertical) and temporal "
+             "(horizontal) cues, so its front end should carry timbre | Pons & Serra (2019) | "
+             f"{_musicnn_claim(by_name)} |",
+             "| larger pitch networks are better pitch estimators | Kim et al. (2018); Ardaillon & "
+             f"Roebel (2019) | {_size_claim(by_name)} |"]
+    return "\n".join(lines)
+
+
+DOC_BLOCKS = {
+    "zoo-layers": layers_block,
+    "zoo-claims": claims_block,
+}
