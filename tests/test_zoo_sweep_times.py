@@ -1,0 +1,44 @@
+"""benchmarks/zoo_sweep_times.py: per-model sweep times from a sweep's log, never guessed."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("zoo_sweep_times", ROOT / "benchmarks" / "zoo_sweep_times.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _layer(folder: Path, probe: str, timings: dict) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{probe}.json").write_text(json.dumps({"provenance": {"timings_s": timings}}))
+    (folder / f".done-{probe}").write_text("{}")
+
+
+def test_times_come_from_the_last_ok_line_and_missing_tasks_stay_null(tmp_path):
+    sweep = tmp_path / "zoo"
+    for k in (1, 2):
+        _layer(sweep / "m" / f"layer-{k}", "gear", {"embed": 10.0, "analysis_isomap": 2.5})
+        _layer(sweep / "m" / f"layer-{k}", "ranking", {"gradients": 4.0, "embed": 1.0, "total": 99})
+    _layer(sweep / "m" / "layer-1", "timbre", {"fits": 3.0})
+    log = sweep / "sweep.log"
+    log.write_text("2026-12-05T01:00:00+00:00 ok m [all] gear (100.0 s)\n"
+                   "2026-12-05T01:01:00+00:00 FAILED m [all] timbre: boom\ntrace\n"
+                   "2026-12-05T01:02:00+00:00 ok m [all] gear (120.5 s)\n"
+                   "2026-12-05T01:03:00+00:00 ok m [all] ranking (30.0 s)\n")
+    mod = _script()
+    out = tmp_path / "times.json"
+    assert mod.main(["--sweep", str(sweep), "--out", str(out)]) == 0
+    (row,) = json.loads(out.read_text())["results"]
+    assert row["probe_s"] == {"timbre": None, "gear": 120.5, "ranking": 30.0}
+    assert row["total_core_s"] is None  # timbre's time is not in the log: no total is made up
+    assert row["layers"] == 2 and row["layers_done"] == {"timbre": 1, "gear": 2, "ranking": 2}
+    assert row["embed_s"] == 2 * (10.0 + 4.0 + 1.0) and row["analysis_s"] == 2 * 2.5 + 3.0
+    assert mod.main(["--sweep", str(tmp_path / "nope"), "--out", str(out)]) == 2
