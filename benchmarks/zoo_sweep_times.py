@@ -9,9 +9,13 @@ analysis), and writes per model:
 
 * ``probe_s``: seconds of each probe's task (all layers);
 * ``total_core_s``: their sum, the time of the model's sweep on one core;
-* ``embed_s`` / ``analysis_s``: the embedding passes against the per-layer scoring (from
-  ``provenance.timings_s`` of the layer results);
-* ``layers``: how many layers were scored.
+* ``scoring_s``: per probe, the seconds the layer results record in ``provenance.timings_s``
+  (each layer's ``total`` where it has one, else the sum of its parts: analysis, fits,
+  gradients), summed over layers;
+* ``embedding_s``: per probe, the rest of the task (``probe_s - scoring_s``): loading the
+  model, making the stimuli and the forward passes that embed every layer at once, which the
+  layer results do not time;
+* ``layers``: how many layers the model has, and ``layers_done`` how many each probe finished.
 
 Usage::
 
@@ -37,7 +41,6 @@ from hear_probes.provenance import atomic_write_text, provenance  # noqa: E402
 LINE = re.compile(r"^(?P<stamp>\S+) ok (?P<model>\S+) \[(?P<layers>[^\]]*)\] (?P<probe>\S+) "
                   r"\((?P<seconds>[0-9.]+) s\)$")
 PROBES = ("timbre", "gear", "ranking")
-EMBED_KEYS = ("embed", "gradients")  # the passes through the network (ranking: and its gradients)
 
 
 def task_seconds(log: Path) -> dict[tuple[str, str], dict]:
@@ -52,21 +55,15 @@ def task_seconds(log: Path) -> dict[tuple[str, str], dict]:
     return out
 
 
-def layer_timings(folder: Path) -> dict[str, float]:
-    """Embedding and analysis seconds summed over a model's layer folders and probes."""
-    embed = analysis = 0.0
+def scoring_seconds(folder: Path) -> dict[str, float]:
+    """Per probe, the seconds its layer results record (each layer's total, else its parts)."""
+    out = dict.fromkeys(PROBES, 0.0)
     for path in sorted(folder.glob("layer-*/*.json")):
         if path.stem not in PROBES:
             continue
         timings = (json.loads(path.read_text("utf-8")).get("provenance") or {}).get("timings_s") or {}
-        for key, value in timings.items():
-            if key == "total":
-                continue
-            if key in EMBED_KEYS:
-                embed += float(value)
-            else:
-                analysis += float(value)
-    return {"embed_s": round(embed, 1), "analysis_s": round(analysis, 1)}
+        out[path.stem] += float(timings["total"]) if "total" in timings else sum(map(float, timings.values()))
+    return {k: round(v, 1) for k, v in out.items()}
 
 
 def summarise(sweep_dir: Path, log: Path) -> list[dict]:
@@ -79,11 +76,14 @@ def summarise(sweep_dir: Path, log: Path) -> list[dict]:
         done = {probe: sum((p / f".done-{probe}").is_file() for p in layers) for probe in PROBES}
         probe_s = {probe: (tasks.get((model, probe)) or {}).get("seconds") for probe in PROBES}
         known = [s for s in probe_s.values() if s is not None]
+        scoring = scoring_seconds(folder)
         rows.append({
             "model": model, "layers": len(layers), "layers_done": done,
             "probe_s": probe_s,
             "total_core_s": round(sum(known), 1) if len(known) == len(PROBES) else None,
-            **layer_timings(folder)})
+            "scoring_s": scoring,
+            "embedding_s": {p: None if probe_s[p] is None else round(probe_s[p] - scoring[p], 1)
+                            for p in PROBES}})
     return rows
 
 

@@ -251,8 +251,9 @@ def test_scene_is_the_mean_of_patch_embeddings_of_the_real_model():
 
 def test_zoo_doc_names_musicnn_front_and_mid_end_layers_as_the_adapter_does():
     """docs/zoo.md's musicnn claim reads layers by position: they must be the adapter's."""
-    from hear_probes.report.zoo_findings import MUSICNN_FRONT, MUSICNN_MID
     from hear_probes_adapters.musicnn import MUSICNN_LAYERS
+
+    from hear_probes.report.zoo_findings import MUSICNN_FRONT, MUSICNN_MID
 
     for k, name in {**MUSICNN_FRONT, **MUSICNN_MID}.items():
         assert MUSICNN_LAYERS[k - 1] == name

@@ -26,8 +26,8 @@ def test_times_come_from_the_last_ok_line_and_missing_tasks_stay_null(tmp_path):
     sweep = tmp_path / "zoo"
     for k in (1, 2):
         _layer(sweep / "m" / f"layer-{k}", "gear", {"embed": 10.0, "analysis_isomap": 2.5})
-        _layer(sweep / "m" / f"layer-{k}", "ranking", {"gradients": 4.0, "embed": 1.0, "total": 99})
-    _layer(sweep / "m" / "layer-1", "timbre", {"fits": 3.0})
+        _layer(sweep / "m" / f"layer-{k}", "ranking", {"gradients": 4.0, "embed": 1.0})
+    _layer(sweep / "m" / "layer-1", "timbre", {"fits": 3.0, "total": 5.0})
     log = sweep / "sweep.log"
     log.write_text("2026-12-05T01:00:00+00:00 ok m [all] gear (100.0 s)\n"
                    "2026-12-05T01:01:00+00:00 FAILED m [all] timbre: boom\ntrace\n"
@@ -40,5 +40,7 @@ def test_times_come_from_the_last_ok_line_and_missing_tasks_stay_null(tmp_path):
     assert row["probe_s"] == {"timbre": None, "gear": 120.5, "ranking": 30.0}
     assert row["total_core_s"] is None  # timbre's time is not in the log: no total is made up
     assert row["layers"] == 2 and row["layers_done"] == {"timbre": 1, "gear": 2, "ranking": 2}
-    assert row["embed_s"] == 2 * (10.0 + 4.0 + 1.0) and row["analysis_s"] == 2 * 2.5 + 3.0
+    # what the layer files time (a layer's total where it has one), and the rest of each task
+    assert row["scoring_s"] == {"timbre": 5.0, "gear": 2 * 12.5, "ranking": 2 * 5.0}
+    assert row["embedding_s"] == {"timbre": None, "gear": 120.5 - 25.0, "ranking": 30.0 - 10.0}
     assert mod.main(["--sweep", str(tmp_path / "nope"), "--out", str(out)]) == 2
