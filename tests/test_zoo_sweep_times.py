@@ -44,3 +44,14 @@ def test_times_come_from_the_last_ok_line_and_missing_tasks_stay_null(tmp_path):
     assert row["scoring_s"] == {"timbre": 5.0, "gear": 2 * 12.5, "ranking": 2 * 5.0}
     assert row["embedding_s"] == {"timbre": None, "gear": 120.5 - 25.0, "ranking": 30.0 - 10.0}
     assert mod.main(["--sweep", str(tmp_path / "nope"), "--out", str(out)]) == 2
+
+
+def test_doc_block_shows_minutes_and_na_for_unfinished_tasks(tmp_path):
+    from hear_probes.report.zoo_findings import sweep_times_block
+
+    bench = tmp_path / "results" / "benchmarks"
+    bench.mkdir(parents=True)
+    (bench / "zoo-sweep.json").write_text(json.dumps({"results": [
+        {"model": "m", "layers": 5, "probe_s": {"timbre": 60.0, "gear": 150.0, "ranking": None},
+         "total_core_s": None}]}))
+    assert sweep_times_block(tmp_path).splitlines()[-1] == "| m | 5 | 1.0 | 2.5 | n/a | n/a |"

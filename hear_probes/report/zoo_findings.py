@@ -6,7 +6,9 @@ Blocks (registered in :mod:`hear_probes.report.docnumbers`):
   relative depth) and in how many layers the 95 % interval lies above chance: which layers of
   which families carry pitch, level and timbre;
 * ``zoo-claims``: the claims of the literature that the zoo tests, each with the verdict the
-  committed results give (or "open" with what is missing).
+  committed results give (or "open" with what is missing);
+* ``zoo-sweep-times``: the time of each model's sweep (``results/benchmarks/zoo-sweep.json``,
+  written by ``benchmarks/zoo_sweep_times.py``).
 
 Verdicts use the rule of :func:`hear_probes.report.zoo_docs.verdict`: a difference only where
 the two 95 % intervals are disjoint, otherwise "no difference within the intervals".
@@ -170,7 +172,31 @@ def claims_block(root: Path) -> str:
     return "\n".join(lines)
 
 
+def sweep_times_block(root: Path) -> str:
+    """Per model, the seconds of each probe's sweep task and their sum (one core)."""
+    import json
+
+    from hear_probes.report.docsources import DocSourceError
+
+    path = root / "results" / "benchmarks" / "zoo-sweep.json"
+    if not path.is_file():
+        raise DocSourceError(f"{path}: missing; run benchmarks/zoo_sweep_times.py (results/regenerate.sh)")
+    rows = json.loads(path.read_text("utf-8"))["results"]
+
+    def minutes(x: float | None) -> str:
+        return "n/a" if x is None else f"{x / 60:.1f}"
+
+    lines = ["| model | layers | timbre (min) | GEAR (min) | ranking (min) | sweep (min, one core) |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        p = r["probe_s"]
+        lines.append(f"| {r['model']} | {r['layers']} | {minutes(p['timbre'])} | {minutes(p['gear'])} | "
+                     f"{minutes(p['ranking'])} | {minutes(r['total_core_s'])} |")
+    return "\n".join(lines)
+
+
 DOC_BLOCKS = {
     "zoo-layers": layers_block,
     "zoo-claims": claims_block,
+    "zoo-sweep-times": sweep_times_block,
 }
