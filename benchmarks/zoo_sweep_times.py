@@ -15,7 +15,7 @@ analysis), and writes per model:
 * ``embedding_s``: per probe, the rest of the task (``probe_s - scoring_s``): loading the
   model, making the stimuli and the forward passes that embed every layer at once, which the
   layer results do not time;
-* ``layers``: how many layers the model has, and ``layers_done`` how many each probe finished.
+* ``layers``: the layer folders written so far, and ``layers_done`` how many each probe finished.
 
 Usage::
 
