@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmark_scripts import load_benchmark
+
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("zoo_sweep_times", ROOT / "benchmarks" / "zoo_sweep_times.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("zoo_sweep_times")
 
 
 def _layer(folder: Path, probe: str, timings: dict) -> None:
