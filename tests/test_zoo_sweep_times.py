@@ -8,7 +8,6 @@ from pathlib import Path
 from benchmark_scripts import load_benchmark
 
 
-
 def _script():
     return load_benchmark("zoo_sweep_times")
 
