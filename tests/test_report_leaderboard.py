@@ -251,3 +251,13 @@ def test_zoo_claims_say_open_until_the_results_exist(tmp_path):
     assert "open: no musicnn result committed" in text
     assert "FCN: open (1 size(s) with results)" in text
     assert "CREPE: open (1 size(s) with results)" in text
+
+
+def test_zoo_missing_block_tells_partly_done_models_by_layer_count(tmp_path):
+    from hear_probes.report.zoo_docs import missing_block
+
+    root = _zoo_root(tmp_path)
+    (root / "results" / "crepe-small@layer-3" / "ranking.json").unlink()
+    text = missing_block(root)
+    assert "`fcn-993`" in text.split("Partly done")[0]  # every layer has all three probes
+    assert "`crepe-small` (timbre 6 of 6 layers, gear 6 of 6 layers, ranking 5 of 6 layers)" in text

