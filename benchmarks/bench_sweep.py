@@ -56,7 +56,7 @@ def main() -> None:
         tasks = [SweepTask(m, "all", p) for m in models for p in probes]
         t0 = time.perf_counter()
         for t in tasks:
-            res = run_task(t, str(root / "seq"), str(root / "cache-seq"), True, 0, None)
+            res = run_task(t, str(root / "seq"), SweepConfig(cache=root / "cache-seq", quick=True))
             assert res["status"] == "ok", res
         t_seq = time.perf_counter() - t0
         from distributed import LocalCluster

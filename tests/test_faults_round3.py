@@ -184,7 +184,7 @@ def test_report_md_escapes_raw_html_in_model_names(tmp_path):
 def test_sweep_folders_are_unique_per_model_id_and_markers_name_their_model(tmp_path):
     """Issue 24 #3: hf:/x/p/q and hf:/x/p_q shared a folder; the second found the first's
     done marker and was skipped as done."""
-    from hear_probes.sweep import SweepTask, is_done, model_folder, run_task
+    from hear_probes.sweep import SweepConfig, SweepTask, is_done, model_folder, run_task
 
     a, b = "hf:/x/p/q", "hf:/x/p_q"
     assert model_folder(tmp_path, a) != model_folder(tmp_path, b)
@@ -204,8 +204,8 @@ def test_sweep_folders_are_unique_per_model_id_and_markers_name_their_model(tmp_
     (tmp_path / "stft" / ".done-gear").write_text(json.dumps({"ran": ["gear"]}))
     assert is_done(SweepTask("stft", None, "gear"), tmp_path)
     # the marker a task writes names its model
-    res = run_task(SweepTask("module:toy_layers", None, "gear"), str(tmp_path / "o"), str(tmp_path / "c"),
-                   True, 0, None)
+    res = run_task(SweepTask("module:toy_layers", None, "gear"), str(tmp_path / "o"),
+                   SweepConfig(cache=tmp_path / "c", quick=True))
     assert res["status"] == "ok", res
     marker = json.loads((tmp_path / "o" / "toy_layers" / ".done-gear").read_text())
     assert marker["model"] == "module:toy_layers"
