@@ -31,6 +31,7 @@ from hear_probes.report.docsources import DocSourceError
 from hear_probes.report.leaderboard import (
     HEADLINES,
     Best,
+    Headline,
     ModelRow,
     best_of,
     group_models,
@@ -60,7 +61,8 @@ def _natural(path: str) -> tuple:
     return (stem, int(k)) if k.isdigit() else (path, 0)
 
 
-def _rows(root: Path) -> list[ModelRow]:
+def model_rows(root: Path) -> list[ModelRow]:
+    """The report's results grouped into one row per model (layers of a model in one row)."""
     from hear_probes.report.load import collect_results
 
     return group_models(collect_results(report_folders(root)))
@@ -68,10 +70,11 @@ def _rows(root: Path) -> list[ModelRow]:
 
 def leaderboard_block(root: Path) -> str:
     """The leaderboard of the committed report (Markdown, without links to model pages)."""
-    return leaderboard_markdown(_rows(root)).rstrip("\n")
+    return leaderboard_markdown(model_rows(root)).rstrip("\n")
 
 
-def _fmt(b: Best | None) -> str:
+def format_best(b: Best | None) -> str:
+    """A best score as ``value [lo, hi]``, ``value (no interval)`` or ``n/a``."""
     if b is None:
         return "n/a"
     ci = f" [{b.ci[0]:.3f}, {b.ci[1]:.3f}]" if b.ci else " (no interval)"
@@ -91,13 +94,14 @@ def verdict(a: Best | None, b: Best | None, name_a: str, name_b: str) -> str:
     return "no difference within the intervals"
 
 
-def _layer_row(row: ModelRow, layer: int) -> ModelRow:
+def layer_row(row: ModelRow, layer: int) -> ModelRow:
+    """The row of one layer of a layered model."""
     return ModelRow(row.name, row.family, [e for e in row.entries if e.layer == layer])
 
 
 def crepe_sizes_block(root: Path) -> str:
     """CREPE full against tiny per layer and headline score, and a count of the verdicts."""
-    rows = {r.name: r for r in _rows(root)}
+    rows = {r.name: r for r in model_rows(root)}
     if "crepe" not in rows or "crepe-tiny" not in rows:
         raise DocSourceError("zoo-crepe-sizes needs the layer results of crepe and crepe-tiny")
     full, tiny = rows["crepe"], rows["crepe-tiny"]
@@ -107,12 +111,12 @@ def crepe_sizes_block(root: Path) -> str:
     counts: dict[str, int] = {}
     for h in HEADLINES:
         for k in layers:
-            a, b = best_of(_layer_row(full, k), h), best_of(_layer_row(tiny, k), h)
+            a, b = best_of(layer_row(full, k), h), best_of(layer_row(tiny, k), h)
             if a is None and b is None:
                 continue
             v = verdict(a, b, "full", "tiny")
             counts[v] = counts.get(v, 0) + 1
-            lines.append(f"| {h.group}: {h.label} | {k} | {_fmt(a)} | {_fmt(b)} | {v} |")
+            lines.append(f"| {h.group}: {h.label} | {k} | {format_best(a)} | {format_best(b)} | {v} |")
     total = sum(counts.values())
     summary = "; ".join(f"{v}: {n}" for v, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     higher = [ln for ln in lines[2:] if "higher (intervals disjoint)" in ln]
@@ -123,24 +127,27 @@ def crepe_sizes_block(root: Path) -> str:
             + verdict_line)
 
 
+def best_model(rows: list[ModelRow], head: Headline) -> tuple[ModelRow | None, Best | None]:
+    """The row with the highest best score for ``head``, and that score; ``(None, None)`` if none."""
+    return max(((r, b) for r in rows if (b := best_of(r, head)) is not None),
+               key=lambda rb: rb[1].value, default=(None, None))
+
+
 def baselines_block(root: Path) -> str:
     """Best pretrained model against best hand-made representation, per headline score."""
-    rows = _rows(root)
+    rows = model_rows(root)
     learned = [r for r in rows if r.family != "hand-made"]
     made = [r for r in rows if r.family == "hand-made"]
     lines = ["| score | best pretrained (layer) | value | best hand-made (variant) | value | verdict |",
              "|---|---|---:|---|---:|---|"]
     by: dict[str, list[str]] = {}
     for h in HEADLINES:
-        bl = max(((r, b) for r in learned if (b := best_of(r, h)) is not None),
-                 key=lambda rb: rb[1].value, default=(None, None))
-        bm = max(((r, b) for r in made if (b := best_of(r, h)) is not None),
-                 key=lambda rb: rb[1].value, default=(None, None))
+        bl, bm = best_model(learned, h), best_model(made, h)
         name_l = f"{bl[0].name} ({bl[1].label})" if bl[0] else "n/a"
         name_m = f"{bm[0].name} ({bm[1].label})" if bm[0] else "n/a"
         v = verdict(bl[1], bm[1], "pretrained", "hand-made")
         by.setdefault(v, []).append(f"{h.group}: {h.label}")
-        lines.append(f"| {h.group}: {h.label} | {name_l} | {_fmt(bl[1])} | {name_m} | {_fmt(bm[1])} | {v} |")
+        lines.append(f"| {h.group}: {h.label} | {name_l} | {format_best(bl[1])} | {name_m} | {format_best(bm[1])} | {v} |")
     summary = "; ".join(f"{v}: {', '.join(scores)}" for v, scores in sorted(by.items()))
     return "\n".join(lines) + f"\n\nBy verdict: {summary}."
 
@@ -150,7 +157,7 @@ def missing_block(root: Path) -> str:
     from hear_probes.registry import builtin_models
 
     probes = ("timbre", "gear", "ranking")
-    rows = {r.name: r for r in _rows(root)}
+    rows = {r.name: r for r in model_rows(root)}
     # per model and probe: (variants that have it, variants); complete = every variant has all
     counts = {n: {p: (sum(p in e.payloads for e in r.entries), len(r.entries)) for p in probes}
               for n, r in rows.items()}

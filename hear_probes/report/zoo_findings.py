@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hear_probes.report.leaderboard import HEADLINES, Best, Headline, ModelRow, best_of
-from hear_probes.report.zoo_docs import _fmt, _layer_row, _rows, verdict
+from hear_probes.report.zoo_docs import best_model, format_best, layer_row, model_rows, verdict
 
 #: Pitch networks by family, smallest first (Kim et al. 2018; Ardaillon & Roebel 2019).
 SIZE_SERIES = {"CREPE": ("crepe-tiny", "crepe-small", "crepe-medium", "crepe", "crepe-large"),
@@ -42,7 +42,7 @@ def _above_chance(row: ModelRow, head: Headline) -> tuple[int, int]:
     """(layers whose interval lies above chance, layers with the score and an interval)."""
     above = tested = 0
     for k in _layers(row):
-        b = best_of(_layer_row(row, k), head)
+        b = best_of(layer_row(row, k), head)
         if b is None or b.ci is None:
             continue
         tested += 1
@@ -64,7 +64,7 @@ def _layer_cell(row: ModelRow, head: Headline) -> str:
 
 def layers_block(root: Path) -> str:
     """Best layer and layers above chance, per pretrained layered model and headline score."""
-    rows = [r for r in _rows(root) if r.family != "hand-made" and r.layered]
+    rows = [r for r in model_rows(root) if r.family != "hand-made" and r.layered]
     if not rows:
         return "No pretrained model has per-layer results yet."
     head = "| model | family | " + " | ".join(f"{h.group}: {h.label}" for h in HEADLINES) + " |"
@@ -74,8 +74,9 @@ def layers_block(root: Path) -> str:
         lines.append(f"| {r.name} | {r.family} | " + " | ".join(cells) + " |")
     carried = []
     for h in HEADLINES:
-        n_models = sum(1 for r in rows if _above_chance(r, h)[0] > 0)
-        n_scored = sum(1 for r in rows if _above_chance(r, h)[1] > 0)
+        counts = [_above_chance(r, h) for r in rows]
+        n_models = sum(1 for above, _ in counts if above > 0)
+        n_scored = sum(1 for _, tested in counts if tested > 0)
         carried.append(f"{h.group}: {h.label} {n_models} of {n_scored}")
     return ("\n".join(lines) + "\n\n_Each cell: the best layer `Lk/n` (layer k of the model's n), "
             "its value (`*` its 95 % interval above chance, `v` below) and, after the dot, in how "
@@ -84,18 +85,13 @@ def layers_block(root: Path) -> str:
             "Models with at least one layer above chance, per score: " + "; ".join(carried) + ".")
 
 
-def _best_model(rows: list[ModelRow], head: Headline) -> tuple[ModelRow | None, Best | None]:
-    return max(((r, b) for r in rows if (b := best_of(r, head)) is not None),
-               key=lambda rb: rb[1].value, default=(None, None))
-
-
 def _pitch_claim(rows: list[ModelRow]) -> str:
     learned = [r for r in rows if r.family != "hand-made"]
     made = [r for r in rows if r.family == "hand-made"]
     parts = []
     for key in ("pitch_coarse", "pitch_fine"):
         h = _head(key)
-        ref_row, ref = _best_model(made, h)
+        ref_row, ref = best_model(made, h)
         if ref is None:
             return "open: no hand-made pitch ranking result"
         counts: dict[str, int] = {}
@@ -107,7 +103,7 @@ def _pitch_claim(rows: list[ModelRow]) -> str:
         n = sum(counts.values())
         tally = ", ".join(f"{c} {v}" for v, c in sorted(counts.items(), key=lambda kv: -kv[1]))
         parts.append(f"{h.label}: of {n} pretrained models against {ref_row.name} "
-                     f"({ref.label}, {_fmt(ref)}): {tally or 'none'}")
+                     f"({ref.label}, {format_best(ref)}): {tally or 'none'}")
     return "; ".join(parts)
 
 
@@ -126,13 +122,13 @@ def _musicnn_claim(rows: dict[str, ModelRow]) -> str:
                 parts.append(f"{m} {h.label}: open (front-end or mid-end layers missing)")
                 continue
             v = verdict(front[1], mid[1], "front end", "mid end")
-            parts.append(f"{m} {h.label}: front end {front[0]} {_fmt(front[1])} against mid end "
-                         f"{mid[0]} {_fmt(mid[1])}: {v}")
+            parts.append(f"{m} {h.label}: front end {front[0]} {format_best(front[1])} against mid end "
+                         f"{mid[0]} {format_best(mid[1])}: {v}")
     return "; ".join(parts)
 
 
 def _best_of_layers(row: ModelRow, head: Headline, names: dict[int, str]) -> tuple[str, Best] | None:
-    scored = [(names[k], b) for k in names if (b := best_of(_layer_row(row, k), head)) is not None]
+    scored = [(names[k], b) for k in names if (b := best_of(layer_row(row, k), head)) is not None]
     return max(scored, key=lambda nb: nb[1].value) if scored else None
 
 
@@ -146,7 +142,7 @@ def _size_claim(rows: dict[str, ModelRow]) -> str:
             continue
         smallest, largest = have[0], have[-1]
         v = verdict(largest[1], smallest[1], largest[0], smallest[0])
-        values = ", ".join(f"{m} {_fmt(b)}" for m, b in have)
+        values = ", ".join(f"{m} {format_best(b)}" for m, b in have)
         parts.append(f"{family} best-layer pitch coarse accuracy {values}; largest against "
                      f"smallest: {v}")
     return "; ".join(parts)
@@ -154,7 +150,7 @@ def _size_claim(rows: dict[str, ModelRow]) -> str:
 
 def claims_block(root: Path) -> str:
     """The literature's claims that the zoo tests, each with its verdict from ``results/``."""
-    rows = _rows(root)
+    rows = model_rows(root)
     by_name = {r.name: r for r in rows}
     gear_crepe = ("tested: `docs/gear.md`, \"CREPE, and the paper's reading of it\" (five seeds); "
                   "per layer in the GEAR columns of the leaderboard and of the layer table above"
