@@ -157,6 +157,9 @@ class LayerGroup:
     layer_ids: list[int]
     views: dict[int, LoadedModule] = field(default_factory=dict)
     stores: dict = field(default_factory=dict)
+    #: Work one pass gives for every layer and each view takes its share of, keyed by what
+    #: made it (the ranking probe's forward-mode ``eps`` pass, see ``probes.ranking.run``).
+    shared: dict = field(default_factory=dict)
 
     def scene_all(self, audio: np.ndarray) -> dict[int, np.ndarray]:
         """Scene embeddings of every selected layer for a numpy batch, one forward pass."""

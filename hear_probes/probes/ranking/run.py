@@ -319,6 +319,41 @@ def _module_tie_sensitivity(emb, items, grad, trials: Trials, st: RankingSetting
     return tie_sensitivity(rescore)
 
 
+def _gradient_pass(loaded, sample_rate: int, trials: Trials, st: RankingSettings):
+    """``(GradientPass, mode)`` of the ``eps`` column for one representation.
+
+    A layer view of a group of several layers takes its share of one forward-mode pass over
+    the whole group (computed by the first view that asks, kept in ``group.shared`` until each
+    view has taken its layer); where forward mode is not available, and for a model without
+    layers, each view runs its own reverse-mode pass. Both give the same derivatives (see
+    :mod:`hear_probes.probes.ranking.layer_gradients`).
+
+    Raises
+    ------
+    NotDifferentiable
+        When the reverse-mode pass cannot differentiate the module either.
+    """
+    from hear_probes.probes.ranking.embedding import NotDifferentiable, module_gradient_pass
+    from hear_probes.probes.ranking.layer_gradients import layer_group_gradient_pass
+
+    group = getattr(loaded, "layer_group", None)
+    if group is not None and len(group.layer_ids) > 1 and loaded.layer is not None:
+        key = ("ranking-eps", len(trials), trials.seed, st.duration, st.metric, st.batch_size)
+        if key not in group.shared:
+            try:
+                group.shared[key] = layer_group_gradient_pass(group, sample_rate, trials,
+                                                              st.duration, st.metric,
+                                                              st.batch_size, st.quiet)
+            except NotDifferentiable:
+                group.shared[key] = None
+        passes = group.shared[key]
+        share = passes.pop(loaded.layer, None) if passes is not None else None
+        if share is not None:
+            return share, "forward"
+    return module_gradient_pass(loaded.module, loaded.model, sample_rate, trials, st.duration,
+                                st.metric, st.batch_size, st.quiet), "reverse"
+
+
 def run(loaded, store, out_dir: Path,
                     settings: RankingSettings | None = None) -> dict:
     """Ranking accuracy of a HEAR module's scene embeddings; writes the probe outputs."""
@@ -329,11 +364,11 @@ def run(loaded, store, out_dir: Path,
         NotDifferentiable,
         gradient_pass_scores,
         is_constant,
-        module_gradient_pass,
         round_trials,
         score_embeddings,
         trial_items,
     )
+    from hear_probes.probes.ranking.layer_gradients import GRADIENT_MODES
     from hear_probes.provenance import provenance
 
     if st.metric not in METRICS:
@@ -348,9 +383,9 @@ def run(loaded, store, out_dir: Path,
     t1 = time.perf_counter()
     reason: str | None = None
     precomputed: dict[str, np.ndarray] = {}
+    mode: str | None = None
     try:
-        grad = module_gradient_pass(loaded.module, loaded.model, sr, trials, st.duration, st.metric,
-                                    st.batch_size, st.quiet)
+        grad, mode = _gradient_pass(loaded, sr, trials, st)
     except NotDifferentiable as exc:
         grad, reason = None, str(exc)
     else:
@@ -398,7 +433,8 @@ def run(loaded, store, out_dir: Path,
         "representation_kind": "hear-module",
         "provenance": provenance(seed=st.seed, timings=timings),
         "settings": _settings(trials, st, eps, sr,
-                              {"metric": st.metric, "precision": st.precision or "float64"}),
+                              {"metric": st.metric, "precision": st.precision or "float64",
+                               "gradient_mode": GRADIENT_MODES.get(mode, "none")}),
         "representations": {loaded.model_id: res},
         "figures": figure_paths,
         "warnings": warn,

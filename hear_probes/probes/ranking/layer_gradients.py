@@ -1,0 +1,164 @@
+"""The ``eps`` column of every layer of a layered model from two forward-mode passes.
+
+The per-view pass (:func:`~hear_probes.probes.ranking.embedding.module_gradient_pass`) runs
+reverse-mode autograd once per layer: a forward pass up to layer ``k`` and a backward pass,
+``L`` times for ``L`` layers. The two derivatives the column needs, ``dd/dlog2 w'`` and
+``dd/dL'``, are derivatives along *one* scalar per trial, so forward-mode AD gives them for every
+layer at once: one dual pass with the tangent on ``log2 w'`` and one with it on ``L'``, each
+through ``get_layer_scene_embeddings`` (all layers from one forward pass). The two modes compute
+the same derivative; in float32 models they agree to about 1e-5 relative (rounding order), see
+``tests/test_ranking_layer_gradients.py``.
+
+A model whose operations have no forward-mode rule (for example the oneDNN LSTM of
+Resemblyzer) raises :class:`~hear_probes.probes.ranking.embedding.NotDifferentiable` here; the
+probe then falls back to the per-view reverse pass, which gives the same column.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.autograd.forward_ad as fwad
+from tqdm import tqdm
+
+from hear_probes.probes.ranking.embedding import (
+    GradientPass,
+    NotDifferentiable,
+    embedding_distance,
+    embedding_magnitude,
+)
+from hear_probes.stimuli.sines import Trials, synth_sines
+
+__all__ = ["GRADIENT_MODES", "layer_group_gradient_pass"]
+
+#: How the ``eps`` column was differentiated (recorded as ``settings.gradient_mode``).
+GRADIENT_MODES = {
+    "forward": "forward-mode AD, every layer of the model from two dual passes",
+    "reverse": "reverse-mode AD, one forward and backward pass per representation",
+}
+
+
+def _layer_outputs(fn, audio: torch.Tensor, model, n_layers: int) -> list[torch.Tensor]:
+    try:
+        outs = fn(audio, model)
+    except Exception as exc:  # noqa: BLE001 - any failure means "no forward-mode pass here"
+        raise NotDifferentiable(
+            f"get_layer_scene_embeddings raised {type(exc).__name__} under forward-mode AD: {exc}"
+        ) from exc
+    if len(outs) != n_layers or not all(isinstance(o, torch.Tensor) for o in outs):
+        raise NotDifferentiable("get_layer_scene_embeddings did not return one torch tensor per layer")
+    return list(outs)
+
+
+def _dual_pass(fn, model, n_layers: int, pick: list[int], target: list[torch.Tensor],
+               freq: torch.Tensor, level: torch.Tensor, phase: torch.Tensor, sample_rate: int,
+               duration: float, metric: str, along: str
+               ) -> tuple[list[torch.Tensor], list[torch.Tensor], list[torch.Tensor]]:
+    """``(d, dd/dtheta, emb(prediction))`` per picked layer, tangent along ``along``."""
+    with fwad.dual_level():
+        # exponent u - u0 is exactly 0 with tangent 1: the audio is bit-identical to the
+        # numeric columns' item (as in the reverse pass), and d/du = d/dlog2 w'
+        u0 = torch.log2(freq)
+        u = fwad.make_dual(u0, torch.ones_like(u0)) if along == "pitch" else u0
+        lev = fwad.make_dual(level, torch.ones_like(level)) if along == "level" else level
+        audio = synth_sines(freq * torch.pow(2.0, u - u0), lev, phase, sample_rate, duration)
+        outs = _layer_outputs(fn, audio, model, n_layers)
+        dist, tangent, emb = [], [], []
+        for i, e_t in zip(pick, target, strict=True):
+            d = embedding_distance(e_t.to(outs[i].dtype), outs[i], metric)
+            primal, tan = fwad.unpack_dual(d)
+            if tan is None:
+                raise NotDifferentiable(
+                    "the forward-mode tangent does not reach the layer's embedding")
+            dist.append(primal)
+            tangent.append(tan)
+            emb.append(fwad.unpack_dual(outs[i]).primal)
+    return dist, tangent, emb
+
+
+def layer_group_gradient_pass(
+    group,
+    sample_rate: int,
+    trials: Trials,
+    duration: float = 1.0,
+    metric: str = "euclidean",
+    batch_size: int = 16,
+    quiet: bool = True,
+) -> dict[int, GradientPass]:
+    """The ``eps`` pass of every selected layer of a :class:`~hear_probes.layers.LayerGroup`.
+
+    Parameters
+    ----------
+    group : LayerGroup
+        The layer views' shared group (its base module must have ``get_layer_scene_embeddings``).
+    sample_rate : int
+        The model's sample rate.
+    trials : Trials
+        The ranking trials (rounded to their item ids, see ``round_trials``).
+    duration : float
+        Stimulus length in seconds.
+    metric : {"euclidean", "cosine", "l1"}
+        Distance between scene embeddings.
+    batch_size : int
+        Trials per forward pass.
+    quiet : bool
+        Hide the progress bar (it counts trials).
+
+    Returns
+    -------
+    dict of int to GradientPass
+        Per selected layer index: the same fields as the per-view reverse pass.
+
+    Raises
+    ------
+    NotDifferentiable
+        When the module has no forward-mode rule for one of its operations, returns something
+        other than one torch tensor per layer, or the tangent does not reach an embedding.
+    """
+    base = group.base
+    fn = base.module.get_layer_scene_embeddings
+    all_ids = list(base.model.layer_ids)
+    pick = [all_ids.index(k) for k in group.layer_ids]
+    n = len(trials)
+    g = {k: {"pitch": np.empty(n), "level": np.empty(n)} for k in group.layer_ids}
+    dist = {k: np.empty(n) for k in group.layer_ids}
+    e_t: dict[int, np.ndarray] = {}
+    e_p: dict[int, np.ndarray] = {}
+    f64 = torch.float64
+    bar = tqdm(total=n, desc="ranking gradients (all layers)", unit="trial", disable=quiet,
+               leave=False)
+    try:
+        with torch.no_grad():  # forward-mode tangents flow under no_grad; no backward graph kept
+            for start in range(0, n, batch_size):
+                sl = slice(start, min(n, start + batch_size))
+                target_audio = synth_sines(trials.target_freq[sl], trials.target_level[sl],
+                                           trials.target_phase[sl], sample_rate, duration)
+                outs_t = _layer_outputs(fn, target_audio, base.model, len(all_ids))
+                target = [outs_t[i] for i in pick]
+                params = (torch.as_tensor(trials.pred_freq[sl], dtype=f64),
+                          torch.as_tensor(np.asarray(trials.pred_level[sl]), dtype=f64),
+                          torch.as_tensor(trials.pred_phase[sl], dtype=f64))
+                for along in ("pitch", "level"):
+                    d, tan, emb = _dual_pass(fn, base.model, len(all_ids), pick, target, *params,
+                                             sample_rate, duration, metric, along)
+                    for j, k in enumerate(group.layer_ids):
+                        g[k][along][sl] = tan[j].double().cpu().numpy()
+                        if along == "pitch":
+                            dist[k][sl] = d[j].double().cpu().numpy()
+                            if k not in e_t:
+                                e_t[k] = np.empty((n, emb[j].shape[-1]), dtype=np.float32)
+                                e_p[k] = np.empty_like(e_t[k])
+                            e_t[k][sl] = target[j].float().cpu().numpy()
+                            e_p[k][sl] = emb[j].float().cpu().numpy()
+                bar.update(sl.stop - sl.start)
+    finally:
+        bar.close()
+    out: dict[int, GradientPass] = {}
+    for k in group.layer_ids:
+        if n == 0:
+            empty = np.empty((0, 0), dtype=np.float32)
+            out[k] = GradientPass(g[k]["pitch"], g[k]["level"], dist[k], dist[k], empty, empty)
+            continue
+        scale = embedding_magnitude(e_t[k], metric) + embedding_magnitude(e_p[k], metric)
+        out[k] = GradientPass(g[k]["pitch"], g[k]["level"], dist[k], scale, e_t[k], e_p[k])
+    return out

@@ -1,0 +1,108 @@
+"""The ranking ``eps`` column of a layered model: one forward-mode pass for every layer.
+
+The forward-mode pass must give what the per-layer reverse-mode pass gives (same derivatives,
+distances and embeddings), the probe must use it for layer views and fall back to reverse mode
+where forward mode has no rule, and the results must say which mode ran.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from hear_probes.probes.ranking.embedding import (  # noqa: E402
+    gradient_pass_scores,
+    module_gradient_pass,
+    round_trials,
+)
+from hear_probes.probes.ranking.layer_gradients import (  # noqa: E402
+    GRADIENT_MODES,
+    layer_group_gradient_pass,
+)
+from hear_probes.probes.ranking.run import _gradient_pass  # noqa: E402
+from hear_probes.probes.ranking.settings import RankingSettings  # noqa: E402
+from hear_probes.stimuli.sines import sample_trials  # noqa: E402
+from hear_probes.views import ModelSource  # noqa: E402
+
+
+@pytest.fixture
+def toy_views(tmp_path):
+    _, views = ModelSource(module="toy_layers", layers="all", cache=tmp_path / "c").views()
+    return views
+
+
+def test_forward_mode_equals_reverse_mode_per_layer(toy_views):
+    trials = round_trials(sample_trials(20, seed=3))
+    group = toy_views[0].layer_group
+    sr = toy_views[0].sample_rate
+    fwd = layer_group_gradient_pass(group, sr, trials, duration=0.25, batch_size=7)
+    assert sorted(fwd) == group.layer_ids == [0, 1, 2, 3]
+    for view in toy_views:
+        rev = module_gradient_pass(view.module, view.model, sr, trials, 0.25, batch_size=7)
+        f = fwd[view.layer]
+        for a, b in ((f.grad_pitch, rev.grad_pitch), (f.grad_level, rev.grad_level)):
+            # float32 model: the two modes round in a different order, so they agree to float32
+            # precision relative to the column's largest derivative, not bit for bit
+            assert np.abs(a - b).max() <= 1e-4 * np.abs(b).max()
+        s_fwd, s_rev = gradient_pass_scores(f, trials), gradient_pass_scores(rev, trials)
+        for dim in ("pitch", "level"):
+            np.testing.assert_array_equal(s_fwd[dim], s_rev[dim])  # the same eps scores
+        np.testing.assert_allclose(f.distance, rev.distance, rtol=1e-6)
+        np.testing.assert_allclose(f.scale, rev.scale, rtol=1e-6)
+        np.testing.assert_allclose(f.target, rev.target, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(f.prediction, rev.prediction, rtol=1e-6, atol=1e-7)
+
+
+def test_layer_views_share_one_forward_pass(toy_views, tmp_path, monkeypatch):
+    passes = tmp_path / "passes.txt"
+    monkeypatch.setenv("TOY_LAYER_PASSES", str(passes))
+    trials = round_trials(sample_trials(12, seed=0))
+    st = RankingSettings(n_trials=12, duration=0.25, batch_size=12)
+    modes = [_gradient_pass(v, v.sample_rate, trials, st)[1] for v in toy_views]
+    assert modes == ["forward"] * 4
+    # targets, then the pitch and the level dual pass: three passes of one batch for 4 layers
+    assert passes.read_text().split() == ["12", "12", "12"]
+    assert toy_views[0].layer_group.shared == {
+        ("ranking-eps", 12, 0, 0.25, "euclidean", 12): {}}  # every view took its share
+
+
+def test_falls_back_to_reverse_mode_without_a_forward_rule(toy_views, monkeypatch):
+    group = toy_views[0].layer_group
+    module = group.base.module
+
+    def no_forward_rule(audio, model):
+        raise NotImplementedError("Trying to use forward AD with lstm that does not support it")
+
+    monkeypatch.setattr(module, "get_layer_scene_embeddings", no_forward_rule)
+    trials = round_trials(sample_trials(6, seed=1))
+    st = RankingSettings(n_trials=6, duration=0.25)
+    grad, mode = _gradient_pass(toy_views[2], toy_views[2].sample_rate, trials, st)
+    assert mode == "reverse" and grad.grad_pitch.shape == (6,)
+    rev = module_gradient_pass(toy_views[2].module, toy_views[2].model, toy_views[2].sample_rate,
+                               trials, 0.25)
+    np.testing.assert_array_equal(grad.grad_pitch, rev.grad_pitch)
+
+
+def test_probe_records_the_mode_and_scores_as_reverse_mode(tmp_path):
+    import toy_layers
+
+    import hear_probes
+
+    out = tmp_path / "out"
+    hear_probes.evaluate(toy_layers, probes="ranking", layers=[1, 3], quick=True, cache=tmp_path / "c", out=out)
+    for k in (1, 3):
+        res = json.loads((out / f"layer-{k}" / "ranking.json").read_text())
+        assert res["settings"]["gradient_mode"] == GRADIENT_MODES["forward"]
+        rep = next(iter(res["representations"].values()))
+        n = res["settings"]["n_trials"]
+        trials = round_trials(sample_trials(n, seed=res["settings"]["seed"]))
+        _, views = ModelSource(module="toy_layers", layers=str(k), cache=tmp_path / "c2").views()
+        rev = module_gradient_pass(views[0].module, views[0].model, views[0].sample_rate, trials,
+                                   res["settings"]["duration_s"])
+        acc = {dim: float(np.mean(s[s != 0.5])) for dim, s in gradient_pass_scores(rev, trials).items()}
+        for dim in ("pitch", "level"):
+            assert rep["accuracy"][dim]["eps"] == pytest.approx(acc[dim], abs=1e-12)
