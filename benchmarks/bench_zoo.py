@@ -110,13 +110,19 @@ def main() -> None:
         rows.append(row)
         print(f"{name:14s} default {row['default_audio_s_per_s']:7.2f} s/s   "
               f"all {row['layers']} layers {row['all_layers_audio_s_per_s']:7.2f} s/s", flush=True)
+    load_after = os.getloadavg()
+    # idle: no other runnable job around the measurement (1-min load below half a core before
+    # and after, the benchmark's own load included); else the figures are lower bounds
+    idle = max(load_before[0], load_after[0] - args.threads) < 0.5
     payload = {
         "benchmark": "zoo embedding throughput (seconds of audio per second of wall time)",
         "settings": {"n": args.n, "seconds": args.seconds, "repeats": args.repeats,
                      "torch_threads": args.threads, "no_grad": True},
         "machine": {"cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-                    "note": "CPU shared with other jobs while measured: throughput is a lower bound",
-                    "load_average_1_5_15_min": {"before": load_before, "after": os.getloadavg()}},
+                    "idle": idle,
+                    "note": ("no other job on the CPU while measured" if idle else
+                             "CPU shared with other jobs while measured: throughput is a lower bound"),
+                    "load_average_1_5_15_min": {"before": load_before, "after": load_after}},
         "results": rows,
         "provenance": provenance(seed=0, timings=timings),
     }

@@ -51,3 +51,31 @@ def test_doc_block_shows_minutes_and_na_for_unfinished_tasks(tmp_path):
         {"model": "m", "layers": 5, "probe_s": {"timbre": 60.0, "gear": 150.0, "ranking": None},
          "total_core_s": None}]}))
     assert sweep_times_block(tmp_path).splitlines()[-1] == "| m | 5 | 1.0 | 2.5 | n/a | n/a |"
+
+
+def _throughput(path: Path, idle: bool | None, model: str, rate: float) -> None:
+    machine = {"cpu_count": 2} if idle is None else {"cpu_count": 2, "idle": idle}
+    path.write_text(json.dumps({
+        "settings": {"seconds": 6.0, "torch_threads": 2}, "machine": machine,
+        "results": [{"model": model, "layers": 3, "default_audio_s_per_s": rate,
+                     "all_layers_audio_s_per_s": rate / 2}],
+        "provenance": {"created": "2026-12-05T09:00:00+00:00"}}))
+
+
+def test_throughput_block_says_which_files_were_measured_on_a_shared_machine(tmp_path):
+    import pytest
+
+    from hear_probes.report.docsources import DocSourceError
+    from hear_probes.report.zoo_docs import throughput_block
+
+    bench = tmp_path / "results" / "benchmarks"
+    bench.mkdir(parents=True)
+    with pytest.raises(DocSourceError, match="bench_zoo.py"):
+        throughput_block(tmp_path)
+    _throughput(bench / "zoo-throughput-a.json", True, "alpha", 4.0)
+    _throughput(bench / "zoo-throughput-b.json", False, "beta", 2.5)
+    _throughput(bench / "zoo-throughput.json", None, "gamma", 1.0)  # files from before "idle"
+    rows = [ln for ln in throughput_block(tmp_path).splitlines() if ln.startswith("| ") and "---" not in ln][1:]
+    assert [r.split(" | ")[0] for r in rows] == ["| alpha", "| beta", "| gamma"]
+    assert "| 4.00 | 2.00 |" in rows[0] and "idle, 2026-12-05" in rows[0]
+    assert "shared (lower bound)" in rows[1] and "shared (lower bound)" in rows[2]

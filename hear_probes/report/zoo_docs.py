@@ -191,10 +191,45 @@ def flops_block(root: Path) -> str:
             f"{ts['ratio_to_matmul_median']:.2f}× below the matmul limit, and the scene embedding "
             f"{sc['gflop_per_s_median']:.1f} GFLOP/s ({sc['audio_s_per_s_median']:.2f} s of audio per "
             f"second), {sc['ratio_to_matmul_median']:.2f}× below it (medians of the per-turn ratios; "
-            f"the CPU was shared with other jobs).")
+            f"{_machine_words(d)}).")
+
+
+def _machine_words(d: dict) -> str:
+    machine = d.get("machine", {})
+    return ("no other job ran on the CPU" if machine.get("idle")
+            else "the CPU was shared with other jobs")
+
+
+def throughput_block(root: Path) -> str:
+    """Every zoo model's embedding throughput from ``results/benchmarks/zoo-throughput*.json``."""
+    import json
+
+    files = sorted((root / "results" / "benchmarks").glob("zoo-throughput*.json"))
+    if not files:
+        raise DocSourceError(f"{root / 'results' / 'benchmarks'}: no zoo-throughput*.json; "
+                             "run benchmarks/bench_zoo.py (results/regenerate.sh)")
+    rows = []
+    for path in files:
+        d = json.loads(path.read_text())
+        machine = d.get("machine", {})
+        idle = machine.get("idle", False)
+        when = d.get("provenance", {}).get("created", "")[:10]
+        state = f"{'idle' if idle else 'shared (lower bound)'}, {when}"
+        for r in d["results"]:
+            rows.append((r["model"], r["layers"], r["default_audio_s_per_s"],
+                         r["all_layers_audio_s_per_s"], d["settings"]["seconds"],
+                         d["settings"]["torch_threads"], state, path.name))
+    lines = ["| model | layers | default layer (s/s) | all layers, one pass (s/s) | clip | threads "
+             "| machine | file |", "|---|---:|---:|---:|---:|---:|---|---|"]
+    for m, n, dflt, every, sec, thr, state, name in sorted(rows):
+        lines.append(f"| {m} | {n} | {dflt:.2f} | {every:.2f} | {sec:g} s | {thr} | {state} | `{name}` |")
+    return ("\n".join(lines) + "\n\n_Seconds of audio embedded per second of wall time (median of "
+            "the repeats, `torch.no_grad`). \"shared\": other jobs ran on the CPU while it was "
+            "measured, so the figure is a lower bound._")
 
 
 DOC_BLOCKS = {
+    "zoo-throughput": throughput_block,
     "zoo-flops": flops_block,
     "leaderboard": leaderboard_block,
     "zoo-crepe-sizes": crepe_sizes_block,
