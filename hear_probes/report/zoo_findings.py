@@ -78,11 +78,23 @@ def layers_block(root: Path) -> str:
         n_models = sum(1 for above, _ in counts if above > 0)
         n_scored = sum(1 for _, tested in counts if tested > 0)
         carried.append(f"{h.group}: {h.label} {n_models} of {n_scored}")
+    modes: dict[str, int] = {}
+    for r in rows:
+        for e in r.entries:
+            if "ranking" in e.payloads:
+                mode = e.payloads["ranking"].get("settings", {}).get("gradient_mode", "")
+                key = "forward" if mode.startswith("forward") else "reverse"
+                modes[key] = modes.get(key, 0) + 1
+    mode_line = (f"\n\nThe ranking `eps` column of {modes.get('forward', 0)} of these layer results "
+                 "comes from the forward-mode pass over all layers and of "
+                 f"{modes.get('reverse', 0)} from a reverse-mode pass per layer (the same "
+                 "derivatives; docs/ranking.md)." if modes else "")
     return ("\n".join(lines) + "\n\n_Each cell: the best layer `Lk/n` (layer k of the model's n), "
             "its value (`*` its 95 % interval above chance, `v` below) and, after the dot, in how "
             "many layers the interval lies above chance, of the layers with the score and an "
             "interval (`default` = the model's default output scored the best)._\n\n"
-            "Models with at least one layer above chance, per score: " + "; ".join(carried) + ".")
+            "Models with at least one layer above chance, per score: " + "; ".join(carried) + "."
+            + mode_line)
 
 
 def _pitch_claim(rows: list[ModelRow]) -> str:
