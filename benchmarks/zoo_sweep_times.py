@@ -15,7 +15,11 @@ analysis), and writes per model:
 * ``embedding_s``: per probe, the rest of the task (``probe_s - scoring_s``): loading the
   model, making the stimuli and the forward passes that embed every layer at once, which the
   layer results do not time;
-* ``layers``: the layer folders written so far, and ``layers_done`` how many each probe finished.
+* ``layers``: the layer folders written so far, and ``layers_done`` how many each probe finished;
+* ``layers_in_run``: per probe, how many of those layers the logged run computed (a layer
+  result created before the run started comes from an earlier, interrupted sweep). When it is
+  fewer than ``layers_done`` the task was resumed: its ``probe_s`` is null (the interrupted
+  runs are not logged) and ``resumed_run_s`` holds the logged run's seconds.
 
 Usage::
 
@@ -32,6 +36,7 @@ import argparse
 import json
 import re
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -55,6 +60,24 @@ def task_seconds(log: Path) -> dict[tuple[str, str], dict]:
     return out
 
 
+def layers_created_since(folder: Path, probe: str, start: datetime) -> int:
+    """How many layer results of ``probe`` were created at or after ``start`` (one second slack).
+
+    A result without ``provenance.created`` cannot be placed before the run and counts as in it.
+    """
+    n = 0
+    for path in folder.glob(f"layer-*/{probe}.json"):
+        created = (json.loads(path.read_text("utf-8")).get("provenance") or {}).get("created")
+        if not created or datetime.fromisoformat(created) >= start - timedelta(seconds=1):
+            n += 1
+    return n
+
+
+def _run_start(task: dict) -> datetime:
+    finished = datetime.fromisoformat(task["finished"].replace("Z", "+00:00"))
+    return finished - timedelta(seconds=task["seconds"])
+
+
 def scoring_seconds(folder: Path) -> dict[str, float]:
     """Per probe, the seconds its layer results record (each layer's total, else its parts)."""
     out = dict.fromkeys(PROBES, 0.0)
@@ -74,12 +97,18 @@ def summarise(sweep_dir: Path, log: Path) -> list[dict]:
         model = folder.name
         layers = sorted(folder.glob("layer-*"), key=lambda p: int(p.name.split("-")[1]))
         done = {probe: sum((p / f".done-{probe}").is_file() for p in layers) for probe in PROBES}
-        probe_s = {probe: (tasks.get((model, probe)) or {}).get("seconds") for probe in PROBES}
+        in_run = {probe: layers_created_since(folder, probe, _run_start(tasks[(model, probe)]))
+                  if (model, probe) in tasks else 0 for probe in PROBES}
+        logged = {probe: (tasks.get((model, probe)) or {}).get("seconds") for probe in PROBES}
+        resumed = {p: logged[p] is not None and in_run[p] < done[p] for p in PROBES}
+        probe_s = {p: None if resumed[p] else logged[p] for p in PROBES}
         known = [s for s in probe_s.values() if s is not None]
         scoring = scoring_seconds(folder)
         rows.append({
             "model": model, "layers": len(layers), "layers_done": done,
+            "layers_in_run": in_run,
             "probe_s": probe_s,
+            "resumed_run_s": {p: logged[p] if resumed[p] else None for p in PROBES},
             "total_core_s": round(sum(known), 1) if len(known) == len(PROBES) else None,
             "scoring_s": scoring,
             "embedding_s": {p: None if probe_s[p] is None else round(probe_s[p] - scoring[p], 1)

@@ -79,3 +79,29 @@ def test_throughput_block_says_which_files_were_measured_on_a_shared_machine(tmp
     assert [r.split(" | ")[0] for r in rows] == ["| alpha", "| beta", "| gamma"]
     assert "| 4.00 | 2.00 |" in rows[0] and "idle, 2026-12-05" in rows[0]
     assert "shared (lower bound)" in rows[1] and "shared (lower bound)" in rows[2]
+
+
+def test_a_resumed_task_has_no_total_only_its_last_run(tmp_path):
+    sweep = tmp_path / "zoo"
+    for k, created in ((1, "2026-12-05T05:00:00+00:00"), (2, "2026-12-05T07:59:00+00:00"),
+                       (3, "2026-12-05T08:00:00+00:00")):
+        folder = sweep / "m" / f"layer-{k}"
+        folder.mkdir(parents=True)
+        (folder / "ranking.json").write_text(json.dumps(
+            {"provenance": {"created": created, "timings_s": {"gradients": 1.0}}}))
+        (folder / ".done-ranking").write_text("{}")
+    log = sweep / "sweep.log"
+    # the logged run started at 07:58:20: layer 1 comes from an earlier, interrupted run
+    log.write_text("2026-12-05T08:00:00+00:00 ok m [all] ranking (100.0 s)\n")
+    out = tmp_path / "times.json"
+    assert _script().main(["--sweep", str(sweep), "--out", str(out)]) == 0
+    (row,) = json.loads(out.read_text())["results"]
+    assert row["layers_in_run"]["ranking"] == 2 and row["layers_done"]["ranking"] == 3
+    assert row["probe_s"]["ranking"] is None and row["resumed_run_s"]["ranking"] == 100.0
+    assert row["total_core_s"] is None
+    # the same folder when every layer is from the logged run: its seconds are the task's
+    (sweep / "m" / "layer-1" / "ranking.json").write_text(json.dumps(
+        {"provenance": {"created": "2026-12-05T07:58:30+00:00", "timings_s": {"gradients": 1.0}}}))
+    assert _script().main(["--sweep", str(sweep), "--out", str(out)]) == 0
+    (row,) = json.loads(out.read_text())["results"]
+    assert row["probe_s"]["ranking"] == 100.0 and row["resumed_run_s"]["ranking"] is None

@@ -196,10 +196,16 @@ def sweep_times_block(root: Path) -> str:
 
     lines = ["| model | layers | timbre (min) | GEAR (min) | ranking (min) | sweep (min, one core) |",
              "|---|---:|---:|---:|---:|---:|"]
+    def cell(r: dict, probe: str) -> str:
+        resumed = (r.get("resumed_run_s") or {}).get(probe)
+        if resumed is not None:  # the earlier, interrupted runs of the task are not logged
+            return (f"n/a (resumed: last run {minutes(resumed)} for "
+                    f"{r['layers_in_run'][probe]} of {r['layers_done'][probe]} layers)")
+        return minutes(r["probe_s"][probe])
+
     for r in rows:
-        p = r["probe_s"]
-        lines.append(f"| {r['model']} | {r['layers']} | {minutes(p['timbre'])} | {minutes(p['gear'])} | "
-                     f"{minutes(p['ranking'])} | {minutes(r['total_core_s'])} |")
+        lines.append(f"| {r['model']} | {r['layers']} | {cell(r, 'timbre')} | {cell(r, 'gear')} | "
+                     f"{cell(r, 'ranking')} | {minutes(r['total_core_s'])} |")
     return "\n".join(lines)
 
 
