@@ -83,6 +83,9 @@ done
 # Times per model: results/benchmarks/zoo-sweep.json.
 hear-probes sweep --models resemblyzer,vgg-mtt,vgg-msd,musicnn-mtt,musicnn-msd,fcpe,basic-pitch,pesto-mir1k,pesto-mir1k-g7,crepe-small,fcn-993,crepe-medium,fcn-1953,fcn-929,crepe-large --probes timbre,gear,ranking --layers all --null-fits 0 --no-figures --workers 2 --data "$DATA" --out results/zoo --quiet
 python benchmarks/zoo_sweep_times.py --sweep results/zoo --out results/benchmarks/zoo-sweep.json
+# paired tests of the layer contrasts the literature makes claims about (musicnn's timbral front
+# end against its temporal front end and mid end; docs/zoo.md); reads the sweep's timbre_pairs.h5
+python benchmarks/zoo_layer_tests.py --sweep results/zoo --out results/zoo/layer-tests.json
 # paired comparisons against the stft baseline (docs/compare.md): compare.json/csv
 mkdir -p results/compare
 hear-probes compare results/stft results/logmel results/crepe results/crepe-classifier-input --baseline --out results/compare > results/compare/compare.txt

@@ -261,3 +261,31 @@ def test_zoo_missing_block_tells_partly_done_models_by_layer_count(tmp_path):
     text = missing_block(root)
     assert "`fcn-993`" in text.split("Partly done")[0]  # every layer has all three probes
     assert "`crepe-small` (timbre 6 of 6 layers, gear 6 of 6 layers, ranking 5 of 6 layers)" in text
+
+
+def test_musicnn_claim_reads_the_paired_layer_tests(tmp_path):
+    import json
+
+    from hear_probes.report.zoo_findings import _musicnn_tested
+
+    assert _musicnn_tested(tmp_path) is None  # no tests committed: the interval reading is used
+
+    def test(metric, diff, significant):
+        return {"metric": metric, "difference": diff, "significant": significant}
+
+    contrasts = [
+        {"a": {"layer": 1, "name": "front end timbral"}, "b": {"layer": 2, "name": "front end temporal"},
+         "across_studies": [test("euclidean_spearman", -0.2, True), test("cosine_ev", 0.1, True),
+                            test("loso_ev", -0.3, False)]},
+        {"a": {"layer": 1, "name": "front end timbral"}, "b": {"layer": 3, "name": "mid end cnn1"},
+         "across_studies": [test("euclidean_spearman", -0.2, False), test("regularised_ev", 0.1, True)]},
+    ]
+    path = tmp_path / "results" / "zoo" / "layer-tests.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"models": [{"model": "musicnn-mtt", "contrasts": contrasts}]}))
+    text = _musicnn_tested(tmp_path)
+    assert "front end timbral higher than front end temporal on Euclidean ρ (+0.200)" in text
+    assert "front end temporal higher than front end timbral on cosine EV (+0.100)" in text
+    assert "LOSO" not in text.split("(held-out")[0]  # not significant: not claimed
+    assert "mid end cnn1 higher than front end timbral on held-out regularised EV (+0.100)" in text
+    assert "held-out scores: 1 of 2 contrasts differ; Holm over 5 tests" in text

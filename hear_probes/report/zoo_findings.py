@@ -119,10 +119,59 @@ def _pitch_claim(rows: list[ModelRow]) -> str:
     return "; ".join(parts)
 
 
-def _musicnn_claim(rows: dict[str, ModelRow]) -> str:
+#: the labels of the compared timbre scores (``hear_probes.compare.timbre.TIMBRE_METRICS``)
+SCORE_LABELS = {"euclidean_ev": "Euclidean EV", "euclidean_spearman": "Euclidean ρ",
+                "cosine_ev": "cosine EV", "cosine_spearman": "cosine ρ",
+                "loso_ev": "held-out LOSO EV", "regularised_ev": "held-out regularised EV"}
+LAYER_TESTS = "results/zoo/layer-tests.json"
+
+
+def _contrast_text(c: dict) -> str:
+    """One contrast as "A > B on ...": the scores that differ after Holm, by direction."""
+    a, b = c["a"]["name"], c["b"]["name"]
+    a_higher = [SCORE_LABELS.get(t["metric"], t["metric"]) + f" ({-t['difference']:+.3f})"
+                for t in c["across_studies"] if t["significant"] and t["difference"] < 0]
+    b_higher = [SCORE_LABELS.get(t["metric"], t["metric"]) + f" ({t['difference']:+.3f})"
+                for t in c["across_studies"] if t["significant"] and t["difference"] > 0]
+    parts = []
+    if a_higher:
+        parts.append(f"{a} higher than {b} on {', '.join(a_higher)}")
+    if b_higher:
+        parts.append(f"{b} higher than {a} on {', '.join(b_higher)}")
+    return "; ".join(parts) or f"{a} against {b}: no score differs after Holm"
+
+
+def _musicnn_tested(root: Path) -> str | None:
+    """The claim's verdict from the paired tests of ``results/zoo/layer-tests.json``, if any."""
+    import json
+
+    path = root / LAYER_TESTS
+    if not path.is_file():
+        return None
+    models = [m for m in json.loads(path.read_text("utf-8"))["models"]
+              if m["model"].startswith("musicnn")]
+    if not models:
+        return None
+    out = []
+    for m in models:
+        n = sum(len(c["across_studies"]) for c in m["contrasts"])
+        held = [t for c in m["contrasts"] for t in c["across_studies"]
+                if t["metric"] in ("loso_ev", "regularised_ev")]
+        out.append(f"**{m['model']}**: " + "; ".join(_contrast_text(c) for c in m["contrasts"])
+                   + f" (held-out scores: {sum(t['significant'] for t in held)} of {len(held)} "
+                   f"contrasts differ; Holm over {n} tests)")
+    return (" ".join(out) + " (paired tests across the 11 groups of studies that share no "
+            f"sound, Wilcoxon signed-rank; in brackets the median over groups of the paired difference; `{LAYER_TESTS}`, "
+            "`benchmarks/zoo_layer_tests.py`)")
+
+
+def _musicnn_claim(rows: dict[str, ModelRow], root: Path | None = None) -> str:
     models = [m for m in ("musicnn-mtt", "musicnn-msd") if m in rows]
     if not models:
         return "open: no musicnn result committed"
+    tested = _musicnn_tested(root) if root is not None else None
+    if tested is not None:
+        return tested
     parts = []
     for m in models:
         row = rows[m]
@@ -172,9 +221,10 @@ def claims_block(root: Path) -> str:
              f"Turian & Henry (2020) | {_pitch_claim(rows)} |",
              "| the HEAR CREPE baseline is strongly sensitive to f1 and quasi-invariant to α and r | "
              f"Lostanlen, Yan & Yang (2023) | {gear_crepe} |",
-             "| musicnn's front-end filters are shaped to capture timbre (vertical) and temporal "
-             "(horizontal) cues, so its front end should carry timbre | Pons & Serra (2019) | "
-             f"{_musicnn_claim(by_name)} |",
+             "| musicnn's front-end filters are shaped to capture timbre (vertical filters) and "
+             "temporal cues (horizontal filters), so its timbral filters should carry timbre, more "
+             "than its temporal filters and its mid end | Pons & Serra (2019) | "
+             f"{_musicnn_claim(by_name, root)} |",
              "| larger pitch networks are better pitch estimators | Kim et al. (2018); Ardaillon & "
              f"Roebel (2019) | {_size_claim(by_name)} |"]
     return "\n".join(lines)
