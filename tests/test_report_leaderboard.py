@@ -289,3 +289,28 @@ def test_musicnn_claim_reads_the_paired_layer_tests(tmp_path):
     assert "LOSO" not in text.split("(held-out")[0]  # not significant: not claimed
     assert "mid end cnn1 higher than front end timbral on held-out regularised EV (+0.100)" in text
     assert "held-out scores: 1 of 2 contrasts differ; Holm over 5 tests" in text
+
+
+def test_size_claim_pairs_the_layers_trial_by_trial():
+    from hear_probes.report.leaderboard import Entry, ModelRow
+    from hear_probes.report.zoo_findings import _paired_sizes
+
+    n = 200
+    settings = {"seed": 0, "n_trials": n, "sampling": {}, "epsilons": {}, "duration_s": 1.0}
+
+    def payload(coarse, fine, per_trial=True):
+        rep = {"per_trial": {"pitch": {"coarse": coarse, "fine": fine}}} if per_trial else {}
+        return {"ranking": {"settings": settings, "representations": {"m": rep}}}
+
+    half = [1.0] * 100 + [0.0] * 100
+    better = [1.0] * 160 + [0.0] * 40  # right on 60 trials where the small one is wrong
+    small = ModelRow("net-s", "pitch", [Entry("layer-1", 1, payload(half, half)),
+                                        Entry("layer-2", 2, payload(half, half))])
+    large = ModelRow("net-l", "pitch", [Entry("layer-1", 1, payload(better, half)),
+                                        Entry("layer-2", 2, payload(half, half))])
+    text = _paired_sizes(small, large)
+    assert "Holm over 4 tests" in text
+    assert "pitch coarse: net-l higher at L1 (+0.300); no difference after Holm at 1 of 2 layers" in text
+    assert "pitch fine: no difference after Holm at 2 of 2 layers" in text
+    large.entries[1] = Entry("layer-2", 2, payload(half, half, per_trial=False))
+    assert _paired_sizes(small, large) is None  # cannot pair every layer: the intervals are read

@@ -193,6 +193,50 @@ def _best_of_layers(row: ModelRow, head: Headline, names: dict[int, str]) -> tup
     return max(scored, key=lambda nb: nb[1].value) if scored else None
 
 
+SIZE_COLUMNS = ("pitch coarse", "pitch fine")
+
+
+def _paired_sizes(small: ModelRow, large: ModelRow) -> str | None:
+    """Layer by layer, exact McNemar tests of ``large`` against ``small`` on the pitch columns.
+
+    Both must have per-trial ranking outcomes of the same trials; Holm over every layer and
+    column. ``None`` when a layer cannot be paired (the caller then reads the intervals).
+    """
+    from hear_probes.compare.ranking import compare_ranking
+    from hear_probes.compare.run import apply_holm
+    from hear_probes.compare.settings import CompareSettings
+
+    tests = []
+    for k in sorted(set(_layers(small)) & set(_layers(large))):
+        pa = layer_row(small, k).entries[0].payloads.get("ranking")
+        pb = layer_row(large, k).entries[0].payloads.get("ranking")
+        if pa is None or pb is None:
+            continue
+        found, skipped = compare_ranking(pa, pb, (small.name, large.name), CompareSettings())
+        if skipped:
+            return None
+        for t in found:
+            if t.metric in SIZE_COLUMNS:
+                t.family, t.unit = "size", f"L{k}"
+                tests.append(t)
+    if not tests:
+        return None
+    apply_holm(tests)
+    parts = []
+    for col in SIZE_COLUMNS:
+        col_tests = [t for t in tests if t.metric == col]
+        up = [f"{t.unit} ({t.difference:+.3f})" for t in col_tests if t.significant and t.difference > 0]
+        down = [f"{t.unit} ({t.difference:+.3f})" for t in col_tests if t.significant and t.difference < 0]
+        words = [f"{large.name} higher at {', '.join(up)}" if up else "",
+                 f"{small.name} higher at {', '.join(down)}" if down else ""]
+        rest = len(col_tests) - len(up) - len(down)
+        words.append(f"no difference after Holm at {rest} of {len(col_tests)} layers" if rest else "")
+        parts.append(f"{col}: " + "; ".join(w for w in words if w))
+    return (f"{large.name} against {small.name}, layer by layer (exact McNemar on the same 1000 "
+            f"trials, Holm over {len(tests)} tests; accuracy difference in brackets): "
+            + " / ".join(parts))
+
+
 def _size_claim(rows: dict[str, ModelRow]) -> str:
     h = _head("pitch_coarse")
     parts = []
@@ -202,10 +246,12 @@ def _size_claim(rows: dict[str, ModelRow]) -> str:
             parts.append(f"{family}: open ({len(have)} size(s) with results)")
             continue
         smallest, largest = have[0], have[-1]
-        v = verdict(largest[1], smallest[1], largest[0], smallest[0])
         values = ", ".join(f"{m} {format_best(b)}" for m, b in have)
-        parts.append(f"{family} best-layer pitch coarse accuracy {values}; largest against "
-                     f"smallest: {v}")
+        paired = _paired_sizes(rows[smallest[0]], rows[largest[0]])
+        if paired is None:
+            v = verdict(largest[1], smallest[1], largest[0], smallest[0])
+            paired = f"largest against smallest: {v} (not paired: per-trial outcomes missing)"
+        parts.append(f"{family} best-layer pitch coarse accuracy {values}; {paired}")
     return "; ".join(parts)
 
 
