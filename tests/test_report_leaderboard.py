@@ -314,3 +314,21 @@ def test_size_claim_pairs_the_layers_trial_by_trial():
     assert "pitch fine: no difference after Holm at 2 of 2 layers" in text
     large.entries[1] = Entry("layer-2", 2, payload(half, half, per_trial=False))
     assert _paired_sizes(small, large) is None  # cannot pair every layer: the intervals are read
+
+
+def test_paired_headline_test_pairs_gear_seeds_and_skips_timbre():
+    from hear_probes.report.zoo_docs import paired_headline_test
+
+    heads = {h.key: h for h in HEADLINES}
+
+    def gear(values):
+        return {"seeds": {"seeds": [0, 1, 2, 3, 4]}, "stimulus": {"variant": "paper"},
+                "factors": {"alpha": {"knn_r2_k10_seeds": values}}}
+
+    a, b = gear([0.90, 0.91, 0.92, 0.90, 0.91]), gear([0.95, 0.97, 0.96, 0.96, 0.97])
+    t = paired_headline_test(heads["gear_alpha"], a, b, ("tiny", "full"))
+    assert t.unit == "alpha" and t.metric == "knn_r2_k10" and t.difference > 0 and t.p < 0.01
+    assert paired_headline_test(heads["gear_f1"], a, b, ("tiny", "full")) is None  # not stored
+    assert paired_headline_test(heads["timbre_cosine"], {}, {}, ("tiny", "full")) is None
+    other_seeds = {**b, "seeds": {"seeds": [5, 6, 7, 8, 9]}}
+    assert paired_headline_test(heads["gear_alpha"], a, other_seeds, ("tiny", "full")) is None

@@ -99,32 +99,88 @@ def layer_row(row: ModelRow, layer: int) -> ModelRow:
     return ModelRow(row.name, row.family, [e for e in row.entries if e.layer == layer])
 
 
+def paired_headline_test(head: Headline, payload_a: dict, payload_b: dict,
+                         names: tuple[str, str]):
+    """The paired test of one headline score between two results on the same stimuli.
+
+    Ranking: exact McNemar on the same trials (per-trial outcomes); GEAR: paired t over the
+    same seeds (per-seed kNN R²), both from :mod:`hear_probes.compare`. ``None`` for timbre (its
+    paired test needs ``timbre_pairs.h5``, which is not committed) and where the results do not
+    store what the test needs. Holm's correction is the caller's.
+    """
+    from hear_probes.compare.settings import CompareSettings
+
+    if head.probe == "ranking":
+        from hear_probes.compare.ranking import compare_ranking
+
+        tests, _ = compare_ranking(payload_a, payload_b, names, CompareSettings())
+        return next((t for t in tests if t.metric == head.label), None)
+    if head.probe == "gear":
+        from hear_probes.compare.gear import compare_gear
+
+        factor = head.key.removeprefix("gear_")
+        tests, _ = compare_gear(payload_a, payload_b, names, CompareSettings())
+        return next((t for t in tests if t.unit == factor and t.metric == "knn_r2_k10"), None)
+    return None
+
+
+def _paired_words(t, name_a: str, name_b: str) -> str:
+    if t is None:
+        return "not paired"
+    if not t.significant:
+        return f"no difference after Holm (p {t.p_holm:.2g})"
+    return f"{name_b if t.difference > 0 else name_a} higher (p {t.p_holm:.2g})"
+
+
 def crepe_sizes_block(root: Path) -> str:
-    """CREPE full against tiny per layer and headline score, and a count of the verdicts."""
+    """CREPE full against tiny per layer and headline score: intervals and paired tests."""
+    from hear_probes.compare.run import apply_holm
+
     rows = {r.name: r for r in model_rows(root)}
     if "crepe" not in rows or "crepe-tiny" not in rows:
         raise DocSourceError("zoo-crepe-sizes needs the layer results of crepe and crepe-tiny")
     full, tiny = rows["crepe"], rows["crepe-tiny"]
     layers = sorted({e.layer for e in full.entries if e.layer is not None}
                     & {e.layer for e in tiny.entries if e.layer is not None})
-    lines = ["| score | layer | full | tiny | verdict |", "|---|---:|---:|---:|---|"]
-    counts: dict[str, int] = {}
+    cells = []
     for h in HEADLINES:
         for k in layers:
-            a, b = best_of(layer_row(full, k), h), best_of(layer_row(tiny, k), h)
+            rf, rt = layer_row(full, k), layer_row(tiny, k)
+            a, b = best_of(rf, h), best_of(rt, h)
             if a is None and b is None:
                 continue
-            v = verdict(a, b, "full", "tiny")
-            counts[v] = counts.get(v, 0) + 1
-            lines.append(f"| {h.group}: {h.label} | {k} | {format_best(a)} | {format_best(b)} | {v} |")
+            pf, pt = rf.entries[0].payloads.get(h.probe), rt.entries[0].payloads.get(h.probe)
+            test = (paired_headline_test(h, pt, pf, ("tiny", "full"))
+                    if pf is not None and pt is not None else None)
+            cells.append((h, k, a, b, test))
+    tests = [c[4] for c in cells if c[4] is not None]
+    for t in tests:
+        t.family = "crepe sizes"
+    apply_holm(tests)
+    lines = ["| score | layer | full | tiny | intervals | paired test (Holm) |",
+             "|---|---:|---:|---:|---|---|"]
+    counts: dict[str, int] = {}
+    paired: dict[str, int] = {}
+    for h, k, a, b, test in cells:
+        v = verdict(a, b, "full", "tiny")
+        counts[v] = counts.get(v, 0) + 1
+        w = _paired_words(test, "tiny", "full")
+        key = w.split(" (")[0]
+        paired[key] = paired.get(key, 0) + 1
+        lines.append(f"| {h.group}: {h.label} | {k} | {format_best(a)} | {format_best(b)} | {v} | {w} |")
     total = sum(counts.values())
-    summary = "; ".join(f"{v}: {n}" for v, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def tally(c: dict[str, int]) -> str:
+        return "; ".join(f"{v}: {n}" for v, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+
     higher = [ln for ln in lines[2:] if "higher (intervals disjoint)" in ln]
     verdict_line = (f"{len(higher)} of them show a difference between full and tiny beyond the intervals."
                     if higher else "None of them shows a difference between full and tiny beyond the "
                     "intervals: where both have an interval, there is no difference within the intervals.")
-    return ("\n".join(lines) + f"\n\nOf the {total} layer × score comparisons: {summary}. "
-            + verdict_line)
+    return ("\n".join(lines) + f"\n\nOf the {total} layer × score comparisons, by the intervals: "
+            f"{tally(counts)}. " + verdict_line + f" By the paired tests ({len(tests)} tests: exact "
+            "McNemar on the same ranking trials, paired t over the same GEAR seeds; Holm over all; "
+            "timbre is not paired, its pairs file is not committed): " + tally(paired) + ".")
 
 
 def best_model(rows: list[ModelRow], head: Headline) -> tuple[ModelRow | None, Best | None]:

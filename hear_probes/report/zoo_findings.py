@@ -19,7 +19,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from hear_probes.report.leaderboard import HEADLINES, Best, Headline, ModelRow, best_of
-from hear_probes.report.zoo_docs import best_model, format_best, layer_row, model_rows, verdict
+from hear_probes.report.zoo_docs import (
+    best_model,
+    format_best,
+    layer_row,
+    model_rows,
+    paired_headline_test,
+    verdict,
+)
 
 #: Pitch networks by family, smallest first (Kim et al. 2018; Ardaillon & Roebel 2019).
 SIZE_SERIES = {"CREPE": ("crepe-tiny", "crepe-small", "crepe-medium", "crepe", "crepe-large"),
@@ -202,9 +209,7 @@ def _paired_sizes(small: ModelRow, large: ModelRow) -> str | None:
     Both must have per-trial ranking outcomes of the same trials; Holm over every layer and
     column. ``None`` when a layer cannot be paired (the caller then reads the intervals).
     """
-    from hear_probes.compare.ranking import compare_ranking
     from hear_probes.compare.run import apply_holm
-    from hear_probes.compare.settings import CompareSettings
 
     tests = []
     for k in sorted(set(_layers(small)) & set(_layers(large))):
@@ -212,13 +217,12 @@ def _paired_sizes(small: ModelRow, large: ModelRow) -> str | None:
         pb = layer_row(large, k).entries[0].payloads.get("ranking")
         if pa is None or pb is None:
             continue
-        found, skipped = compare_ranking(pa, pb, (small.name, large.name), CompareSettings())
-        if skipped:
-            return None
-        for t in found:
-            if t.metric in SIZE_COLUMNS:
-                t.family, t.unit = "size", f"L{k}"
-                tests.append(t)
+        for col in SIZE_COLUMNS:
+            t = paired_headline_test(_head(col.replace(" ", "_")), pa, pb, (small.name, large.name))
+            if t is None:
+                return None
+            t.family, t.unit = "size", f"L{k}"
+            tests.append(t)
     if not tests:
         return None
     apply_holm(tests)
