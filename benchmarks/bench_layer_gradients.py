@@ -30,6 +30,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from cpu_watch import CpuWatch  # noqa: E402
+
 from hear_probes.probes.ranking.embedding import (  # noqa: E402
     gradient_pass_scores,
     module_gradient_pass,
@@ -72,6 +74,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     load_before = os.getloadavg()
+    watch = CpuWatch().__enter__()
     _, views = ModelSource(model=args.model, layers="all").views()
     group, sr = views[0].layer_group, views[0].sample_rate
     trials = round_trials(sample_trials(args.trials, seed=args.seed))
@@ -86,15 +89,15 @@ def main(argv: list[str] | None = None) -> dict:
         rev_s[v.layer] = time.perf_counter() - t0
         agree[v.layer] = agreement(fwd[v.layer], rev, trials)
     t_rev = sum(rev_s.values())
+    watch.__exit__(None, None, None)
     load_after = os.getloadavg()
-    idle = max(load_before[0], load_after[0] - args.threads) < 0.5  # as bench_zoo.py
     result = {
         "benchmark": "ranking eps column of every layer: forward-mode group pass vs reverse per layer",
         "model": args.model,
         "layers": group.layer_ids,
         "settings": {"trials": args.trials, "duration_s": args.duration,
                      "batch_size": args.batch_size, "torch_threads": args.threads},
-        "machine": {"cpu_count": os.cpu_count(), "idle": idle,
+        "machine": {"cpu_count": os.cpu_count(), **watch.record(),
                     "load_average_1_5_15_min": {"before": load_before, "after": load_after}},
         "forward_s": t_fwd,
         "reverse_s": t_rev,

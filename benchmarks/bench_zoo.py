@@ -35,6 +35,7 @@ import time
 
 import numpy as np
 import torch
+from cpu_watch import CpuWatch
 
 from hear_probes.hear_module import load_hear_module
 from hear_probes.provenance import provenance, write_json
@@ -102,6 +103,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     load_before = os.getloadavg()
     rows, timings = [], {}
+    watch = CpuWatch().__enter__()
     names = [m.strip() for m in args.models.split(",") if m.strip()]
     for name in [n for m in names for n in FAMILIES.get(m, (m,))]:
         t0 = time.perf_counter()
@@ -110,16 +112,15 @@ def main() -> None:
         rows.append(row)
         print(f"{name:14s} default {row['default_audio_s_per_s']:7.2f} s/s   "
               f"all {row['layers']} layers {row['all_layers_audio_s_per_s']:7.2f} s/s", flush=True)
+    watch.__exit__(None, None, None)
     load_after = os.getloadavg()
-    # idle: no other runnable job around the measurement (1-min load below half a core before
-    # and after, the benchmark's own load included); else the figures are lower bounds
-    idle = max(load_before[0], load_after[0] - args.threads) < 0.5
+    idle = watch.idle  # other jobs' CPU time during the run, measured (benchmarks/cpu_watch.py)
     payload = {
         "benchmark": "zoo embedding throughput (seconds of audio per second of wall time)",
         "settings": {"n": args.n, "seconds": args.seconds, "repeats": args.repeats,
                      "torch_threads": args.threads, "no_grad": True},
         "machine": {"cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-                    "idle": idle,
+                    **watch.record(),
                     "note": ("no other job on the CPU while measured" if idle else
                              "CPU shared with other jobs while measured: throughput is a lower bound"),
                     "load_average_1_5_15_min": {"before": load_before, "after": load_after}},
