@@ -326,11 +326,9 @@ def layer_gradients(root: Path) -> str:
     """Forward-mode group pass against reverse mode per layer: time and agreement, per model."""
     import json
 
-    from hear_probes.report.docsources import DocSourceError
-
     files = sorted((root / "results" / "benchmarks").glob("layer-gradients-*.json"))
     if not files:
-        raise DocSourceError("results/benchmarks/layer-gradients-*.json: missing; run "
+        raise FileNotFoundError("results/benchmarks/layer-gradients-*.json: missing; run "
                              "benchmarks/bench_layer_gradients.py (results/regenerate.sh)")
     lines = ["| model | layers | trials | reverse, a pass per layer (s, all layers) | forward, one group pass (s) | speed-up "
              "| largest difference (tie-test units) | same eps score | machine |",
