@@ -73,7 +73,6 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    load_before = os.getloadavg()
     watch = CpuWatch().__enter__()
     _, views = ModelSource(model=args.model, layers="all").views()
     group, sr = views[0].layer_group, views[0].sample_rate
@@ -90,15 +89,13 @@ def main(argv: list[str] | None = None) -> dict:
         agree[v.layer] = agreement(fwd[v.layer], rev, trials)
     t_rev = sum(rev_s.values())
     watch.__exit__(None, None, None)
-    load_after = os.getloadavg()
     result = {
         "benchmark": "ranking eps column of every layer: forward-mode group pass vs reverse per layer",
         "model": args.model,
         "layers": group.layer_ids,
         "settings": {"trials": args.trials, "duration_s": args.duration,
                      "batch_size": args.batch_size, "torch_threads": args.threads},
-        "machine": {"cpu_count": os.cpu_count(), **watch.record(),
-                    "load_average_1_5_15_min": {"before": load_before, "after": load_after}},
+        "machine": {"cpu_count": os.cpu_count(), **watch.record()},
         "forward_s": t_fwd,
         "reverse_s": t_rev,
         "reverse_s_per_layer": {str(k): s for k, s in rev_s.items()},

@@ -101,7 +101,6 @@ def main() -> None:
     ap.add_argument("--out", default="results/benchmarks/zoo-throughput.json")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    load_before = os.getloadavg()
     rows, timings = [], {}
     watch = CpuWatch().__enter__()
     names = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -113,7 +112,6 @@ def main() -> None:
         print(f"{name:14s} default {row['default_audio_s_per_s']:7.2f} s/s   "
               f"all {row['layers']} layers {row['all_layers_audio_s_per_s']:7.2f} s/s", flush=True)
     watch.__exit__(None, None, None)
-    load_after = os.getloadavg()
     idle = watch.idle  # other jobs' CPU time during the run, measured (benchmarks/cpu_watch.py)
     payload = {
         "benchmark": "zoo embedding throughput (seconds of audio per second of wall time)",
@@ -122,8 +120,7 @@ def main() -> None:
         "machine": {"cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine(),
                     **watch.record(),
                     "note": ("no other job on the CPU while measured" if idle else
-                             "CPU shared with other jobs while measured: throughput is a lower bound"),
-                    "load_average_1_5_15_min": {"before": load_before, "after": load_after}},
+                             "CPU shared with other jobs while measured: throughput is a lower bound")},
         "results": rows,
         "provenance": provenance(seed=0, timings=timings),
     }

@@ -299,7 +299,9 @@ def test_size_claim_pairs_the_layers_trial_by_trial():
     settings = {"seed": 0, "n_trials": n, "sampling": {}, "epsilons": {}, "duration_s": 1.0}
 
     def payload(coarse, fine, per_trial=True):
-        rep = {"per_trial": {"pitch": {"coarse": coarse, "fine": fine}}} if per_trial else {}
+        rep = {"accuracy": {"pitch": {"coarse": sum(coarse) / n, "fine": sum(fine) / n}}}
+        if per_trial:
+            rep["per_trial"] = {"pitch": {"coarse": coarse, "fine": fine}}
         return {"ranking": {"settings": settings, "representations": {"m": rep}}}
 
     half = [1.0] * 100 + [0.0] * 100
@@ -332,3 +334,51 @@ def test_paired_headline_test_pairs_gear_seeds_and_skips_timbre():
     assert paired_headline_test(heads["timbre_cosine"], {}, {}, ("tiny", "full")) is None
     other_seeds = {**b, "seeds": {"seeds": [5, 6, 7, 8, 9]}}
     assert paired_headline_test(heads["gear_alpha"], a, other_seeds, ("tiny", "full")) is None
+
+
+def test_paired_layer_tests_share_one_holm_family_and_count_from_the_records():
+    from hear_probes.report.leaderboard import Entry, ModelRow
+    from hear_probes.report.zoo_docs import paired_layer_tests, paired_outcome
+
+    n = 200
+    settings = {"seed": 0, "n_trials": n, "sampling": {}, "epsilons": {}, "duration_s": 1.0}
+
+    def payload(coarse):
+        return {"ranking": {"settings": settings, "representations": {
+            "m": {"accuracy": {"pitch": {"coarse": sum(coarse) / n}},
+                  "per_trial": {"pitch": {"coarse": coarse, "fine": coarse}}}}}}
+
+    half, better = [1.0] * 100 + [0.0] * 100, [1.0] * 160 + [0.0] * 40
+    a = ModelRow("a", "pitch", [Entry("layer-1", 1, payload(half)), Entry("layer-2", 2, payload(half)),
+                                Entry("layer-3", 3, payload(half))])
+    b = ModelRow("b", "pitch", [Entry("layer-1", 1, payload(better)), Entry("layer-2", 2, payload(half))])
+    heads = [h for h in HEADLINES if h.key == "pitch_coarse"]
+    cells = paired_layer_tests(a, b, heads, ("a", "b"), "fam")
+    assert [c.layer for c in cells] == [1, 2]  # only the layers both have
+    assert all(c.test.family == "fam" for c in cells) and cells[0].test.unit == "L1"
+    assert [paired_outcome(c.test, "a", "b") for c in cells] == ["b higher", "no difference after Holm"]
+    assert cells[0].test.p_holm == pytest.approx(min(1.0, 2 * cells[0].test.p))  # Holm over both
+    assert paired_outcome(None, "a", "b") == "not paired"
+
+
+def test_zoo_model_rows_are_read_once_and_again_when_a_result_changes(tmp_path, monkeypatch):
+    import hear_probes.report.load as load
+    from hear_probes.report.zoo_docs import model_rows
+
+    folders = _zoo(tmp_path / "results")
+    (tmp_path / "results" / "regenerate.sh").write_text(
+        "hear-probes report " + " ".join(f"results/{f.name}" for f in folders) + " -o results/report.html\n")
+    calls = []
+    real = load.collect_results
+    monkeypatch.setattr(load, "collect_results", lambda fs: calls.append(1) or real(fs))
+    first = model_rows(tmp_path)
+    assert model_rows(tmp_path) == first and len(calls) == 1  # served from the memo
+    head = next(h for h in HEADLINES if h.key == "pitch_fine")
+    before = best_of(next(r for r in first if r.name == "crepe-small"), head).value
+    path = next(f for f in folders if f.name == "crepe-small@layer-6") / "ranking.json"
+    r = json.loads(path.read_text())
+    next(iter(r["representations"].values()))["accuracy"]["pitch"]["fine"] = 0.99
+    path.write_text(json.dumps(r, indent=1))  # a result rewritten: its size changes
+    again = model_rows(tmp_path)
+    assert len(calls) == 2
+    assert best_of(next(r for r in again if r.name == "crepe-small"), head).value == 0.99 != before

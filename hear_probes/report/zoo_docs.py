@@ -23,8 +23,10 @@ intervals*, not as equality.
 
 from __future__ import annotations
 
+import functools
 import glob
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 
 from hear_probes.report.docsources import DocSourceError
@@ -61,11 +63,32 @@ def _natural(path: str) -> tuple:
     return (stem, int(k)) if k.isdigit() else (path, 0)
 
 
-def model_rows(root: Path) -> list[ModelRow]:
-    """The report's results grouped into one row per model (layers of a model in one row)."""
+def _fingerprint(folders: list[Path]) -> tuple:
+    """What identifies the contents of result folders: each JSON file's path, size and mtime."""
+    out = []
+    for f in folders:
+        for j in sorted(f.glob("*.json")):
+            st = j.stat()
+            out.append((str(j), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=2)
+def _rows_of(folders: tuple[Path, ...], fingerprint: tuple) -> tuple[ModelRow, ...]:
     from hear_probes.report.load import collect_results
 
-    return group_models(collect_results(report_folders(root)))
+    return tuple(group_models(collect_results(list(folders))))
+
+
+def model_rows(root: Path) -> list[ModelRow]:
+    """The report's results grouped into one row per model (layers of a model in one row).
+
+    Every block of ``docs/zoo.md`` reads these rows, so the load is memoised on the folders
+    *and* the size and modification time of their JSON files: a result written in between is
+    read again, never served stale. The rows are shared: treat them as read-only.
+    """
+    folders = tuple(report_folders(root))
+    return list(_rows_of(folders, _fingerprint(list(folders))))
 
 
 def leaderboard_block(root: Path) -> str:
@@ -124,63 +147,93 @@ def paired_headline_test(head: Headline, payload_a: dict, payload_b: dict,
     return None
 
 
-def _paired_words(t, name_a: str, name_b: str) -> str:
+@dataclass
+class LayerComparison:
+    """One headline score of one layer shared by two layered models, with its paired test."""
+
+    head: Headline
+    layer: int
+    best_a: Best | None
+    best_b: Best | None
+    test: object | None  # hear_probes.compare.PairedTest, Holm-corrected; None if not paired
+
+
+def paired_layer_tests(row_a: ModelRow, row_b: ModelRow, heads, names: tuple[str, str],
+                       family: str) -> list[LayerComparison]:
+    """Every headline score of every layer the two rows share, with paired tests under Holm.
+
+    For each layer both models have and each headline in ``heads``, the two best scores and
+    :func:`paired_headline_test` of ``row_a`` against ``row_b`` (difference: b minus a). Holm's
+    correction runs over every test of the returned list (``family`` names them). Comparisons
+    where neither model has the score are left out.
+    """
+    from hear_probes.compare.run import apply_holm
+
+    def layers(row: ModelRow) -> set[int]:
+        return {e.layer for e in row.entries if e.layer is not None}
+
+    out: list[LayerComparison] = []
+    for h in heads:
+        for k in sorted(layers(row_a) & layers(row_b)):
+            ra, rb = layer_row(row_a, k), layer_row(row_b, k)
+            a, b = best_of(ra, h), best_of(rb, h)
+            if a is None and b is None:
+                continue
+            pa, pb = ra.entries[0].payloads.get(h.probe), rb.entries[0].payloads.get(h.probe)
+            test = paired_headline_test(h, pa, pb, names) if pa is not None and pb is not None else None
+            if test is not None:
+                test.family, test.unit = family, f"L{k}"
+            out.append(LayerComparison(h, k, a, b, test))
+    apply_holm([c.test for c in out if c.test is not None])
+    return out
+
+
+def paired_outcome(t, name_a: str, name_b: str) -> str:
+    """The verdict of a Holm-corrected paired test (difference: b minus a), without its p."""
     if t is None:
         return "not paired"
     if not t.significant:
-        return f"no difference after Holm (p {t.p_holm:.2g})"
-    return f"{name_b if t.difference > 0 else name_a} higher (p {t.p_holm:.2g})"
+        return "no difference after Holm"
+    return f"{name_b if t.difference > 0 else name_a} higher"
+
+
+def _paired_words(t, name_a: str, name_b: str) -> str:
+    outcome = paired_outcome(t, name_a, name_b)
+    return outcome if t is None else f"{outcome} (p {t.p_holm:.2g})"
+
+
+def _tally(c: dict[str, int]) -> str:
+    return "; ".join(f"{v}: {n}" for v, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def crepe_sizes_block(root: Path) -> str:
     """CREPE full against tiny per layer and headline score: intervals and paired tests."""
-    from hear_probes.compare.run import apply_holm
-
     rows = {r.name: r for r in model_rows(root)}
     if "crepe" not in rows or "crepe-tiny" not in rows:
         raise DocSourceError("zoo-crepe-sizes needs the layer results of crepe and crepe-tiny")
-    full, tiny = rows["crepe"], rows["crepe-tiny"]
-    layers = sorted({e.layer for e in full.entries if e.layer is not None}
-                    & {e.layer for e in tiny.entries if e.layer is not None})
-    cells = []
-    for h in HEADLINES:
-        for k in layers:
-            rf, rt = layer_row(full, k), layer_row(tiny, k)
-            a, b = best_of(rf, h), best_of(rt, h)
-            if a is None and b is None:
-                continue
-            pf, pt = rf.entries[0].payloads.get(h.probe), rt.entries[0].payloads.get(h.probe)
-            test = (paired_headline_test(h, pt, pf, ("tiny", "full"))
-                    if pf is not None and pt is not None else None)
-            cells.append((h, k, a, b, test))
-    tests = [c[4] for c in cells if c[4] is not None]
-    for t in tests:
-        t.family = "crepe sizes"
-    apply_holm(tests)
+    cells = paired_layer_tests(rows["crepe-tiny"], rows["crepe"], HEADLINES, ("tiny", "full"),
+                               "crepe sizes")
     lines = ["| score | layer | full | tiny | intervals | paired test (Holm) |",
              "|---|---:|---:|---:|---|---|"]
     counts: dict[str, int] = {}
     paired: dict[str, int] = {}
-    for h, k, a, b, test in cells:
-        v = verdict(a, b, "full", "tiny")
+    for c in cells:
+        full, tiny = c.best_b, c.best_a
+        v = verdict(full, tiny, "full", "tiny")
         counts[v] = counts.get(v, 0) + 1
-        w = _paired_words(test, "tiny", "full")
-        key = w.split(" (")[0]
-        paired[key] = paired.get(key, 0) + 1
-        lines.append(f"| {h.group}: {h.label} | {k} | {format_best(a)} | {format_best(b)} | {v} | {w} |")
-    total = sum(counts.values())
-
-    def tally(c: dict[str, int]) -> str:
-        return "; ".join(f"{v}: {n}" for v, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
-
-    higher = [ln for ln in lines[2:] if "higher (intervals disjoint)" in ln]
-    verdict_line = (f"{len(higher)} of them show a difference between full and tiny beyond the intervals."
+        outcome = paired_outcome(c.test, "tiny", "full")
+        paired[outcome] = paired.get(outcome, 0) + 1
+        lines.append(f"| {c.head.group}: {c.head.label} | {c.layer} | {format_best(full)} | "
+                     f"{format_best(tiny)} | {v} | {_paired_words(c.test, 'tiny', 'full')} |")
+    n_tests = sum(c.test is not None for c in cells)
+    higher = sum(n for v, n in counts.items() if v.endswith("higher (intervals disjoint)"))
+    verdict_line = (f"{higher} of them show a difference between full and tiny beyond the intervals."
                     if higher else "None of them shows a difference between full and tiny beyond the "
                     "intervals: where both have an interval, there is no difference within the intervals.")
-    return ("\n".join(lines) + f"\n\nOf the {total} layer × score comparisons, by the intervals: "
-            f"{tally(counts)}. " + verdict_line + f" By the paired tests ({len(tests)} tests: exact "
+    return ("\n".join(lines) + f"\n\nOf the {len(cells)} layer × score comparisons, by the intervals: "
+            f"{_tally(counts)}. " + verdict_line + f" By the paired tests ({n_tests} tests: exact "
             "McNemar on the same ranking trials, paired t over the same GEAR seeds; Holm over all; "
-            "timbre is not paired, its pairs file is not committed): " + tally(paired) + ".")
+            "timbre is not paired, its pairs file is not committed): " + _tally(paired) + ".")
 
 
 def best_model(rows: list[ModelRow], head: Headline) -> tuple[ModelRow | None, Best | None]:

@@ -24,7 +24,7 @@ from hear_probes.report.zoo_docs import (
     format_best,
     layer_row,
     model_rows,
-    paired_headline_test,
+    paired_layer_tests,
     verdict,
 )
 
@@ -206,38 +206,26 @@ SIZE_COLUMNS = ("pitch coarse", "pitch fine")
 def _paired_sizes(small: ModelRow, large: ModelRow) -> str | None:
     """Layer by layer, exact McNemar tests of ``large`` against ``small`` on the pitch columns.
 
-    Both must have per-trial ranking outcomes of the same trials; Holm over every layer and
-    column. ``None`` when a layer cannot be paired (the caller then reads the intervals).
+    Both must have per-trial ranking outcomes of the same trials in every layer they share;
+    Holm over every layer and column. ``None`` when a layer cannot be paired (the caller then
+    reads the intervals for the whole comparison, not for a chosen subset of layers).
     """
-    from hear_probes.compare.run import apply_holm
-
-    tests = []
-    for k in sorted(set(_layers(small)) & set(_layers(large))):
-        pa = layer_row(small, k).entries[0].payloads.get("ranking")
-        pb = layer_row(large, k).entries[0].payloads.get("ranking")
-        if pa is None or pb is None:
-            continue
-        for col in SIZE_COLUMNS:
-            t = paired_headline_test(_head(col.replace(" ", "_")), pa, pb, (small.name, large.name))
-            if t is None:
-                return None
-            t.family, t.unit = "size", f"L{k}"
-            tests.append(t)
-    if not tests:
+    heads = [_head(col.replace(" ", "_")) for col in SIZE_COLUMNS]
+    cells = paired_layer_tests(small, large, heads, (small.name, large.name), "size")
+    if not cells or any(c.test is None for c in cells):
         return None
-    apply_holm(tests)
     parts = []
-    for col in SIZE_COLUMNS:
-        col_tests = [t for t in tests if t.metric == col]
+    for h in heads:
+        col_tests = [c.test for c in cells if c.head is h]
         up = [f"{t.unit} ({t.difference:+.3f})" for t in col_tests if t.significant and t.difference > 0]
         down = [f"{t.unit} ({t.difference:+.3f})" for t in col_tests if t.significant and t.difference < 0]
         words = [f"{large.name} higher at {', '.join(up)}" if up else "",
                  f"{small.name} higher at {', '.join(down)}" if down else ""]
         rest = len(col_tests) - len(up) - len(down)
         words.append(f"no difference after Holm at {rest} of {len(col_tests)} layers" if rest else "")
-        parts.append(f"{col}: " + "; ".join(w for w in words if w))
+        parts.append(f"{h.label}: " + "; ".join(w for w in words if w))
     return (f"{large.name} against {small.name}, layer by layer (exact McNemar on the same 1000 "
-            f"trials, Holm over {len(tests)} tests; accuracy difference in brackets): "
+            f"trials, Holm over {len(cells)} tests; accuracy difference in brackets): "
             + " / ".join(parts))
 
 
