@@ -382,3 +382,27 @@ def test_zoo_model_rows_are_read_once_and_again_when_a_result_changes(tmp_path, 
     again = model_rows(tmp_path)
     assert len(calls) == 2
     assert best_of(next(r for r in again if r.name == "crepe-small"), head).value == 0.99 != before
+
+
+def test_baselines_block_pairs_the_two_best_entries_where_trials_are_kept(tmp_path):
+    from hear_probes.report.zoo_docs import baselines_block
+
+    folders = _zoo(tmp_path / "results")
+    (tmp_path / "results" / "regenerate.sh").write_text(
+        "hear-probes report " + " ".join(f"results/{f.name}" for f in folders) + " -o results/report.html\n")
+    text = baselines_block(tmp_path)
+    assert "| intervals | paired test (Holm) |" in text
+    assert "ranking accuracy: pitch fine" in text and "not paired" in text  # no per-trial records
+    # the best pretrained pitch-fine entry is fcn-993 layer 12 (0.57), the best hand-made logmel
+    # (0.7): give both the same 200 trials, the hand-made one right on 60 more
+    n = 200
+    for name, ok in (("fcn-993@layer-12", 100), ("logmel", 160)):
+        path = tmp_path / "results" / name / "ranking.json"
+        r = json.loads(path.read_text())
+        r["settings"] = {"seed": 0, "n_trials": n, "sampling": {}, "epsilons": {}, "duration_s": 1.0}
+        rep = next(iter(r["representations"].values()))
+        rep["per_trial"] = {"pitch": {"fine": [1.0] * ok + [0.0] * (n - ok)}}
+        path.write_text(json.dumps(r))
+    line = next(ln for ln in baselines_block(tmp_path).splitlines() if ln.startswith("| ranking accuracy: pitch fine"))
+    assert "fcn-993 (layer-12)" in line and "logmel (default)" in line
+    assert line.endswith("| hand-made higher (p 1.7e-18) |")  # exact McNemar: 60 discordant trials, all one way

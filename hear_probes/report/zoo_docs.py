@@ -11,7 +11,8 @@ Blocks (no arguments):
   which one is higher where the two 95 % intervals are disjoint, "no difference within the
   intervals" where they overlap;
 * ``zoo-baselines``: per headline score, the best pretrained model's best layer against the
-  best hand-made representation, with the same rule;
+  best hand-made representation, with the same rule and a paired test where both results
+  store per-trial (ranking) or per-seed (GEAR) records;
 * ``zoo-flops``: the FLOP benchmark of the largest zoo model (``results/benchmarks/flops.json``);
 * ``zoo-missing``: the zoo models of the registry (weights from a package on the package
   index) that have no committed result.
@@ -242,23 +243,55 @@ def best_model(rows: list[ModelRow], head: Headline) -> tuple[ModelRow | None, B
                key=lambda rb: rb[1].value, default=(None, None))
 
 
+def _entry(row: ModelRow, label: str):
+    return next(e for e in row.entries if e.label == label)
+
+
 def baselines_block(root: Path) -> str:
-    """Best pretrained model against best hand-made representation, per headline score."""
+    """Best pretrained model against best hand-made representation, per headline score.
+
+    Two verdicts per score: the interval rule of :func:`verdict`, and a paired test of the two
+    chosen entries on the same stimuli (exact McNemar over the ranking trials, paired t over
+    the GEAR seeds; Holm over the table's tests). Timbre is not paired (its pairs file is not
+    committed), nor is a result without per-trial or per-seed records.
+    """
+    from hear_probes.compare.run import apply_holm
+
     rows = model_rows(root)
     learned = [r for r in rows if r.family != "hand-made"]
     made = [r for r in rows if r.family == "hand-made"]
-    lines = ["| score | best pretrained (layer) | value | best hand-made (variant) | value | verdict |",
-             "|---|---|---:|---|---:|---|"]
-    by: dict[str, list[str]] = {}
+    cells = []
     for h in HEADLINES:
         bl, bm = best_model(learned, h), best_model(made, h)
+        test = None
+        if bl[0] is not None and bm[0] is not None:
+            pm = _entry(bm[0], bm[1].label).payloads.get(h.probe)
+            pl = _entry(bl[0], bl[1].label).payloads.get(h.probe)
+            test = paired_headline_test(h, pm, pl, ("hand-made", "pretrained"))
+            if test is not None:
+                test.family = "pretrained vs hand-made"
+        cells.append((h, bl, bm, test))
+    apply_holm([c[3] for c in cells if c[3] is not None])
+    lines = ["| score | best pretrained (layer) | value | best hand-made (variant) | value | intervals "
+             "| paired test (Holm) |", "|---|---|---:|---|---:|---|---|"]
+    by: dict[str, list[str]] = {}
+    by_test: dict[str, list[str]] = {}
+    for h, bl, bm, test in cells:
         name_l = f"{bl[0].name} ({bl[1].label})" if bl[0] else "n/a"
         name_m = f"{bm[0].name} ({bm[1].label})" if bm[0] else "n/a"
         v = verdict(bl[1], bm[1], "pretrained", "hand-made")
         by.setdefault(v, []).append(f"{h.group}: {h.label}")
-        lines.append(f"| {h.group}: {h.label} | {name_l} | {format_best(bl[1])} | {name_m} | {format_best(bm[1])} | {v} |")
-    summary = "; ".join(f"{v}: {', '.join(scores)}" for v, scores in sorted(by.items()))
-    return "\n".join(lines) + f"\n\nBy verdict: {summary}."
+        by_test.setdefault(paired_outcome(test, "hand-made", "pretrained"), []).append(
+            f"{h.group}: {h.label}")
+        lines.append(f"| {h.group}: {h.label} | {name_l} | {format_best(bl[1])} | {name_m} | "
+                     f"{format_best(bm[1])} | {v} | {_paired_words(test, 'hand-made', 'pretrained')} |")
+
+    def summary(d: dict[str, list[str]]) -> str:
+        return "; ".join(f"{v}: {', '.join(scores)}" for v, scores in sorted(d.items()))
+
+    n_tests = sum(c[3] is not None for c in cells)
+    return ("\n".join(lines) + f"\n\nBy the intervals: {summary(by)}. By the paired tests "
+            f"({n_tests} tests, Holm over them): {summary(by_test)}.")
 
 
 def missing_block(root: Path) -> str:
