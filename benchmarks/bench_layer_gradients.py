@@ -5,9 +5,11 @@ For one layered model, on ``--trials`` ranking trials of ``--duration`` s:
 * ``reverse``: :func:`~hear_probes.probes.ranking.embedding.module_gradient_pass` once per layer
   view (a forward and a backward pass per layer: what the probe did before);
 * ``forward``: :func:`~hear_probes.probes.ranking.layer_gradients.layer_group_gradient_pass`
-  (targets plus two dual passes through ``get_layer_scene_embeddings``, every layer at once).
+  (targets, then both tangents in one ``vmap``-ed jvp through ``get_layer_scene_embeddings``,
+  every layer at once; the model's default);
+* ``forward_dual``: the same with ``batch_tangents=False`` (one dual pass per tangent).
 
-It records both times, their ratio, and how far the two agree (see :func:`agreement`): the
+It records the times, the speed-ups, and how far the modes agree (see :func:`agreement`): the
 largest difference of the derivatives in the unit of the tie test, and the share of trials
 with the same ``eps`` score. Writes JSON with the
 command, versions and timings. Usage::
@@ -78,8 +80,13 @@ def main(argv: list[str] | None = None) -> dict:
     group, sr = views[0].layer_group, views[0].sample_rate
     trials = round_trials(sample_trials(args.trials, seed=args.seed))
     t0 = time.perf_counter()
+    dual = layer_group_gradient_pass(group, sr, trials, args.duration, batch_size=args.batch_size,
+                                     batch_tangents=False)
+    t_dual = time.perf_counter() - t0
+    t0 = time.perf_counter()
     fwd = layer_group_gradient_pass(group, sr, trials, args.duration, batch_size=args.batch_size)
     t_fwd = time.perf_counter() - t0
+    dual_agree = {k: agreement(fwd[k], dual[k], trials) for k in group.layer_ids}
     rev_s, agree = {}, {}
     for v in views:
         t0 = time.perf_counter()
@@ -97,17 +104,23 @@ def main(argv: list[str] | None = None) -> dict:
                      "batch_size": args.batch_size, "torch_threads": args.threads},
         "machine": {"cpu_count": os.cpu_count(), **watch.record()},
         "forward_s": t_fwd,
+        "forward_dual_s": t_dual,
+        "tangent_batching_speedup": t_dual / t_fwd,
+        "vmap_vs_dual_worst_max_diff_over_scale": max(
+            a[d]["max_diff_over_scale"] for a in dual_agree.values() for d in a),
+        "vmap_vs_dual_worst_same_score": min(a[d]["same_score"] for a in dual_agree.values() for d in a),
         "reverse_s": t_rev,
         "reverse_s_per_layer": {str(k): s for k, s in rev_s.items()},
         "speedup": t_rev / t_fwd,
         "agreement": {str(k): a for k, a in agree.items()},
         "worst_max_diff_over_scale": max(a[d]["max_diff_over_scale"] for a in agree.values() for d in a),
         "worst_same_score": min(a[d]["same_score"] for a in agree.values() for d in a),
-        "provenance": provenance(seed=args.seed, timings={"forward": t_fwd, "reverse": t_rev}),
+        "provenance": provenance(seed=args.seed, timings={"forward": t_fwd, "forward_dual": t_dual,
+                                                          "reverse": t_rev}),
     }
     print(f"{args.model}: {len(group.layer_ids)} layers, {args.trials} trials of "
           f"{args.duration} s: reverse {t_rev:.1f} s, forward {t_fwd:.1f} s -> "
-          f"{result['speedup']:.2f}x; largest difference {result['worst_max_diff_over_scale']:.1e} "
+          f"{result['speedup']:.2f}x (two dual passes {t_dual:.1f} s); largest difference {result['worst_max_diff_over_scale']:.1e} "
           f"of the tie scale, same eps score in {100 * result['worst_same_score']:.1f} % of "
           "trials (worst layer)")
     if args.out:

@@ -64,8 +64,8 @@ def test_layer_views_share_one_forward_pass(toy_views, tmp_path, monkeypatch):
     st = RankingSettings(n_trials=12, duration=0.25, batch_size=12)
     modes = [_gradient_pass(v, v.sample_rate, trials, st)[1] for v in toy_views]
     assert modes == ["forward"] * 4
-    # targets, then the pitch and the level dual pass: three passes of one batch for 4 layers
-    assert passes.read_text().split() == ["12", "12", "12"]
+    # targets, then both tangents in one vmapped pass: two passes of one batch for 4 layers
+    assert passes.read_text().split() == ["12", "12"]
     assert toy_views[0].layer_group.shared == {
         ("ranking-eps", 12, 0, 0.25, "euclidean", 12): {}}  # every view took its share
 
@@ -106,3 +106,55 @@ def test_probe_records_the_mode_and_scores_as_reverse_mode(tmp_path):
         acc = {dim: float(np.mean(s[s != 0.5])) for dim, s in gradient_pass_scores(rev, trials).items()}
         for dim in ("pitch", "level"):
             assert rep["accuracy"][dim]["eps"] == pytest.approx(acc[dim], abs=1e-12)
+
+
+def test_vmapped_tangents_equal_two_dual_passes(toy_views, tmp_path, monkeypatch):
+    passes = tmp_path / "passes.txt"
+    monkeypatch.setenv("TOY_LAYER_PASSES", str(passes))
+    trials = round_trials(sample_trials(10, seed=5))
+    group, sr = toy_views[0].layer_group, toy_views[0].sample_rate
+    one = layer_group_gradient_pass(group, sr, trials, duration=0.25, batch_size=10)
+    assert passes.read_text().split() == ["10", "10"]
+    passes.write_text("")
+    two = layer_group_gradient_pass(group, sr, trials, duration=0.25, batch_size=10,
+                                    batch_tangents=False)
+    assert passes.read_text().split() == ["10", "10", "10"]  # targets, pitch dual, level dual
+    for k in group.layer_ids:
+        for field in ("grad_pitch", "grad_level", "distance", "scale", "target", "prediction"):
+            np.testing.assert_array_equal(getattr(one[k], field), getattr(two[k], field))
+
+
+def test_a_cut_graph_is_not_read_as_zero_derivatives(toy_views, monkeypatch):
+    """jvp gives zero tangents through ``detach``; the dual passes must see the cut and raise."""
+    from hear_probes.probes.ranking.embedding import NotDifferentiable
+
+    group = toy_views[0].layer_group
+    module = group.base.module
+    real = module.get_layer_scene_embeddings
+    monkeypatch.setattr(module, "get_layer_scene_embeddings",
+                        lambda audio, model: [o.detach() for o in real(audio, model)])
+    trials = round_trials(sample_trials(6, seed=2))
+    with pytest.raises(NotDifferentiable, match="tangent does not reach"):
+        layer_group_gradient_pass(group, toy_views[0].sample_rate, trials, duration=0.25)
+
+
+def test_a_model_without_batching_rules_gets_the_dual_passes(toy_views, tmp_path, monkeypatch):
+    group = toy_views[0].layer_group
+    trials = round_trials(sample_trials(8, seed=4))
+    sr = toy_views[0].sample_rate
+    expected = layer_group_gradient_pass(group, sr, trials, duration=0.25, batch_size=4,
+                                         batch_tangents=False)
+    import hear_probes.probes.ranking.layer_gradients as lg
+
+    calls = []
+
+    def failing(*args, **kwargs):  # like Basic Pitch's channels-last copy, which vmap lacks
+        calls.append(1)
+        raise RuntimeError("NYI: Tensor.clone(memory_format) inside vmap")
+
+    monkeypatch.setattr(lg, "_vmapped_pass", failing)
+    got = layer_group_gradient_pass(group, sr, trials, duration=0.25, batch_size=4)
+    assert len(calls) == 1  # tried once, then the dual passes for the rest of the run
+    for k in group.layer_ids:
+        np.testing.assert_array_equal(got[k].grad_pitch, expected[k].grad_pitch)
+        np.testing.assert_array_equal(got[k].grad_level, expected[k].grad_level)

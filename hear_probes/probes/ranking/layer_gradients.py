@@ -9,6 +9,14 @@ through ``get_layer_scene_embeddings`` (all layers from one forward pass). The t
 the same derivative; in float32 models they agree to about 1e-5 relative (rounding order), see
 ``tests/test_ranking_layer_gradients.py``.
 
+The two dual passes compute the same primal forward. Where the model's operations have
+``vmap`` batching rules, both tangents ride one pass instead (``torch.func.jvp`` under
+``torch.func.vmap`` over the two tangent directions, with the primal computed once): the same
+derivatives as two dual passes (bit for bit on CREPE and FCN, to float32 rounding where batched
+kernels sum in another order), in less time (``benchmarks/bench_layer_gradients.py`` measures
+both). A model that fails under ``vmap`` (for example an operation with a channels-last copy)
+gets the two dual passes for the rest of the run.
+
 A model whose operations have no forward-mode rule (for example the oneDNN LSTM of
 Resemblyzer) raises :class:`~hear_probes.probes.ranking.embedding.NotDifferentiable` here; the
 probe then falls back to the per-view reverse pass, which gives the same column.
@@ -19,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.autograd.forward_ad as fwad
+from torch.func import jvp, vmap
 from tqdm import tqdm
 
 from hear_probes.probes.ranking.embedding import (
@@ -33,7 +42,8 @@ __all__ = ["GRADIENT_MODES", "layer_group_gradient_pass"]
 
 #: How the ``eps`` column was differentiated (recorded as ``settings.gradient_mode``).
 GRADIENT_MODES = {
-    "forward": "forward-mode AD, every layer of the model from two dual passes",
+    "forward": ("forward-mode AD, every layer of the model at once (the two tangents in one "
+                "vmapped pass, or one dual pass each where the model has no batching rule)"),
     "reverse": "reverse-mode AD, one forward and backward pass per representation",
 }
 
@@ -76,6 +86,50 @@ def _dual_pass(fn, model, n_layers: int, pick: list[int], target: list[torch.Ten
     return dist, tangent, emb
 
 
+def _vmapped_pass(fn, model, n_layers: int, pick: list[int], target: list[torch.Tensor],
+                  freq: torch.Tensor, level: torch.Tensor, phase: torch.Tensor, sample_rate: int,
+                  duration: float, metric: str
+                  ) -> tuple[list[torch.Tensor], dict[str, list[torch.Tensor]], list[torch.Tensor]]:
+    """``(d, {"pitch": dd/dlog2 w', "level": dd/dL'}, emb(prediction))`` from one vmapped jvp."""
+    u0 = torch.log2(freq)
+
+    def distances(u: torch.Tensor, lev: torch.Tensor):
+        audio = synth_sines(freq * torch.pow(2.0, u - u0), lev, phase, sample_rate, duration)
+        outs = fn(audio, model)
+        if len(outs) != n_layers:
+            raise NotDifferentiable("get_layer_scene_embeddings did not return one tensor per layer")
+        d = tuple(embedding_distance(t.to(outs[i].dtype), outs[i], metric)
+                  for i, t in zip(pick, target, strict=True))
+        return d, tuple(outs[i] for i in pick)
+
+    def along(t_u: torch.Tensor, t_l: torch.Tensor):
+        d, dd, emb = jvp(distances, (u0, level), (t_u, t_l), has_aux=True)
+        return d, dd, emb
+
+    ones, zeros = torch.ones_like(u0), torch.zeros_like(u0)
+    d, dd, emb = vmap(along)(torch.stack([ones, zeros]), torch.stack([zeros, ones]))
+    # unbatched outputs (the primal distances and embeddings) come back expanded: take row 0
+    return ([x[0] for x in d], {"pitch": [x[0] for x in dd], "level": [x[1] for x in dd]},
+            [x[0] for x in emb])
+
+
+def _tangent_lost(tan: dict[str, list[torch.Tensor]]) -> bool:
+    """Whether a layer's tangent is exactly zero on every trial of the batch.
+
+    ``jvp`` gives zeros where the graph is cut (``detach``) and the dual passes raise there, so
+    such a batch is redone by the dual passes, which tell a cut graph from a flat one.
+    """
+    return any(not bool(torch.any(t != 0)) for ts in tan.values() for t in ts)
+
+
+def _two_dual_passes(fn, model, n_layers: int, pick: list[int], target: list[torch.Tensor],
+                     *params) -> tuple[list[torch.Tensor], dict[str, list[torch.Tensor]],
+                                       list[torch.Tensor]]:
+    d, tan_p, emb = _dual_pass(fn, model, n_layers, pick, target, *params, along="pitch")
+    _, tan_l, _ = _dual_pass(fn, model, n_layers, pick, target, *params, along="level")
+    return d, {"pitch": tan_p, "level": tan_l}, emb
+
+
 def layer_group_gradient_pass(
     group,
     sample_rate: int,
@@ -84,6 +138,7 @@ def layer_group_gradient_pass(
     metric: str = "euclidean",
     batch_size: int = 16,
     quiet: bool = True,
+    batch_tangents: bool = True,
 ) -> dict[int, GradientPass]:
     """The ``eps`` pass of every selected layer of a :class:`~hear_probes.layers.LayerGroup`.
 
@@ -103,6 +158,9 @@ def layer_group_gradient_pass(
         Trials per forward pass.
     quiet : bool
         Hide the progress bar (it counts trials).
+    batch_tangents : bool
+        Carry both tangents through one ``vmap``-ed pass where the model allows it (else, and
+        with ``False``, one dual pass per tangent). The derivatives are the same.
 
     Returns
     -------
@@ -138,18 +196,28 @@ def layer_group_gradient_pass(
                 params = (torch.as_tensor(trials.pred_freq[sl], dtype=f64),
                           torch.as_tensor(np.asarray(trials.pred_level[sl]), dtype=f64),
                           torch.as_tensor(trials.pred_phase[sl], dtype=f64))
-                for along in ("pitch", "level"):
-                    d, tan, emb = _dual_pass(fn, base.model, len(all_ids), pick, target, *params,
-                                             sample_rate, duration, metric, along)
-                    for j, k in enumerate(group.layer_ids):
-                        g[k][along][sl] = tan[j].double().cpu().numpy()
-                        if along == "pitch":
-                            dist[k][sl] = d[j].double().cpu().numpy()
-                            if k not in e_t:
-                                e_t[k] = np.empty((n, emb[j].shape[-1]), dtype=np.float32)
-                                e_p[k] = np.empty_like(e_t[k])
-                            e_t[k][sl] = target[j].float().cpu().numpy()
-                            e_p[k][sl] = emb[j].float().cpu().numpy()
+                d = None
+                if batch_tangents:
+                    try:
+                        d, tan, emb = _vmapped_pass(fn, base.model, len(all_ids), pick, target,
+                                                    *params, sample_rate, duration, metric)
+                    except Exception:  # noqa: BLE001 - no batching rule: one pass per tangent
+                        d, batch_tangents = None, False
+                    else:
+                        if _tangent_lost(tan):
+                            d, batch_tangents = None, False
+                if d is None:
+                    d, tan, emb = _two_dual_passes(fn, base.model, len(all_ids), pick, target,
+                                                   *params, sample_rate, duration, metric)
+                for j, k in enumerate(group.layer_ids):
+                    g[k]["pitch"][sl] = tan["pitch"][j].double().cpu().numpy()
+                    g[k]["level"][sl] = tan["level"][j].double().cpu().numpy()
+                    dist[k][sl] = d[j].double().cpu().numpy()
+                    if k not in e_t:
+                        e_t[k] = np.empty((n, emb[j].shape[-1]), dtype=np.float32)
+                        e_p[k] = np.empty_like(e_t[k])
+                    e_t[k][sl] = target[j].float().cpu().numpy()
+                    e_p[k][sl] = emb[j].float().cpu().numpy()
                 bar.update(sl.stop - sl.start)
     finally:
         bar.close()
