@@ -67,6 +67,8 @@ def agreement(fwd, rev, trials) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="musicnn-mtt")
+    ap.add_argument("--module", default=None,
+                    help="a layered HEAR module to import instead of a registered --model")
     ap.add_argument("--trials", type=int, default=32)
     ap.add_argument("--duration", type=float, default=1.0)
     ap.add_argument("--batch-size", type=int, default=16)
@@ -76,7 +78,9 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     watch = CpuWatch().__enter__()
-    _, views = ModelSource(model=args.model, layers="all").views()
+    source = (ModelSource(module=args.module, layers="all") if args.module
+              else ModelSource(model=args.model, layers="all"))
+    _, views = source.views()
     group, sr = views[0].layer_group, views[0].sample_rate
     trials = round_trials(sample_trials(args.trials, seed=args.seed))
     t0 = time.perf_counter()
@@ -98,7 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
     watch.__exit__(None, None, None)
     result = {
         "benchmark": "ranking eps column of every layer: forward-mode group pass vs reverse per layer",
-        "model": args.model,
+        "model": args.module or args.model,
         "layers": group.layer_ids,
         "settings": {"trials": args.trials, "duration_s": args.duration,
                      "batch_size": args.batch_size, "torch_threads": args.threads},
@@ -118,7 +122,7 @@ def main(argv: list[str] | None = None) -> dict:
         "provenance": provenance(seed=args.seed, timings={"forward": t_fwd, "forward_dual": t_dual,
                                                           "reverse": t_rev}),
     }
-    print(f"{args.model}: {len(group.layer_ids)} layers, {args.trials} trials of "
+    print(f"{result['model']}: {len(group.layer_ids)} layers, {args.trials} trials of "
           f"{args.duration} s: reverse {t_rev:.1f} s, forward {t_fwd:.1f} s -> "
           f"{result['speedup']:.2f}x (two dual passes {t_dual:.1f} s); largest difference {result['worst_max_diff_over_scale']:.1e} "
           f"of the tie scale, same eps score in {100 * result['worst_same_score']:.1f} % of "
