@@ -78,9 +78,37 @@ def _clean(o):
     return o
 
 
+def _is_scalar(o) -> bool:
+    return o is None or isinstance(o, (bool, int, float, str))
+
+
+def dumps_readable(o, indent: int = 2, _level: int = 0) -> str:
+    """JSON indented like ``json.dumps(o, indent=2)``, except that a list of scalars stays on one line.
+
+    Per-trial and per-seed records are long lists of numbers: one line each keeps a result
+    file readable and several times smaller than one number per line. Same content, valid JSON
+    (``json.loads`` gives back ``o``); NaN and infinity are refused as in ``allow_nan=False``.
+    """
+    pad, inner = " " * (indent * _level), " " * (indent * (_level + 1))
+    if isinstance(o, dict):
+        if not o:
+            return "{}"
+        items = [f"{inner}{json.dumps(str(k))}: {dumps_readable(v, indent, _level + 1)}" for k, v in o.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(o, list):
+        if all(_is_scalar(v) for v in o):
+            return json.dumps(o, allow_nan=False)
+        items = [f"{inner}{dumps_readable(v, indent, _level + 1)}" for v in o]
+        return "[\n" + ",\n".join(items) + f"\n{pad}]"
+    return json.dumps(o, allow_nan=False)
+
+
 def write_json(path: str | os.PathLike, payload: dict) -> None:
-    """Write JSON atomically; numpy scalars/arrays are converted, NaN/inf become null."""
-    text = json.dumps(_clean(json.loads(json.dumps(payload, default=_default))), indent=2, allow_nan=False)
+    """Write JSON atomically; numpy scalars/arrays are converted, NaN/inf become null.
+
+    Lists of scalars are written on one line (:func:`dumps_readable`).
+    """
+    text = dumps_readable(_clean(json.loads(json.dumps(payload, default=_default))))
     atomic_write_text(path, text + "\n")
 
 
