@@ -406,3 +406,34 @@ def test_baselines_block_pairs_the_two_best_entries_where_trials_are_kept(tmp_pa
     line = next(ln for ln in baselines_block(tmp_path).splitlines() if ln.startswith("| ranking accuracy: pitch fine"))
     assert "fcn-993 (layer-12)" in line and "logmel (default)" in line
     assert line.endswith("| hand-made higher (p 1.7e-18) |")  # exact McNemar: 60 discordant trials, all one way
+
+
+def test_pitch_claim_pairs_each_model_with_the_best_spectral_distance():
+    from hear_probes.report.leaderboard import Entry, ModelRow
+    from hear_probes.report.zoo_findings import _pitch_claim
+
+    n = 200
+    settings = {"seed": 0, "n_trials": n, "sampling": {}, "epsilons": {}, "duration_s": 1.0}
+
+    def payload(ok, per_trial=True, other_trials=False):
+        outcomes = [1.0] * ok + [0.0] * (n - ok)
+        acc, half = ok / n, 1.96 * (0.25 / n) ** 0.5
+        rep = {"accuracy": {"pitch": {"coarse": acc, "fine": acc}},
+               "ci95": {"pitch": {"coarse": [acc - half, acc + half], "fine": [acc - half, acc + half]}}}
+        if per_trial:
+            rep["per_trial"] = {"pitch": {"coarse": outcomes, "fine": outcomes}}
+        s = {**settings, "seed": 1} if other_trials else settings
+        return {"ranking": {"settings": s, "representations": {"m": rep}}}
+
+    made = ModelRow("distances", "hand-made", [Entry("log2-centroid", None, payload(198))])
+    close = ModelRow("net-a", "pitch", [Entry("layer-1", 1, payload(195))])
+    far = ModelRow("net-b", "pitch", [Entry("layer-1", 1, payload(120))])
+    elsewhere = ModelRow("net-c", "pitch", [Entry("layer-1", 1, payload(120, other_trials=True))])
+    text = _pitch_claim([made, close, far, elsewhere])
+    coarse = text.split("; pitch fine:")[0]
+    assert coarse.startswith("pitch coarse: of 3 pretrained models against distances (log2-centroid, "
+                             "0.990 [0.921, 1.059]): by the intervals 2 hand-made higher (intervals "
+                             "disjoint), 1 no difference within the intervals; by exact McNemar")
+    # net-a: 3 discordant trials, p = 0.25; net-b: 78, all one way; net-c drew other trials
+    assert coarse.endswith("(Holm over both scales) 1 no difference after Holm, 1 hand-made higher, "
+                           "1 not paired")

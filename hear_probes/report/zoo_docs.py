@@ -243,7 +243,8 @@ def best_model(rows: list[ModelRow], head: Headline) -> tuple[ModelRow | None, B
                key=lambda rb: rb[1].value, default=(None, None))
 
 
-def _entry(row: ModelRow, label: str):
+def entry_of(row: ModelRow, label: str):
+    """The entry of ``row`` named ``label`` (a :class:`Best`'s label)."""
     return next(e for e in row.entries if e.label == label)
 
 
@@ -265,8 +266,8 @@ def baselines_block(root: Path) -> str:
         bl, bm = best_model(learned, h), best_model(made, h)
         test = None
         if bl[0] is not None and bm[0] is not None:
-            pm = _entry(bm[0], bm[1].label).payloads.get(h.probe)
-            pl = _entry(bl[0], bl[1].label).payloads.get(h.probe)
+            pm = entry_of(bm[0], bm[1].label).payloads.get(h.probe)
+            pl = entry_of(bl[0], bl[1].label).payloads.get(h.probe)
             test = paired_headline_test(h, pm, pl, ("hand-made", "pretrained"))
             if test is not None:
                 test.family = "pretrained vs hand-made"

@@ -21,10 +21,13 @@ from pathlib import Path
 from hear_probes.report.leaderboard import HEADLINES, Best, Headline, ModelRow, best_of
 from hear_probes.report.zoo_docs import (
     best_model,
+    entry_of,
     format_best,
     layer_row,
     model_rows,
+    paired_headline_test,
     paired_layer_tests,
+    paired_outcome,
     verdict,
 )
 
@@ -105,24 +108,48 @@ def layers_block(root: Path) -> str:
 
 
 def _pitch_claim(rows: list[ModelRow]) -> str:
+    """Each pretrained model's best pitch layer against the best hand-made pitch ranking.
+
+    The interval rule for every model, and where both keep per-trial outcomes, exact McNemar
+    on the same trials with Holm over every model and both scales.
+    """
+    from hear_probes.compare.run import apply_holm
+
     learned = [r for r in rows if r.family != "hand-made"]
     made = [r for r in rows if r.family == "hand-made"]
-    parts = []
+    cols = []
     for key in ("pitch_coarse", "pitch_fine"):
         h = _head(key)
         ref_row, ref = best_model(made, h)
         if ref is None:
             return "open: no hand-made pitch ranking result"
-        counts: dict[str, int] = {}
+        ref_payload = entry_of(ref_row, ref.label).payloads.get("ranking")
+        cells = []
         for r in learned:
-            v = verdict(best_of(r, h), ref, "model", "hand-made")
+            b = best_of(r, h)
+            v = verdict(b, ref, "model", "hand-made")
             if v.startswith("not comparable"):
                 continue
+            test = paired_headline_test(h, ref_payload, entry_of(r, b.label).payloads.get("ranking"),
+                                        ("hand-made", "model"))
+            if test is not None:
+                test.family = "pitch claim"
+            cells.append((v, test))
+        cols.append((h, ref_row, ref, cells))
+    apply_holm([t for *_, cells in cols for _, t in cells if t is not None])
+    parts = []
+    for h, ref_row, ref, cells in cols:
+        counts: dict[str, int] = {}
+        paired: dict[str, int] = {}
+        for v, test in cells:
             counts[v] = counts.get(v, 0) + 1
-        n = sum(counts.values())
+            w = paired_outcome(test, "hand-made", "model")
+            paired[w] = paired.get(w, 0) + 1
         tally = ", ".join(f"{c} {v}" for v, c in sorted(counts.items(), key=lambda kv: -kv[1]))
-        parts.append(f"{h.label}: of {n} pretrained models against {ref_row.name} "
-                     f"({ref.label}, {format_best(ref)}): {tally or 'none'}")
+        tally_p = ", ".join(f"{c} {v}" for v, c in sorted(paired.items(), key=lambda kv: -kv[1]))
+        parts.append(f"{h.label}: of {len(cells)} pretrained models against {ref_row.name} "
+                     f"({ref.label}, {format_best(ref)}): by the intervals {tally or 'none'}; "
+                     f"by exact McNemar on the same trials (Holm over both scales) {tally_p or 'none'}")
     return "; ".join(parts)
 
 
