@@ -103,8 +103,7 @@ def _vmapped_pass(fn, model, n_layers: int, pick: list[int], target: list[torch.
         return d, tuple(outs[i] for i in pick)
 
     def along(t_u: torch.Tensor, t_l: torch.Tensor):
-        d, dd, emb = jvp(distances, (u0, level), (t_u, t_l), has_aux=True)
-        return d, dd, emb
+        return jvp(distances, (u0, level), (t_u, t_l), has_aux=True)  # (d, dd, embeddings)
 
     ones, zeros = torch.ones_like(u0), torch.zeros_like(u0)
     d, dd, emb = vmap(along)(torch.stack([ones, zeros]), torch.stack([zeros, ones]))
