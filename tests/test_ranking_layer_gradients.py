@@ -158,3 +158,88 @@ def test_a_model_without_batching_rules_gets_the_dual_passes(toy_views, tmp_path
     for k in group.layer_ids:
         np.testing.assert_array_equal(got[k].grad_pitch, expected[k].grad_pitch)
         np.testing.assert_array_equal(got[k].grad_level, expected[k].grad_level)
+
+
+PASS_FIELDS = ("grad_pitch", "grad_level", "distance", "scale", "target", "prediction")
+
+
+def test_an_interrupted_pass_resumes_where_it_stopped(toy_views, tmp_path, monkeypatch):
+    """Ctrl-C mid-pass keeps the batches done; the next run does only the rest, bit for bit."""
+    import hear_probes.probes.ranking.layer_gradients as lg
+    from hear_probes.probes.ranking.checkpoint import PassCheckpoint
+
+    group, sr = toy_views[0].layer_group, toy_views[0].sample_rate
+    trials = round_trials(sample_trials(13, seed=7))
+    expected = layer_group_gradient_pass(group, sr, trials, duration=0.25, batch_size=4)
+    ckpt = PassCheckpoint(tmp_path / "eps.npz", "fp-1", every=3600.0)
+    real, calls = lg._layer_outputs, []
+
+    def interrupted(*args):  # the targets' pass of the third batch is interrupted
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(lg, "_layer_outputs", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        layer_group_gradient_pass(group, sr, trials, duration=0.25, batch_size=4,
+                                  checkpoint=ckpt)
+    done, saved, flags = ckpt.load(group.layer_ids)
+    assert done == 8 and flags == {"batch_tangents": True}
+    assert saved[group.layer_ids[0]]["target"].shape[0] == 8
+    monkeypatch.setattr(lg, "_layer_outputs", real)
+    passes = tmp_path / "passes.txt"
+    monkeypatch.setenv("TOY_LAYER_PASSES", str(passes))
+    got = layer_group_gradient_pass(group, sr, trials, duration=0.25, batch_size=4,
+                                    checkpoint=ckpt)
+    assert passes.read_text().split() == ["4", "4", "1", "1"]  # trials 8..12 only
+    assert not ckpt.path.exists()  # complete: nothing left to resume
+    for k in group.layer_ids:
+        for name in PASS_FIELDS:
+            np.testing.assert_array_equal(getattr(got[k], name), getattr(expected[k], name))
+
+
+def test_the_checkpoint_is_written_while_the_pass_runs(toy_views, tmp_path, monkeypatch):
+    """A kill (no Python cleanup) loses at most the batches since the last periodic write."""
+    import hear_probes.probes.ranking.checkpoint as cp
+    from hear_probes.probes.ranking.checkpoint import PassCheckpoint
+
+    group, sr = toy_views[0].layer_group, toy_views[0].sample_rate
+    trials = round_trials(sample_trials(12, seed=1))
+    writes = []
+    real_save = cp.PassCheckpoint.save
+    monkeypatch.setattr(cp.PassCheckpoint, "save",
+                        lambda self, done, *a: (writes.append(done), real_save(self, done, *a)))
+    ckpt = PassCheckpoint(tmp_path / "eps.npz", "fp", every=0.0)
+    layer_group_gradient_pass(group, sr, trials, duration=0.25, batch_size=4, checkpoint=ckpt)
+    assert writes == [4, 8]  # after each batch but the last; removed once complete
+    assert not ckpt.path.exists()
+
+
+def test_a_foreign_or_broken_checkpoint_is_not_resumed(tmp_path):
+    from hear_probes.errors import HearProbesWarning
+    from hear_probes.probes.ranking.checkpoint import PassCheckpoint
+
+    arrays = {0: {f: np.zeros((4, 3) if f in ("target", "prediction") else 4)
+                  for f in ("pitch", "level", "distance", "target", "prediction")}}
+    PassCheckpoint(tmp_path / "eps.npz", "mine").save(4, arrays, {"batch_tangents": False})
+    assert PassCheckpoint(tmp_path / "eps.npz", "mine").load([0])[0] == 4
+    with pytest.warns(HearProbesWarning, match="another pass"):
+        assert PassCheckpoint(tmp_path / "eps.npz", "theirs").load([0]) is None
+    (tmp_path / "eps.npz").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.warns(HearProbesWarning, match="not resumed"):
+        assert PassCheckpoint(tmp_path / "eps.npz", "mine").load([0]) is None
+
+
+def test_the_probe_keeps_its_checkpoint_beside_the_first_store(toy_views):
+    from hear_probes.probes.ranking.run import _eps_checkpoint
+
+    group = toy_views[0].layer_group
+    st = RankingSettings(n_trials=12, duration=0.25)
+    a = _eps_checkpoint(group, round_trials(sample_trials(12, seed=0)), st)
+    b = _eps_checkpoint(group, round_trials(sample_trials(12, seed=1)), st)
+    c = _eps_checkpoint(group, round_trials(sample_trials(12, seed=0)),
+                        RankingSettings(n_trials=12, duration=0.5))
+    assert a.path.parent == group.stores[group.layer_ids[0]].path.parent
+    assert a.path.name.startswith(group.stores[group.layer_ids[0]].path.stem + ".eps-")
+    assert len({a.path, b.path, c.path}) == 3  # other trials or settings: another file

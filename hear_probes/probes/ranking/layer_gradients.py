@@ -30,6 +30,7 @@ import torch.autograd.forward_ad as fwad
 from torch.func import jvp, vmap
 from tqdm import tqdm
 
+from hear_probes.probes.ranking.checkpoint import PassCheckpoint
 from hear_probes.probes.ranking.embedding import (
     GradientPass,
     NotDifferentiable,
@@ -138,6 +139,7 @@ def layer_group_gradient_pass(
     batch_size: int = 16,
     quiet: bool = True,
     batch_tangents: bool = True,
+    checkpoint: PassCheckpoint | None = None,
 ) -> dict[int, GradientPass]:
     """The ``eps`` pass of every selected layer of a :class:`~hear_probes.layers.LayerGroup`.
 
@@ -160,6 +162,10 @@ def layer_group_gradient_pass(
     batch_tangents : bool
         Carry both tangents through one ``vmap``-ed pass where the model allows it (else, and
         with ``False``, one dual pass per tangent). The derivatives are the same.
+    checkpoint : PassCheckpoint, optional
+        Where to keep the arrays done so far (every ``checkpoint.every`` seconds, and on any
+        interruption): a pass given the checkpoint of an interrupted one resumes after its last
+        saved trial, with the same numbers. Removed when the pass is complete.
 
     Returns
     -------
@@ -177,16 +183,26 @@ def layer_group_gradient_pass(
     all_ids = list(base.model.layer_ids)
     pick = [all_ids.index(k) for k in group.layer_ids]
     n = len(trials)
-    g = {k: {"pitch": np.empty(n), "level": np.empty(n)} for k in group.layer_ids}
-    dist = {k: np.empty(n) for k in group.layer_ids}
-    e_t: dict[int, np.ndarray] = {}
-    e_p: dict[int, np.ndarray] = {}
+    arrays: dict[int, dict[str, np.ndarray]] = {
+        k: {"pitch": np.empty(n), "level": np.empty(n), "distance": np.empty(n)}
+        for k in group.layer_ids}
+    first = 0
+    resumed = checkpoint.load(group.layer_ids) if checkpoint is not None else None
+    if resumed is not None:
+        first, saved, flags = resumed
+        batch_tangents = batch_tangents and flags.get("batch_tangents", True)
+        for k in group.layer_ids:
+            for f, a in saved[k].items():
+                if f not in arrays[k]:
+                    arrays[k][f] = np.empty((n, a.shape[-1]), dtype=np.float32)
+                arrays[k][f][:first] = a
     f64 = torch.float64
-    bar = tqdm(total=n, desc="ranking gradients (all layers)", unit="trial", disable=quiet,
-               leave=False)
+    bar = tqdm(total=n, initial=first, desc="ranking gradients (all layers)", unit="trial",
+               disable=quiet, leave=False)
+    done = first
     try:
         with torch.no_grad():  # forward-mode tangents flow under no_grad; no backward graph kept
-            for start in range(0, n, batch_size):
+            for start in range(first, n, batch_size):
                 sl = slice(start, min(n, start + batch_size))
                 target_audio = synth_sines(trials.target_freq[sl], trials.target_level[sl],
                                            trials.target_phase[sl], sample_rate, duration)
@@ -209,23 +225,37 @@ def layer_group_gradient_pass(
                     d, tan, emb = _two_dual_passes(fn, base.model, len(all_ids), pick, target,
                                                    *params, sample_rate, duration, metric)
                 for j, k in enumerate(group.layer_ids):
-                    g[k]["pitch"][sl] = tan["pitch"][j].double().cpu().numpy()
-                    g[k]["level"][sl] = tan["level"][j].double().cpu().numpy()
-                    dist[k][sl] = d[j].double().cpu().numpy()
-                    if k not in e_t:
-                        e_t[k] = np.empty((n, emb[j].shape[-1]), dtype=np.float32)
-                        e_p[k] = np.empty_like(e_t[k])
-                    e_t[k][sl] = target[j].float().cpu().numpy()
-                    e_p[k][sl] = emb[j].float().cpu().numpy()
+                    a = arrays[k]
+                    a["pitch"][sl] = tan["pitch"][j].double().cpu().numpy()
+                    a["level"][sl] = tan["level"][j].double().cpu().numpy()
+                    a["distance"][sl] = d[j].double().cpu().numpy()
+                    if "target" not in a:
+                        a["target"] = np.empty((n, emb[j].shape[-1]), dtype=np.float32)
+                        a["prediction"] = np.empty_like(a["target"])
+                    a["target"][sl] = target[j].float().cpu().numpy()
+                    a["prediction"][sl] = emb[j].float().cpu().numpy()
+                done = sl.stop
                 bar.update(sl.stop - sl.start)
+                if checkpoint is not None and done < n and checkpoint.due():
+                    checkpoint.save(done, arrays, {"batch_tangents": batch_tangents})
+    except BaseException:  # Ctrl-C or a failure: keep what is done for the next run
+        if checkpoint is not None and done > first:
+            checkpoint.save(done, arrays, {"batch_tangents": batch_tangents})
+        raise
     finally:
         bar.close()
+    if checkpoint is not None:
+        checkpoint.remove()
     out: dict[int, GradientPass] = {}
     for k in group.layer_ids:
+        a = arrays[k]
         if n == 0:
             empty = np.empty((0, 0), dtype=np.float32)
-            out[k] = GradientPass(g[k]["pitch"], g[k]["level"], dist[k], dist[k], empty, empty)
+            out[k] = GradientPass(a["pitch"], a["level"], a["distance"], a["distance"], empty,
+                                  empty)
             continue
-        scale = embedding_magnitude(e_t[k], metric) + embedding_magnitude(e_p[k], metric)
-        out[k] = GradientPass(g[k]["pitch"], g[k]["level"], dist[k], scale, e_t[k], e_p[k])
+        scale = (embedding_magnitude(a["target"], metric)
+                 + embedding_magnitude(a["prediction"], metric))
+        out[k] = GradientPass(a["pitch"], a["level"], a["distance"], scale, a["target"],
+                              a["prediction"])
     return out

@@ -319,6 +319,23 @@ def _module_tie_sensitivity(emb, items, grad, trials: Trials, st: RankingSetting
     return tie_sensitivity(rescore)
 
 
+def _eps_checkpoint(group, trials: Trials, st: RankingSettings):
+    """The :class:`PassCheckpoint` of a layer group's ``eps`` pass, beside its first store."""
+    from dataclasses import fields
+
+    from hear_probes.probes.ranking.checkpoint import PassCheckpoint, pass_fingerprint
+
+    base = group.base
+    identity = {"model_id": base.model_id, "weights_id": base.weights_id,
+                "adapter_version": base.adapter_version, "options": base.options,
+                "layers": group.layer_ids, "duration": st.duration, "metric": st.metric,
+                "batch_size": st.batch_size, "sample_rate": base.sample_rate}
+    arrays = {f.name: np.asarray(getattr(trials, f.name)) for f in fields(trials)
+              if f.name not in ("seed", "ranges")}
+    store = group.stores[group.layer_ids[0]]
+    return PassCheckpoint.beside(store.path, pass_fingerprint(identity, arrays))
+
+
 def _gradient_pass(loaded, sample_rate: int, trials: Trials, st: RankingSettings):
     """``(GradientPass, mode)`` of the ``eps`` column for one representation.
 
@@ -341,9 +358,9 @@ def _gradient_pass(loaded, sample_rate: int, trials: Trials, st: RankingSettings
         key = ("ranking-eps", len(trials), trials.seed, st.duration, st.metric, st.batch_size)
         if key not in group.shared:
             try:
-                group.shared[key] = layer_group_gradient_pass(group, sample_rate, trials,
-                                                              st.duration, st.metric,
-                                                              st.batch_size, st.quiet)
+                group.shared[key] = layer_group_gradient_pass(
+                    group, sample_rate, trials, st.duration, st.metric, st.batch_size, st.quiet,
+                    checkpoint=_eps_checkpoint(group, trials, st))
             except NotDifferentiable:
                 group.shared[key] = None
         passes = group.shared[key]
