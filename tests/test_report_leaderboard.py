@@ -430,10 +430,31 @@ def test_pitch_claim_pairs_each_model_with_the_best_spectral_distance():
     far = ModelRow("net-b", "pitch", [Entry("layer-1", 1, payload(120))])
     elsewhere = ModelRow("net-c", "pitch", [Entry("layer-1", 1, payload(120, other_trials=True))])
     text = _pitch_claim([made, close, far, elsewhere])
-    coarse = text.split("; pitch fine:")[0]
-    assert coarse.startswith("pitch coarse: of 3 pretrained models against distances (log2-centroid, "
-                             "0.990 [0.921, 1.059]): by the intervals 2 hand-made higher (intervals "
-                             "disjoint), 1 no difference within the intervals; by exact McNemar")
+    coarse = text.split(". Pitch fine:")[0]
+    assert coarse.startswith("Pitch coarse: of 3 pretrained models against distances (log2-centroid, "
+                             "0.990 [0.921, 1.059]): by the intervals hand-made higher (intervals "
+                             "disjoint): 2; no difference within the intervals: 1; by exact McNemar")
     # net-a: 3 discordant trials, p = 0.25; net-b: 78, all one way; net-c drew other trials
-    assert coarse.endswith("(Holm over both scales) 1 no difference after Holm, 1 hand-made higher, "
-                           "1 not paired")
+    assert coarse.endswith("(Holm over both scales) hand-made higher: 1; no difference after Holm: 1; "
+                           "not paired: 1")
+
+
+def test_tally_counts_or_names_the_verdicts_most_frequent_first():
+    from hear_probes.report.zoo_docs import tally
+
+    verdicts = ["b higher", "no difference", "b higher", "a higher"]
+    assert tally(verdicts) == "b higher: 2; a higher: 1; no difference: 1"  # ties by name
+    assert tally(verdicts, ["f1", "alpha", "r", "pitch"]) == (
+        "b higher: f1, r; a higher: pitch; no difference: alpha")
+    assert tally([]) == "none"
+
+
+def test_paired_best_is_none_where_a_side_or_its_records_are_missing():
+    from hear_probes.report.leaderboard import HEADLINES, Best, Entry, ModelRow
+    from hear_probes.report.zoo_docs import paired_best
+
+    head = next(h for h in HEADLINES if h.key == "pitch_coarse")
+    row = ModelRow("m", "pitch", [Entry("layer-1", 1, {})])
+    best = Best(0.9, [0.8, 1.0], "layer-1", 1)
+    assert paired_best(head, (None, None), (row, best), ("a", "b"), "f") is None
+    assert paired_best(head, (row, best), (row, best), ("a", "b"), "f") is None  # no ranking payload

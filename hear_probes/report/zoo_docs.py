@@ -203,8 +203,32 @@ def _paired_words(t, name_a: str, name_b: str) -> str:
     return outcome if t is None else f"{outcome} (p {t.p_holm:.2g})"
 
 
-def _tally(c: dict[str, int]) -> str:
-    return "; ".join(f"{v}: {n}" for v, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+def tally(verdicts: list[str], items: list[str] | None = None) -> str:
+    """Verdicts counted, most frequent first: ``"v: 3; w: 1"``, or with ``items`` (one per
+    verdict) the items named instead of counted, ``"v: a, b, c; w: d"``; ``"none"`` if empty."""
+    groups: dict[str, list[str]] = {}
+    for i, v in enumerate(verdicts):
+        groups.setdefault(v, []).append(items[i] if items is not None else "")
+    order = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    return "; ".join(f"{v}: {', '.join(xs) if items is not None else len(xs)}"
+                     for v, xs in order) or "none"
+
+
+def paired_best(head: Headline, a: tuple[ModelRow | None, Best | None],
+                b: tuple[ModelRow | None, Best | None], names: tuple[str, str], family: str):
+    """:func:`paired_headline_test` of two chosen entries (``(row, best)`` as from
+    :func:`best_model`), named into ``family``; None where either is missing or not paired.
+    Holm's correction is the caller's."""
+    if a[0] is None or b[0] is None:
+        return None
+    pa = entry_of(a[0], a[1].label).payloads.get(head.probe)
+    pb = entry_of(b[0], b[1].label).payloads.get(head.probe)
+    if pa is None or pb is None:
+        return None
+    test = paired_headline_test(head, pa, pb, names)
+    if test is not None:
+        test.family = family
+    return test
 
 
 def crepe_sizes_block(root: Path) -> str:
@@ -216,25 +240,24 @@ def crepe_sizes_block(root: Path) -> str:
                                "crepe sizes")
     lines = ["| score | layer | full | tiny | intervals | paired test (Holm) |",
              "|---|---:|---:|---:|---|---|"]
-    counts: dict[str, int] = {}
-    paired: dict[str, int] = {}
+    counts: list[str] = []
+    paired: list[str] = []
     for c in cells:
         full, tiny = c.best_b, c.best_a
         v = verdict(full, tiny, "full", "tiny")
-        counts[v] = counts.get(v, 0) + 1
-        outcome = paired_outcome(c.test, "tiny", "full")
-        paired[outcome] = paired.get(outcome, 0) + 1
+        counts.append(v)
+        paired.append(paired_outcome(c.test, "tiny", "full"))
         lines.append(f"| {c.head.group}: {c.head.label} | {c.layer} | {format_best(full)} | "
                      f"{format_best(tiny)} | {v} | {_paired_words(c.test, 'tiny', 'full')} |")
     n_tests = sum(c.test is not None for c in cells)
-    higher = sum(n for v, n in counts.items() if v.endswith("higher (intervals disjoint)"))
+    higher = sum(v.endswith("higher (intervals disjoint)") for v in counts)
     verdict_line = (f"{higher} of them show a difference between full and tiny beyond the intervals."
                     if higher else "None of them shows a difference between full and tiny beyond the "
                     "intervals: where both have an interval, there is no difference within the intervals.")
     return ("\n".join(lines) + f"\n\nOf the {len(cells)} layer × score comparisons, by the intervals: "
-            f"{_tally(counts)}. " + verdict_line + f" By the paired tests ({n_tests} tests: exact "
+            f"{tally(counts)}. " + verdict_line + f" By the paired tests ({n_tests} tests: exact "
             "McNemar on the same ranking trials, paired t over the same GEAR seeds; Holm over all; "
-            "timbre is not paired, its pairs file is not committed): " + _tally(paired) + ".")
+            "timbre is not paired, its pairs file is not committed): " + tally(paired) + ".")
 
 
 def best_model(rows: list[ModelRow], head: Headline) -> tuple[ModelRow | None, Best | None]:
@@ -264,35 +287,25 @@ def baselines_block(root: Path) -> str:
     cells = []
     for h in HEADLINES:
         bl, bm = best_model(learned, h), best_model(made, h)
-        test = None
-        if bl[0] is not None and bm[0] is not None:
-            pm = entry_of(bm[0], bm[1].label).payloads.get(h.probe)
-            pl = entry_of(bl[0], bl[1].label).payloads.get(h.probe)
-            test = paired_headline_test(h, pm, pl, ("hand-made", "pretrained"))
-            if test is not None:
-                test.family = "pretrained vs hand-made"
+        test = paired_best(h, bm, bl, ("hand-made", "pretrained"), "pretrained vs hand-made")
         cells.append((h, bl, bm, test))
     apply_holm([c[3] for c in cells if c[3] is not None])
     lines = ["| score | best pretrained (layer) | value | best hand-made (variant) | value | intervals "
              "| paired test (Holm) |", "|---|---|---:|---|---:|---|---|"]
-    by: dict[str, list[str]] = {}
-    by_test: dict[str, list[str]] = {}
+    scores, by, by_test = [], [], []
     for h, bl, bm, test in cells:
         name_l = f"{bl[0].name} ({bl[1].label})" if bl[0] else "n/a"
         name_m = f"{bm[0].name} ({bm[1].label})" if bm[0] else "n/a"
         v = verdict(bl[1], bm[1], "pretrained", "hand-made")
-        by.setdefault(v, []).append(f"{h.group}: {h.label}")
-        by_test.setdefault(paired_outcome(test, "hand-made", "pretrained"), []).append(
-            f"{h.group}: {h.label}")
+        scores.append(f"{h.group}: {h.label}")
+        by.append(v)
+        by_test.append(paired_outcome(test, "hand-made", "pretrained"))
         lines.append(f"| {h.group}: {h.label} | {name_l} | {format_best(bl[1])} | {name_m} | "
                      f"{format_best(bm[1])} | {v} | {_paired_words(test, 'hand-made', 'pretrained')} |")
 
-    def summary(d: dict[str, list[str]]) -> str:
-        return "; ".join(f"{v}: {', '.join(scores)}" for v, scores in sorted(d.items()))
-
     n_tests = sum(c[3] is not None for c in cells)
-    return ("\n".join(lines) + f"\n\nBy the intervals: {summary(by)}. By the paired tests "
-            f"({n_tests} tests, Holm over them): {summary(by_test)}.")
+    return ("\n".join(lines) + f"\n\nBy the intervals: {tally(by, scores)}. By the paired tests "
+            f"({n_tests} tests, Holm over them): {tally(by_test, scores)}.")
 
 
 def missing_block(root: Path) -> str:

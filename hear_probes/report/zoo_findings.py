@@ -21,13 +21,13 @@ from pathlib import Path
 from hear_probes.report.leaderboard import HEADLINES, Best, Headline, ModelRow, best_of
 from hear_probes.report.zoo_docs import (
     best_model,
-    entry_of,
     format_best,
     layer_row,
     model_rows,
-    paired_headline_test,
+    paired_best,
     paired_layer_tests,
     paired_outcome,
+    tally,
     verdict,
 )
 
@@ -123,34 +123,24 @@ def _pitch_claim(rows: list[ModelRow]) -> str:
         ref_row, ref = best_model(made, h)
         if ref is None:
             return "open: no hand-made pitch ranking result"
-        ref_payload = entry_of(ref_row, ref.label).payloads.get("ranking")
         cells = []
         for r in learned:
             b = best_of(r, h)
             v = verdict(b, ref, "model", "hand-made")
             if v.startswith("not comparable"):
                 continue
-            test = paired_headline_test(h, ref_payload, entry_of(r, b.label).payloads.get("ranking"),
-                                        ("hand-made", "model"))
-            if test is not None:
-                test.family = "pitch claim"
-            cells.append((v, test))
+            cells.append((v, paired_best(h, (ref_row, ref), (r, b), ("hand-made", "model"),
+                                         "pitch claim")))
         cols.append((h, ref_row, ref, cells))
     apply_holm([t for *_, cells in cols for _, t in cells if t is not None])
     parts = []
     for h, ref_row, ref, cells in cols:
-        counts: dict[str, int] = {}
-        paired: dict[str, int] = {}
-        for v, test in cells:
-            counts[v] = counts.get(v, 0) + 1
-            w = paired_outcome(test, "hand-made", "model")
-            paired[w] = paired.get(w, 0) + 1
-        tally = ", ".join(f"{c} {v}" for v, c in sorted(counts.items(), key=lambda kv: -kv[1]))
-        tally_p = ", ".join(f"{c} {v}" for v, c in sorted(paired.items(), key=lambda kv: -kv[1]))
-        parts.append(f"{h.label}: of {len(cells)} pretrained models against {ref_row.name} "
-                     f"({ref.label}, {format_best(ref)}): by the intervals {tally or 'none'}; "
-                     f"by exact McNemar on the same trials (Holm over both scales) {tally_p or 'none'}")
-    return "; ".join(parts)
+        by = tally([v for v, _ in cells])
+        by_test = tally([paired_outcome(t, "hand-made", "model") for _, t in cells])
+        parts.append(f"{h.label.capitalize()}: of {len(cells)} pretrained models against {ref_row.name} "
+                     f"({ref.label}, {format_best(ref)}): by the intervals {by}; "
+                     f"by exact McNemar on the same trials (Holm over both scales) {by_test}")
+    return ". ".join(parts) + "."
 
 
 #: the labels of the compared timbre scores (``hear_probes.compare.timbre.TIMBRE_METRICS``)
