@@ -56,26 +56,47 @@ def provenance(seed: int | None = None, timings: dict[str, float] | None = None,
     return out
 
 
-def _default(o):
-    if isinstance(o, np.integer):
+def _json_key(k) -> str:
+    """A dict key as ``json.dumps`` writes it (``True`` -> ``"true"``, ``None`` -> ``"null"``)."""
+    if isinstance(k, str):
+        return k
+    if k is None or isinstance(k, (bool, np.bool_)):
+        return json.dumps(None if k is None else bool(k))
+    if isinstance(k, (int, np.integer)):
+        return str(int(k))
+    if isinstance(k, (float, np.floating)):
+        return json.dumps(float(k))
+    raise TypeError(f"not a JSON key: {type(k).__name__}")
+
+
+def to_jsonable(o):
+    """``o`` with numpy values, tuples and paths made JSON types, NaN and infinity made null.
+
+    One pass over the payload (what ``json.loads(json.dumps(o, default=...))`` gave, without
+    writing the text twice).
+
+    Raises
+    ------
+    TypeError
+        A value that JSON cannot hold (names its type).
+    """
+    if o is None or isinstance(o, (str, bool)):
+        return o
+    if isinstance(o, (float, np.floating)):
+        return float(o) if np.isfinite(o) else None
+    if isinstance(o, (int, np.integer)):
         return int(o)
-    if isinstance(o, np.floating):
-        return None if not np.isfinite(o) else float(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, dict):
+        return {_json_key(k): to_jsonable(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [to_jsonable(v) for v in o]
     if isinstance(o, np.ndarray):
-        return o.tolist()
+        return to_jsonable(o.tolist())
     if isinstance(o, Path):
         return str(o)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
-def _clean(o):
-    if isinstance(o, float) and not np.isfinite(o):
-        return None
-    if isinstance(o, dict):
-        return {str(k): _clean(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean(v) for v in o]
-    return o
 
 
 def _is_scalar(o) -> bool:
@@ -108,7 +129,7 @@ def write_json(path: str | os.PathLike, payload: dict) -> None:
 
     Lists of scalars are written on one line (:func:`dumps_readable`).
     """
-    text = dumps_readable(_clean(json.loads(json.dumps(payload, default=_default))))
+    text = dumps_readable(to_jsonable(payload))
     atomic_write_text(path, text + "\n")
 
 
