@@ -209,7 +209,8 @@ def test_the_checkpoint_is_written_while_the_pass_runs(toy_views, tmp_path, monk
     writes = []
     real_save = cp.PassCheckpoint.save
     monkeypatch.setattr(cp.PassCheckpoint, "save",
-                        lambda self, done, *a: (writes.append(done), real_save(self, done, *a)))
+                        lambda self, done, *a, **kw: (writes.append(done),
+                                                      real_save(self, done, *a, **kw)))
     ckpt = PassCheckpoint(tmp_path / "eps.npz", "fp", every=0.0)
     layer_group_gradient_pass(group, sr, trials, duration=0.25, batch_size=4, checkpoint=ckpt)
     assert writes == [4, 8]  # after each batch but the last; removed once complete
@@ -226,12 +227,73 @@ def test_a_foreign_or_broken_checkpoint_is_not_resumed(tmp_path):
     assert PassCheckpoint(tmp_path / "eps.npz", "mine").load([0])[0] == 4
     with pytest.warns(HearProbesWarning, match="another pass"):
         assert PassCheckpoint(tmp_path / "eps.npz", "theirs").load([0]) is None
-    (tmp_path / "eps.npz").write_bytes(b"PK\x03\x04 truncated")
-    with pytest.warns(HearProbesWarning, match="not resumed"):
-        assert PassCheckpoint(tmp_path / "eps.npz", "mine").load([0]) is None
+    for broken in (b"PK\x03\x04 truncated", b""):
+        (tmp_path / "eps.npz").write_bytes(broken)
+        with pytest.warns(HearProbesWarning, match="not resumed"):
+            assert PassCheckpoint(tmp_path / "eps.npz", "mine").load([0]) is None
 
 
-def test_the_probe_keeps_its_checkpoint_beside_the_first_store(toy_views):
+def test_a_pass_without_forward_mode_leaves_no_checkpoint(toy_views, tmp_path, monkeypatch):
+    """The probe falls back to reverse mode: a checkpoint would be reloaded and fail forever."""
+    import hear_probes.probes.ranking.layer_gradients as lg
+    from hear_probes.probes.ranking.checkpoint import PassCheckpoint
+    from hear_probes.probes.ranking.embedding import NotDifferentiable
+
+    real, calls = lg._layer_outputs, []
+
+    def fails_later(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise NotDifferentiable("no forward rule")
+        return real(*args)
+
+    monkeypatch.setattr(lg, "_layer_outputs", fails_later)
+    ckpt = PassCheckpoint(tmp_path / "eps.npz", "fp", every=0.0)
+    with pytest.raises(NotDifferentiable):
+        layer_group_gradient_pass(toy_views[0].layer_group, toy_views[0].sample_rate,
+                                  round_trials(sample_trials(12, seed=1)), duration=0.25,
+                                  batch_size=4, checkpoint=ckpt)
+    assert not ckpt.path.exists()
+
+
+def test_a_failed_periodic_write_warns_and_the_pass_goes_on(toy_views, tmp_path, monkeypatch):
+    import hear_probes.probes.ranking.checkpoint as cp
+    from hear_probes.checks import WriteError
+    from hear_probes.errors import HearProbesWarning
+
+    def disk_full(*args, **kwargs):
+        raise WriteError(28, "cannot write eps.npz: no space left on device")
+
+    monkeypatch.setattr(cp, "atomic_path", disk_full)
+    ckpt = cp.PassCheckpoint(tmp_path / "eps.npz", "fp", every=0.0)
+    with pytest.warns(HearProbesWarning, match="not written"):
+        out = layer_group_gradient_pass(toy_views[0].layer_group, toy_views[0].sample_rate,
+                                        round_trials(sample_trials(8, seed=1)), duration=0.25,
+                                        batch_size=4, checkpoint=ckpt)
+    assert len(out[toy_views[0].layer_group.layer_ids[0]].grad_pitch) == 8
+
+
+def test_a_complete_pass_clears_the_stores_stale_checkpoints(tmp_path):
+    import os
+
+    from hear_probes.probes.ranking.checkpoint import PassCheckpoint
+
+    store = tmp_path / "m@layer-1.h5"
+    old = tmp_path / "m@layer-1.eps-0123456789abcdef.npz"  # another setting, interrupted long ago
+    fresh = tmp_path / "m@layer-1.eps-fedcba9876543210.npz"  # another setting, running now
+    other_store = tmp_path / "n@layer-1.eps-0123456789abcdef.npz"
+    for f in (old, other_store):
+        f.write_bytes(b"x")
+        os.utime(f, (1, 1))
+    ckpt = PassCheckpoint.beside(store, "a" * 64)
+    fresh.write_bytes(b"x")
+    ckpt.path.write_bytes(b"x")
+    ckpt.remove(stale=True)
+    assert not ckpt.path.exists() and not old.exists()
+    assert fresh.exists() and other_store.exists()
+
+
+def test_the_probe_keeps_its_checkpoint_beside_the_first_store(toy_views, monkeypatch):
     from hear_probes.probes.ranking.run import _eps_checkpoint
 
     group = toy_views[0].layer_group
@@ -243,3 +305,8 @@ def test_the_probe_keeps_its_checkpoint_beside_the_first_store(toy_views):
     assert a.path.parent == group.stores[group.layer_ids[0]].path.parent
     assert a.path.name.startswith(group.stores[group.layer_ids[0]].path.stem + ".eps-")
     assert len({a.path, b.path, c.path}) == 3  # other trials or settings: another file
+    import hear_probes
+
+    monkeypatch.setattr(hear_probes, "__version__", "0.0.0-other")
+    d = _eps_checkpoint(group, round_trials(sample_trials(12, seed=0)), st)
+    assert d.path != a.path  # another version of the code: not resumed

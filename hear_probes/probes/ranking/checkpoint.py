@@ -5,14 +5,16 @@ of a ranking run on a large model (35 min for FCN-993's 1000 trials on one core)
 are independent, so the arrays filled so far, with the number of trials done, are all it needs
 to go on. :class:`PassCheckpoint` keeps them in one ``.npz`` file beside the first layer's
 embedding store, written atomically every ``every`` seconds and removed when the pass is
-complete. The file name carries a digest of everything the numbers depend on (weights, layers,
-trials, duration, metric, batch size), so a checkpoint is only ever resumed by the pass that
-wrote it; a resumed pass gives the same numbers, bit for bit, as an uninterrupted one (each
+complete. The file name carries a digest of everything the numbers depend on (the model's
+identity, layers, trials, duration, metric, batch size, device, dtype and the hear-probes and
+torch versions), so a checkpoint is only ever resumed by the pass that wrote it (an edit of
+the code between two runs that changes none of these is not seen: delete the file then); a resumed pass gives the same numbers, bit for bit, as an uninterrupted one (each
 batch is computed the same way, whichever run computes it).
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import time
@@ -74,6 +76,7 @@ class PassCheckpoint:
     fingerprint: str
     every: float = 120.0
     _last: float = field(default_factory=time.monotonic, repr=False)
+    _began: float = field(default_factory=time.time, repr=False)  # wall clock, as st_mtime
 
     @classmethod
     def beside(cls, store_path: str | Path, fingerprint: str, every: float = 120.0
@@ -99,7 +102,8 @@ class PassCheckpoint:
                 done = int(z["done"])
                 flags = json.loads(str(z["flags"]))
                 arrays = {k: {f: z[f"{f}_{k}"] for f in FIELDS} for k in layer_ids}
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile,
+                json.JSONDecodeError) as exc:
             warnings.warn(f"{self.path}: ranking eps checkpoint not resumed ({exc}); the pass "
                           "starts from the first trial", HearProbesWarning, stacklevel=2)
             return None
@@ -109,14 +113,39 @@ class PassCheckpoint:
         """Whether ``every`` seconds have passed since the last write (or the start)."""
         return time.monotonic() - self._last >= self.every
 
-    def save(self, done: int, arrays: dict[int, dict[str, np.ndarray]], flags: dict) -> None:
-        """Write the first ``done`` trials' rows of every layer's arrays, atomically."""
+    def save(self, done: int, arrays: dict[int, dict[str, np.ndarray]], flags: dict,
+             strict: bool = True) -> None:
+        """Write the first ``done`` trials' rows of every layer's arrays, atomically.
+
+        With ``strict=False`` a failed write (disk full, read-only folder) is a warning: the
+        pass goes on, only its resumability is lost.
+        """
+        from hear_probes.checks import WriteError
+
         payload = {f"{f}_{k}": a[f][:done] for k, a in arrays.items() for f in FIELDS}
-        with atomic_path(self.path, suffix=".npz") as tmp:
-            np.savez(tmp, fingerprint=np.array(self.fingerprint), done=np.array(done),
-                     flags=np.array(json.dumps(flags)), **payload)
+        try:
+            with atomic_path(self.path, suffix=".npz") as tmp:
+                np.savez(tmp, fingerprint=np.array(self.fingerprint), done=np.array(done),
+                         flags=np.array(json.dumps(flags)), **payload)
+        except (WriteError, OSError) as exc:
+            if strict:
+                raise
+            warnings.warn(f"{self.path}: ranking eps checkpoint not written ({exc}); the pass "
+                          "goes on, but an interruption now restarts it", HearProbesWarning,
+                          stacklevel=2)
         self._last = time.monotonic()
 
-    def remove(self) -> None:
-        """Delete the file (the pass is complete)."""
+    def remove(self, stale: bool = False) -> None:
+        """Delete the file; with ``stale``, also the checkpoints of the same store's other passes
+        (other settings or versions) last written before this pass began: a pass of other
+        settings running beside this one writes its checkpoint every ``every`` seconds and
+        keeps it."""
         self.path.unlink(missing_ok=True)
+        if stale:
+            stem = glob.escape(self.path.name.split(".eps-")[0])
+            for other in self.path.parent.glob(f"{stem}.eps-*.npz"):
+                try:
+                    if other.stat().st_mtime < self._began:
+                        other.unlink()
+                except FileNotFoundError:
+                    pass

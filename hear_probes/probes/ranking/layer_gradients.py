@@ -165,7 +165,8 @@ def layer_group_gradient_pass(
     checkpoint : PassCheckpoint, optional
         Where to keep the arrays done so far (every ``checkpoint.every`` seconds, and on any
         interruption): a pass given the checkpoint of an interrupted one resumes after its last
-        saved trial, with the same numbers. Removed when the pass is complete.
+        saved trial, with the same numbers. Removed when the pass is complete (with the
+        store's checkpoints of other settings) or cannot run in forward mode.
 
     Returns
     -------
@@ -237,15 +238,19 @@ def layer_group_gradient_pass(
                 done = sl.stop
                 bar.update(sl.stop - sl.start)
                 if checkpoint is not None and done < n and checkpoint.due():
-                    checkpoint.save(done, arrays, {"batch_tangents": batch_tangents})
+                    checkpoint.save(done, arrays, {"batch_tangents": batch_tangents}, strict=False)
+    except NotDifferentiable:  # the probe falls back to reverse mode: nothing to resume
+        if checkpoint is not None:
+            checkpoint.remove()
+        raise
     except BaseException:  # Ctrl-C or a failure: keep what is done for the next run
         if checkpoint is not None and done > first:
-            checkpoint.save(done, arrays, {"batch_tangents": batch_tangents})
+            checkpoint.save(done, arrays, {"batch_tangents": batch_tangents}, strict=False)
         raise
     finally:
         bar.close()
     if checkpoint is not None:
-        checkpoint.remove()
+        checkpoint.remove(stale=True)
     out: dict[int, GradientPass] = {}
     for k in group.layer_ids:
         a = arrays[k]

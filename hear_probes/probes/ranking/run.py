@@ -323,13 +323,18 @@ def _eps_checkpoint(group, trials: Trials, st: RankingSettings):
     """The :class:`PassCheckpoint` of a layer group's ``eps`` pass, beside its first store."""
     from dataclasses import fields
 
+    import torch
+
+    from hear_probes import __version__
     from hear_probes.probes.ranking.checkpoint import PassCheckpoint, pass_fingerprint
 
     base = group.base
-    identity = {"model_id": base.model_id, "weights_id": base.weights_id,
-                "adapter_version": base.adapter_version, "options": base.options,
-                "layers": group.layer_ids, "duration": st.duration, "metric": st.metric,
-                "batch_size": st.batch_size, "sample_rate": base.sample_rate}
+    params = next(iter(base.model.parameters()), None) if hasattr(base.model, "parameters") else None
+    identity = {**base.identity(), "layers": group.layer_ids, "duration": st.duration,
+                "metric": st.metric, "batch_size": st.batch_size, "sample_rate": base.sample_rate,
+                "hear_probes": __version__, "torch": torch.__version__,
+                "device": str(params.device) if params is not None else None,
+                "dtype": str(params.dtype) if params is not None else None}
     arrays = {f.name: np.asarray(getattr(trials, f.name)) for f in fields(trials)
               if f.name not in ("seed", "ranges")}
     store = group.stores[group.layer_ids[0]]
