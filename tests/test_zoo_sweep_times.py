@@ -50,7 +50,30 @@ def test_doc_block_shows_minutes_and_na_for_unfinished_tasks(tmp_path):
     (bench / "zoo-sweep.json").write_text(json.dumps({"results": [
         {"model": "m", "layers": 5, "probe_s": {"timbre": 60.0, "gear": 150.0, "ranking": None},
          "total_core_s": None}]}))
-    assert sweep_times_block(tmp_path).splitlines()[-1] == "| m | 5 | 1.0 | 2.5 | n/a | n/a |"
+    lines = sweep_times_block(tmp_path).splitlines()
+    assert lines[2] == "| m | 5 | 1.0 | 2.5 | n/a | n/a |"
+    assert lines[-1] == ("In all, the 0 models timed in full took 0.0 core-hours, about 0.0 h of "
+                         "this 2-core machine with the two workers. 1 more (`m`) has no full time "
+                         "(a task resumed after an interruption, or not finished); their tasks "
+                         "timed in full add 0.1 core-hours, the rest is not counted.")
+
+
+def test_doc_block_totals_the_zoo_and_leaves_resumed_tasks_out(tmp_path):
+    from hear_probes.report.zoo_findings import sweep_times_block
+
+    bench = tmp_path / "results" / "benchmarks"
+    bench.mkdir(parents=True)
+    done = {"probe_s": {"timbre": 1800.0, "gear": 1800.0, "ranking": 3600.0},
+            "total_core_s": 7200.0}
+    resumed = {"probe_s": {"timbre": 360.0, "gear": 9999.0, "ranking": 360.0}, "total_core_s": None,
+               "resumed_run_s": {"gear": 9999.0}, "layers_in_run": {"gear": 1},
+               "layers_done": {"gear": 4}}
+    (bench / "zoo-sweep.json").write_text(json.dumps({"results": [
+        {"model": "a", "layers": 4, **done}, {"model": "b", "layers": 4, **done},
+        {"model": "c", "layers": 4, **resumed}]}))
+    total = sweep_times_block(tmp_path).splitlines()[-1]
+    assert total.startswith("In all, the 2 models timed in full took 4.0 core-hours, about 2.0 h")
+    assert "1 more (`c`)" in total and "add 0.2 core-hours" in total  # gear resumed: not added
 
 
 def _throughput(path: Path, idle: bool | None, model: str, rate: float) -> None:

@@ -311,7 +311,25 @@ def sweep_times_block(root: Path) -> str:
     for r in rows:
         lines.append(f"| {r['model']} | {r['layers']} | {cell(r, 'timbre')} | {cell(r, 'gear')} | "
                      f"{cell(r, 'ranking')} | {minutes(r['total_core_s'])} |")
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n\n" + _sweep_total(rows)
+
+
+def _sweep_total(rows: list[dict]) -> str:
+    """The zoo's sweep time in all: models timed in full, and the timed tasks of the others."""
+    full = [r for r in rows if r["total_core_s"] is not None]
+    rest = [r for r in rows if r["total_core_s"] is None]
+    hours = sum(r["total_core_s"] for r in full) / 3600
+    text = (f"In all, the {len(full)} models timed in full took {hours:.1f} core-hours, about "
+            f"{hours / 2:.1f} h of this 2-core machine with the two workers.")
+    if rest:
+        timed = sum(v for r in rest for p, v in r["probe_s"].items()
+                    if v is not None and (r.get("resumed_run_s") or {}).get(p) is None) / 3600
+        names = ", ".join(f"`{r['model']}`" for r in rest)
+        verb = "has" if len(rest) == 1 else "have"
+        text += (f" {len(rest)} more ({names}) {verb} no full time (a task resumed after an "
+                 f"interruption, or not finished); their tasks timed in full add {timed:.1f} "
+                 "core-hours, the rest is not counted.")
+    return text
 
 
 DOC_BLOCKS = {
