@@ -297,16 +297,91 @@ def test_the_probe_keeps_its_checkpoint_beside_the_first_store(toy_views, monkey
     from hear_probes.probes.ranking.run import _eps_checkpoint
 
     group = toy_views[0].layer_group
+    store = group.stores[group.layer_ids[0]]
     st = RankingSettings(n_trials=12, duration=0.25)
-    a = _eps_checkpoint(group, round_trials(sample_trials(12, seed=0)), st)
-    b = _eps_checkpoint(group, round_trials(sample_trials(12, seed=1)), st)
-    c = _eps_checkpoint(group, round_trials(sample_trials(12, seed=0)),
-                        RankingSettings(n_trials=12, duration=0.5))
-    assert a.path.parent == group.stores[group.layer_ids[0]].path.parent
-    assert a.path.name.startswith(group.stores[group.layer_ids[0]].path.stem + ".eps-")
-    assert len({a.path, b.path, c.path}) == 3  # other trials or settings: another file
+
+    def ckpt(seed=0, settings=st, mode="forward"):
+        return _eps_checkpoint(group.base, group.layer_ids, store,
+                               round_trials(sample_trials(12, seed=seed)), settings, mode)
+
+    a = ckpt()
+    assert a.path.parent == store.path.parent
+    assert a.path.name.startswith(store.path.stem + ".eps-")
+    others = {ckpt(seed=1).path, ckpt(settings=RankingSettings(n_trials=12, duration=0.5)).path,
+              ckpt(mode="reverse").path}
+    assert len(others | {a.path}) == 4  # other trials, settings or mode: another file
     import hear_probes
 
     monkeypatch.setattr(hear_probes, "__version__", "0.0.0-other")
-    d = _eps_checkpoint(group, round_trials(sample_trials(12, seed=0)), st)
-    assert d.path != a.path  # another version of the code: not resumed
+    assert ckpt().path != a.path  # another version of the code: not resumed
+    assert _eps_checkpoint(group.base, group.layer_ids, object(), round_trials(
+        sample_trials(12, seed=0)), st, "forward") is None  # no store file: no checkpoint
+
+
+def test_the_reverse_pass_resumes_too(toy_views, tmp_path, monkeypatch):
+    """A model without layers (or without forward mode) keeps its reverse-mode pass as well."""
+    import hear_probes.probes.ranking.embedding as emb
+    from hear_probes.probes.ranking.checkpoint import PassCheckpoint
+
+    view = toy_views[1]
+    trials = round_trials(sample_trials(10, seed=2))
+    expected = module_gradient_pass(view.module, view.model, view.sample_rate, trials, 0.25,
+                                    batch_size=4)
+    ckpt = PassCheckpoint(tmp_path / "eps.npz", "fp", every=3600.0)
+    real, calls = emb._exact_sines, []
+
+    def interrupted(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(emb, "_exact_sines", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        module_gradient_pass(view.module, view.model, view.sample_rate, trials, 0.25,
+                             batch_size=4, checkpoint=ckpt)
+    assert ckpt.load([0])[0] == 4
+    monkeypatch.setattr(emb, "_exact_sines", real)
+    got = module_gradient_pass(view.module, view.model, view.sample_rate, trials, 0.25,
+                               batch_size=4, checkpoint=ckpt)
+    assert not ckpt.path.exists()
+    for name in PASS_FIELDS:
+        np.testing.assert_array_equal(getattr(got, name), getattr(expected, name))
+
+
+@pytest.mark.parametrize("layers", [[1, 3], None], ids=["layer group", "no layers"])
+def test_an_interrupted_probe_run_resumes_its_pass_and_gives_the_same_result(
+        tmp_path, monkeypatch, layers):
+    import toy_layers
+
+    import hear_probes
+    import hear_probes.probes.ranking.checkpoint as cp
+
+    def run(name):
+        out = tmp_path / name
+        hear_probes.evaluate(toy_layers, probes="ranking", layers=layers, quick=True,
+                             cache=tmp_path / f"c-{name}", out=out)
+        return out
+
+    clean = run("clean")
+    real_save, saved = cp.PassCheckpoint.save, []
+
+    def save_then_stop(self, done, *a, **kw):  # the first periodic write, then Ctrl-C
+        real_save(self, done, *a, **kw)
+        saved.append(self.path)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cp.PassCheckpoint, "due", lambda self: True)
+    monkeypatch.setattr(cp.PassCheckpoint, "save", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        run("resumed")
+    assert saved and saved[0].exists() and saved[0].parent.parent == tmp_path / "c-resumed"
+    monkeypatch.undo()
+    resumed = run("resumed")
+    assert not saved[0].exists()
+    for f in sorted(clean.rglob("ranking.json")):
+        a = json.loads(f.read_text())
+        b = json.loads((resumed / f.relative_to(clean)).read_text())
+        assert a["representations"].keys() == b["representations"].keys()
+        for ra, rb in zip(a["representations"].values(), b["representations"].values(), strict=True):
+            assert ra["accuracy"] == rb["accuracy"] and ra["per_trial"] == rb["per_trial"]

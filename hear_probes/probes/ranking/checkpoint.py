@@ -1,15 +1,17 @@
 """Checkpoints of a long ``eps`` pass, so that an interrupted ranking run resumes mid-pass.
 
-The forward-mode pass over every layer of a model (:mod:`.layer_gradients`) is the longest step
-of a ranking run on a large model (35 min for FCN-993's 1000 trials on one core). Its batches
-are independent, so the arrays filled so far, with the number of trials done, are all it needs
-to go on. :class:`PassCheckpoint` keeps them in one ``.npz`` file beside the first layer's
-embedding store, written atomically every ``every`` seconds and removed when the pass is
-complete. The file name carries a digest of everything the numbers depend on (the model's
-identity, layers, trials, duration, metric, batch size, device, dtype and the hear-probes and
-torch versions), so a checkpoint is only ever resumed by the pass that wrote it (an edit of
-the code between two runs that changes none of these is not seen: delete the file then); a resumed pass gives the same numbers, bit for bit, as an uninterrupted one (each
-batch is computed the same way, whichever run computes it).
+The ``eps`` pass (forward mode over every layer of a model, :mod:`.layer_gradients`, or reverse
+mode per representation, :func:`.embedding.module_gradient_pass`) is the longest step of a
+ranking run on a large model (35 min for FCN-993's 1000 trials on one core). Its batches are
+independent, so the arrays filled so far, with the number of trials done, are all it needs to go
+on: :func:`resumable_batches` runs either pass's batches. :class:`PassCheckpoint` keeps the
+arrays in one ``.npz`` file beside an embedding store (the first layer's for a group), written
+atomically every ``every`` seconds and removed when the pass is complete. The file name carries
+a digest of everything the numbers depend on (the model's identity, layers, trials, duration,
+metric, batch size, device, dtype and the hear-probes and torch versions), so a checkpoint is
+only ever resumed by the pass that wrote it (an edit of the code between two runs that changes
+none of these is not seen: delete the file then); a resumed pass gives the same numbers, bit for
+bit, as an uninterrupted one (each batch is computed the same way, whichever run computes it).
 """
 
 from __future__ import annotations
@@ -20,15 +22,17 @@ import json
 import time
 import warnings
 import zipfile
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from hear_probes.atomic import atomic_path
 from hear_probes.errors import HearProbesWarning
 
-__all__ = ["PassCheckpoint", "pass_fingerprint"]
+__all__ = ["PassCheckpoint", "pass_fingerprint", "resumable_batches"]
 
 #: Per-layer arrays of the pass, each of one row per trial.
 FIELDS = ("pitch", "level", "distance", "target", "prediction")
@@ -149,3 +153,87 @@ class PassCheckpoint:
                         other.unlink()
                 except FileNotFoundError:
                     pass
+
+
+def resumable_batches(
+    n: int,
+    batch_size: int,
+    keys: list[Hashable],
+    compute: Callable[[slice, dict], dict],
+    checkpoint: PassCheckpoint | None = None,
+    flags: dict | None = None,
+    abandon: tuple[type[BaseException], ...] = (),
+    desc: str = "ranking gradients",
+    quiet: bool = True,
+) -> dict:
+    """Fill per-key arrays batch by batch, resuming from (and keeping) a checkpoint.
+
+    Parameters
+    ----------
+    n : int
+        Rows (trials) in all.
+    batch_size : int
+        Rows per call of ``compute``.
+    keys : list
+        One set of arrays per key (a layer id; ``[0]`` for a model without layers).
+    compute : callable
+        ``compute(sl, flags) -> {key: {field: rows}}`` for the rows ``sl`` of every key, the
+        fields of :data:`FIELDS` (1-D ones as float64, the embeddings as float32 ``[rows, d]``).
+        It may change ``flags`` (a fallback taken for the rest of the run); the flags are saved
+        with the arrays and handed back on resume.
+    checkpoint : PassCheckpoint, optional
+        Resume from it, write it every ``checkpoint.every`` seconds and on any interruption,
+        remove it (and the store's stale ones) once complete.
+    flags : dict, optional
+        Initial flags (a resumed run takes the saved ones).
+    abandon : tuple of exception types
+        Exceptions after which nothing is kept (the caller falls back to another way, so the
+        checkpoint would never be resumed): the checkpoint is removed.
+    desc, quiet
+        Progress bar label, and whether to hide it (it counts rows).
+
+    Returns
+    -------
+    dict
+        ``{key: {field: ndarray of n rows}}`` (no embedding arrays when ``n == 0``).
+    """
+    flags = dict(flags or {})
+    arrays = {k: {f: np.empty(n) for f in ("pitch", "level", "distance")} for k in keys}
+    first = 0
+    resumed = checkpoint.load(list(keys)) if checkpoint is not None else None
+    if resumed is not None:
+        first, saved, saved_flags = resumed
+        flags.update(saved_flags)
+        for k in keys:
+            for f, a in saved[k].items():
+                if f not in arrays[k]:
+                    arrays[k][f] = np.empty((n, a.shape[-1]), dtype=np.float32)
+                arrays[k][f][:first] = a
+    bar = tqdm(total=n, initial=first, desc=desc, unit="trial", disable=quiet, leave=False)
+    done = first
+    try:
+        for start in range(first, n, batch_size):
+            sl = slice(start, min(n, start + batch_size))
+            rows = compute(sl, flags)
+            for k in keys:
+                for f, r in rows[k].items():
+                    if f not in arrays[k]:
+                        arrays[k][f] = np.empty((n, r.shape[-1]), dtype=np.float32)
+                    arrays[k][f][sl] = r
+            done = sl.stop
+            bar.update(sl.stop - sl.start)
+            if checkpoint is not None and done < n and checkpoint.due():
+                checkpoint.save(done, arrays, flags, strict=False)
+    except abandon:
+        if checkpoint is not None:
+            checkpoint.remove()
+        raise
+    except BaseException:  # Ctrl-C or a failure: keep what is done for the next run
+        if checkpoint is not None and done > first:
+            checkpoint.save(done, arrays, flags, strict=False)
+        raise
+    finally:
+        bar.close()
+    if checkpoint is not None:
+        checkpoint.remove(stale=True)
+    return arrays

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from hear_probes.probes.ranking.accuracy import DEFAULT_TIES, TieRule, gradient_scores, rank_scores
 from hear_probes.probes.ranking.trials import DEFAULT_EPSILONS, away_directions, candidate_params
@@ -31,6 +30,7 @@ __all__ = [
     "is_constant",
     "GradientPass",
     "module_gradient_pass",
+    "gradient_pass_of",
     "gradient_pass_scores",
     "module_gradient_scores",
 ]
@@ -212,12 +212,15 @@ def module_gradient_pass(
     metric: str = "euclidean",
     batch_size: int = 16,
     quiet: bool = True,
+    checkpoint=None,
 ) -> GradientPass:
     """``dd/dlog2 w'`` and ``dd/dL'`` of ``d(emb(target), emb(prediction))`` by autograd.
 
     One forward pass with the graph per prediction and one without per target, batched
     ``batch_size`` trials at a time; the embeddings are returned so that the numeric columns
-    do not compute them again. A progress bar counts trials unless ``quiet``.
+    do not compute them again. A progress bar counts trials unless ``quiet``. Given a
+    :class:`~hear_probes.probes.ranking.checkpoint.PassCheckpoint`, an interrupted pass resumes
+    after its last saved trial with the same numbers.
 
     Raises
     ------
@@ -225,45 +228,49 @@ def module_gradient_pass(
         When the module does not return a torch tensor connected to its input (no ``grad_fn``),
         raises, or the gradient does not reach the stimulus parameters.
     """
-    n = len(trials)
-    g_f, g_l, dist = np.empty(n), np.empty(n), np.empty(n)
-    e_t: np.ndarray | None = None
-    e_p: np.ndarray | None = None
+    from hear_probes.probes.ranking.checkpoint import resumable_batches
+
     fn = module.get_scene_embeddings
-    bar = tqdm(total=n, desc="ranking gradients", unit="trial", disable=quiet, leave=False)
-    try:
-        for start in range(0, n, batch_size):
-            sl = slice(start, min(n, start + batch_size))
-            with torch.no_grad():
-                target = synth_sines(trials.target_freq[sl], trials.target_level[sl],
-                                     trials.target_phase[sl], sample_rate, duration)
-                emb_t = _embed(fn, target, model)
-            audio, log_f, lev = _exact_sines(trials.pred_freq[sl], trials.pred_level[sl],
-                                             trials.pred_phase[sl], sample_rate, duration)
-            emb_p = _embed(fn, audio, model)
-            if emb_p.grad_fn is None:
-                raise NotDifferentiable(
-                    "get_scene_embeddings returned a tensor without grad_fn (not differentiable "
-                    "torch: it detaches, runs under no_grad, or computes outside torch)"
-                )
-            d = embedding_distance(emb_t.to(emb_p.dtype).detach(), emb_p, metric)
-            grads = torch.autograd.grad(d.sum(), [log_f, lev], allow_unused=True)
-            if any(g is None for g in grads):
-                raise NotDifferentiable("the embedding's gradient does not reach the input audio")
-            if e_t is None:
-                e_t = np.empty((n, emb_p.shape[-1]), dtype=np.float32)
-                e_p = np.empty_like(e_t)
-            e_t[sl] = emb_t.detach().cpu().numpy()
-            e_p[sl] = emb_p.detach().cpu().numpy()
-            g_f[sl], g_l[sl] = grads[0].numpy(), grads[1].numpy()
-            dist[sl] = d.detach().double().cpu().numpy()
-            bar.update(sl.stop - sl.start)
-    finally:
-        bar.close()
-    if e_t is None:  # no trials
-        e_t = e_p = np.empty((0, 0), dtype=np.float32)
-    scale = embedding_magnitude(e_t, metric) + embedding_magnitude(e_p, metric) if n else dist
-    return GradientPass(g_f, g_l, dist, scale, e_t, e_p)
+
+    def batch(sl: slice, flags: dict) -> dict:
+        with torch.no_grad():
+            target = synth_sines(trials.target_freq[sl], trials.target_level[sl],
+                                 trials.target_phase[sl], sample_rate, duration)
+            emb_t = _embed(fn, target, model)
+        audio, log_f, lev = _exact_sines(trials.pred_freq[sl], trials.pred_level[sl],
+                                         trials.pred_phase[sl], sample_rate, duration)
+        emb_p = _embed(fn, audio, model)
+        if emb_p.grad_fn is None:
+            raise NotDifferentiable(
+                "get_scene_embeddings returned a tensor without grad_fn (not differentiable "
+                "torch: it detaches, runs under no_grad, or computes outside torch)"
+            )
+        d = embedding_distance(emb_t.to(emb_p.dtype).detach(), emb_p, metric)
+        grads = torch.autograd.grad(d.sum(), [log_f, lev], allow_unused=True)
+        if any(g is None for g in grads):
+            raise NotDifferentiable("the embedding's gradient does not reach the input audio")
+        return {0: {"pitch": grads[0].numpy(), "level": grads[1].numpy(),
+                    "distance": d.detach().double().cpu().numpy(),
+                    "target": emb_t.detach().float().cpu().numpy(),
+                    "prediction": emb_p.detach().float().cpu().numpy()}}
+
+    arrays = resumable_batches(len(trials), batch_size, [0], batch, checkpoint,
+                               abandon=(NotDifferentiable,), desc="ranking gradients",
+                               quiet=quiet)
+    return gradient_pass_of(arrays[0], metric)
+
+
+def gradient_pass_of(arrays: dict[str, np.ndarray], metric: str = "euclidean") -> GradientPass:
+    """The :class:`GradientPass` of one representation's filled arrays (``pitch``, ``level``,
+    ``distance``, and ``target``/``prediction`` unless there are no trials)."""
+    dist = arrays["distance"]
+    if "target" not in arrays:  # no trials
+        empty = np.empty((0, 0), dtype=np.float32)
+        return GradientPass(arrays["pitch"], arrays["level"], dist, dist, empty, empty)
+    scale = (embedding_magnitude(arrays["target"], metric)
+             + embedding_magnitude(arrays["prediction"], metric))
+    return GradientPass(arrays["pitch"], arrays["level"], dist, scale, arrays["target"],
+                        arrays["prediction"])
 
 
 def gradient_pass_scores(res: GradientPass, trials: Trials,

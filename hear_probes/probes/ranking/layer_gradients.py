@@ -28,14 +28,13 @@ import numpy as np
 import torch
 import torch.autograd.forward_ad as fwad
 from torch.func import jvp, vmap
-from tqdm import tqdm
 
-from hear_probes.probes.ranking.checkpoint import PassCheckpoint
+from hear_probes.probes.ranking.checkpoint import PassCheckpoint, resumable_batches
 from hear_probes.probes.ranking.embedding import (
     GradientPass,
     NotDifferentiable,
     embedding_distance,
-    embedding_magnitude,
+    gradient_pass_of,
 )
 from hear_probes.stimuli.sines import Trials, synth_sines
 
@@ -183,84 +182,38 @@ def layer_group_gradient_pass(
     fn = base.module.get_layer_scene_embeddings
     all_ids = list(base.model.layer_ids)
     pick = [all_ids.index(k) for k in group.layer_ids]
-    n = len(trials)
-    arrays: dict[int, dict[str, np.ndarray]] = {
-        k: {"pitch": np.empty(n), "level": np.empty(n), "distance": np.empty(n)}
-        for k in group.layer_ids}
-    first = 0
-    resumed = checkpoint.load(group.layer_ids) if checkpoint is not None else None
-    if resumed is not None:
-        first, saved, flags = resumed
-        batch_tangents = batch_tangents and flags.get("batch_tangents", True)
-        for k in group.layer_ids:
-            for f, a in saved[k].items():
-                if f not in arrays[k]:
-                    arrays[k][f] = np.empty((n, a.shape[-1]), dtype=np.float32)
-                arrays[k][f][:first] = a
     f64 = torch.float64
-    bar = tqdm(total=n, initial=first, desc="ranking gradients (all layers)", unit="trial",
-               disable=quiet, leave=False)
-    done = first
-    try:
+
+    def batch(sl: slice, flags: dict) -> dict:
         with torch.no_grad():  # forward-mode tangents flow under no_grad; no backward graph kept
-            for start in range(first, n, batch_size):
-                sl = slice(start, min(n, start + batch_size))
-                target_audio = synth_sines(trials.target_freq[sl], trials.target_level[sl],
-                                           trials.target_phase[sl], sample_rate, duration)
-                outs_t = _layer_outputs(fn, target_audio, base.model, len(all_ids))
-                target = [outs_t[i] for i in pick]
-                params = (torch.as_tensor(trials.pred_freq[sl], dtype=f64),
-                          torch.as_tensor(np.asarray(trials.pred_level[sl]), dtype=f64),
-                          torch.as_tensor(trials.pred_phase[sl], dtype=f64))
-                d = None
-                if batch_tangents:
-                    try:
-                        d, tan, emb = _vmapped_pass(fn, base.model, len(all_ids), pick, target,
-                                                    *params, sample_rate, duration, metric)
-                    except Exception:  # noqa: BLE001 - no batching rule: one pass per tangent
-                        d, batch_tangents = None, False
-                    else:
-                        if _tangent_lost(tan):
-                            d, batch_tangents = None, False
-                if d is None:
-                    d, tan, emb = _two_dual_passes(fn, base.model, len(all_ids), pick, target,
-                                                   *params, sample_rate, duration, metric)
-                for j, k in enumerate(group.layer_ids):
-                    a = arrays[k]
-                    a["pitch"][sl] = tan["pitch"][j].double().cpu().numpy()
-                    a["level"][sl] = tan["level"][j].double().cpu().numpy()
-                    a["distance"][sl] = d[j].double().cpu().numpy()
-                    if "target" not in a:
-                        a["target"] = np.empty((n, emb[j].shape[-1]), dtype=np.float32)
-                        a["prediction"] = np.empty_like(a["target"])
-                    a["target"][sl] = target[j].float().cpu().numpy()
-                    a["prediction"][sl] = emb[j].float().cpu().numpy()
-                done = sl.stop
-                bar.update(sl.stop - sl.start)
-                if checkpoint is not None and done < n and checkpoint.due():
-                    checkpoint.save(done, arrays, {"batch_tangents": batch_tangents}, strict=False)
-    except NotDifferentiable:  # the probe falls back to reverse mode: nothing to resume
-        if checkpoint is not None:
-            checkpoint.remove()
-        raise
-    except BaseException:  # Ctrl-C or a failure: keep what is done for the next run
-        if checkpoint is not None and done > first:
-            checkpoint.save(done, arrays, {"batch_tangents": batch_tangents}, strict=False)
-        raise
-    finally:
-        bar.close()
-    if checkpoint is not None:
-        checkpoint.remove(stale=True)
-    out: dict[int, GradientPass] = {}
-    for k in group.layer_ids:
-        a = arrays[k]
-        if n == 0:
-            empty = np.empty((0, 0), dtype=np.float32)
-            out[k] = GradientPass(a["pitch"], a["level"], a["distance"], a["distance"], empty,
-                                  empty)
-            continue
-        scale = (embedding_magnitude(a["target"], metric)
-                 + embedding_magnitude(a["prediction"], metric))
-        out[k] = GradientPass(a["pitch"], a["level"], a["distance"], scale, a["target"],
-                              a["prediction"])
-    return out
+            target_audio = synth_sines(trials.target_freq[sl], trials.target_level[sl],
+                                       trials.target_phase[sl], sample_rate, duration)
+            outs_t = _layer_outputs(fn, target_audio, base.model, len(all_ids))
+            target = [outs_t[i] for i in pick]
+            params = (torch.as_tensor(trials.pred_freq[sl], dtype=f64),
+                      torch.as_tensor(np.asarray(trials.pred_level[sl]), dtype=f64),
+                      torch.as_tensor(trials.pred_phase[sl], dtype=f64))
+            d = None
+            if flags["batch_tangents"]:
+                try:
+                    d, tan, emb = _vmapped_pass(fn, base.model, len(all_ids), pick, target,
+                                                *params, sample_rate, duration, metric)
+                except Exception:  # noqa: BLE001 - no batching rule: one pass per tangent
+                    d, flags["batch_tangents"] = None, False
+                else:
+                    if _tangent_lost(tan):
+                        d, flags["batch_tangents"] = None, False
+            if d is None:
+                d, tan, emb = _two_dual_passes(fn, base.model, len(all_ids), pick, target,
+                                               *params, sample_rate, duration, metric)
+        return {k: {"pitch": tan["pitch"][j].double().cpu().numpy(),
+                    "level": tan["level"][j].double().cpu().numpy(),
+                    "distance": d[j].double().cpu().numpy(),
+                    "target": target[j].float().cpu().numpy(),
+                    "prediction": emb[j].float().cpu().numpy()}
+                for j, k in enumerate(group.layer_ids)}
+
+    arrays = resumable_batches(len(trials), batch_size, group.layer_ids, batch, checkpoint,
+                               {"batch_tangents": batch_tangents}, abandon=(NotDifferentiable,),
+                               desc="ranking gradients (all layers)", quiet=quiet)
+    return {k: gradient_pass_of(arrays[k], metric) for k in group.layer_ids}

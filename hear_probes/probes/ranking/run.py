@@ -319,8 +319,11 @@ def _module_tie_sensitivity(emb, items, grad, trials: Trials, st: RankingSetting
     return tie_sensitivity(rescore)
 
 
-def _eps_checkpoint(group, trials: Trials, st: RankingSettings):
-    """The :class:`PassCheckpoint` of a layer group's ``eps`` pass, beside its first store."""
+def _eps_checkpoint(loaded, layer_ids: list, store, trials: Trials, st: RankingSettings,
+                    mode: str):
+    """The :class:`PassCheckpoint` of an ``eps`` pass beside ``store`` (None without a store
+    file): its digest covers the model, the layers, the trials, the settings, the mode, the
+    device and dtype, and the hear-probes and torch versions."""
     from dataclasses import fields
 
     import torch
@@ -328,27 +331,30 @@ def _eps_checkpoint(group, trials: Trials, st: RankingSettings):
     from hear_probes import __version__
     from hear_probes.probes.ranking.checkpoint import PassCheckpoint, pass_fingerprint
 
-    base = group.base
-    params = next(iter(base.model.parameters()), None) if hasattr(base.model, "parameters") else None
-    identity = {**base.identity(), "layers": group.layer_ids, "duration": st.duration,
-                "metric": st.metric, "batch_size": st.batch_size, "sample_rate": base.sample_rate,
-                "hear_probes": __version__, "torch": torch.__version__,
+    if getattr(store, "path", None) is None:
+        return None
+    params = (next(iter(loaded.model.parameters()), None)
+              if hasattr(loaded.model, "parameters") else None)
+    identity = {**loaded.identity(), "layers": layer_ids, "mode": mode, "duration": st.duration,
+                "metric": st.metric, "batch_size": st.batch_size,
+                "sample_rate": loaded.sample_rate, "hear_probes": __version__,
+                "torch": torch.__version__,
                 "device": str(params.device) if params is not None else None,
                 "dtype": str(params.dtype) if params is not None else None}
     arrays = {f.name: np.asarray(getattr(trials, f.name)) for f in fields(trials)
               if f.name not in ("seed", "ranges")}
-    store = group.stores[group.layer_ids[0]]
     return PassCheckpoint.beside(store.path, pass_fingerprint(identity, arrays))
 
 
-def _gradient_pass(loaded, sample_rate: int, trials: Trials, st: RankingSettings):
+def _gradient_pass(loaded, sample_rate: int, trials: Trials, st: RankingSettings, store=None):
     """``(GradientPass, mode)`` of the ``eps`` column for one representation.
 
     A layer view of a group of several layers takes its share of one forward-mode pass over
     the whole group (computed by the first view that asks, kept in ``group.shared`` until each
     view has taken its layer); where forward mode is not available, and for a model without
     layers, each view runs its own reverse-mode pass. Both give the same derivatives (see
-    :mod:`hear_probes.probes.ranking.layer_gradients`).
+    :mod:`hear_probes.probes.ranking.layer_gradients`). Either pass keeps a checkpoint beside
+    an embedding store (the group's first, or ``store``), so an interrupted run resumes it.
 
     Raises
     ------
@@ -365,15 +371,18 @@ def _gradient_pass(loaded, sample_rate: int, trials: Trials, st: RankingSettings
             try:
                 group.shared[key] = layer_group_gradient_pass(
                     group, sample_rate, trials, st.duration, st.metric, st.batch_size, st.quiet,
-                    checkpoint=_eps_checkpoint(group, trials, st))
+                    checkpoint=_eps_checkpoint(group.base, group.layer_ids,
+                                               group.stores[group.layer_ids[0]], trials, st,
+                                               "forward"))
             except NotDifferentiable:
                 group.shared[key] = None
         passes = group.shared[key]
         share = passes.pop(loaded.layer, None) if passes is not None else None
         if share is not None:
             return share, "forward"
+    ckpt = _eps_checkpoint(loaded, [loaded.layer], store, trials, st, "reverse")
     return module_gradient_pass(loaded.module, loaded.model, sample_rate, trials, st.duration,
-                                st.metric, st.batch_size, st.quiet), "reverse"
+                                st.metric, st.batch_size, st.quiet, ckpt), "reverse"
 
 
 def run(loaded, store, out_dir: Path,
@@ -407,7 +416,7 @@ def run(loaded, store, out_dir: Path,
     precomputed: dict[str, np.ndarray] = {}
     mode: str | None = None
     try:
-        grad, mode = _gradient_pass(loaded, sr, trials, st)
+        grad, mode = _gradient_pass(loaded, sr, trials, st, store)
     except NotDifferentiable as exc:
         grad, reason = None, str(exc)
     else:
