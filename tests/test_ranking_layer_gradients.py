@@ -163,6 +163,20 @@ def test_a_model_without_batching_rules_gets_the_dual_passes(toy_views, tmp_path
 PASS_FIELDS = ("grad_pitch", "grad_level", "distance", "scale", "target", "prediction")
 
 
+def interrupt_on_call(monkeypatch, module, name: str, n: int, exc=KeyboardInterrupt):
+    """Make ``module.name`` raise ``exc`` on its ``n``-th call; returns the real function."""
+    real, calls = getattr(module, name), []
+
+    def wrapper(*args):
+        calls.append(1)
+        if len(calls) == n:
+            raise exc
+        return real(*args)
+
+    monkeypatch.setattr(module, name, wrapper)
+    return real
+
+
 def test_an_interrupted_pass_resumes_where_it_stopped(toy_views, tmp_path, monkeypatch):
     """Ctrl-C mid-pass keeps the batches done; the next run does only the rest, bit for bit."""
     import hear_probes.probes.ranking.layer_gradients as lg
@@ -172,15 +186,7 @@ def test_an_interrupted_pass_resumes_where_it_stopped(toy_views, tmp_path, monke
     trials = round_trials(sample_trials(13, seed=7))
     expected = layer_group_gradient_pass(group, sr, trials, duration=0.25, batch_size=4)
     ckpt = PassCheckpoint(tmp_path / "eps.npz", "fp-1", every=3600.0)
-    real, calls = lg._layer_outputs, []
-
-    def interrupted(*args):  # the targets' pass of the third batch is interrupted
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return real(*args)
-
-    monkeypatch.setattr(lg, "_layer_outputs", interrupted)
+    real = interrupt_on_call(monkeypatch, lg, "_layer_outputs", 3)  # the third batch's targets
     with pytest.raises(KeyboardInterrupt):
         layer_group_gradient_pass(group, sr, trials, duration=0.25, batch_size=4,
                                   checkpoint=ckpt)
@@ -239,15 +245,7 @@ def test_a_pass_without_forward_mode_leaves_no_checkpoint(toy_views, tmp_path, m
     from hear_probes.probes.ranking.checkpoint import PassCheckpoint
     from hear_probes.probes.ranking.embedding import NotDifferentiable
 
-    real, calls = lg._layer_outputs, []
-
-    def fails_later(*args):
-        calls.append(1)
-        if len(calls) == 3:
-            raise NotDifferentiable("no forward rule")
-        return real(*args)
-
-    monkeypatch.setattr(lg, "_layer_outputs", fails_later)
+    interrupt_on_call(monkeypatch, lg, "_layer_outputs", 3, NotDifferentiable("no forward rule"))
     ckpt = PassCheckpoint(tmp_path / "eps.npz", "fp", every=0.0)
     with pytest.raises(NotDifferentiable):
         layer_group_gradient_pass(toy_views[0].layer_group, toy_views[0].sample_rate,
@@ -328,15 +326,7 @@ def test_the_reverse_pass_resumes_too(toy_views, tmp_path, monkeypatch):
     expected = module_gradient_pass(view.module, view.model, view.sample_rate, trials, 0.25,
                                     batch_size=4)
     ckpt = PassCheckpoint(tmp_path / "eps.npz", "fp", every=3600.0)
-    real, calls = emb._exact_sines, []
-
-    def interrupted(*args):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(*args)
-
-    monkeypatch.setattr(emb, "_exact_sines", interrupted)
+    real = interrupt_on_call(monkeypatch, emb, "_exact_sines", 2)  # the second batch
     with pytest.raises(KeyboardInterrupt):
         module_gradient_pass(view.module, view.model, view.sample_rate, trials, 0.25,
                              batch_size=4, checkpoint=ckpt)
