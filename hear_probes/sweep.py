@@ -348,11 +348,14 @@ def _run_grid(client, todo: list[SweepTask], out: Path, cfg: SweepConfig, summar
     bar = tqdm(total=len(todo) + n_skipped, initial=n_skipped, desc="sweep", unit="task",
                disable=cfg.quiet)
     for fut in as_completed(futures):
-        task = futures[fut]
+        task = futures.pop(fut)
         try:
             res = fut.result()
         except Exception as exc:  # noqa: BLE001 - a worker died: log it, go on
             res = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "traceback": ""}
+        # forget the result on the cluster: a worker that dies later would otherwise make the
+        # scheduler run the finished task again to recover a result nobody needs
+        fut.release()
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         with log.open("a") as fh:
             if res["status"] == "ok":

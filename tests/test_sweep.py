@@ -122,3 +122,20 @@ def test_probe_options_reach_the_settings():
         timbre_settings(RunOptions(probe_options={"timbre": {"null_fits": -2}}))
     with pytest.raises(HearProbesError, match="unknown ranking option"):
         ranking_settings(RunOptions(probe_options={"ranking": {"trials": 3}}))
+
+
+def test_finished_tasks_are_released_from_the_cluster(tmp_path, monkeypatch):
+    """A worker dying later must not make the scheduler rerun tasks whose results were logged."""
+    from distributed import Client, LocalCluster
+
+    import hear_probes.sweep as sw
+
+    monkeypatch.setattr(sw, "run_task", lambda task, out, cfg: {
+        "status": "ok", "layers": [0], "all_layers": [0], "seconds": 0.0})
+    todo = [SweepTask("module:toy_layers", "0", p) for p in ("gear", "ranking", "timbre")]
+    summary: dict = {"ok": [], "failed": {}, "skipped": [], "report": None}
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        sw._run_grid(client, todo, tmp_path, SweepConfig(layers="0", quiet=True), summary, 0)
+        assert len(summary["ok"]) == 3
+        assert client.futures == {}  # nothing held: nothing to recompute
