@@ -458,3 +458,14 @@ def test_paired_best_is_none_where_a_side_or_its_records_are_missing():
     best = Best(0.9, [0.8, 1.0], "layer-1", 1)
     assert paired_best(head, (None, None), (row, best), ("a", "b"), "f") is None
     assert paired_best(head, (row, best), (row, best), ("a", "b"), "f") is None  # no ranking payload
+
+
+def test_size_series_run_from_the_smallest_network_to_the_largest():
+    """The size claim compares the ends of each series: CREPE full (capacity 32) is the largest."""
+    from hear_probes.registry import builtin_models
+    from hear_probes.report.zoo_findings import SIZE_SERIES
+
+    specs = builtin_models()
+    crepe = [specs[m].scene_dim for m in SIZE_SERIES["CREPE"]]  # block-5 width: 8 x channels
+    assert crepe == sorted(crepe) and len(set(crepe)) == len(crepe)
+    assert SIZE_SERIES["CREPE"][-1] == "crepe"

@@ -32,8 +32,13 @@ from hear_probes.report.zoo_docs import (
 )
 
 #: Pitch networks by family, smallest first (Kim et al. 2018; Ardaillon & Roebel 2019).
-SIZE_SERIES = {"CREPE": ("crepe-tiny", "crepe-small", "crepe-medium", "crepe", "crepe-large"),
+SIZE_SERIES = {"CREPE": ("crepe-tiny", "crepe-small", "crepe-medium", "crepe-large", "crepe"),
                "FCN": ("fcn-929", "fcn-993", "fcn-1953")}
+#: What "larger" means in each series (CREPE: the capacity multiplier of Kim et al. 2018, the
+#: channels of every block; FCN: the receptive field in samples at 8 kHz that names each net;
+#: by weights, FCN-993 is the smallest, 52 MB against 95 MB).
+SIZE_ORDER = {"CREPE": "capacity (tiny 4, small 8, medium 16, large 24, full 32)",
+              "FCN": "receptive field (929, 993, 1953 samples)"}
 #: musicnn's layers by position (adapters/musicnn.py): the front end, then the mid end.
 MUSICNN_FRONT = {1: "timbral", 2: "temporal"}
 MUSICNN_MID = {3: "cnn1", 4: "cnn2", 5: "cnn3"}
@@ -260,7 +265,8 @@ def _size_claim(rows: dict[str, ModelRow]) -> str:
         if paired is None:
             v = verdict(largest[1], smallest[1], largest[0], smallest[0])
             paired = f"largest against smallest: {v} (not paired: per-trial outcomes missing)"
-        parts.append(f"{family} best-layer pitch coarse accuracy {values}; {paired}")
+        parts.append(f"{family}, smallest to largest by {SIZE_ORDER[family]}, best-layer pitch "
+                     f"coarse accuracy: {values}; {paired}")
     return "; ".join(parts)
 
 
