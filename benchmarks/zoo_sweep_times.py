@@ -19,7 +19,11 @@ analysis), and writes per model:
 * ``layers_in_run``: per probe, how many of those layers the logged run computed (a layer
   result created before the run started comes from an earlier, interrupted sweep). When it is
   fewer than ``layers_done`` the task was resumed: its ``probe_s`` is null (the interrupted
-  runs are not logged) and ``resumed_run_s`` holds the logged run's seconds.
+  runs are not logged) and ``resumed_run_s`` holds the logged run's seconds. A layer result
+  whose ``provenance.resumed`` says it resumed a checkpoint (the ranking probe's ``eps`` pass)
+  marks its task resumed too: part of its work was done by an unlogged run.
+* ``untimed``: per probe, why a logged time is not one core's (``--untimed MODEL:PROBE:REASON``,
+  for a task known to have run otherwise, e.g. with more threads); its ``probe_s`` is null.
 
 Usage::
 
@@ -73,6 +77,12 @@ def layers_created_since(folder: Path, probe: str, start: datetime) -> int:
     return n
 
 
+def resumed_mid_task(folder: Path, probe: str) -> bool:
+    """Whether a layer result of ``probe`` records that its run resumed a checkpoint."""
+    return any((json.loads(path.read_text("utf-8")).get("provenance") or {}).get("resumed")
+               for path in folder.glob(f"layer-*/{probe}.json"))
+
+
 def _run_start(task: dict) -> datetime:
     finished = datetime.fromisoformat(task["finished"].replace("Z", "+00:00"))
     return finished - timedelta(seconds=task["seconds"])
@@ -89,9 +99,11 @@ def scoring_seconds(folder: Path) -> dict[str, float]:
     return {k: round(v, 1) for k, v in out.items()}
 
 
-def summarise(sweep_dir: Path, log: Path) -> list[dict]:
+def summarise(sweep_dir: Path, log: Path, untimed: dict[tuple[str, str], str] | None = None
+              ) -> list[dict]:
     """One record per model folder of ``sweep_dir`` (see the module docstring)."""
     tasks = task_seconds(log)
+    untimed = untimed or {}
     rows = []
     for folder in sorted(p for p in sweep_dir.iterdir() if p.is_dir()):
         model = folder.name
@@ -100,8 +112,10 @@ def summarise(sweep_dir: Path, log: Path) -> list[dict]:
         in_run = {probe: layers_created_since(folder, probe, _run_start(tasks[(model, probe)]))
                   if (model, probe) in tasks else 0 for probe in PROBES}
         logged = {probe: (tasks.get((model, probe)) or {}).get("seconds") for probe in PROBES}
-        resumed = {p: logged[p] is not None and in_run[p] < done[p] for p in PROBES}
-        probe_s = {p: None if resumed[p] else logged[p] for p in PROBES}
+        resumed = {p: logged[p] is not None and (in_run[p] < done[p]
+                                                 or resumed_mid_task(folder, p)) for p in PROBES}
+        why = {p: untimed.get((model, p)) for p in PROBES}
+        probe_s = {p: None if resumed[p] or why[p] else logged[p] for p in PROBES}
         known = [s for s in probe_s.values() if s is not None]
         scoring = scoring_seconds(folder)
         rows.append({
@@ -109,6 +123,7 @@ def summarise(sweep_dir: Path, log: Path) -> list[dict]:
             "layers_in_run": in_run,
             "probe_s": probe_s,
             "resumed_run_s": {p: logged[p] if resumed[p] else None for p in PROBES},
+            "untimed": {p: why[p] for p in PROBES if why[p]},
             "total_core_s": round(sum(known), 1) if len(known) == len(PROBES) else None,
             "scoring_s": scoring,
             "embedding_s": {p: None if probe_s[p] is None else round(probe_s[p] - scoring[p], 1)
@@ -121,13 +136,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sweep", type=Path, default=Path("results/zoo"), help="the sweep's --out folder")
     ap.add_argument("--log", type=Path, default=None, help="its sweep.log (default: <sweep>/sweep.log)")
     ap.add_argument("--out", type=Path, default=Path("results/benchmarks/zoo-sweep.json"))
+    ap.add_argument("--untimed", action="append", default=[], metavar="MODEL:PROBE:REASON",
+                    help="a task whose logged time is not one core's (e.g. run with more threads)")
     args = ap.parse_args(argv)
+    untimed = {}
+    for spec in args.untimed:
+        parts = spec.split(":", 2)
+        if len(parts) != 3 or parts[1] not in PROBES or not parts[2].strip():
+            print(f"--untimed {spec!r}: give MODEL:PROBE:REASON with PROBE one of "
+                  f"{', '.join(PROBES)}", file=sys.stderr)
+            return 2
+        untimed[(parts[0], parts[1])] = parts[2].strip()
     if not args.sweep.is_dir():
         print(f"--sweep {args.sweep}: not a folder; give the --out folder of 'hear-probes sweep'",
               file=sys.stderr)
         return 2
     log = args.log or args.sweep / "sweep.log"
-    rows = summarise(args.sweep, log)
+    rows = summarise(args.sweep, log, untimed)
     payload = {
         "benchmark": "zoo sweep time per model (seconds of one core; sweep workers are single-threaded)",
         "sweep": str(args.sweep), "log": str(log),

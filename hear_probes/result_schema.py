@@ -275,6 +275,8 @@ COMMON = (
     Key("provenance.versions.*", STRING_OR_NULL),
     Key("provenance.timings_s", MAPPING),
     Key("provenance.timings_s.*", NUMBER_OR_NULL),
+    Key("provenance.resumed", MAPPING),
+    Key("provenance.resumed.*", INT),
 )
 
 def schemas() -> dict[str, ResultSchema]:

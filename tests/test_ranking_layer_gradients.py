@@ -375,3 +375,5 @@ def test_an_interrupted_probe_run_resumes_its_pass_and_gives_the_same_result(
         assert a["representations"].keys() == b["representations"].keys()
         for ra, rb in zip(a["representations"].values(), b["representations"].values(), strict=True):
             assert ra["accuracy"] == rb["accuracy"] and ra["per_trial"] == rb["per_trial"]
+        assert "resumed" not in a["provenance"]  # the resumed run says so, the clean one not
+        assert b["provenance"]["resumed"]["eps_pass_from_trial"] > 0

@@ -54,8 +54,9 @@ def test_doc_block_shows_minutes_and_na_for_unfinished_tasks(tmp_path):
     assert lines[2] == "| m | 5 | 1.0 | 2.5 | n/a | n/a |"
     assert lines[-1] == ("In all, the 0 models timed in full took 0.0 core-hours, about 0.0 h of "
                          "this 2-core machine with the two workers. 1 more (`m`) has no full time "
-                         "(a task resumed after an interruption, or not finished); their tasks "
-                         "timed in full add 0.1 core-hours, the rest is not counted.")
+                         "(a task resumed after an interruption, not finished, or not run on one "
+                         "core); their tasks timed in full add 0.1 core-hours, the rest is not "
+                         "counted.")
 
 
 def test_doc_block_totals_the_zoo_and_leaves_resumed_tasks_out(tmp_path):
@@ -128,3 +129,34 @@ def test_a_resumed_task_has_no_total_only_its_last_run(tmp_path):
     assert _script().main(["--sweep", str(sweep), "--out", str(out)]) == 0
     (row,) = json.loads(out.read_text())["results"]
     assert row["probe_s"]["ranking"] == 100.0 and row["resumed_run_s"]["ranking"] is None
+
+
+def test_a_pass_resumed_mid_task_or_run_otherwise_has_no_one_core_time(tmp_path):
+    sweep = tmp_path / "zoo"
+    for k in (1, 2):
+        _layer(sweep / "m" / f"layer-{k}", "ranking", {"gradients": 4.0, "embed": 1.0})
+        _layer(sweep / "m" / f"layer-{k}", "gear", {"embed": 1.0})
+        _layer(sweep / "m" / f"layer-{k}", "timbre", {"total": 1.0})
+    path = sweep / "m" / "layer-1" / "ranking.json"
+    doc = json.loads(path.read_text())
+    doc["provenance"]["resumed"] = {"eps_pass_from_trial": 144}  # the pass resumed a checkpoint
+    path.write_text(json.dumps(doc))
+    (sweep / "sweep.log").write_text("2026-12-05T01:00:00+00:00 ok m [all] ranking (30.0 s)\n"
+                                     "2026-12-05T01:01:00+00:00 ok m [all] gear (20.0 s)\n"
+                                     "2026-12-05T01:02:00+00:00 ok m [all] timbre (10.0 s)\n")
+    mod, out = _script(), tmp_path / "times.json"
+    assert mod.main(["--sweep", str(sweep), "--out", str(out),
+                     "--untimed", "m:gear:two threads"]) == 0
+    (row,) = json.loads(out.read_text())["results"]
+    assert row["probe_s"] == {"timbre": 10.0, "gear": None, "ranking": None}
+    assert row["resumed_run_s"]["ranking"] == 30.0 and row["untimed"] == {"gear": "two threads"}
+    assert row["total_core_s"] is None
+    for bad in ("m:gear", "m:nope:why", "m:gear: "):
+        assert mod.main(["--sweep", str(sweep), "--out", str(out), "--untimed", bad]) == 2
+    bench = tmp_path / "results" / "benchmarks"
+    bench.mkdir(parents=True)
+    (bench / "zoo-sweep.json").write_text(out.read_text())
+    from hear_probes.report.zoo_findings import sweep_times_block
+
+    assert "| m | 2 | 0.2 | n/a (two threads) | n/a (resumed: last run 0.5 for 2 of 2 layers) | n/a |" in (
+        sweep_times_block(tmp_path))

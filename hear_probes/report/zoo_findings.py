@@ -308,6 +308,9 @@ def sweep_times_block(root: Path) -> str:
     lines = ["| model | layers | timbre (min) | GEAR (min) | ranking (min) | sweep (min, one core) |",
              "|---|---:|---:|---:|---:|---:|"]
     def cell(r: dict, probe: str) -> str:
+        why = (r.get("untimed") or {}).get(probe)
+        if why:
+            return f"n/a ({why})"
         resumed = (r.get("resumed_run_s") or {}).get(probe)
         if resumed is not None:  # the earlier, interrupted runs of the task are not logged
             return (f"n/a (resumed: last run {minutes(resumed)} for "
@@ -333,7 +336,8 @@ def _sweep_total(rows: list[dict]) -> str:
         names = ", ".join(f"`{r['model']}`" for r in rest)
         verb = "has" if len(rest) == 1 else "have"
         text += (f" {len(rest)} more ({names}) {verb} no full time (a task resumed after an "
-                 f"interruption, or not finished); their tasks timed in full add {timed:.1f} "
+                 f"interruption, not finished, or not run on one core); their tasks timed in "
+                 f"full add {timed:.1f} "
                  "core-hours, the rest is not counted.")
     return text
 

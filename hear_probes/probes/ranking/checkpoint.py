@@ -165,7 +165,7 @@ def resumable_batches(
     abandon: tuple[type[BaseException], ...] = (),
     desc: str = "ranking gradients",
     quiet: bool = True,
-) -> dict:
+) -> tuple[dict, int]:
     """Fill per-key arrays batch by batch, resuming from (and keeping) a checkpoint.
 
     Parameters
@@ -194,8 +194,10 @@ def resumable_batches(
 
     Returns
     -------
-    dict
+    arrays : dict
         ``{key: {field: ndarray of n rows}}`` (no embedding arrays when ``n == 0``).
+    resumed_from : int
+        The first row this call computed (0 unless it resumed a checkpoint).
     """
     flags = dict(flags or {})
     arrays = {k: {f: np.empty(n) for f in ("pitch", "level", "distance")} for k in keys}
@@ -236,4 +238,4 @@ def resumable_batches(
         bar.close()
     if checkpoint is not None:
         checkpoint.remove(stale=True)
-    return arrays
+    return arrays, first

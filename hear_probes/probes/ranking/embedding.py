@@ -176,6 +176,9 @@ class GradientPass:
     target, prediction : ndarray
         Scene embeddings ``[n, d]`` (float32, detached) of every trial's target and prediction,
         computed by this pass and reused for the numeric columns (no second forward pass).
+    resumed_from : int
+        The first trial this run computed: 0, or where it resumed an interrupted run's
+        checkpoint (its time then covers only the rest of the pass).
     """
 
     grad_pitch: np.ndarray
@@ -184,6 +187,7 @@ class GradientPass:
     scale: np.ndarray
     target: np.ndarray
     prediction: np.ndarray
+    resumed_from: int = 0
 
 
 def _exact_sines(freq: np.ndarray, level: np.ndarray, phase: np.ndarray, sample_rate: int,
@@ -254,13 +258,14 @@ def module_gradient_pass(
                     "target": emb_t.detach().float().cpu().numpy(),
                     "prediction": emb_p.detach().float().cpu().numpy()}}
 
-    arrays = resumable_batches(len(trials), batch_size, [0], batch, checkpoint,
-                               abandon=(NotDifferentiable,), desc="ranking gradients",
-                               quiet=quiet)
-    return gradient_pass_of(arrays[0], metric)
+    arrays, first = resumable_batches(len(trials), batch_size, [0], batch, checkpoint,
+                                      abandon=(NotDifferentiable,), desc="ranking gradients",
+                                      quiet=quiet)
+    return gradient_pass_of(arrays[0], metric, first)
 
 
-def gradient_pass_of(arrays: dict[str, np.ndarray], metric: str = "euclidean") -> GradientPass:
+def gradient_pass_of(arrays: dict[str, np.ndarray], metric: str = "euclidean",
+                     resumed_from: int = 0) -> GradientPass:
     """The :class:`GradientPass` of one representation's filled arrays (``pitch``, ``level``,
     ``distance``, and ``target``/``prediction`` unless there are no trials)."""
     dist = arrays["distance"]
@@ -270,7 +275,7 @@ def gradient_pass_of(arrays: dict[str, np.ndarray], metric: str = "euclidean") -
     scale = (embedding_magnitude(arrays["target"], metric)
              + embedding_magnitude(arrays["prediction"], metric))
     return GradientPass(arrays["pitch"], arrays["level"], dist, scale, arrays["target"],
-                        arrays["prediction"])
+                        arrays["prediction"], resumed_from)
 
 
 def gradient_pass_scores(res: GradientPass, trials: Trials,

@@ -213,7 +213,8 @@ def layer_group_gradient_pass(
                     "prediction": emb[j].float().cpu().numpy()}
                 for j, k in enumerate(group.layer_ids)}
 
-    arrays = resumable_batches(len(trials), batch_size, group.layer_ids, batch, checkpoint,
-                               {"batch_tangents": batch_tangents}, abandon=(NotDifferentiable,),
-                               desc="ranking gradients (all layers)", quiet=quiet)
-    return {k: gradient_pass_of(arrays[k], metric) for k in group.layer_ids}
+    arrays, first = resumable_batches(
+        len(trials), batch_size, group.layer_ids, batch, checkpoint,
+        {"batch_tangents": batch_tangents}, abandon=(NotDifferentiable,),
+        desc="ranking gradients (all layers)", quiet=quiet)
+    return {k: gradient_pass_of(arrays[k], metric, first) for k in group.layer_ids}
