@@ -17,7 +17,6 @@ bit, as an uninterrupted one (each batch is computed the same way, whichever run
 from __future__ import annotations
 
 import glob
-import hashlib
 import json
 import time
 import warnings
@@ -31,6 +30,7 @@ from tqdm import tqdm
 
 from hear_probes.atomic import atomic_path
 from hear_probes.errors import HearProbesWarning
+from hear_probes.hashing import hash_arrays, hash_json
 
 __all__ = ["PassCheckpoint", "pass_fingerprint", "resumable_batches"]
 
@@ -53,12 +53,9 @@ def pass_fingerprint(identity: dict, arrays: dict[str, np.ndarray]) -> str:
     str
         Hex digest.
     """
-    h = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode())
-    for name in sorted(arrays):
-        a = np.ascontiguousarray(arrays[name])
-        h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
+    names = sorted(arrays)
+    return hash_json({"identity": identity,
+                      "arrays": hash_arrays([arrays[k] for k in names], ids=names)})
 
 
 @dataclass
@@ -155,6 +152,14 @@ class PassCheckpoint:
                     pass
 
 
+def _rows(arrays: dict[str, np.ndarray], name: str, n: int, like: np.ndarray) -> np.ndarray:
+    """``arrays[name]``, made on first use as ``n`` float32 rows as wide as ``like`` (the
+    embeddings; the 1-D fields exist from the start)."""
+    if name not in arrays:
+        arrays[name] = np.empty((n, like.shape[-1]), dtype=np.float32)
+    return arrays[name]
+
+
 def resumable_batches(
     n: int,
     batch_size: int,
@@ -208,9 +213,7 @@ def resumable_batches(
         flags.update(saved_flags)
         for k in keys:
             for f, a in saved[k].items():
-                if f not in arrays[k]:
-                    arrays[k][f] = np.empty((n, a.shape[-1]), dtype=np.float32)
-                arrays[k][f][:first] = a
+                _rows(arrays[k], f, n, a)[:first] = a
     bar = tqdm(total=n, initial=first, desc=desc, unit="trial", disable=quiet, leave=False)
     done = first
     try:
@@ -219,9 +222,7 @@ def resumable_batches(
             rows = compute(sl, flags)
             for k in keys:
                 for f, r in rows[k].items():
-                    if f not in arrays[k]:
-                        arrays[k][f] = np.empty((n, r.shape[-1]), dtype=np.float32)
-                    arrays[k][f][sl] = r
+                    _rows(arrays[k], f, n, r)[sl] = r
             done = sl.stop
             bar.update(sl.stop - sl.start)
             if checkpoint is not None and done < n and checkpoint.due():
