@@ -46,6 +46,11 @@ hear-probes probe ranking --model crepe --trials 1000 --duration 1.0 --curve-poi
 hear-probes evaluate --model crepe-classifier-input --probes gear --data "$DATA" --out results/crepe-classifier-input --quiet
 hear-probes probe timbre --model crepe-classifier-input $TIMBRE_BIG --data "$DATA" --out results/crepe-classifier-input --quiet
 hear-probes probe ranking --model crepe-classifier-input --trials 300 --duration 1.0 --curve-points 60 --heatmap-cells 16 --out results/crepe-classifier-input --quiet
+# the same view of crepe-tiny (the 1000-trial ranking took 7 min on 2 cores; GEAR and timbre ran
+# beside another job: their times, like every run's, are in the provenance of each JSON)
+hear-probes evaluate --model crepe-tiny-classifier-input --probes gear --data "$DATA" --out results/crepe-tiny-classifier-input --quiet
+hear-probes probe timbre --model crepe-tiny-classifier-input $TIMBRE_BIG --data "$DATA" --out results/crepe-tiny-classifier-input --quiet
+hear-probes probe ranking --model crepe-tiny-classifier-input --trials 1000 --duration 1.0 --curve-points 60 --heatmap-cells 16 --out results/crepe-tiny-classifier-input --quiet
 # the published-table erratum (docs/timbre.md): stft rows in the order of the released features
 python -m hear_probes.probes.timbre.erratum --model stft --data "$DATA" --out /tmp/stft-released-order.h5 --quiet
 python -m hear_probes.probes.timbre.erratum --model stft --data "$DATA" --out /tmp/stft-correct-order.h5 --pairing correct --quiet
@@ -91,7 +96,7 @@ mkdir -p results/compare
 hear-probes compare results/stft results/logmel results/crepe results/crepe-classifier-input --baseline --out results/compare > results/compare/compare.txt
 # the main report opens with the leaderboard (one row per model, docs/zoo.md); each layered model
 # gets its own page, results/report-<model>.md, and the depth figures results/report_depth_*.png
-hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/waveform results/random-projection results/distances results/crepe-layers/layer-* results/crepe-tiny-layers/layer-* results/zoo/*/layer-* -o results/report.html
+hear-probes report results/stft results/stft-released-order results/logmel results/crepe results/crepe-classifier-input results/crepe-tiny-classifier-input results/waveform results/random-projection results/distances results/crepe-layers/layer-* results/crepe-tiny-layers/layer-* results/zoo/*/layer-* -o results/report.html
 # zoo embedding throughput (the table in docs/zoo.md; needs pip install '.[zoo]'; a few minutes;
 # each file records whether other jobs shared the CPU: then its numbers are lower bounds)
 PYTHONPATH=. python benchmarks/bench_zoo.py --n 2 --seconds 1.0 --repeats 3 --out results/benchmarks/zoo-throughput.json
