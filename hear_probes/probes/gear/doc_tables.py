@@ -21,6 +21,7 @@ MODELS = (
     ("logmel (4096)", "logmel"),
     ("crepe (HEAR baseline, 2048)", "crepe"),
     ("crepe-classifier-input (2048)", "crepe-classifier-input"),
+    ("crepe-tiny-classifier-input (256)", "crepe-tiny-classifier-input"),
 )
 #: Calibration rows (``results/gear-calibration``, written by ``hear_probes.probes.gear.calibration``).
 CALIBRATION = (("ideal (3: the factors)", "gear-calibration/ideal"),
@@ -103,7 +104,7 @@ def _paper(results: Path) -> str:
 
 
 #: Rows of the perceptual-variant table (``results/<model>/gear-perceptual``).
-PERCEPTUAL_MODELS = tuple(m for m in MODELS if m[1] != "crepe-classifier-input")
+PERCEPTUAL_MODELS = tuple(m for m in MODELS if not m[1].endswith("classifier-input"))
 
 
 def _perceptual(results: Path) -> str:

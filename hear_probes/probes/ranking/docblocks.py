@@ -233,7 +233,7 @@ def crepe(root: Path) -> str:
     lines = ["| model (folder) | trials | " + " | ".join(c[2] for c in COLUMNS) + " |",
              "|---|---|" + "---|" * len(COLUMNS)]
     notes = []
-    for folder in ("crepe", "crepe-classifier-input"):
+    for folder in ("crepe", "crepe-classifier-input", "crepe-tiny-classifier-input"):
         row = _module_row(root, folder)
         if row is None:
             continue

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[3]
 DOC = ROOT / "docs" / "timbre.md"
 RESULTS = ROOT / "results"
 #: Models of the summary block, in order.
-SUMMARY_MODELS = ("stft", "logmel", "crepe", "crepe-classifier-input")
+SUMMARY_MODELS = ("stft", "logmel", "crepe", "crepe-classifier-input", "crepe-tiny-classifier-input")
 
 
 def _load(model: str, results: Path) -> dict | None:
