@@ -81,6 +81,24 @@ def test_every_block_name_is_known_and_used():
     assert known - used <= generic, f"generators no doc uses: {known - used - generic}"
 
 
+def test_a_block_name_defined_twice_is_an_error(monkeypatch):
+    """A probe module's block of the same name as a generic one (or another probe's) shadowed
+    it silently, and the shadowed copy went on being edited; now the name is refused."""
+    import types
+
+    assert docnumbers.probe_blocks()  # this checkout: every name has one owner
+    fake = types.SimpleNamespace(DOC_BLOCKS={"readme-erratum": lambda root: ""})
+    monkeypatch.setattr(docnumbers.importlib, "import_module",
+                        lambda name, real=docnumbers.importlib.import_module:
+                        fake if name == "fake.blocks" else real(name))
+    monkeypatch.setattr(docnumbers, "PROBE_BLOCK_MODULES", (*docnumbers.PROBE_BLOCK_MODULES, "fake.blocks"))
+    with pytest.raises(ValueError, match="'readme-erratum' is defined by both hear_probes.report.docblocks and fake.blocks"):
+        docnumbers.probe_blocks()
+    fake.DOC_BLOCKS = {"ranking-crepe": lambda root: ""}
+    with pytest.raises(ValueError, match="hear_probes.probes.ranking.docblocks and fake.blocks"):
+        docnumbers.probe_blocks()
+
+
 def test_check_fails_when_a_result_changes(tmp_path, capsys):
     root = _copy_checkout(tmp_path)
     assert docnumbers.main(["--check", "--root", str(root)]) == 0

@@ -7,7 +7,7 @@ accessors of :mod:`hear_probes.report.docsources`, so a schema change is fixed t
 
 Two kinds:
 
-* named blocks (a table, a sentence): ``readme-timbre-stft``, ``gear-table``, ...;
+* named blocks (a table, a sentence): ``readme-timbre-stft``, ``readme-erratum``, ...;
 * inline numbers with arguments, for a number inside prose: ``timbre-median MODEL FAMILY
   STUDIES``, ``timbre-study``, ``gear``, ``ranking-acc``, ``ranking-half``, ``ranking-ties``,
   ``ablation``. An optional last argument ``d=N`` sets the decimals (default 3).
@@ -15,7 +15,6 @@ Two kinds:
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 
@@ -23,15 +22,6 @@ import numpy as np
 
 from hear_probes.report import docsources as src
 from hear_probes.report.docsources import DocSourceError, Results
-
-#: Published summary row of Pascal & Lagrange (2024) Table I, STFT column (a paper value).
-PUBLISHED_STFT_SUMMARY_MEDIAN = 0.26
-#: A ranking cell is "off" the published value beyond this distance (docs/ranking.md).
-RANKING_OFF = 0.05
-#: Ranking columns and their headings in prose.
-COLUMNS = ("eps", "fine", "coarse")
-_COLUMN_NAMES = {"pitch": {"eps": "eps", "fine": "±30 c", "coarse": "±600 c"},
-                 "level": {"eps": "eps", "fine": "±2 dB", "coarse": "±10 dB"}}
 
 Generator = Callable[..., str]
 BLOCKS: dict[str, Generator] = {}
@@ -53,11 +43,6 @@ def f3(x: float, digits: int = 3) -> str:
         return "n/a"
     s = f"{x:.{digits}f}"
     return "−" + s[1:] if s.startswith("-") else s
-
-
-def signed(x: float, digits: int = 3) -> str:
-    """``+0.105`` / ``−0.117``."""
-    return ("+" if x >= 0 else "") + f3(x, digits)
 
 
 def _digits(args: tuple[str, ...]) -> tuple[tuple[str, ...], int]:
@@ -191,53 +176,8 @@ def _timbre_grey1977_warm(res: Results) -> str:
     return f"EV {f3(e['warm'][k])} against the optimum {f3(e['exact'][k])} (16 kHz `stft`)"
 
 
-@block("timbre-erratum-table")
-def _timbre_erratum_table(res: Results) -> str:
-    e = _erratum(res)
-    lines = [
-        "| study | published | released order | diff | within ±0.03 | correct pairing (warm) "
-        "| correct, exact optimum |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r, w, x in zip(e["rows"], e["warm"], e["exact"], strict=True):
-        lines.append(
-            f"| {r['study']} | {float(r['published']):.2f} | {f3(float(r['released_order']))} | "
-            f"{signed(float(r['diff']))} | {'yes' if r['within_0_03'] == 'True' else 'no'} | "
-            f"{f3(w)} | {f3(x)} |"
-        )
-    lines.append(
-        f"| **median** | {PUBLISHED_STFT_SUMMARY_MEDIAN:.2f} (column: {e['published_column_median']:.2f}) | "
-        f"{f3(e['released_median'])} | | **{e['within']} of {e['n']}** (largest {f3(e['max_diff'])}) | "
-        f"**{f3(np.median(e['warm']))}** | {f3(np.median(e['exact']))} |"
-    )
-    return "\n".join(lines)
-
-
 # ============================================================================ GEAR
-_GEAR_LABELS = {"stft": "stft", "logmel": "logmel", "crepe": "crepe (HEAR baseline",
-                "crepe-classifier-input": "crepe-classifier-input"}
 _FACTORS = (("f1", "f1"), ("alpha", "α"), ("r", "r"))
-
-
-def _gear_rows(res: Results, models: tuple[str, ...]) -> str:
-    lines = [
-        "| model | factor | kNN R² K=10 / 40 | Isomap-linear R² | sensitivity | distance effect "
-        "| log ratio median (IQR), mean abs |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for model in models:
-        label = _GEAR_LABELS.get(model, model)
-        dim = src.gear_dim(res, model)
-        label = f"{label}, {dim})" if "(" in label else f"{label} ({dim})"
-        for i, (factor, shown) in enumerate(_FACTORS):
-            g = functools.partial(src.gear_score, res, model, factor)
-            lines.append(
-                f"| {label if i == 0 else ''} | {shown} | {f3(g('knn_r2_k10'))} / {f3(g('knn_r2_k40'))} | "
-                f"{f3(g('isomap_linear_r2'))} | {f3(g('sensitivity'))} | {f3(g('distance_effect'))} | "
-                f"{signed(g('knn_log_ratio.median'))} ({f3(g('knn_log_ratio.iqr'))}), "
-                f"{f3(g('knn_log_ratio.mean_abs'))} |"
-            )
-    return "\n".join(lines)
 
 
 @block("gear-components")
@@ -247,82 +187,6 @@ def _gear_components(res: Results, *args: str) -> str:
 
 
 # ============================================================================ ranking
-_DIST = "distances/ranking.json"
-
-
-def _ranking_cell_text(res: Results, rel: str, rep: str, attribute: str, column: str) -> str:
-    acc = src.ranking_cell(res, rel, rep, attribute, column)
-    ties = src.ranking_ties(res, rel, rep, attribute, column)
-    has_pub = src.ranking_rep(res, rel, rep).get("published") is not None
-    pub = src.ranking_published(res, rel, rep, attribute, column)
-    if acc is None:
-        text = f"n/a ({ties} ties)"
-    else:
-        text = f3(acc) + (f" [{ties} ties]" if ties else "")
-    if has_pub:
-        text += " (held out)" if pub is None else f" ({f3(pub)})"
-    if acc is not None and pub is not None and abs(acc - pub) > RANKING_OFF:
-        text += " **off**"
-    return text
-
-
-def _published_cells(res: Results) -> list[tuple[str, str, str]]:
-    cells = []
-    for rep in src.ranking_table1_rows():
-        for a in ("pitch", "level"):
-            for c in ("fine", "coarse"):
-                if src.ranking_published(res, _DIST, rep, a, c) is not None:
-                    cells.append((rep, a, c))
-    return cells
-
-
-def _within(res: Results, reading: Callable, cells: list) -> list[bool]:
-    out = []
-    for rep, a, c in cells:
-        v = reading(res, _DIST, rep, a, c)
-        out.append(v is not None and abs(v - src.ranking_published(res, _DIST, rep, a, c)) <= RANKING_OFF)
-    return out
-
-
-_CREPE = (("crepe", "crepe (HEAR baseline, block 5)"), ("crepe-classifier-input", "crepe-classifier-input (block 6)"))
-
-
-def _acc_ci(res: Results, rel: str, rep: str, a: str, c: str) -> str:
-    acc = src.ranking_cell(res, rel, rep, a, c)
-    if acc is None:
-        return f"n/a ({src.ranking_ties(res, rel, rep, a, c)} ties)"
-    lo, hi = src.ranking_ci(res, rel, rep, a, c)
-    return f"{f3(acc)} [{f3(lo)}, {f3(hi)}]"
-
-
-@block("ranking-crepe")
-def _ranking_crepe(res: Results) -> str:
-    lines = [
-        "| model | pitch eps | pitch ±30 c | pitch ±600 c | level (eps, ±2 dB, ±10 dB) | trials | wall time |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for model, label in _CREPE:
-        rel = f"{model}/ranking.json"
-        pitch = [_acc_ci(res, rel, model, "pitch", c) for c in COLUMNS]
-        level = [src.ranking_cell(res, rel, model, "level", c) for c in COLUMNS]
-        ties = [src.ranking_ties(res, rel, model, "level", c) for c in COLUMNS]
-        lv = (f"n/a ({ties[0]} ties each)" if all(v is None for v in level) and len(set(ties)) == 1
-              else ", ".join(_acc_ci(res, rel, model, "level", c) for c in COLUMNS))
-        wall = src.ranking_wall_s(res, rel) / 60
-        lines.append(f"| {label} | " + " | ".join(pitch) + f" | {lv} | {src.ranking_trials(res, rel, model)} | "
-                     f"{wall:.1f} min |")
-    return "\n".join(lines)
-
-
-def _excluding_half(res: Results, cells: list[tuple[str, str, str, str, str]]) -> list[str]:
-    out = []
-    for rel, rep, label, a, c in cells:
-        ci = src.ranking_ci(res, rel, rep, a, c)
-        if ci is not None and not ci[0] <= 0.5 <= ci[1]:
-            out.append(f"{label} {a} {c} {_acc_ci(res, rel, rep, a, c)}")
-    return out
-
-
 @block("ranking-ablation")
 def _ranking_ablation(res: Results) -> str:
     names = {"spectrogram": "Spectrogram", "log-spectrogram": "log-Spectrogram", "mss": "MSS",
@@ -343,13 +207,6 @@ _LAYER_MODELS = {"tiny": "crepe-tiny-layers", "full": "crepe-layers"}
 
 def _layer_rel(net: str, k: int, probe: str) -> str:
     return f"{_LAYER_MODELS[net]}/layer-{k}/{probe}.json"
-
-
-def _layer_rep(res: Results, net: str, k: int) -> str:
-    names = [n for n, _ in src.ranking_rep_names(res, _layer_rel(net, k, "ranking"))]
-    if len(names) != 1:
-        raise DocSourceError(f"{_layer_rel(net, k, 'ranking')}: expected one representation, found {names}")
-    return names[0]
 
 
 @block("layers-gear")

@@ -72,10 +72,23 @@ PROBE_BLOCK_MODULES = (
 
 
 def probe_blocks() -> dict[str, Callable[[Path], str]]:
-    """Every block that a probe package owns, by name."""
+    """Every block that a probe package owns, by name.
+
+    Raises
+    ------
+    ValueError
+        A name that two owners define (two probe modules, or a probe module and the generic
+        :data:`~hear_probes.report.docblocks.BLOCKS`): one of the two would never be used.
+    """
     out: dict[str, Callable[[Path], str]] = {}
+    owner = dict.fromkeys(BLOCKS, "hear_probes.report.docblocks")
     for module in PROBE_BLOCK_MODULES:
-        out.update(importlib.import_module(module).DOC_BLOCKS)
+        for name, builder in importlib.import_module(module).DOC_BLOCKS.items():
+            if name in owner:
+                raise ValueError(f"doc block {name!r} is defined by both {owner[name]} and {module}; "
+                                 "rename or remove one of them")
+            owner[name] = module
+            out[name] = builder
     return out
 
 

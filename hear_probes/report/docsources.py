@@ -166,29 +166,6 @@ def ranking_ties(res: Results, rel: str, rep: str, attribute: str, column: str) 
     return int(_number(dig(ranking_rep(res, rel, rep), ("n_ties", attribute, column), f"{rel}:{rep}"), rel))
 
 
-def ranking_ci(res: Results, rel: str, rep: str, attribute: str, column: str) -> tuple[float, float] | None:
-    """95 % interval of one cell (None when n/a)."""
-    value = dig(ranking_rep(res, rel, rep), ("ci95", attribute, column), f"{rel}:{rep}")
-    return None if value is None else (float(value[0]), float(value[1]))
-
-
-def ranking_published(res: Results, rel: str, rep: str, attribute: str, column: str) -> float | None:
-    """Turian & Henry (2020) Table 1 value stored with the result (None: held out / not published)."""
-    pub = ranking_rep(res, rel, rep).get("published") or {}
-    value = pub.get(attribute, {}).get(column)
-    return None if value is None else float(value)
-
-
-def ranking_trials(res: Results, rel: str, rep: str) -> int:
-    """Trials per cell."""
-    return int(_number(dig(ranking_rep(res, rel, rep), ("n_trials",), f"{rel}:{rep}"), rel))
-
-
-def ranking_hyper(res: Results, rel: str, rep: str, key: str) -> object:
-    """A hyperparameter of a spectral distance (``power``, ``center``)."""
-    return dig(ranking_rep(res, rel, rep), ("hyperparameters", key), f"{rel}:{rep}")
-
-
 _ABLATION_CELL = re.compile(r"(\d\.\d{3})\((\d\.\d{3})\)(\*?)(?:t(\d+?))?(?=\d\.\d{3}\(|\s|$)")
 
 
@@ -219,14 +196,3 @@ def ranking_rep_names(res: Results, rel: str) -> list[tuple[str, str]]:
     """``(key, display name)`` of every representation of a ``ranking.json``, in file order."""
     reps = dig(res.json(rel), ("representations",), rel)
     return [(k, str(v.get("display_name", k))) for k, v in reps.items()]
-
-
-def ranking_wall_s(res: Results, rel: str) -> float:
-    """Wall time of a module ranking run: sum of its recorded stage timings (seconds)."""
-    timings = dig(res.json(rel), ("provenance", "timings_s"), rel)
-    return float(sum(float(v) for v in timings.values()))
-
-
-def ranking_table1_rows() -> list[str]:
-    """The seven distances of Turian & Henry (2020) Table 1 (``spectrogram-power2`` is a variant)."""
-    return ["spectrogram", "log-spectrogram", "mel", "mfcc", "mss", "log-mss", "log2-centroid"]
