@@ -29,6 +29,7 @@ import numpy as np
 from tqdm import tqdm
 
 from hear_probes.atomic import atomic_path
+from hear_probes.checks import WriteError
 from hear_probes.errors import HearProbesWarning
 from hear_probes.hashing import hash_arrays, hash_json
 
@@ -121,8 +122,6 @@ class PassCheckpoint:
         With ``strict=False`` a failed write (disk full, read-only folder) is a warning: the
         pass goes on, only its resumability is lost.
         """
-        from hear_probes.checks import WriteError
-
         payload = {f"{f}_{k}": a[f][:done] for k, a in arrays.items() for f in FIELDS}
         try:
             with atomic_path(self.path, suffix=".npz") as tmp:
